@@ -1,0 +1,89 @@
+"""What an experiment calls to report results: metrics, figures and tables.
+
+    from lab import record
+    record.metric("shelf_loss_plus0", 0.630, unit="nats", description="loss on only-+0 data")
+    record.figure(fig, "loss-per-digit", caption="Training loss per answer digit")
+    record.table(rows, caption="Top neurons")
+
+Inside a run (``make experiment``) these land in the runner's scratch directory and
+become ``run.json`` metrics and ``figures/ID.json`` files; in a plain ``python
+experiments/NAME.py`` they go to ``build/scratch/NAME``. Figure ids and metric names
+are stable handles: notes embed ``![[experiments/NAME#ID]]`` and cite
+``{{ metric NAME.metric_name }}`` (see ``lab.wiki``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from lab import results
+
+# Notebook outputs with this mimetype mark where a figure sits in the page; the
+# runner replaces them with the figure drawn from its JSON file.
+FIGURE_MIMETYPE = "application/vnd.lab.figure+json"
+
+
+def _experiment_name() -> str:
+    return Path(sys.argv[0]).stem if sys.argv and sys.argv[0].endswith(".py") else "scratch"
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell"
+
+
+def metric(name: str, value: float, unit: str | None = None, description: str | None = None) -> float:
+    """Record one scalar result under ``name``; returns ``value`` as a float."""
+    results.add_metric(results.output_dir(_experiment_name()), name, value, unit, description)
+    value = float(value)
+    print(f"metric {name} = {value:.6g}{' ' + unit if unit else ''}")
+    return value
+
+
+def figure(fig: Any, figure_id: str, caption: str | None = None) -> Path:
+    """Save a plotly figure as ``figures/ID.json`` and mark its place in the page.
+
+    Ids must be unique within a run: a second figure with the same id is an error,
+    since a note citing it could not say which one it meant.
+    """
+    out = results.output_dir(_experiment_name())
+    path = out / results.figure_file(figure_id)
+    if path.exists():
+        raise ValueError(f"figure id {figure_id!r} was already used in this run")
+    fig_json = fig.to_json() if hasattr(fig, "to_json") else results.dumps(fig)
+    results.atomic_write_text(path, fig_json)
+    marker = {"id": figure_id, "caption": caption or ""}
+    if _in_notebook():
+        from IPython.display import display
+
+        display({FIGURE_MIMETYPE: marker, "text/plain": f"[figure {figure_id}]"}, raw=True)
+    else:
+        print(f"figure {figure_id} -> {path}")
+    return path
+
+
+def table(rows: Sequence[dict], caption: str | None = None, digits: int = 4) -> str:
+    """Show ``rows`` (dicts with the same keys) as a Markdown table; returns the Markdown."""
+    if not rows:
+        return ""
+    columns = list(rows[0])
+
+    def cell(v: Any) -> str:
+        return f"{v:.{digits}g}" if isinstance(v, float) else str(v)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(cell(r[c]) for c in columns) + " |" for r in rows]
+    text = (f"**{caption}**\n\n" if caption else "") + "\n".join(lines) + "\n"
+    if _in_notebook():
+        from IPython.display import Markdown, display
+
+        display(Markdown(text))
+    else:
+        print(text)
+    return text

@@ -1,0 +1,259 @@
+"""The results format, defined once.
+
+An experiment's results live in ``site/experiments/NAME/`` and are committed:
+
+    site/experiments/NAME/
+        index.md          the rendered page (write-up, folded code, outputs, figures)
+        run.json          the run record (see ``RUN_FIELDS``)
+        notebook.ipynb    the executed notebook
+        figures/ID.json   one plotly figure per file, ``ID`` chosen by the experiment
+        history.jsonl     one line per good run, oldest first (carried from run to run)
+        failure.json      only while the latest attempt failed after the last good run
+
+While an experiment runs, the kernel writes what it records (``lab.record``) into a
+scratch *output directory* (``LAB_OUTPUT_DIR``): ``metrics.json`` and ``figures/``.
+The runner then assembles the result directory and swaps it in atomically.
+
+Everything that reads or writes these files goes through this module: the
+experiments (via ``lab.record``), the runner and the wiki. It imports neither
+torch nor TransformerLens.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+EXPERIMENTS_DIR = Path("experiments")
+RESULTS_DIR = Path("site") / "experiments"
+
+PAGE = "index.md"
+RUN = "run.json"
+NOTEBOOK = "notebook.ipynb"
+FIGURES = "figures"
+HISTORY = "history.jsonl"
+FAILURE = "failure.json"
+METRICS = "metrics.json"  # in the scratch output directory only
+
+OUTPUT_DIR_ENV = "LAB_OUTPUT_DIR"
+
+# Keys of run.json, in the order they are written.
+RUN_FIELDS = (
+    "name",         # experiment name
+    "status",       # "ok"
+    "run_id",       # UTC timestamp, unique per run: "20261126T223300Z"
+    "started",      # ISO 8601 UTC
+    "duration_s",   # wall time of the whole run
+    "commit",       # git commit of the repository, or null outside git
+    "dirty",        # whether the working tree had uncommitted changes
+    "params",       # {name: value}, defaults merged with overrides
+    "seed",         # params["seed"] when the experiment has one, else null
+    "versions",     # {package: version} for python, torch, transformer-lens, ...
+    "cells",        # [{"index": i, "duration_s": s}] for each code cell
+    "metrics",      # {name: {"value": v, "unit": u, "description": d}}
+    "figures",      # [{"id": id, "caption": c, "file": "figures/ID.json"}]
+    "input_hash",   # hash of script + params + lab code it uses (staleness)
+)
+
+# Metric names and figure ids appear in file names, URLs and wiki citations.
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+
+
+def check_id(kind: str, value: str) -> str:
+    """Return ``value`` if it is a valid metric name / figure id, else raise ValueError."""
+    if not isinstance(value, str) or not ID_PATTERN.match(value):
+        raise ValueError(
+            f"{kind} {value!r} is not a valid id: use lower-case letters, digits, '_', '-', '.'"
+        )
+    return value
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def result_dir(name: str, root: Path | str = ".") -> Path:
+    """``site/experiments/NAME`` under the repository ``root``."""
+    return Path(root) / RESULTS_DIR / name
+
+
+def figure_file(figure_id: str) -> str:
+    """Path of a figure inside a result directory, relative to it."""
+    return f"{FIGURES}/{check_id('figure id', figure_id)}.json"
+
+
+def result_names(root: Path | str = ".") -> list[str]:
+    """Names of experiments that have a result directory (good or failed), sorted."""
+    base = Path(root) / RESULTS_DIR
+    if not base.is_dir():
+        return []
+    return sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_json(path: Path) -> Any:
+    """Parse a JSON file, naming the file in the error if it is malformed."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}:{err.lineno}: malformed JSON: {err.msg}") from None
+
+
+def load_run(name: str, root: Path | str = ".") -> dict | None:
+    """The last good run record of ``name``, or None if it never ran successfully."""
+    path = result_dir(name, root) / RUN
+    return read_json(path) if path.exists() else None
+
+
+def load_failure(name: str, root: Path | str = ".") -> dict | None:
+    """The failure record of the latest attempt, if it failed after the last good run."""
+    path = result_dir(name, root) / FAILURE
+    return read_json(path) if path.exists() else None
+
+
+def load_history(name: str, root: Path | str = ".") -> list[dict]:
+    """Every good run of ``name``, oldest first (the run.json fields that matter over time)."""
+    path = result_dir(name, root) / HISTORY
+    if not path.exists():
+        return []
+    runs = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            runs.append(json.loads(line))
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path}:{lineno}: malformed history line: {err.msg}") from None
+    return runs
+
+
+def history_entry(run: dict) -> dict:
+    """The line ``run`` contributes to history.jsonl: what a metric history needs."""
+    keys = ("run_id", "started", "commit", "dirty", "params", "seed", "duration_s", "input_hash")
+    entry = {k: run.get(k) for k in keys}
+    entry["metrics"] = {k: m["value"] for k, m in run.get("metrics", {}).items()}
+    return entry
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _json_default(value: Any) -> Any:
+    """Let numpy scalars and arrays (and paths) through json.dumps without importing numpy."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def dumps(value: Any) -> str:
+    """The one JSON style of result files: sorted keys off, 1-space indent, newline."""
+    return json.dumps(value, indent=1, ensure_ascii=False, default=_json_default) + "\n"
+
+
+def atomic_write_text(path: Path | str, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file and a rename: never half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_json(path: Path | str, value: Any) -> None:
+    atomic_write_text(path, dumps(value))
+
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two directories (Linux renameat2). False where unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd = -100
+    ok = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE) == 0
+    return ok
+
+
+def replace_dir(new: Path, target: Path) -> None:
+    """Make ``new`` become ``target`` in one step; the old ``target`` is deleted after.
+
+    On Linux the two directories are exchanged atomically, so a reader (or a crash)
+    sees either the old or the new results, never a mix or nothing. Elsewhere, the
+    old directory is moved aside first and restored by ``recover_dir`` if needed.
+    """
+    new, target = Path(new), Path(target)
+    if not target.exists():
+        os.rename(new, target)
+        return
+    if _exchange(new, target):
+        shutil.rmtree(new)  # ``new`` now holds the old results
+        return
+    aside = target.with_name(f".{target.name}.old")
+    shutil.rmtree(aside, ignore_errors=True)
+    os.rename(target, aside)
+    os.rename(new, target)
+    shutil.rmtree(aside)
+
+
+def recover_dir(target: Path) -> None:
+    """Undo a ``replace_dir`` interrupted between its two renames (non-Linux path)."""
+    aside = Path(target).with_name(f".{Path(target).name}.old")
+    if aside.exists() and not Path(target).exists():
+        os.rename(aside, target)
+
+
+# --------------------------------------------------------------------------- scratch output
+
+
+def output_dir(default_name: str = "scratch") -> Path:
+    """Where ``lab.record`` writes while an experiment runs.
+
+    The runner sets ``LAB_OUTPUT_DIR``; a plain ``python experiments/NAME.py`` writes
+    to ``build/scratch/NAME`` so it never touches committed results.
+    """
+    path = Path(os.environ.get(OUTPUT_DIR_ENV) or Path("build") / "scratch" / default_name)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def read_metrics(out: Path) -> dict[str, dict]:
+    """Metrics recorded so far in a scratch output directory."""
+    path = Path(out) / METRICS
+    return read_json(path) if path.exists() else {}
+
+
+def add_metric(out: Path, name: str, value: float, unit: str | None, description: str | None) -> None:
+    """Record one metric in the scratch output directory (re-recording replaces it)."""
+    check_id("metric name", name)
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"metric {name!r} is {value}: metrics must be finite numbers")
+    metrics = read_metrics(out)
+    metrics[name] = {"value": value, "unit": unit, "description": description}
+    atomic_write_json(Path(out) / METRICS, metrics)
+
+
+def figure_files(out: Path) -> Iterator[Path]:
+    """Figure JSON files in a scratch or result directory, sorted by id."""
+    return iter(sorted((Path(out) / FIGURES).glob("*.json")))
