@@ -1,0 +1,90 @@
+"""Training data: what the model reads and which of its predictions are scored.
+
+Each data source turns a random generator into a batch of token rows plus a fixed
+mask of the positions whose next-token prediction counts in the loss. The training
+loop only needs that, so addition and the induction task share one loop.
+
+* ``AdditionData``  n-digit addition; only the answer digits are scored.
+* ``RepeatData``    random token spans shown twice; the second copy is scored. The
+                    standard task on which induction heads form (Olsson et al., 2022).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lab import task as addition
+
+
+@dataclass(frozen=True)
+class AdditionData:
+    """n-digit addition, with each column forced to sum to 9 with prob. ``nine_share``."""
+
+    n_digits: int
+    nine_share: float = 0.0
+    reverse: bool = False
+
+    @property
+    def task(self) -> addition.AdditionTask:
+        return addition.AdditionTask(self.n_digits, self.reverse)
+
+    @property
+    def seq_len(self) -> int:
+        return self.task.seq_len
+
+    @property
+    def d_vocab(self) -> int:
+        return addition.D_VOCAB
+
+    @property
+    def loss_positions(self) -> np.ndarray:
+        """Positions whose logits are scored: those predicting the answer, ``[answer_len]``."""
+        return self.task.predict_positions
+
+    def position_labels(self) -> list[str]:
+        return self.task.answer_labels()
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        """Token rows from the training split, ``[size, seq_len]``."""
+        return addition.sample(self.task, rng, size, self.nine_share, split="train").tokens
+
+
+@dataclass(frozen=True)
+class RepeatData:
+    """A random span of ``span`` tokens, then the same span again, after a BOS token 0.
+
+    Rows are ``[0, x_1..x_span, x_1..x_span]``; the predictions of the second copy
+    (positions span .. 2*span-1) are scored. Tokens 1..d_vocab-1 are drawn uniformly.
+    """
+
+    span: int = 16
+    vocab: int = 64
+
+    @property
+    def seq_len(self) -> int:
+        return 2 * self.span + 1
+
+    @property
+    def d_vocab(self) -> int:
+        return self.vocab
+
+    @property
+    def loss_positions(self) -> np.ndarray:
+        return np.arange(self.span, 2 * self.span)
+
+    def position_labels(self) -> list[str]:
+        return [f"R{i}" for i in range(self.span)]
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        half = rng.integers(1, self.vocab, (size, self.span))
+        return np.concatenate([np.zeros((size, 1), dtype=np.int64), half, half], axis=1)
+
+
+def make_data(kind: str, **settings) -> AdditionData | RepeatData:
+    """The data source named ``kind`` ("addition" or "repeat")."""
+    sources = {"addition": AdditionData, "repeat": RepeatData}
+    if kind not in sources:
+        raise ValueError(f"unknown data kind {kind!r}; known: {sorted(sources)}")
+    return sources[kind](**settings)

@@ -1,0 +1,72 @@
+"""plotly helpers with one house style.
+
+Figures are plain ``plotly.graph_objects.Figure``s; these helpers only fix the look
+(template, fonts, margins, colour scales) so every page reads the same, and the
+wiki can restyle them for its light/dark scheme (it swaps the template client-side).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+TEMPLATE = "plotly_white"
+DIVERGING = "RdBu_r"     # signed quantities (logit differences, log-odds), centred on 0
+SEQUENTIAL = "Viridis"   # magnitudes (activations, attention)
+WIDTH, HEIGHT = 760, 420
+
+
+def style(fig: go.Figure, title: str | None = None, height: int = HEIGHT) -> go.Figure:
+    """Apply the house style in place and return ``fig``."""
+    fig.update_layout(template=TEMPLATE, title=title, height=height, autosize=True,
+                      margin=dict(l=60, r=20, t=60 if title else 20, b=50),
+                      font=dict(size=13), legend=dict(orientation="v"))
+    return fig
+
+
+def lines(x: Sequence, ys: dict[str, Sequence], title: str | None = None, xlabel: str = "step",
+          ylabel: str = "", log_x: bool = False, log_y: bool = False) -> go.Figure:
+    """One line per entry of ``ys`` (name -> values) over shared ``x``."""
+    fig = go.Figure([go.Scatter(x=list(x), y=list(np.asarray(y, dtype=float)), name=name, mode="lines")
+                     for name, y in ys.items()])
+    fig.update_xaxes(title=xlabel, type="log" if log_x else None)
+    fig.update_yaxes(title=ylabel, type="log" if log_y else None)
+    return style(fig, title)
+
+
+def heatmap(z: np.ndarray, x: Sequence | None = None, y: Sequence | None = None,
+            title: str | None = None, xlabel: str = "", ylabel: str = "",
+            diverging: bool = True, zmax: float | None = None, text_format: str | None = None) -> go.Figure:
+    """A heatmap of ``z`` ``[len(y), len(x)]``; diverging scales are centred on zero."""
+    z = np.asarray(z, dtype=float)
+    bound = zmax if zmax is not None else float(np.nanmax(np.abs(z))) if z.size else 1.0
+    fig = go.Figure(go.Heatmap(
+        z=z, x=list(x) if x is not None else None, y=list(y) if y is not None else None,
+        colorscale=DIVERGING if diverging else SEQUENTIAL,
+        zmid=0 if diverging else None, zmin=-bound if diverging else None, zmax=bound if diverging else None,
+        texttemplate=text_format, hoverongaps=False))
+    fig.update_xaxes(title=xlabel)
+    fig.update_yaxes(title=ylabel, autorange="reversed")
+    return style(fig, title)
+
+
+def digit_grid(maps: dict[str, np.ndarray], title: str | None = None, diverging: bool = True,
+               cols: int = 4, zmax: float | None = None) -> go.Figure:
+    """Several 10x10 maps over (d1, d2) digit pairs side by side, on one colour scale."""
+    from plotly.subplots import make_subplots
+
+    names = list(maps)
+    rows = -(-len(names) // cols)
+    fig = make_subplots(rows=rows, cols=min(cols, len(names)), subplot_titles=names,
+                        horizontal_spacing=0.04, vertical_spacing=0.08)
+    bound = zmax if zmax is not None else max(float(np.nanmax(np.abs(m))) for m in maps.values())
+    for i, name in enumerate(names):
+        fig.add_trace(go.Heatmap(z=np.asarray(maps[name], dtype=float), x=list(range(10)), y=list(range(10)),
+                                 colorscale=DIVERGING if diverging else SEQUENTIAL, zmid=0 if diverging else None,
+                                 zmin=-bound if diverging else 0, zmax=bound, showscale=(i == 0),
+                                 coloraxis=None),
+                      row=i // cols + 1, col=i % cols + 1)
+    fig.update_yaxes(autorange="reversed")
+    return style(fig, title, height=max(HEIGHT, 260 * rows))
