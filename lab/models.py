@@ -80,7 +80,10 @@ class Preset:
 PRESETS: dict[str, Preset] = {
     "add2": Preset(
         ModelConfig(n_layers=2, d_model=128, n_heads=4, d_mlp=512),
-        TrainConfig(data=AdditionData(5, nine_share=0.1), steps=4000, lr=1e-3),
+        # A sweep of 15 variants (lr, batch, width, heads, enrichment, steps, seed) on a
+        # GPU: all 2-layer ones ended with 0 errors on 100k held-out problems; this is
+        # the cheapest. Cosine decay to 0 is what keeps it from relapsing late.
+        TrainConfig(data=AdditionData(5, nine_share=0.1), steps=2500, lr=1e-3),
         "2 layers, 5-digit addition: the default model the experiments share",
     ),
     "add1": Preset(
@@ -90,8 +93,8 @@ PRESETS: dict[str, Preset] = {
     ),
     "attn2": Preset(
         ModelConfig(n_layers=2, d_model=64, n_heads=4, d_mlp=0, attn_only=True),
-        TrainConfig(data=RepeatData(span=16, vocab=64), steps=1500, lr=1e-3, eval_every=25,
-                    eval_size=1000),
+        TrainConfig(data=RepeatData(span=16, vocab=64), steps=600, lr=1e-3, eval_every=10,
+                    eval_size=1000, n_checkpoints=60),
         "2 attention-only layers on repeated random spans, for induction heads",
     ),
     "tiny": Preset(

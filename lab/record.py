@@ -14,6 +14,7 @@ are stable handles: notes embed ``![[experiments/NAME#ID]]`` and cite
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -38,23 +39,26 @@ def _in_notebook() -> bool:
     return shell is not None and shell.__class__.__name__ == "ZMQInteractiveShell"
 
 
-def metric(name: str, value: float, unit: str | None = None, description: str | None = None) -> float:
-    """Record one scalar result under ``name``; returns ``value`` as a float."""
+# The functions below return None: a cell ending in one of them must not echo a
+# return value onto the page.
+
+
+def metric(name: str, value: float, unit: str | None = None, description: str | None = None) -> None:
+    """Record one scalar result under ``name`` (re-recording a name replaces it)."""
     results.add_metric(results.output_dir(_experiment_name()), name, value, unit, description)
-    value = float(value)
-    print(f"metric {name} = {value:.6g}{' ' + unit if unit else ''}")
-    return value
+    print(f"metric {name} = {float(value):.6g}{' ' + unit if unit else ''}")
 
 
-def figure(fig: Any, figure_id: str, caption: str | None = None) -> Path:
+def figure(fig: Any, figure_id: str, caption: str | None = None) -> None:
     """Save a plotly figure as ``figures/ID.json`` and mark its place in the page.
 
-    Ids must be unique within a run: a second figure with the same id is an error,
-    since a note citing it could not say which one it meant.
+    Ids must be unique within a run (a note citing one must know which figure it
+    means), so under the runner a second figure with the same id is an error; in an
+    interactive session, re-running a cell simply replaces the figure.
     """
     out = results.output_dir(_experiment_name())
     path = out / results.figure_file(figure_id)
-    if path.exists():
+    if path.exists() and os.environ.get(results.OUTPUT_DIR_ENV):
         raise ValueError(f"figure id {figure_id!r} was already used in this run")
     fig_json = fig.to_json() if hasattr(fig, "to_json") else results.dumps(fig)
     results.atomic_write_text(path, fig_json)
@@ -65,13 +69,12 @@ def figure(fig: Any, figure_id: str, caption: str | None = None) -> Path:
         display({FIGURE_MIMETYPE: marker, "text/plain": f"[figure {figure_id}]"}, raw=True)
     else:
         print(f"figure {figure_id} -> {path}")
-    return path
 
 
-def table(rows: Sequence[dict], caption: str | None = None, digits: int = 4) -> str:
-    """Show ``rows`` (dicts with the same keys) as a Markdown table; returns the Markdown."""
+def table(rows: Sequence[dict], caption: str | None = None, digits: int = 4) -> None:
+    """Show ``rows`` (dicts with the same keys) as a Markdown table."""
     if not rows:
-        return ""
+        return
     columns = list(rows[0])
 
     def cell(v: Any) -> str:
@@ -86,4 +89,3 @@ def table(rows: Sequence[dict], caption: str | None = None, digits: int = 4) -> 
         display(Markdown(text))
     else:
         print(text)
-    return text

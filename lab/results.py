@@ -59,7 +59,20 @@ RUN_FIELDS = (
     "cells",        # [{"index": i, "duration_s": s}] for each code cell
     "metrics",      # {name: {"value": v, "unit": u, "description": d}}
     "figures",      # [{"id": id, "caption": c, "file": "figures/ID.json"}]
-    "input_hash",   # hash of script + params + lab code it uses (staleness)
+    "input_hash",   # "script=H params=H lab=H": short hashes of each input (staleness)
+)
+
+# Keys of failure.json, in the order they are written.
+FAILURE_FIELDS = (
+    "run_id",       # of the failed attempt
+    "when",         # ISO 8601 UTC, when the failed attempt started
+    "cell",         # index of the failing cell in the kept notebook
+    "line",         # line of experiments/NAME.py that raised, or null if unknown
+    "source",       # the text of that line
+    "exception",    # exception type, e.g. "ValueError"
+    "message",      # exception message
+    "notebook",     # the kept failed notebook, relative to the repository root
+    "input_hash",   # inputs of the failed attempt: a rerun is due once they change
 )
 
 # Metric names and figure ids appear in file names, URLs and wiki citations.
@@ -143,7 +156,24 @@ def history_entry(run: dict) -> dict:
     return entry
 
 
+def history_line(run: dict) -> str:
+    """The line of history.jsonl for ``run`` (one JSON object per line)."""
+    return json.dumps(history_entry(run), ensure_ascii=False, default=_json_default) + "\n"
+
+
 # --------------------------------------------------------------------------- writing
+
+
+def make_record(fields: tuple[str, ...], values: dict) -> dict:
+    """``values`` in the order of ``fields`` (``RUN_FIELDS``, ``FAILURE_FIELDS``).
+
+    A missing or unknown key is a bug in the writer, so it raises rather than
+    writing a record the wiki cannot read.
+    """
+    missing, unknown = set(fields) - set(values), set(values) - set(fields)
+    if missing or unknown:
+        raise KeyError(f"record fields: missing {sorted(missing)}, unknown {sorted(unknown)}")
+    return {key: values[key] for key in fields}
 
 
 def _json_default(value: Any) -> Any:
@@ -229,12 +259,22 @@ def recover_dir(target: Path) -> None:
 def output_dir(default_name: str = "scratch") -> Path:
     """Where ``lab.record`` writes while an experiment runs.
 
-    The runner sets ``LAB_OUTPUT_DIR``; a plain ``python experiments/NAME.py`` writes
-    to ``build/scratch/NAME`` so it never touches committed results.
+    The runner sets ``LAB_OUTPUT_DIR`` (a fresh directory per run); a plain ``python
+    experiments/NAME.py`` writes to ``build/scratch/NAME``, emptied on first use in
+    the process so that a rerun starts clean, and never touches committed results.
     """
-    path = Path(os.environ.get(OUTPUT_DIR_ENV) or Path("build") / "scratch" / default_name)
+    if os.environ.get(OUTPUT_DIR_ENV):
+        path = Path(os.environ[OUTPUT_DIR_ENV])
+    else:
+        path = Path("build") / "scratch" / default_name
+        if path.resolve() not in _cleared_scratch:
+            shutil.rmtree(path, ignore_errors=True)
+            _cleared_scratch.add(path.resolve())
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+_cleared_scratch: set[Path] = set()  # scratch directories this process has emptied
 
 
 def read_metrics(out: Path) -> dict[str, dict]:

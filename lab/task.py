@@ -190,11 +190,9 @@ class Batch:
         return rows
 
     def values(self) -> tuple[list[int], list[int]]:
-        """``a`` and ``b`` as Python ints (arbitrary n)."""
-        def to_int(d):
-            return [int("".join(map(str, row[::-1]))) for row in d]
-
-        return to_int(self.a_digits), to_int(self.b_digits)
+        """``a`` and ``b`` as Python ints (object arithmetic, so any n works)."""
+        powers = np.array([10**i for i in range(self.task.n_digits)], dtype=object)
+        return (self.a_digits.astype(object) @ powers).tolist(), (self.b_digits.astype(object) @ powers).tolist()
 
     def subset(self, mask: np.ndarray) -> "Batch":
         """The problems where ``mask`` ([batch] bool) holds."""

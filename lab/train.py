@@ -147,7 +147,8 @@ class Evaluator:
 @dataclass
 class TrainResult:
     """What training produces: the history (one entry per evaluation, as lists under
-    each key: ``step``, ``lr``, ``train_loss`` and the ``Evaluator`` keys) and the
+    each key: ``step``, ``seconds`` (wall time so far), ``lr``, ``train_loss`` and the
+    ``Evaluator`` keys) and the
     checkpoint series ``{step: state_dict}`` of the underlying native model."""
 
     history: dict[str, list] = field(default_factory=dict)
@@ -186,8 +187,8 @@ def train(model: torch.nn.Module, cfg: TrainConfig,
             scores = evaluate(model)
             model.train()
             train_loss = float(np.mean(recent)) if recent else scores["loss"]
-            for key, value in {"step": step, "lr": lr_at(step, cfg), "train_loss": train_loss,
-                               **scores}.items():
+            for key, value in {"step": step, "seconds": time.perf_counter() - start,
+                               "lr": lr_at(step, cfg), "train_loss": train_loss, **scores}.items():
                 result.history.setdefault(key, []).append(value)
             recent = []
             if log and step % cfg.eval_every == 0:

@@ -1,0 +1,107 @@
+"""An executed notebook as the experiment's page: Markdown with YAML front matter.
+
+The page reads as the write-up: markdown cells as they are, each code cell folded
+away (a pymdownx.details block), then what the cell showed: printed text (cleaned
+of terminal escapes and shortened, so training progress cannot flood the page),
+Markdown tables from ``lab.record.table``, and each figure as the wiki embed
+``![[experiments/NAME#ID]]``. The figure data stays in ``figures/ID.json``, out of
+the page, so search never indexes it. HTML outputs are dropped: the wiki draws
+figures itself, and raw HTML from a kernel would be untrusted markup in the site.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from typing import Any
+
+import yaml
+
+from lab.record import FIGURE_MIMETYPE
+
+MAX_OUTPUT_LINES = 40  # longer text outputs keep their first and last lines
+
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]")
+
+
+def page(nb: Any, header: dict, name: str, run_id: str) -> str:
+    """The Markdown page of experiment ``name`` from its executed notebook ``nb``.
+
+    ``header`` is the script's YAML header (title, project, question, links, ...);
+    it becomes the front matter, together with the experiment name and run id.
+    """
+    front = {key: value for key, value in header.items() if key != "jupyter"}
+    front.setdefault("title", name)
+    front.update(experiment=name, run_id=run_id)
+    blocks = ["---\n" + yaml.safe_dump(front, sort_keys=False, allow_unicode=True) + "---"]
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            blocks.append(cell.source)
+        elif cell.cell_type == "code" and cell.source.strip():
+            blocks.append(_folded_code(cell))
+            blocks.extend(_output(output, name) for output in cell.get("outputs", []))
+    return "\n\n".join(block.strip("\n") for block in blocks if block.strip()) + "\n"
+
+
+def _folded_code(cell: Any) -> str:
+    tags = cell.metadata.get("tags", [])
+    label = {"parameters": "Parameters", "injected-parameters": "Parameters of this run"}
+    label = next((label[tag] for tag in tags if tag in label), "Code")
+    source = cell.source.strip("\n")
+    fence = _fence(source)
+    code = f"{fence}python\n{source}\n{fence}"
+    return f'??? abstract "{label}"\n\n' + textwrap.indent(code, "    ")
+
+
+def _output(output: Any, name: str) -> str:
+    """One notebook output as Markdown ("" for outputs the page leaves out)."""
+    if output.output_type == "stream":
+        return _text_block(output.text)
+    data = output.get("data", {})
+    if FIGURE_MIMETYPE in data:
+        marker = data[FIGURE_MIMETYPE]
+        caption = marker.get("caption")
+        embed = f"![[experiments/{name}#{marker['id']}]]"
+        return f"{embed}\n\n*{caption}*" if caption else embed
+    if "text/markdown" in data:
+        return data["text/markdown"]
+    if "text/plain" in data and "text/html" not in data:
+        return _text_block(data["text/plain"])
+    return ""
+
+
+def clean_text(text: str) -> str:
+    """Terminal output as it looked when done: no ANSI colours, no overwritten lines.
+
+    Progress bars (tqdm) redraw a line with carriage returns; only the last drawing
+    of each line is kept.
+    """
+    lines = []
+    for line in _ANSI.sub("", text).replace("\r\n", "\n").split("\n"):
+        drawings = [part for part in line.split("\r") if part]
+        lines.append(drawings[-1] if drawings else "")
+    return "\n".join(lines)
+
+
+def shorten(text: str, max_lines: int = MAX_OUTPUT_LINES) -> str:
+    """At most ``max_lines`` lines: the first and last halves, and how many were cut."""
+    lines = text.split("\n")
+    if len(lines) <= max_lines:
+        return text
+    head, tail = lines[: max_lines // 2], lines[-(max_lines // 2) :]
+    cut = len(lines) - len(head) - len(tail)
+    return "\n".join([*head, f"… {cut} more lines …", *tail])
+
+
+def _text_block(text: str) -> str:
+    text = shorten(clean_text(text).strip("\n"))
+    if not text.strip():
+        return ""
+    fence = _fence(text)
+    return f"{fence}text\n{text}\n{fence}"
+
+
+def _fence(text: str) -> str:
+    """A backtick fence longer than any run of backticks in ``text``."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)

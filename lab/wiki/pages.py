@@ -1,0 +1,290 @@
+"""The Markdown the wiki writes itself.
+
+- ``SECTIONS``: the generated index pages (Home, Projects, Insights, Ideas, Journal,
+  Experiments), which are also the whole sidebar.
+- ``decorate``: what each note gets around its own text: a status line from its
+  front matter, on a project page the lists of its notes, on an experiment page the
+  failure banner, provenance and metric history, and on every page its backlinks.
+
+Everything here is a pure function of the graph (``links.build_graph``).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from lab.wiki import notes as kinds
+from lab.wiki.links import Graph, format_metric, md_escape, md_link
+from lab.wiki.notes import Note
+
+HOME = "index.md"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _notes(graph: Graph, kind: str, srcs: list[str] | None = None) -> list[Note]:
+    chosen = graph.notes.values() if srcs is None else (graph.notes[s] for s in srcs)
+    return sorted((n for n in chosen if n.kind == kind), key=lambda n: n.title.casefold())
+
+
+def experiment_name(note: Note) -> str:
+    return note.src.split("/")[-2]  # experiments/NAME/index.md
+
+
+def _when(record: dict | None, key: str = "started") -> str:
+    """An ISO 8601 time of a run or failure record, to the minute."""
+    return ((record or {}).get(key) or "")[:16].replace("T", " ")
+
+
+def _ref_link(from_src: str, value: str, graph: Graph) -> str:
+    """A front-matter reference as a link, or as plain text when it is broken."""
+    found = graph.page(value, from_src)
+    return md_link(from_src, found.src, md_escape(graph.title(found.src))) if found.src else md_escape(value)
+
+
+def _item(from_src: str, note: Note, graph: Graph, *details: str) -> str:
+    if note.meta.get("project"):
+        details = (*details, _ref_link(from_src, note.meta["project"], graph))
+    extra = " — " + " · ".join(d for d in details if d) if any(details) else ""
+    return f"- {md_link(from_src, note.src, md_escape(note.title))}{extra}"
+
+
+def _list(lines: list[str], empty: str) -> str:
+    return "\n".join(lines) if lines else f"*{empty}*"
+
+
+def _by_priority(note: Note) -> tuple[int, str]:
+    return kinds.PRIORITIES.index(note.meta["priority"]), note.title.casefold()
+
+
+def _newest_first(items: list[Note]) -> list[Note]:
+    # Notes without a date go last; `date` is ISO text, so it sorts as a date.
+    return sorted(items, key=lambda n: n.meta.get("date") or "", reverse=True)
+
+
+# --------------------------------------------------------------------------- experiments
+
+
+def _status(graph: Graph, name: str) -> str:
+    if name in graph.failures:
+        return "**failed**"
+    return "ok" if name in graph.runs else "never ran"
+
+
+def _headline(run: dict | None, count: int = 3) -> str:
+    metrics = list((run or {}).get("metrics", {}).items())[:count]
+    return ", ".join(f"{md_escape(k)} = {md_escape(format_metric(m))}" for k, m in metrics)
+
+
+def _runs_table(from_src: str, graph: Graph, experiments: list[Note]) -> str:
+    if not experiments:
+        return "*No experiments yet: `make experiment NAME=…` runs one.*"
+    rows = ["| Experiment | Project | Last run | Status | Headline metrics |", "|---|---|---|---|---|"]
+    for note in experiments:
+        name = experiment_name(note)
+        project = _ref_link(from_src, note.meta["project"], graph) if note.meta.get("project") else ""
+        run = graph.runs.get(name)
+        rows.append(f"| {md_link(from_src, note.src, md_escape(name))} | {project} | {_when(run)} "
+                    f"| {_status(graph, name)} | {_headline(run)} |")
+    return "\n".join(rows)
+
+
+def _latest(graph: Graph, note: Note) -> str:
+    name = experiment_name(note)
+    return max(_when(graph.runs.get(name)), _when(graph.failures.get(name), "when"))
+
+
+# --------------------------------------------------------------------------- generated pages
+
+
+def home(graph: Graph) -> str:
+    experiments = sorted(_notes(graph, "experiment"), key=lambda n: _latest(graph, n), reverse=True)
+    open_ideas = [n for n in _notes(graph, "idea") if n.meta["status"] in ("doing", "next", "open")]
+    insights = _newest_first(_notes(graph, "insight"))[:10]
+    return "\n\n".join([
+        "# Lab notebook",
+        "## Latest runs",
+        _runs_table(HOME, graph, experiments[:10]),
+        "## Open ideas",
+        _list([_item(HOME, n, graph, f"**{n.meta['priority']}**", n.meta["status"])
+               for n in sorted(open_ideas, key=_by_priority)], "No open ideas."),
+        "## Newest insights",
+        _list([_item(HOME, n, graph, n.meta["status"], n.meta.get("date", "")) for n in insights], "No insights yet."),
+    ]) + "\n"
+
+
+def projects_index(graph: Graph) -> str:
+    src = "projects/index.md"
+    lines = []
+    for project in _notes(graph, "project"):
+        members = [graph.notes[s] for s in graph.members[project.src]]
+        counts = [f"{sum(m.kind == k for m in members)} {k}s" for k in ("experiment", "insight", "idea")]
+        lines.append(_item(src, project, graph, " · ".join(counts)))
+    return "# Projects\n\n" + _list(lines, "No projects yet: `make new-note KIND=project TITLE=…`.") + "\n"
+
+
+def insights_index(graph: Graph) -> str:
+    src = "insights/index.md"
+    parts = ["# Insights"]
+    for status in ("supported", "hypothesis", "refuted"):
+        chosen = [n for n in _notes(graph, "insight") if n.meta["status"] == status]
+        parts += [f"## {status.capitalize()}", _list([_item(src, n, graph) for n in chosen], "None.")]
+    return "\n\n".join(parts) + "\n"
+
+
+def ideas_board(graph: Graph) -> str:
+    src = "ideas/index.md"
+    parts = ["# Ideas"]
+    for status in ("doing", "next", "open", "done", "dropped"):
+        chosen = sorted((n for n in _notes(graph, "idea") if n.meta["status"] == status), key=_by_priority)
+        parts += [f"## {status.capitalize()}", _list([_idea_item(src, n, graph) for n in chosen], "None.")]
+    return "\n\n".join(parts) + "\n"
+
+
+def _idea_item(src: str, idea: Note, graph: Graph) -> str:
+    waits = ", ".join(_ref_link(src, v, graph) for v in idea.meta.get("waits_on", []))
+    realized = idea.meta.get("realized_by")
+    return _item(src, idea, graph, f"**{idea.meta['priority']}**",
+                 f"waits on {waits}" if waits else "",
+                 f"realized by {_ref_link(src, realized, graph)}" if realized else "")
+
+
+def journal_index(graph: Graph) -> str:
+    src = "journal/index.md"
+    lines = [_item(src, n, graph, n.meta["date"]) for n in _newest_first(_notes(graph, "journal"))]
+    return "# Journal\n\n" + _list(lines, "No entries yet: `make new-note KIND=journal TITLE=…`.") + "\n"
+
+
+def experiments_table(graph: Graph) -> str:
+    table = _runs_table("experiments/index.md", graph, _notes(graph, "experiment"))
+    # Staleness needs the scripts' input hashes, which the runner computes: it is not
+    # worth importing here for every page view.
+    return f"# Experiments\n\n{table}\n\n`make status` says which experiments are stale.\n"
+
+
+# (nav title, src, content): the generated pages, in sidebar order.
+SECTIONS: tuple[tuple[str, str, Callable[[Graph], str]], ...] = (
+    ("Home", HOME, home),
+    ("Projects", "projects/index.md", projects_index),
+    ("Insights", "insights/index.md", insights_index),
+    ("Ideas", "ideas/index.md", ideas_board),
+    ("Journal", "journal/index.md", journal_index),
+    ("Experiments", "experiments/index.md", experiments_table),
+)
+
+
+# --------------------------------------------------------------------------- around each note
+
+
+def decorate(note: Note, markdown: str, graph: Graph, history: list[dict]) -> str:
+    """``markdown`` (the note's text) with what the wiki adds around it.
+
+    The additions may hold wikilinks; ``links.render`` runs after this.
+    """
+    top = [_meta_line(note)]
+    bottom = []
+    if note.kind == "project":
+        bottom.append(_project_lists(note, graph))
+    if note.kind == "experiment":
+        name = experiment_name(note)
+        top.append(_failure_banner(graph.failures.get(name)))
+        bottom += [_provenance(graph.runs.get(name)), _metric_history(graph.runs.get(name), history)]
+    bottom.append(_backlinks(note, graph))
+    return "\n\n".join(p for p in [*top, markdown, *bottom] if p) + "\n"
+
+
+def _wikilink(value: str) -> str:
+    return value if value.startswith("[[") else f"[[{value}]]"
+
+
+def _meta_line(note: Note) -> str:
+    meta = note.meta
+    fields = {
+        "Status": meta.get("status") if note.kind in ("insight", "idea") else None,
+        "Priority": meta.get("priority"),
+        "Date": meta.get("date") if note.kind == "journal" else None,
+        "Project": _wikilink(meta["project"]) if meta.get("project") and note.kind != "experiment" else None,
+        "Evidence": ", ".join(map(_wikilink, meta.get("evidence", []))),
+        "Waits on": ", ".join(map(_wikilink, meta.get("waits_on", []))),
+        "Realized by": _wikilink(meta["realized_by"]) if meta.get("realized_by") else None,
+        "Tags": ", ".join(md_escape(t) for t in meta.get("tags", [])),
+    }
+    shown = [f"**{k}:** {v}" for k, v in fields.items() if v]
+    return " · ".join(shown) + "\n{ .lab-meta }" if shown else ""
+
+
+def _project_lists(project: Note, graph: Graph) -> str:
+    src, members = project.src, graph.members[project.src]
+    ideas = sorted(_notes(graph, "idea", members), key=lambda n: (n.meta["status"] in ("done", "dropped"), _by_priority(n)))
+    return "\n\n".join([
+        "## Experiments", _runs_table(src, graph, _notes(graph, "experiment", members)),
+        "## Insights", _list([_item(src, n, graph, n.meta["status"]) for n in _notes(graph, "insight", members)], "None yet."),
+        "## Ideas", _list([_item(src, n, graph, n.meta["status"], f"**{n.meta['priority']}**") for n in ideas], "None yet."),
+    ])
+
+
+def _failure_banner(failure: dict | None) -> str:
+    """When, where and what: the fields of ``results.FAILURE_FIELDS``."""
+    if not failure:
+        return ""
+    where = f"in cell {failure.get('cell')}"
+    if failure.get("line"):
+        where += f", line {failure['line']} of the script: `{failure.get('source', '').strip()}`"
+    error = md_escape(f"{failure.get('exception')}: {failure.get('message')}")
+    return (f'!!! failure "The latest attempt failed"\n\n'
+            f"    Run {failure.get('run_id')} at {_when(failure, 'when')}, {where}\n\n"
+            f"    **{error}**\n\n"
+            f"    Below are the results of the last good run; `make experiment` shows the full traceback.")
+
+
+def _provenance(run: dict | None) -> str:
+    if not run:
+        return "## Run\n\n*No successful run yet.*"
+    commit = f"`{(run.get('commit') or 'not in git')[:10]}`" + (" (with uncommitted changes)" if run.get("dirty") else "")
+    params = ", ".join(f"`{k}={v}`" for k, v in run.get("params", {}).items())
+    versions = ", ".join(f"{k} {v}" for k, v in run.get("versions", {}).items())
+    rows = [("Run", f"`{run.get('run_id')}`"), ("Started", _when(run)), ("Duration", f"{run.get('duration_s', 0):.1f} s"),
+            ("Commit", commit), ("Seed", str(run.get("seed"))), ("Parameters", params), ("Versions", versions)]
+    return "## Run\n\n| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
+
+
+def sparkline(values: list[float], width: int = 100, height: int = 20) -> str:
+    """An inline SVG line of ``values``; empty for fewer than two."""
+    if len(values) < 2:
+        return ""
+    low, high = min(values), max(values)
+    span = (high - low) or 1.0
+    points = " ".join(f"{i * width / (len(values) - 1):.1f},{height - (v - low) / span * height:.1f}"
+                      for i, v in enumerate(values))
+    return (f'<svg class="lab-spark" viewBox="-1 -1 {width + 2} {height + 2}" width="{width}" height="{height}">'
+            f'<polyline points="{points}"/></svg>')
+
+
+def _metric_history(run: dict | None, history: list[dict]) -> str:
+    metrics = (run or {}).get("metrics", {})
+    if not metrics:
+        return ""
+    rows = ["| Metric | Latest | Over runs | Description |", "|---|---|---|---|"]
+    for name, metric in metrics.items():
+        values = [h["metrics"][name] for h in history if name in h.get("metrics", {})]
+        trend = sparkline(values) + (f" {len(values)} runs" if len(values) > 1 else "")
+        rows.append(f"| {md_escape(name)} | {md_escape(format_metric(metric))} | {trend} | {md_escape(metric.get('description') or '')} |")
+    return "## Metrics\n\n" + "\n".join(rows) + _history_table(list(metrics), history)
+
+
+def _history_table(names: list[str], history: list[dict]) -> str:
+    if len(history) < 2:
+        return ""
+    head = "| Run | Commit | " + " | ".join(map(md_escape, names)) + " |"
+    rows = [head, "|---" * (len(names) + 2) + "|"]
+    for h in reversed(history):
+        cells = [f"{h['metrics'][n]:.4g}" if n in h.get("metrics", {}) else "" for n in names]
+        rows.append(f"| {h.get('run_id')} | `{(h.get('commit') or '')[:10]}` | " + " | ".join(cells) + " |")
+    return '\n\n??? note "Every run, newest first"\n\n' + "\n".join("    " + r for r in rows)
+
+
+def _backlinks(note: Note, graph: Graph) -> str:
+    lines = [f"- {md_link(note.src, b.source, md_escape(graph.title(b.source)))} — “{md_escape(b.snippet)}”"
+             for b in graph.backlinks.get(note.src, [])]
+    return "## Linked from\n\n" + _list(lines, "Nothing links here yet.")

@@ -1,0 +1,135 @@
+"""Models, training and the model cache, on test-sized presets."""
+
+import numpy as np
+import pytest
+import torch
+
+from lab import LabError, models, task, train
+from lab.data import AdditionData, RepeatData
+from lab.models import ModelConfig
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """A private model cache for this module."""
+    path = tmp_path_factory.mktemp("cache")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(models.CACHE_ENV, str(path))
+        yield path
+
+
+@pytest.fixture(scope="module")
+def tiny(cache):
+    torch.set_num_threads(2)
+    return models.load_or_train("tiny", log=None)
+
+
+def test_tiny_preset_learns_two_digit_addition(tiny):
+    held_out = task.enumerate_all(task.AdditionTask(2), split="heldout")
+    loss, correct = train.position_scores(tiny.model, torch.as_tensor(held_out.tokens),
+                                          tiny.data.loss_positions)
+    exact = correct.all(1).float().mean().item()
+    assert exact >= 0.99, f"exact match on all {len(held_out)} held-out problems: {exact:.4f}"
+    assert tiny.history["exact"][-1] >= 0.99
+    assert tiny.history["loss"][-1] < tiny.history["loss"][0] / 10
+
+
+def test_history_and_checkpoints(tiny):
+    h = tiny.history
+    n_evals = len(h["step"])
+    assert h["step"][0] == 0 and h["step"][-1] == tiny.train_config.steps
+    assert np.array(h["digit_loss"]).shape == (n_evals, 3)
+    assert np.array(h["class_exact"]).shape == (n_evals, 3)
+    assert np.array(h["kind_loss"]).shape == (n_evals, 3)
+    assert tiny.steps[0] == 0 and tiny.steps[-1] == tiny.train_config.steps
+    assert set(tiny.steps) <= set(h["step"])  # every checkpoint was evaluated
+    final = tiny.at_step(tiny.steps[-1])
+    tokens = torch.as_tensor(task.sample(tiny.data.task, np.random.default_rng(0), 64).tokens)
+    assert torch.equal(final(tokens), tiny.model(tokens))
+    assert not torch.equal(tiny.at_step(0)(tokens), tiny.model(tokens))
+
+
+def test_checkpoint_steps_are_dense_early():
+    steps = train.checkpoint_steps(3000, 40)
+    assert steps[0] == 0 and steps[-1] == 3000
+    assert sum(s <= 300 for s in steps) >= 10  # a plateau in the first 10% is resolved
+
+
+def test_cache_hit_returns_identical_weights(tiny, cache):
+    again = models.load_or_train("tiny", log=None)
+    assert again.path == tiny.path
+    for (k, a), (_, b) in zip(tiny.model.original_model.state_dict().items(),
+                              again.model.original_model.state_dict().items()):
+        assert torch.equal(a, b), k
+    assert again.history == tiny.history
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip"])
+def test_corrupt_cache_is_reported_and_retrained(tiny, cache, capsys, damage):
+    path = tiny.path
+    blob = path.read_bytes()
+    if damage == "truncate":
+        path.write_bytes(blob[: len(blob) // 2])
+    else:  # one flipped byte deep inside the tensor data: torch.load alone would not notice
+        i = len(blob) // 2
+        path.write_bytes(blob[:i] + bytes([blob[i] ^ 0xFF]) + blob[i + 1 :])
+    with pytest.raises(models.CorruptCache):
+        models.load(path)
+    retrained = models.load_or_train("tiny", log=None)
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and str(path) in err and "corrupt" in err and "retraining" in err
+    for a, b in zip(tiny.model.original_model.state_dict().values(),
+                    retrained.model.original_model.state_dict().values()):
+        assert torch.equal(a, b)  # deterministic retrain gives the same model back
+    models.load(path)  # and the entry is good again
+
+
+def test_same_seed_same_losses_other_seed_differs():
+    data = AdditionData(2)
+    cfg = train.TrainConfig(data=data, steps=30, eval_every=10, eval_size=200, n_checkpoints=4)
+    config = ModelConfig(n_layers=1, d_model=32, n_heads=2, d_mlp=64)
+
+    def losses(seed):
+        model = models.build_model(config, data)
+        run = train.train(model, cfg.with_overrides(seed=seed), log=None)
+        return run.history["train_loss"], run.history["loss"]
+
+    assert losses(0) == losses(0)
+    assert losses(0) != losses(1)
+
+
+def test_cache_key_follows_config_and_settings():
+    base = models.resolve("tiny")
+    assert models.cache_key(base) == models.cache_key(models.resolve("tiny"))
+    assert models.cache_key(base) != models.cache_key(models.resolve("tiny", {"lr": 1e-4}))
+    assert models.cache_key(base) != models.cache_key(models.resolve("tiny", {"d_model": 32}))
+    assert models.cache_key(base) != models.cache_key(models.resolve("tiny", {"n_digits": 3}))
+
+
+def test_overrides_are_checked():
+    with pytest.raises(LabError, match="unknown preset 'nope'"):
+        models.resolve("nope")
+    with pytest.raises(LabError, match="lrr.*valid settings: .*lr"):
+        models.resolve("tiny", {"lrr": 1e-3})
+    assert models.parse_overrides(["steps=10", "lr=3e-4", "reverse=true"]) == \
+        {"steps": 10, "lr": 3e-4, "reverse": True}
+
+
+def test_presets_build_bridges_with_transformer_lens_hooks():
+    for name in ("add2", "add1", "attn2"):
+        preset = models.PRESETS[name]
+        model = models.build_model(preset.model, preset.training.data, "cpu")
+        tokens = torch.as_tensor(preset.training.data.sample(np.random.default_rng(0), 2))
+        logits, cache = model.run_with_cache(tokens)
+        assert logits.shape == (2, preset.training.data.seq_len, preset.training.data.d_vocab)
+        assert cache["blocks.1.attn.hook_pattern"].shape[1] == preset.model.n_heads
+        assert ("blocks.0.mlp.hook_post" in cache) != preset.model.attn_only
+
+
+def test_repeat_data_scores_the_second_copy():
+    data = RepeatData(span=5, vocab=20)
+    tokens = data.sample(np.random.default_rng(0), 3)
+    assert tokens.shape == (3, 11) and (tokens[:, 0] == 0).all()
+    np.testing.assert_array_equal(tokens[:, 1:6], tokens[:, 6:])
+    # the prediction at position p is of token p+1: positions 5..9 predict the copy
+    np.testing.assert_array_equal(data.loss_positions + 1, np.arange(6, 11))

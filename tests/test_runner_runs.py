@@ -1,0 +1,269 @@
+"""Real runs through papermill, on fixture experiments in temporary repository roots.
+
+A kernel start costs seconds, so runs are shared: one good run of the demo fixture
+(module-scoped); every other test copies its root and runs at most once more.
+"""
+
+import fcntl
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+import yaml
+
+from lab import LabError, results, runner
+from test_runner import make_root
+
+pytestmark = pytest.mark.slow
+
+
+def lab_command(root: Path, *args: str, **kwargs) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([sys.executable, "-m", "lab", *args], cwd=root, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def copy_root(good_root: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    shutil.copytree(good_root, root, ignore=shutil.ignore_patterns("build"))
+    return root
+
+
+@pytest.fixture(scope="module")
+def good_run(tmp_path_factory):
+    """The demo experiment run once with its defaults, via the CLI: (root, stdout)."""
+    root = make_root(tmp_path_factory.mktemp("good"))
+    proc = lab_command(root, "run", "demo")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    return root, out
+
+
+@pytest.fixture
+def good_root(good_run, tmp_path):
+    return copy_root(good_run[0], tmp_path)
+
+
+def script_line(root: Path, text: str) -> int:
+    lines = (root / "experiments" / "demo.py").read_text().splitlines()
+    return next(i for i, line in enumerate(lines, 1) if text in line)
+
+
+# --------------------------------------------------------------------------- a good run
+
+
+def test_run_writes_record_notebook_figures_and_history(good_run):
+    root, _ = good_run
+    folder = results.result_dir("demo", root)
+    assert sorted(snapshot(folder)) == [
+        "figures/widths.json", "history.jsonl", "index.md", "notebook.ipynb", "run.json"]
+
+    run = results.load_run("demo", root)
+    assert tuple(run) == results.RUN_FIELDS
+    script = runner.read_script("demo", root)
+    assert run["name"] == "demo" and run["status"] == "ok"
+    assert run["params"] == script.defaults() and run["seed"] == 0
+    assert run["commit"] is None and run["dirty"] is None  # the temporary root is not a git repo
+    assert run["input_hash"] == runner.input_hash(script, script.defaults())
+    assert run["run_id"].endswith("Z") and run["started"].endswith("+00:00")
+    assert set(run["versions"]) == {"python", *runner.VERSIONED_PACKAGES}
+    assert run["versions"]["plotly"] and run["versions"]["papermill"]
+    assert run["metrics"] == {
+        "total_width": {"value": 0.006, "unit": "mm", "description": "sum of widths"}}
+    assert run["figures"] == [{"id": "widths", "caption": "The widths", "file": "figures/widths.json"}]
+
+    nb = nbformat.read(folder / "notebook.ipynb", as_version=4)
+    code = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
+    assert [c["index"] for c in run["cells"]] == code
+    assert all(c["duration_s"] >= 0 for c in run["cells"])
+    assert nb.metadata.papermill.input_path == "experiments/demo.py"
+
+    figure = json.loads((folder / "figures" / "widths.json").read_text())
+    assert figure["data"][0]["type"] == "bar"
+
+    assert results.load_history("demo", root) == [results.history_entry(run)]
+
+
+def test_kernel_is_this_interpreter_in_the_repository_root(good_run):
+    root, _ = good_run
+    nb = nbformat.read(results.result_dir("demo", root) / "notebook.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for cell in nb.cells for o in cell.get("outputs", []))
+    assert f"executable {sys.executable}\n" in printed  # the .venv python running the tests
+    assert f"cwd {root.resolve()}\n" in printed
+
+
+def test_terminal_shows_progress_and_everything_printed(good_run):
+    _, out = good_run
+    assert "[demo] cell 1/4  experiments/demo.py:14" in out
+    assert "[demo] cell 4/4" in out
+    assert "line 59\n" in out and "line 30\n" in out  # the terminal is not shortened
+
+
+def test_page_has_front_matter_write_up_embeds_and_short_outputs(good_run):
+    root, _ = good_run
+    run = results.load_run("demo", root)
+    page = (results.result_dir("demo", root) / "index.md").read_text()
+    _, front, body = page.split("---\n", 2)
+    assert yaml.safe_load(front) == {
+        "title": "Demo", "project": "fixtures", "question": "Does the runner turn a script into a page?",
+        "links": ["ideas/runner"], "experiment": "demo", "run_id": run["run_id"]}
+    assert "A tiny experiment for the runner's tests" in body
+    assert '??? abstract "Code"\n\n    ```python\n    import os\n' in body
+    assert "![[experiments/demo#widths]]\n\n*The widths*\n" in body
+    assert "**Totals**\n\n| name | value |\n|---|---|\n| total | 6 |" in body
+    assert "step 99\n" in body and "step 98" not in body  # carriage-return redraws collapsed
+    assert "… 22 more lines …" in body and "line 30\n" not in body
+    assert '"type":"bar"' not in body.replace(" ", "")  # figure data stays out of the page
+
+
+# --------------------------------------------------------------------------- staleness
+
+
+def test_fresh_until_script_or_parameters_change(good_root, capsys):
+    assert runner.experiment_state("demo", good_root).status == "fresh"
+    assert runner.run_stale_command(good_root) == 0  # nothing to run: no kernel starts
+    assert capsys.readouterr().out.startswith("skip demo: fresh (run ")
+
+    script = good_root / "experiments" / "demo.py"
+    original = script.read_text()
+    script.write_text(original.replace("# A tiny experiment", "# A small experiment"))
+    state = runner.experiment_state("demo", good_root)
+    assert (state.status, state.detail, state.due) == ("stale", "script changed", True)
+
+    script.write_text(original.replace("seed = 0", "seed = 1"))
+    assert runner.experiment_state("demo", good_root).detail == "script changed, params changed"
+
+    script.write_text(original)
+    assert runner.experiment_state("demo", good_root).status == "fresh"
+
+
+# --------------------------------------------------------------------------- failure
+
+
+def test_failure_keeps_last_good_results_and_records_where(good_root, capsys):
+    folder = results.result_dir("demo", good_root)
+    before = snapshot(folder)
+
+    assert runner.run_command("demo", ["fail=true", "label=a b"], good_root) == 1
+
+    after = snapshot(folder)
+    assert after.pop("failure.json")
+    assert after == before
+    failure = results.load_failure("demo", good_root)
+    assert tuple(failure) == results.FAILURE_FIELDS
+    line = script_line(good_root, "raise ValueError")
+    assert failure["line"] == line
+    assert failure["source"] == 'raise ValueError(f"asked to fail with label {label!r}")'
+    assert (failure["exception"], failure["message"]) == ("ValueError", "asked to fail with label 'a b'")
+    assert failure["notebook"] == "build/failed/demo.ipynb"
+    kept = nbformat.read(good_root / failure["notebook"], as_version=4)
+    assert kept.cells[failure["cell"]].outputs[-1].ename == "ValueError"
+
+    err = capsys.readouterr().err
+    assert f"error: demo failed at experiments/demo.py:{line}\n" in err
+    assert "ValueError: asked to fail with label 'a b'" in err
+
+    state = runner.experiment_state("demo", good_root)
+    assert state.status == "failed" and f"demo.py:{line}: ValueError" in state.detail
+    assert state.due  # it failed with fail=true; the defaults are a different input
+
+
+# --------------------------------------------------------------------------- interruption
+
+
+def start_paused_run(root: Path) -> tuple[subprocess.Popen, int]:
+    """A run sleeping in its last cell: the process and its kernel's pid."""
+    proc = lab_command(root, "run", "demo", "pause_s=60")
+    watchdog = threading.Timer(120, proc.kill)  # a hung start fails the test instead of hanging it
+    watchdog.start()
+    try:
+        for line in proc.stdout:
+            if line.startswith("kernel ") and line.endswith(" pausing\n"):
+                return proc, int(line.split()[1])
+    finally:
+        watchdog.cancel()
+    proc.wait()
+    raise AssertionError(f"the run ended before pausing: {proc.stderr.read()}")
+
+
+def process_gone(pid: int, within_s: float = 15.0) -> bool:
+    """Whether ``pid`` exits (or is a zombie awaiting its reaper) within ``within_s``."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            return True
+        if state == "Z":
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def lock_is_free(root: Path) -> bool:
+    with open(root / "build" / "locks" / "demo.lock") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        return True
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 130), (signal.SIGKILL, -9)])
+def test_killing_a_run_leaves_last_good_results_and_no_kernel(good_root, sig, code):
+    before = snapshot(results.result_dir("demo", good_root))
+    proc, kernel = start_paused_run(good_root)
+
+    proc.send_signal(sig)
+    assert proc.wait(timeout=30) == code
+
+    assert process_gone(kernel), f"kernel {kernel} outlived its run"
+    assert snapshot(results.result_dir("demo", good_root)) == before
+    assert lock_is_free(good_root)
+
+
+def test_a_second_run_is_refused_while_one_runs(good_root):
+    before = snapshot(results.result_dir("demo", good_root))
+    first, kernel = start_paused_run(good_root)
+    try:
+        second = lab_command(good_root, "run", "demo")
+        _, err = second.communicate(timeout=60)
+        assert second.returncode == 1
+        assert f"error: demo is already running (pid {first.pid}, lock build/locks/demo.lock)" in err
+        with pytest.raises(LabError, match="already running"):
+            runner.run_command("demo", [], good_root)
+    finally:
+        first.terminate()
+        first.wait(timeout=30)
+    assert process_gone(kernel)
+    assert snapshot(results.result_dir("demo", good_root)) == before
+
+
+# --------------------------------------------------------------------------- the template
+
+
+def test_new_experiment_runs_as_written(tmp_path):
+    root = make_root(tmp_path)
+    assert runner.new_experiment_command("probe", root) == 0
+
+    assert runner.run_command("probe", [], root) == 0
+    run = results.load_run("probe", root)
+    assert set(run["metrics"]) == {"slope"} and 1.5 < run["metrics"]["slope"]["value"] < 2.5
+    assert [f["id"] for f in run["figures"]] == ["scatter"]
+
+    plain = subprocess.run([sys.executable, "experiments/probe.py"], cwd=root,
+                           capture_output=True, text=True, timeout=120)
+    assert plain.returncode == 0, plain.stderr
+    assert "slope" in results.read_metrics(root / "build" / "scratch" / "probe")

@@ -1,0 +1,96 @@
+"""Generated indexes and what each note gets around it, on the fixture wiki."""
+
+from pathlib import Path
+
+import pytest
+
+from lab import results
+from lab.wiki import links, pages
+from lab.wiki.notes import parse_note
+from wiki_fixture import make_wiki
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("wiki")
+    make_wiki(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def graph(root) -> links.Graph:
+    docs = root / "site"
+    notes = [parse_note(p.relative_to(docs).as_posix(), p.read_text(), str(p)) for p in sorted(docs.rglob("*.md"))]
+    names = results.result_names(root)
+    graph = links.build_graph(notes, {n: results.load_run(n, root) for n in names},
+                              {n: f for n in names if (f := results.load_failure(n, root))},
+                              generated=[src for _, src, _ in pages.SECTIONS])
+    assert graph.problems == []
+    return graph
+
+
+def section(markdown: str, heading: str) -> str:
+    return markdown.split(f"## {heading}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_home_lists_latest_runs_open_ideas_and_newest_insights(graph):
+    home = pages.home(graph)
+    runs = section(home, "Latest runs")
+    assert runs.index("carry-probe") < runs.index("loss-shelf")  # its failed attempt is the latest
+    assert "| **failed** |" in runs and "final\\_loss = 0.05 nats" in runs
+    ideas = section(home, "Open ideas")
+    assert "[Probe the residual stream for carries](ideas/probe-carries.md) — **high** · open" in ideas
+    assert "Ablate" not in ideas  # done
+    assert "[Two heads compute the carry](insights/carry-heads.md)" in section(home, "Newest insights")
+
+
+def test_ideas_board_groups_by_status(graph):
+    board = pages.ideas_board(graph)
+    assert "Probe the residual" in section(board, "Open") and "waits on [Two heads" in section(board, "Open")
+    assert "realized by [The loss shelf](../experiments/loss-shelf/index.md)" in section(board, "Done")
+    assert section(board, "Doing").strip() == "*None.*"
+
+
+def test_insights_journal_projects_and_experiments_indexes(graph):
+    assert "Two heads" in section(pages.insights_index(graph), "Supported")
+    assert "[First run of the loss shelf](2026-11-26-first-run.md) — 2026-11-26" in pages.journal_index(graph)
+    assert "2 experiments · 1 insights · 2 ideas" in pages.projects_index(graph)
+    table = pages.experiments_table(graph)
+    assert "| [loss-shelf](loss-shelf/index.md) | [Learning addition](../projects/addition.md) | 2026-11-26 12:00 | ok |" in table
+
+
+def test_project_page_lists_its_notes(graph):
+    project = graph.notes["projects/addition.md"]
+    page = pages.decorate(project, project.body, graph, [])
+    assert "[carry-probe](../experiments/carry-probe/index.md)" in section(page, "Experiments")
+    assert "Two heads" in section(page, "Insights")
+    ideas = section(page, "Ideas")
+    assert ideas.index("Probe the residual") < ideas.index("Ablate")  # open before done
+
+
+def test_experiment_page_gets_banner_provenance_history_and_backlinks(graph, root):
+    failed = graph.notes["experiments/carry-probe/index.md"]
+    page = pages.decorate(failed, failed.body, graph, [])
+    assert page.startswith('!!! failure "The latest attempt failed"')
+    assert "in cell 3, line 12 of the script: `check(n_digits)`" in page
+    assert "ValueError: n\\_digits must be &gt; 0" in page
+    shelf = graph.notes["experiments/loss-shelf/index.md"]
+    page = pages.decorate(shelf, shelf.body, graph, results.load_history("loss-shelf", root))
+    assert "| Commit | `0123456789` |" in section(page, "Run") and "`n_digits=2`" in section(page, "Run")
+    metrics = section(page, "Metrics")
+    assert "<polyline" in metrics and "2 runs" in metrics and "| 20261125T120000Z |" in metrics
+    backlinks = section(page, "Linked from")
+    assert "[Two heads compute the carry](../../insights/carry-heads.md) — “The loss shelf ends when" in backlinks
+    assert "realized\\_by: loss-shelf" in backlinks
+
+
+def test_notes_get_a_status_line_and_empty_backlinks_say_so(graph):
+    idea = graph.notes["ideas/probe-carries.md"]
+    page = pages.decorate(idea, idea.body, graph, [])
+    assert page.startswith("**Status:** open · **Priority:** high · **Project:** [[addition]] · **Waits on:** [[carry-heads]]")
+    assert section(page, "Linked from").strip() == "*Nothing links here yet.*"
+
+
+def test_sparkline():
+    assert pages.sparkline([1.0]) == ""
+    assert 'points="0.0,20.0 50.0,0.0 100.0,10.0"' in pages.sparkline([0, 2, 1])
