@@ -53,14 +53,19 @@ class AdditionData:
 
 @dataclass(frozen=True)
 class RepeatData:
-    """A random span of ``span`` tokens, then the same span again, after a BOS token 0.
+    """Random tokens whose last ``2k`` positions are a span of ``k`` tokens shown twice.
 
-    Rows are ``[0, x_1..x_span, x_1..x_span]``; the predictions of the second copy
-    (positions span .. 2*span-1) are scored. Tokens 1..d_vocab-1 are drawn uniformly.
+    Rows are ``[0, filler.., x_1..x_k, x_1..x_k]``, ``seq_len = 2 * span + 1``, with ``k``
+    drawn per row from ``min_span..span`` (``min_span=None``: always ``span``). Tokens
+    1..vocab-1 are uniform. The predictions of the last ``span`` tokens are scored: the
+    repeated ones are learnable, the filler among them is not. Varying ``k`` matters:
+    with a fixed offset a head can find the repeat by position alone, and no induction
+    head is needed.
     """
 
     span: int = 16
     vocab: int = 64
+    min_span: int | None = None
 
     @property
     def seq_len(self) -> int:
@@ -78,8 +83,13 @@ class RepeatData:
         return [f"R{i}" for i in range(self.span)]
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        half = rng.integers(1, self.vocab, (size, self.span))
-        return np.concatenate([np.zeros((size, 1), dtype=np.int64), half, half], axis=1)
+        k = rng.integers(self.min_span or self.span, self.span + 1, size)[:, None]  # [size, 1]
+        rows = rng.integers(1, self.vocab, (size, self.seq_len))
+        rows[:, 0] = 0
+        pos = np.arange(self.seq_len)
+        # the second copy (the last k positions) repeats the k tokens before it
+        source = np.where(pos >= self.seq_len - k, pos - k, pos)
+        return np.take_along_axis(rows, source, axis=1)
 
 
 def make_data(kind: str, **settings) -> AdditionData | RepeatData:

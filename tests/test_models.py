@@ -64,24 +64,34 @@ def test_cache_hit_returns_identical_weights(tiny, cache):
     assert again.history == tiny.history
 
 
-@pytest.mark.parametrize("damage", ["truncate", "flip"])
-def test_corrupt_cache_is_reported_and_retrained(tiny, cache, capsys, damage):
-    path = tiny.path
+def _damage(path, how: str) -> None:
     blob = path.read_bytes()
-    if damage == "truncate":
+    if how == "truncate":
         path.write_bytes(blob[: len(blob) // 2])
     else:  # one flipped byte deep inside the tensor data: torch.load alone would not notice
         i = len(blob) // 2
         path.write_bytes(blob[:i] + bytes([blob[i] ^ 0xFF]) + blob[i + 1 :])
+
+
+@pytest.mark.parametrize("how", ["truncate", "flip"])
+def test_corrupt_cache_file_is_detected(tiny, tmp_path, how):
+    copy = tmp_path / tiny.path.name
+    copy.write_bytes(tiny.path.read_bytes())
+    models.load(copy)  # the intact copy loads
+    _damage(copy, how)
     with pytest.raises(models.CorruptCache):
-        models.load(path)
+        models.load(copy)
+
+
+def test_corrupt_cache_entry_is_reported_in_one_line_and_retrained(tiny, cache, capsys):
+    _damage(tiny.path, "flip")
     retrained = models.load_or_train("tiny", log=None)
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and str(path) in err and "corrupt" in err and "retraining" in err
+    assert err.count("\n") == 1 and str(tiny.path) in err and "corrupt" in err and "retraining" in err
     for a, b in zip(tiny.model.original_model.state_dict().values(),
                     retrained.model.original_model.state_dict().values()):
         assert torch.equal(a, b)  # deterministic retrain gives the same model back
-    models.load(path)  # and the entry is good again
+    models.load(tiny.path)  # and the entry is good again
 
 
 def test_same_seed_same_losses_other_seed_differs():
@@ -122,14 +132,21 @@ def test_presets_build_bridges_with_transformer_lens_hooks():
         tokens = torch.as_tensor(preset.training.data.sample(np.random.default_rng(0), 2))
         logits, cache = model.run_with_cache(tokens)
         assert logits.shape == (2, preset.training.data.seq_len, preset.training.data.d_vocab)
-        assert cache["blocks.1.attn.hook_pattern"].shape[1] == preset.model.n_heads
+        last = preset.model.n_layers - 1
+        assert cache[f"blocks.{last}.attn.hook_pattern"].shape[1] == preset.model.n_heads
         assert ("blocks.0.mlp.hook_post" in cache) != preset.model.attn_only
 
 
-def test_repeat_data_scores_the_second_copy():
-    data = RepeatData(span=5, vocab=20)
-    tokens = data.sample(np.random.default_rng(0), 3)
-    assert tokens.shape == (3, 11) and (tokens[:, 0] == 0).all()
-    np.testing.assert_array_equal(tokens[:, 1:6], tokens[:, 6:])
-    # the prediction at position p is of token p+1: positions 5..9 predict the copy
+def test_repeat_data_repeats_spans_of_varying_length():
+    data = RepeatData(span=5, vocab=20, min_span=2)
+    tokens = data.sample(np.random.default_rng(0), 200)
+    assert tokens.shape == (200, 11) and (tokens[:, 0] == 0).all()
+    lengths = []
+    for row in tokens:  # the longest k with row[-k:] == row[-2k:-k] (k=5 at most)
+        k = max(k for k in range(1, 6) if (row[11 - k:] == row[11 - 2 * k:11 - k]).all())
+        lengths.append(k)
+    assert min(lengths) >= 2 and set(range(2, 6)) <= set(lengths)
+    # the predictions at positions 5..9 (of tokens 6..10, the second half) are scored
     np.testing.assert_array_equal(data.loss_positions + 1, np.arange(6, 11))
+    fixed = RepeatData(span=5, vocab=20).sample(np.random.default_rng(0), 3)
+    np.testing.assert_array_equal(fixed[:, 1:6], fixed[:, 6:])

@@ -1,0 +1,127 @@
+# ---
+# title: Ablations
+# project: n-digit-addition
+# question: Which heads, MLP layers and neuron families does each answer digit and carry case depend on?
+# links: [ideas/ablations]
+# ---
+
+# %% [markdown]
+# # Ablations
+#
+# **Question.** Attribution measures direct effects; an ablation measures everything a
+# component does, through every later layer. Which components does each answer digit
+# depend on, and does the model use different components for digits without a carry,
+# with a carry and with a cascading carry?
+#
+# **Method.** Each head (its `hook_z`), each MLP layer (`hook_mlp_out`) and each family
+# of top neurons (`mlp.hook_post`; families from the neuron gallery's templates) is
+# ablated in turn, with TransformerLens' `run_with_hooks`, in three ways: set to zero,
+# to its mean over the problems at the same position, and to its value on another
+# problem (resampling). Mean and resample ablation keep activations on the data's
+# distribution; zero ablation does not, and often overstates. `lab.analysis.ablation`
+# caches the clean run once and reports the increase of each answer digit's
+# cross-entropy, averaged per answer digit, per carry kind of the digit (base, carry,
+# cascade) and per cascade class of the problem (S0 no carry … Sn the longest chain).
+
+# %% tags=["parameters"]
+seed = 0  # draws the problems and the resampling permutation
+preset = "add2"  # the model preset
+model_overrides = {}  # settings that differ from the preset, e.g. {"n_digits": 3, "steps": 600}
+n_problems = 1000  # held-out problems
+nine_share = 0.4  # share of columns forced to sum to 9 (enriches carry cascades)
+n_top = 40  # top neurons (by direct logit attribution) sorted into families
+min_correlation = 0.5  # template correlation below which a neuron's family is "other"
+
+# %%
+import numpy as np
+import torch
+
+from lab import models, record
+from lab import task as addition
+from lab.analysis import ablation, attribution, neurons, views
+
+torch.set_num_threads(2)
+trained = models.load_or_train(preset, model_overrides)
+model, task = trained.model, trained.data.task
+rng = np.random.default_rng(seed)
+batch = addition.sample(task, rng, n_problems, nine_share, split="heldout")
+positions = trained.data.position_labels()
+
+top = attribution.top_neurons(attribution.attribute(model, batch), n_top)
+maps = neurons.neuron_maps(model, addition.sample(task, rng, 4 * n_problems, split="heldout"))
+matches = neurons.classify_neurons(maps, top, min_correlation)
+sites = ablation.model_sites(model)
+for family in sorted({m.name for m in matches}):
+    members = [(l, n) for (_, l, n), m in zip(top, matches) if m.name == family]
+    sites[f"{family} ({len(members)})"] = ablation.neuron_group_sites(members, family)
+sites[f"top {n_top} neurons"] = ablation.neuron_group_sites([(l, n) for _, l, n in top], "top")
+
+# %%
+effects = {}                                     # kind -> component -> {"digit": ..., "carry kind": ..., ...}
+for kind in ablation.KINDS:
+    ablator = ablation.Ablator(model, batch, kind, seed=seed)
+    effects[kind] = {label: ablation.group_means(ablator.effect(group).loss, batch) for label, group in sites.items()}
+clean = ablation.group_means(ablator.clean_loss, batch)
+record.metric("clean_loss", clean["digit"].mean(), unit="nats", description="mean answer-digit loss, nothing ablated")
+
+# %% [markdown]
+# ## Per answer digit
+#
+# Loss increase of each answer digit when a component is ablated (figure
+# `loss-by-digit`; the menu picks the kind of ablation).
+
+# %%
+components = list(sites)
+
+
+def view(grouping: str, columns: list[str]):
+    return views.heatmap_menu({kind: np.stack([effects[kind][c][grouping] for c in components])
+                               for kind in ablation.KINDS},
+                              columns, components, xlabel=grouping, ylabel="ablated",
+                              hover="%{y} ablated, %{x}: loss +%{z:.3f} nats")
+
+
+record.figure(view("digit", positions), "loss-by-digit", "Loss increase per answer digit; the menu picks zero, mean or resample ablation")
+
+# %% [markdown]
+# ## Per carry kind and cascade class
+#
+# The same, grouped by the carry kind of the digit (figure `loss-by-carry-kind`) and by
+# the problem's cascade class (figure `loss-by-cascade-class`): a component that only
+# cascades need shows up in the cascade column alone.
+
+# %%
+record.figure(view("carry kind", list(addition.KIND_NAMES)), "loss-by-carry-kind",
+              "Loss increase per carry kind of the answer digit; the menu picks the kind of ablation")
+record.figure(view("cascade class", [f"S{c}" for c in range(task.n_digits + 1)]), "loss-by-cascade-class",
+              "Loss increase per cascade class of the problem; the menu picks the kind of ablation")
+
+# %% [markdown]
+# ## Headline numbers and the table
+#
+# Metrics name the head whose mean ablation hurts most and give the loss increase of
+# mean-ablating each MLP layer and the top neurons, overall and on cascade digits.
+
+# %%
+mean_effects = effects["mean"]
+heads = [c for c in components if c.startswith("L") and "H" in c]
+worst = max(heads, key=lambda c: mean_effects[c]["digit"].mean())
+record.metric("worst_head_loss_increase", mean_effects[worst]["digit"].mean(), unit="nats",
+              description=f"mean-ablating the most important head ({worst})")
+for label in [c for c in components if c.startswith("MLP")] + [f"top {n_top} neurons"]:
+    slug = label.replace(" ", "_").lower()
+    record.metric(f"{slug}_loss_increase", mean_effects[label]["digit"].mean(), unit="nats",
+                  description=f"mean-ablating {label}, all digits")
+    record.metric(f"{slug}_cascade_loss_increase", mean_effects[label]["carry kind"][2], unit="nats",
+                  description=f"mean-ablating {label}, cascade digits")
+record.table([{"ablated": c, **{f"{kind}": float(effects[kind][c]["digit"].mean()) for kind in ablation.KINDS},
+               **{f"mean, {name}": float(mean_effects[c]["carry kind"][k]) for k, name in enumerate(addition.KIND_NAMES)}}
+              for c in components], "Loss increase (nats) by ablation kind, and by carry kind under mean ablation")
+
+# %% [markdown]
+# ## Caveats
+#
+# The mean and the resampling are over this enriched batch; a different distribution
+# gives different reference activations. Family ablations remove only the top neurons
+# of a family, not every neuron that would match its template; "top neurons" are ranked
+# by *direct* attribution, so neurons that act only through layer 1 are under-represented.

@@ -1,0 +1,110 @@
+# ---
+# title: Attention patterns
+# project: n-digit-addition
+# question: Where does each head of the addition model attend, and does it read the digit pairs column by column?
+# links: [ideas/attention-patterns]
+# ---
+
+# %% [markdown]
+# # Attention patterns
+#
+# **Question.** Published analyses of small addition transformers (Quirke & Barez,
+# 2023) find heads whose attention forms a *staircase*: the position that predicts
+# answer digit `A_c` attends to the digit pair `(a_c, b_c)` of its column, and other
+# heads to the pair of the column to the right, where a carry comes from. Where do the
+# heads of our 2-layer addition model attend?
+#
+# **Method.** TransformerLens' `run_with_cache` records every head's pattern
+# (`blocks.L.attn.hook_pattern`, `[batch, head, query_pos, key_pos]`) on held-out
+# problems; `lab.analysis.attention` stacks the layers, averages over problems, and
+# sums the attention of the positions predicting each answer digit over each column's
+# digit pair (`column_attention`). Two shares condense the staircase per head
+# (`staircase_shares`): attention from `A_c`'s position to its own column `(a_c, b_c)`,
+# and to the column to the right `(a_c-1, b_c-1)`.
+
+# %% tags=["parameters"]
+seed = 0  # draws the problems
+preset = "add2"  # the addition model
+overrides = {}  # e.g. {"n_digits": 3, "steps": 600} for a quick run
+n_problems = 1000  # held-out problems averaged over
+nine_share = 0.0  # share of columns forced to sum to 9 (0: uniform problems)
+n_shown = 6  # problems in the per-example view
+
+# %%
+import numpy as np
+
+from lab import models, record
+from lab import task as addition
+from lab.analysis import attention
+
+trained = models.load_or_train(preset, overrides)
+model, task = trained.model, trained.data.task
+problems = addition.sample(task, np.random.default_rng(seed), n_problems, nine_share, split="heldout")
+pattern = attention.patterns(model, problems.tokens)                  # [problem, layer, head, q, k]
+average = pattern.mean(0)                                              # [layer, head, q, k]
+positions = attention.position_labels(task)
+heads = attention.head_labels(model.cfg.n_layers, model.cfg.n_heads)
+
+# %% [markdown]
+# ## The average pattern of every head
+#
+# Figure `average-patterns`: rows are queries, columns keys, averaged over the
+# problems. The rows of the answer positions (bottom) are the ones the loss scores.
+
+# %%
+fig = attention.head_grid(average, positions, positions, zmax=1.0,
+                          title=f"Average attention pattern of every head ({n_problems} problems)")
+record.figure(fig, "average-patterns", caption="Mean attention pattern of every head over held-out "
+              "problems; rows are query positions, columns key positions")
+
+# %% [markdown]
+# ## The staircase
+#
+# Figure `staircase`: for each head, the attention from the position predicting each
+# answer digit (rows, in emission order) to each column's digit pair (columns, most
+# significant first). A head reading its own column shows the diagonal `A_c → c`; one
+# reading the carry source, the diagonal shifted by one. The table and the metrics
+# `staircase_own_max` and `staircase_right_max` give the shares per head.
+
+# %%
+by_column = attention.column_attention(average, task)                  # [layer, head, answer, column]
+columns = [f"c{c} (a{c},b{c})" for c in range(task.n_digits - 1, -1, -1)]
+fig = attention.head_grid(by_column.flip(-1), columns, task.answer_labels(), zmax=1.0,
+                          title="Attention from each answer digit to each column's digit pair",
+                          axis_names=("predicting", "reads"))
+record.figure(fig, "staircase", caption="Average attention from the position predicting each answer "
+              "digit to the digit pair of each column (sum over a_c and b_c)")
+
+shares = {name: share.flatten() for name, share in attention.staircase_shares(average, task).items()}
+record.table([{"head": head, "own column": own, "column to the right": right}
+              for head, own, right in zip(heads, shares["own"].tolist(), shares["right"].tolist())],
+             caption="Share of each head's attention from answer positions on the staircase")
+for name, what in (("own", "its own column (a_c, b_c)"), ("right", "the column to the right")):
+    best = int(shares[name].argmax())
+    record.metric(f"staircase_{name}_max", shares[name][best],
+                  description=f"largest mean attention from an answer digit's position to {what} "
+                              f"({heads[best]})")
+
+# %% [markdown]
+# ## Problem by problem
+#
+# Figure `examples`: every head on a few problems; the slider picks the problem,
+# hovering a cell names the query and key tokens.
+
+# %%
+a_values, b_values = problems.values()
+titles = [f"{a}+{b}" for a, b in zip(a_values[:n_shown], b_values[:n_shown])]
+fig = attention.example_patterns_figure(pattern[:n_shown], positions,
+                                        attention.token_labels(task, problems.tokens[:n_shown]), titles,
+                                        title="Attention of every head, problem by problem")
+record.figure(fig, "examples", caption="Every head's attention pattern on single problems; the slider "
+              "picks the problem, hover names the tokens")
+
+# %% [markdown]
+# ## Caveats
+#
+# * Attention says where a head reads, not what it writes or whether the output is
+#   used: [[experiments/circuits]] reads the OV circuits and [[experiments/ablations]]
+#   measures what each head is needed for.
+# * Averages over uniform problems hide heads that only matter for rare cases such as
+#   carry cascades; `nine_share > 0` enriches them.

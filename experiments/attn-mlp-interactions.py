@@ -1,0 +1,137 @@
+# ---
+# title: Attention-MLP interactions
+# project: n-digit-addition
+# question: Which attention heads feed which MLP neurons, and how much does that matter?
+# links: [ideas/attention-mlp-interactions]
+# ---
+
+# %% [markdown]
+# # Attention → MLP interactions
+#
+# **Question.** Heads move digits to the position that predicts an answer digit;
+# neurons there compute with them. Which heads feed which of the important neurons,
+# and how much of a head's effect on the carry decision runs through them?
+#
+# **Method, from the weights.** A composition score (Elhage et al., 2021) measures how
+# much of what one matrix writes another reads, `|A B|_F / (|A|_F |B|_F)`. Here the
+# writer is a head's OV circuit and the reader a neuron's input direction; TransformerLens'
+# `utilities.composition_scores` computes it on `FactoredMatrix` forms, with
+# `lab.analysis.interactions` supplying the head-by-neuron factors and folding in the
+# LayerNorm weights and centring the bridge leaves unfolded. A random reader scores
+# about `1/sqrt(d_model)` (metric `composition_baseline`).
+#
+# **Method, from the activations.** Path patching: each head's output is replaced by
+# its mean over the problems in the *input of the MLPs only* (a hook on
+# `blocks.L.ln2.hook_in`), leaving the residual stream and so every other reader
+# untouched. We record the change of every neuron's activation and of the
+# correct-minus-rival logit difference. Then for heads × top neurons: the joint effect
+# of cutting the head's MLP paths *and* mean-ablating the neuron, minus the two
+# separate effects, is their interaction. Ablating the neuron takes away whatever the
+# head did through it, so a strongly negative interaction marks a head whose effect
+# flows through that neuron.
+
+# %% tags=["parameters"]
+seed = 0  # draws the problems
+preset = "add2"  # the model preset
+model_overrides = {}  # settings that differ from the preset, e.g. {"n_digits": 3, "steps": 600}
+n_problems = 300  # held-out problems
+nine_share = 0.4  # share of columns forced to sum to 9 (enriches carry cascades)
+n_neurons = 12  # top neurons (by direct logit attribution) in the interaction map
+ablation_kind = "mean"  # how a path or neuron is removed: zero, mean or resample
+
+# %%
+import numpy as np
+import plotly.graph_objects as go
+import torch
+
+from lab import figures, models, record
+from lab import task as addition
+from lab.analysis import ablation, attribution, interactions, views
+
+torch.set_num_threads(2)
+trained = models.load_or_train(preset, model_overrides)
+model = trained.model
+cfg = model.cfg
+batch = addition.sample(trained.data.task, np.random.default_rng(seed), n_problems, nine_share, split="heldout")
+positions = trained.data.position_labels()
+top = attribution.top_neurons(attribution.attribute(model, batch), n_neurons)     # (pos, layer, neuron)
+neuron_labels = [f"L{l}N{n}" for _, l, n in top]
+head_list = [(l, h) for l in range(cfg.n_layers) for h in range(cfg.n_heads)]
+head_labels = [f"L{l}H{h}" for l, h in head_list]
+
+# %% [markdown]
+# ## From the weights
+#
+# Composition score of every head's output with the input of each top neuron (figure
+# `composition-scores`); a neuron of layer 0 cannot read a head of layer 1 (blank).
+
+# %%
+scores = interactions.head_neuron_composition(model)                          # [layer, head, layer, neuron]
+composition = np.array([[float(scores[hl, h, l, n]) if l >= hl else np.nan for _, l, n in top]
+                        for hl, h in head_list])                                # [head, top neuron]
+record.metric("composition_baseline", 1 / np.sqrt(cfg.d_model), description="score of a random reader, 1/sqrt(d_model)")
+record.metric("composition_max", np.nanmax(composition), description="largest head x top-neuron composition score")
+fig = figures.heatmap(composition, neuron_labels, head_labels, xlabel="neuron (top by attribution)",
+                      ylabel="head", diverging=False)
+record.figure(fig, "composition-scores", "Composition score of each head's OV output with each top neuron's input")
+
+# %% [markdown]
+# ## From the activations: cutting a head's paths into the MLPs
+#
+# Change of the logit difference per answer digit when each head's output is removed
+# from the MLP inputs only (figure `path-logit-diff`), and the mean change of each top
+# neuron's activation at its own digit (figure `path-activation`).
+
+# %%
+ablator = ablation.Ablator(model, batch, ablation_kind, seed=seed)
+paths = interactions.path_effects(ablator)
+record.figure(figures.heatmap(paths.logit_diff.reshape(len(head_list), -1).numpy(), positions, head_labels,
+                              xlabel="answer digit", ylabel="head's paths into the MLPs cut"),
+              "path-logit-diff", "Change of the correct-minus-rival logit difference when a head's MLP paths are cut")
+activation = np.array([[float(paths.activation[hl, h, l, n, pos]) for pos, l, n in top] for hl, h in head_list])
+fig = figures.heatmap(activation, neuron_labels, head_labels, xlabel="neuron (at its digit)", ylabel="head")
+record.figure(fig, "path-activation", "Mean change of each top neuron's activation when a head's MLP paths are cut")
+
+# %% [markdown]
+# ## Interactions: joint minus separate effects
+#
+# Heads × top neurons, on the logit difference, per answer digit (menu) and at each
+# neuron's own digit (figure `interaction-map`). Metric `top_interaction` is the
+# largest |interaction| at a neuron's own digit; the table lists the strongest pairs
+# with their composition scores, to compare the weight-based and the activation-based
+# view (metric `weight_activation_rank_corr`: rank correlation, over head × neuron
+# pairs, of the composition score with |activation change|).
+
+# %%
+grid = interactions.interaction_map(ablator, head_list, [(l, n) for _, l, n in top]).numpy()  # [head, neuron, pos]
+own_digit = np.stack([grid[:, j, pos] for j, (pos, _, _) in enumerate(top)], 1)               # [head, neuron]
+maps = {"at each neuron's digit": own_digit, **{p: grid[:, :, i] for i, p in enumerate(positions)}}
+record.figure(views.heatmap_menu(maps, neuron_labels, head_labels, xlabel="neuron", ylabel="head",
+                                 hover="%{y} × %{x}: %{z:.3f} logits"),
+              "interaction-map", "Interaction (joint minus separate effects) of heads' MLP paths with top neurons")
+record.metric("top_interaction", np.abs(own_digit).max(), unit="logits",
+              description="largest |interaction| of a head's MLP paths with a top neuron, at the neuron's digit")
+
+
+def ranks(x: np.ndarray) -> np.ndarray:
+    return x.argsort().argsort().astype(float)
+
+
+ok = ~np.isnan(composition)
+record.metric("weight_activation_rank_corr",
+              np.corrcoef(ranks(composition[ok]), ranks(np.abs(activation[ok])))[0, 1],
+              description="rank correlation of composition score with |activation change| over head x neuron pairs")
+order = np.dstack(np.unravel_index(np.argsort(-np.abs(own_digit), axis=None), own_digit.shape))[0][:10]
+record.table([{"head": head_labels[h], "neuron": neuron_labels[j], "digit": positions[top[j][0]],
+               "interaction": float(own_digit[h, j]), "activation change": float(activation[h, j]),
+               "composition": float(composition[h, j])} for h, j in order],
+             "Strongest head × neuron interactions")
+
+# %% [markdown]
+# ## Caveats
+#
+# The interaction is measured on the logit difference at the neuron's digit; a pair can
+# matter elsewhere. Path patching uses the *clean* head output as what is removed, so
+# when layer-0 changes alter a layer-1 head, that change is not removed from the MLP.
+# Composition scores ignore which tokens a head attends to: a large score says what the
+# head *could* feed a neuron, the activations what it does.

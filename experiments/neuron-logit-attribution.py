@@ -1,0 +1,194 @@
+# ---
+# title: Neuron logit attribution
+# project: n-digit-addition
+# question: What does each MLP neuron contribute to the logits?
+# links: [ideas/per-neuron-logit-contributions]
+# ---
+
+# %% [markdown]
+# # Neuron logit attribution
+#
+# **Question.** At every answer digit the model must settle the incoming carry: the
+# correct digit and its *rival* (the digit it would give with the other carry, "+0"
+# versus "+1") differ by one. Which heads and which MLP neurons push the logit
+# difference `logit[correct] - logit[rival]`, and do neurons really act as independent
+# additive contributions to it?
+#
+# **Method.** TransformerLens' `ActivationCache.get_full_resid_decomposition(
+# expand_neurons=True, apply_ln=True, project_output_onto=...)` splits the final
+# residual stream into every head's result, every neuron's result (activation times
+# its `W_out` row), the embeddings and the summed output biases; each part is centred
+# and divided by the final LayerNorm's scale *as cached in the real forward pass*, then
+# projected on the unembedding. `lab.analysis.attribution` unembeds through the final
+# LayerNorm's weight (the bridge does not fold it, so `logit_attrs`, which dots with
+# `W_U` alone, would be off), adds the constant from the LayerNorm and unembedding
+# biases, and takes correct minus rival per problem. The problems are held-out, with
+# columns forced to sum to 9 at rate `nine_share` so that cascades are common.
+#
+# **Where it is exact, where approximate.** With the LayerNorm scale frozen, logits are
+# an affine function of the residual stream, so the parts add up to the logit difference
+# to float precision (metric `attribution_residual_max`). But the scale is computed from
+# the whole residual stream: removing one component changes it, so a part is not what
+# removing that component would do, even along the direct path alone. We measure that
+# gap for the top components by removing each from the final residual stream and
+# re-running the final LayerNorm (`direct_path_effects`; figure `ln-gap`, metric
+# `ln_gap_median`). Indirect effects (a neuron's output read by later layers) are not
+# in a direct attribution at all; see the ablations experiment.
+
+# %% tags=["parameters"]
+seed = 0  # draws the problems
+preset = "add2"  # the model preset
+model_overrides = {}  # settings that differ from the preset, e.g. {"n_digits": 3, "steps": 600}
+n_problems = 1000  # held-out problems attributed
+nine_share = 0.4  # share of columns forced to sum to 9 (enriches carry cascades)
+top_k = 10  # neurons counted in the top-neuron share
+n_gap = 30  # top components whose LayerNorm gap is measured
+
+# %%
+import numpy as np
+import plotly.graph_objects as go
+import torch
+
+from lab import figures, models, record
+from lab import task as addition
+from lab.analysis import attribution, views
+
+torch.set_num_threads(2)
+trained = models.load_or_train(preset, model_overrides)
+model = trained.model
+batch = addition.sample(trained.data.task, np.random.default_rng(seed), n_problems, nine_share, split="heldout")
+positions = trained.data.position_labels()
+attr = attribution.attribute(model, batch)
+heads, neurons = attr.indices("head"), attr.indices("neuron")
+
+# %% [markdown]
+# ## The parts add up
+#
+# The largest difference, over all problems and answer digits, between the logit
+# difference and the sum of all parts plus the constant.
+
+# %%
+record.metric("attribution_residual_max", attr.residual.abs().max(), unit="logits",
+              description="max |logit diff - sum of parts - constant|, final LN scale frozen")
+record.metric("logit_diff_mean", attr.logit_diff.mean(), unit="logits",
+              description="mean correct-minus-rival logit difference")
+record.metric("neuron_share_of_attribution",
+              attr.parts[neurons].sum(0).abs().mean() / attr.parts.abs().sum(0).mean(),
+              description="|summed neuron parts| / summed |parts|, mean over problems and digits")
+
+# %% [markdown]
+# ## Who pushes the carry decision, per answer digit and carry kind
+#
+# Mean signed attribution of each head, each MLP layer's neurons together, the
+# embeddings and the biases (figure `attribution-by-component`), per carry kind of the
+# answer digit: base (incoming carry 0), carry (made by the column to the right) and
+# cascade (passed on through a column summing to 9).
+
+# %%
+groups = {attr.labels[i]: [i] for i in heads}
+groups.update({f"MLP{l} neurons": [i for i in neurons if attr.labels[i].startswith(f"L{l}N")]
+               for l in range(model.cfg.n_layers)})
+groups.update({label: [attr.labels.index(label)] for label in ("embed", "pos_embed", "bias")})
+grouped = torch.stack([attr.parts[idx].sum(0) for idx in groups.values()])        # [group, batch, pos]
+grouped = torch.cat([grouped, attr.constant[None]]).numpy()
+group_names = [*groups, "LN/unembed bias"]
+
+
+def masked_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Mean over problems of ``values [component, batch, pos]`` where ``mask [batch, pos]``."""
+    return np.where(mask.sum(0) > 0, (values * mask).sum(1) / np.maximum(mask.sum(0), 1), np.nan)
+
+
+cases = {"all digits": np.ones_like(batch.kinds, dtype=bool),
+         **{name: batch.kinds == k for k, name in enumerate(addition.KIND_NAMES)}}
+fig = views.heatmap_menu({case: masked_mean(grouped, mask) for case, mask in cases.items()},
+                         positions, group_names, xlabel="answer digit", ylabel="component",
+                         hover="%{y} at %{x}: %{z:.2f} logits")
+record.figure(fig, "attribution-by-component",
+              "Mean attribution to the correct-minus-rival logit difference; the menu picks the carry kind")
+
+# %% [markdown]
+# ## How concentrated the neurons' attribution is
+#
+# A neuron's importance at a digit is its mean |attribution| there. The top-neuron
+# share is the share of all neurons' importance held by the `top_k` most important
+# (metric `top_neuron_share`, mean over digits); figure `neuron-concentration` shows the
+# whole curve per digit.
+
+# %%
+importance = attr.importance()[neurons]                                           # [neuron, pos]
+share = attribution.top_share(importance, top_k)
+record.metric("top_neuron_share", share.mean(), description=f"share of neuron importance held by the top {top_k}, mean over digits")
+cumulative = importance.sort(0, descending=True).values.cumsum(0) / importance.sum(0)
+record.metric("neurons_for_half", (cumulative < 0.5).sum(0).float().mean() + 1,
+              description="neurons needed for half the neuron importance, mean over digits")
+fig = figures.lines(np.arange(1, len(neurons) + 1), {p: cumulative[:, i] for i, p in enumerate(positions)},
+                    xlabel="neurons, most important first", ylabel="share of neuron importance", log_x=True)
+record.figure(fig, "neuron-concentration", "Cumulative share of neuron importance per answer digit")
+
+# %% [markdown]
+# ## Every neuron, per digit and carry kind
+#
+# Mean signed attribution of every neuron (figure `neuron-attribution`; hover for the
+# neuron id; the menu picks digit and carry kind), and the top neurons as a table.
+
+# %%
+signed = {f"{p} · {case}": masked_mean(attr.parts[neurons].numpy(), mask)[:, i]
+          for i, p in enumerate(positions) for case, mask in cases.items()}
+neuron_labels = [attr.labels[i] for i in neurons]
+fig = go.Figure([go.Scatter(x=np.arange(len(neurons)), y=y, mode="markers", text=neuron_labels,
+                            marker=dict(size=5), hovertemplate="%{text}: %{y:.3f} logits<extra></extra>")
+                 for y in signed.values()])
+fig.update_xaxes(title="neuron (layer 0 then layer 1)")
+fig.update_yaxes(title="mean attribution (logits)")
+record.figure(views.with_menu(figures.style(fig), list(signed)), "neuron-attribution",
+              "Mean attribution of every neuron; the menu picks answer digit and carry kind")
+
+top = attribution.top_neurons(attr, 15)
+rows = []
+for pos, layer, n in top:
+    i = attr.labels.index(f"L{layer}N{n}")
+    row = {"neuron": f"L{layer}N{n}", "digit": positions[pos], "importance": float(importance[neurons.index(i), pos])}
+    row.update({case: float(masked_mean(attr.parts[[i]].numpy(), mask)[0, pos]) for case, mask in cases.items()})
+    rows.append(row)
+record.table(rows, "Top neurons: importance and mean attribution at their digit, per carry kind")
+
+# %% [markdown]
+# ## Where LayerNorm makes it approximate
+#
+# For the `n_gap` most important heads and neurons: attribution (scale frozen) against
+# the logit difference lost when the component is removed from the final residual
+# stream and the final LayerNorm recomputed (figure `ln-gap`). Points on the diagonal
+# mean the LayerNorm is locally linear for that component. `ln_gap_median` is the median
+# over components of mean |gap| / mean |attribution|. Removing a component changes the
+# scale by some fraction, and that fraction rescales the *whole* logit difference
+# (metric `logit_diff_mean`), which is far larger than any single part: so even a small
+# change of scale moves the logits by as much as one part. The sum stays exact; a
+# single part, read as "what removing this would do", is only approximate.
+
+# %%
+overall = attr.importance().mean(1)
+candidates = [i for i in overall.argsort(descending=True).tolist() if i in heads or i in neurons][:n_gap]
+gap_labels = [attr.labels[i] for i in candidates]
+effects = attribution.direct_path_effects(model, batch, gap_labels)                # [component, batch, pos]
+parts = attr.parts[candidates]
+relative = (effects - parts).abs().mean((1, 2)) / parts.abs().mean((1, 2))
+record.metric("ln_gap_median", relative.median(), description="median relative gap between attribution and direct-path removal")
+fig = go.Figure([go.Scatter(x=parts.mean(1)[:, i], y=effects.mean(1)[:, i], mode="markers", name=p,
+                            text=gap_labels, hovertemplate="%{text}: attribution %{x:.3f}, removal %{y:.3f}<extra></extra>")
+                 for i, p in enumerate(positions)])
+bound = float(parts.mean(1).abs().max())
+fig.add_trace(go.Scatter(x=[-bound, bound], y=[-bound, bound], mode="lines", name="equal",
+                         line=dict(dash="dot", color="grey")))
+fig.update_xaxes(title="attribution, LN scale frozen (logits)")
+fig.update_yaxes(title="direct-path removal, LN recomputed (logits)")
+record.figure(figures.style(fig), "ln-gap", "Attribution vs. direct-path removal, per answer digit (mean over problems)")
+
+# %% [markdown]
+# ## Caveats
+#
+# Attribution is *direct*: a neuron of layer 0 whose output matters only through
+# layer 1 gets the small direct part, not its total effect. The rival is defined by
+# the true carry, so on the rare wrong answers the "correct" side is still the true digit.
+# Problems are enriched with sum-9 columns; the mean over all digits weights the carry
+# kinds as that enrichment does.
