@@ -2,7 +2,7 @@
 # title: Attention-MLP interactions
 # project: n-digit-addition
 # question: Which attention heads feed which MLP neurons, and how much does that matter?
-# links: [ideas/attention-mlp-interactions]
+# links: [ideas/attention-mlp-interaction]
 # ---
 
 # %% [markdown]

@@ -11,7 +11,9 @@ it: the attention on the detection pattern's keys over all attention.
 The lab adds: scoring a batch (the mean over rows, as ``detect_head`` does for a list
 of prompts); ``targets_only``, which keeps only the queries that have a target so that
 rows with nothing to find (the first copy of a repeated span) do not dilute the score
-(1 is then a perfect head, whatever the share of such rows); rows whose repeated span
+(1 is then a perfect head, whatever the share of such rows); scoring chosen queries
+only (``restrict_queries``: the repeat, not tokens that recur by chance in random
+filler, where the induction pattern also has targets); rows whose repeated span
 has exactly ``k`` tokens (``repeat_rows``) and the positions predicting each copy;
 the loss and accuracy per position; and scores over a checkpoint series, whose phase
 change ``lab.dynamics.find_step`` locates.
@@ -19,7 +21,7 @@ change ``lab.dynamics.find_step`` locates.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -50,6 +52,17 @@ def detection_patterns(tokens: torch.Tensor | np.ndarray, kind: str) -> torch.Te
     return torch.stack([DETECTION_PATTERNS[kind](row) for row in torch.as_tensor(tokens).cpu()])
 
 
+def restrict_queries(detection: torch.Tensor, positions: np.ndarray | None) -> torch.Tensor:
+    """``detection`` ``[batch, query_pos, key_pos]`` with the targets of every query not in
+    ``positions`` removed, so that ``head_scores`` (``targets_only``) leaves them out;
+    ``None`` keeps all."""
+    if positions is None:
+        return detection
+    keep = torch.zeros(detection.shape[1], dtype=torch.bool)
+    keep[torch.as_tensor(positions)] = True
+    return detection * keep[None, :, None]
+
+
 def head_scores(pattern: torch.Tensor, detection: torch.Tensor, targets_only: bool = True,
                 exclude_bos: bool = False, exclude_current_token: bool = False) -> torch.Tensor:
     """Score of every head against a detection pattern, ``[layer, head]``.
@@ -76,10 +89,15 @@ def head_scores(pattern: torch.Tensor, detection: torch.Tensor, targets_only: bo
 
 
 def scores(model: TransformerBridge, tokens: torch.Tensor | np.ndarray,
-           kinds: Sequence[str] = ("induction", "previous_token")) -> dict[str, torch.Tensor]:
-    """``{kind: [layer, head]}`` scores (``targets_only``) of ``model`` on ``tokens`` ``[batch, pos]``."""
+           kinds: Sequence[str] = ("induction", "previous_token"),
+           queries: Mapping[str, np.ndarray] | None = None) -> dict[str, torch.Tensor]:
+    """``{kind: [layer, head]}`` scores (``targets_only``) of ``model`` on ``tokens``
+    ``[batch, pos]``; ``queries`` maps a kind to the query positions it is scored at
+    (default: all)."""
     pattern = patterns(model, tokens)
-    return {kind: head_scores(pattern, detection_patterns(tokens, kind)) for kind in kinds}
+    queries = queries or {}
+    return {kind: head_scores(pattern, restrict_queries(detection_patterns(tokens, kind), queries.get(kind)))
+            for kind in kinds}
 
 
 def repeat_rows(rng: np.random.Generator, size: int, seq_len: int, k: int, vocab: int) -> np.ndarray:
@@ -112,13 +130,14 @@ def loss_and_accuracy(model: TransformerBridge, tokens: torch.Tensor | np.ndarra
     return loss.mean(0), correct.float().mean(0)
 
 
-def over_checkpoints(trained: TrainedModel, tokens: torch.Tensor | np.ndarray) -> dict[str, torch.Tensor]:
-    """Scores, loss and accuracy per position at every checkpoint: ``induction`` and
-    ``previous_token`` ``[checkpoint, layer, head]``, ``loss`` and ``accuracy``
-    ``[checkpoint, pos - 1]``, in the order of ``trained.steps``."""
+def over_checkpoints(trained: TrainedModel, tokens: torch.Tensor | np.ndarray,
+                     queries: Mapping[str, np.ndarray] | None = None) -> dict[str, torch.Tensor]:
+    """Scores (at ``queries``, as in ``scores``), loss and accuracy per position at every
+    checkpoint: ``induction`` and ``previous_token`` ``[checkpoint, layer, head]``,
+    ``loss`` and ``accuracy`` ``[checkpoint, pos - 1]``, in the order of ``trained.steps``."""
     series: dict[str, list[torch.Tensor]] = {"induction": [], "previous_token": [], "loss": [], "accuracy": []}
     for _, model in checkpoint_models(trained):
-        for kind, value in scores(model, tokens).items():
+        for kind, value in scores(model, tokens, queries=queries).items():
             series[kind].append(value)
         loss, accuracy = loss_and_accuracy(model, tokens)
         series["loss"].append(loss)
