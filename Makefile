@@ -14,7 +14,10 @@ export NO_MKDOCS_2_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
 NAME   ?=
+# Read by the recipe from the environment ("$$PARAMS"), so the quotes a user types
+# inside PARAMS="..." reach the runner intact.
 PARAMS ?=
+export PARAMS
 TITLE  ?=
 KIND   ?= note
 PRESET ?= add2
@@ -39,7 +42,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 experiment: $(STAMP)
 	@test -n "$(NAME)" || { echo "usage: make experiment NAME=<name> [PARAMS=\"k=v ...\"]"; $(LAB) list; exit 2; }
-	$(LAB) run $(NAME) $(PARAMS)
+	$(LAB) run $(NAME) --params "$$PARAMS"
 
 experiments: $(STAMP)
 	$(LAB) run-stale

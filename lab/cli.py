@@ -19,6 +19,8 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run one experiment: run NAME [k=v ...]")
     run.add_argument("name")
     run.add_argument("params", nargs="*", help="parameter overrides, k=v")
+    run.add_argument("--params", dest="params_text", default="",
+                     help="overrides as one string, as make passes PARAMS: quotes are kept")
 
     sub.add_parser("run-stale", help="run every experiment that is stale or never ran")
     sub.add_parser("status", help="fresh / stale / failed / never run, per experiment")
@@ -53,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         from lab import runner
 
         if args.command == "run":
-            return runner.run_command(args.name, args.params)
+            return runner.run_command(args.name, args.params + runner.split_params(args.params_text))
         if args.command == "run-stale":
             return runner.run_stale_command()
         if args.command == "status":

@@ -171,11 +171,25 @@ def _read_params(lines: list[str], path: Path) -> dict[str, Param]:
 # --------------------------------------------------------------------------- parameters
 
 
-def parse_overrides(items: list[str], script: Script) -> dict[str, Any]:
-    """``k=v`` items from the command line as values of their defaults' types.
+# A parameter assignment starts where whitespace is followed by ``name=``.
+_ASSIGNMENT_START = re.compile(r"\s+(?=[A-Za-z_]\w*=)")
 
-    The shell has already split and unquoted them, so ``PARAMS="title='a b'"``
-    arrives as the one item ``title=a b``.
+
+def split_params(text: str) -> list[str]:
+    """Split ``make``'s ``PARAMS`` string into ``k=v`` items, quotes kept as typed.
+
+    ``"overrides={'n_digits': 3} title=a b"`` -> ``["overrides={'n_digits': 3}",
+    "title=a b"]``: a value runs until the next ``name=``, so dicts, lists and
+    strings keep their spaces and quotes (a shell would strip the quotes).
+    """
+    text = text.strip()
+    return _ASSIGNMENT_START.split(text) if text else []
+
+
+def parse_overrides(items: list[str], script: Script) -> dict[str, Any]:
+    """``k=v`` items (from ``split_params`` or the shell) as values of their defaults' types.
+
+    A string value may be bare (``title=a b``) or quoted (``title='a b'``).
     """
     overrides: dict[str, Any] = {}
     for item in items:

@@ -328,3 +328,10 @@ def test_new_experiment_refuses_bad_or_taken_names(root, name, message):
 def test_results_records_must_have_exactly_their_fields():
     with pytest.raises(KeyError, match=r"missing \['when'\]"):
         results.make_record(("run_id", "when"), {"run_id": "r"})
+
+
+def test_make_params_string_keeps_quotes_and_spaces():
+    text = " overrides={'n_digits': 3, 'steps': 600} title='a b' lrs=[1e-3, 1e-4] name=x y "
+    assert runner.split_params(text) == [
+        "overrides={'n_digits': 3, 'steps': 600}", "title='a b'", "lrs=[1e-3, 1e-4]", "name=x y"]
+    assert runner.split_params("   ") == []

@@ -1,0 +1,173 @@
+# ---
+# title: Carry odds from the column to the right
+# project: n-digit-addition
+# question: Before it knows the carry, which simple rule does the model's bet on "+1" against "+0" follow, and is the product of the one-digit odds the best additive rule?
+# links: [insights/previous-column-predicts-carry, experiments/loss-shelf, experiments/training-dynamics, ideas/per-neuron-logit-contributions]
+# ---
+
+# %% [markdown]
+# # Carry odds from the column to the right
+#
+# **Question.** The carry into an answer digit is decided by the two digits (d1, d2)
+# of the column to its right. Knowing one digit d gives odds +0:+1 of (10-d):d,
+# since exactly d of its ten partners make the sum reach 10. Multiplying the two
+# one-digit odds gives (10-d1)(10-d2) : d1·d2, a naive-Bayes-style guess; the exact
+# rule is d1 + d2 >= 10 (with sum 9 passing on a carry from further right). Which of
+# these does the model's bet follow as it learns, and is the product the best rule
+# of the additive form log-odds = f(d1) + g(d2)?
+#
+# **Method.** At every checkpoint, on uniform held-out problems, read the model's
+# log-odds ln P(+1) - ln P(+0) at each answer digit and average it over the problems
+# with the same (d1, d2): a 10×10 map per digit. Compare it with the maps of five
+# predictors (base rate, digit d1 alone, digit d2 alone, product, exact) by the
+# mean absolute difference of P(+1) over the 100 digit pairs (bounded, where
+# log-odds differences of the exact rule are infinite). Then fit f(d1) + g(d2) to
+# the true carry by maximum likelihood over all digit pairs (uniform weights, a
+# tiny ridge penalty, see `lab.carry.fit_additive`) and compare with the product.
+#
+# Run with `make experiment NAME=carry-odds PARAMS="digit=A2"`.
+
+# %% tags=["parameters"]
+seed = 0  # seed of the evaluation sample
+preset = "add2"  # the model preset (the lab's default model)
+overrides = {}  # training settings changed from the preset
+digit = "A2"  # the answer digit whose maps are shown (A0 = units)
+fit_column = 1  # answer column whose true carry the additive rules are fitted to (1: no cascades)
+n_eval = 4000  # uniform held-out problems scored at each checkpoint
+ridge = 0.0001  # ridge penalty of the additive fit (the unpenalized fit diverges, see below)
+
+# %%
+import numpy as np
+
+from lab import carry, figures, models, record
+from lab.dynamics import checkpoint_models
+from lab.task import sample
+
+trained = models.load_or_train(preset, overrides)
+task = trained.data.task
+labels = task.answer_labels()
+d = labels.index(digit)
+batch = sample(task, np.random.default_rng(seed), n_eval, split="heldout")
+d1, d2 = batch.right_digits()
+digits_with_right = [i for i in range(task.answer_len) if d1[0, i] >= 0]
+
+# %% [markdown]
+# ## The model's log-odds at every checkpoint, scored against the predictors
+#
+# Each predictor's map uses the carry statistics of the same held-out problems for
+# its base rate and cascade rate.
+
+# %%
+PREDICTOR_NAMES = list(carry.predictors(np.ones((10, 10, 2))))
+maps, distances = {}, np.zeros((len(trained.steps), task.answer_len, len(PREDICTOR_NAMES)))
+truth = {i: carry.predictors(carry.cell_counts(batch.carry_in[:, i], d1[:, i], d2[:, i])) for i in digits_with_right}
+for s, (step, model) in enumerate(checkpoint_models(trained)):
+    lp = carry.carry_log_probs(model, batch)
+    for i in digits_with_right:
+        odds = carry.cell_mean(lp.log_odds[:, i], d1[:, i], d2[:, i])
+        distances[s, i] = [carry.distance(carry.sigmoid(odds), p) for p in truth[i].values()]
+        if i == d:
+            maps[step] = odds
+
+fig = figures.lines(trained.steps, {name: distances[:, d, k] for k, name in enumerate(PREDICTOR_NAMES)},
+                    title=f"{digit}: distance of the model's P(+1) from each predictor", log_x=True,
+                    ylabel="mean |P_model - P_predictor|")
+record.figure(fig, "predictor-distance", caption=f"How far the model's carry odds at {digit} are from each "
+                                                 "predictor over training (lower = follows it more closely)")
+
+# %% [markdown]
+# ## Which predictor the model follows, and when
+#
+# For each answer digit, the predictor closest to the model at each checkpoint.
+
+# %%
+best = distances.argmin(-1)                                    # [n_ckpt, answer_len]
+rows = []
+for i in digits_with_right:
+    phases, start = [], 0
+    for s in range(1, len(trained.steps) + 1):
+        if s == len(trained.steps) or best[s, i] != best[start, i]:
+            phases.append(f"{PREDICTOR_NAMES[best[start, i]]} (from {trained.steps[start]})")
+            start = s
+    rows.append({"digit": labels[i], "closest predictor over training": " → ".join(phases)})
+record.table(rows, caption="The predictor closest to the model, checkpoint by checkpoint")
+
+for k, name in enumerate(PREDICTOR_NAMES):
+    key = name.replace(" ", "_")
+    closest = int(np.argmin(distances[:, d, k]))
+    record.metric(f"min_distance_{key}", distances[closest, d, k], None,
+                  f"smallest distance of the model at {digit} from the {name} predictor")
+    record.metric(f"closest_step_{key}", trained.steps[closest], "steps",
+                  f"checkpoint at which the model at {digit} is closest to the {name} predictor")
+    record.metric(f"best_checkpoints_{key}", int((best[:, d] == k).sum()), "checkpoints",
+                  f"number of checkpoints at which {name} is the closest predictor at {digit}")
+
+# %% [markdown]
+# ## The maps
+#
+# The predictors' log-odds (top row, clipped at ±6.9 where a predictor is certain)
+# and the model's at the checkpoints where it is closest to each predictor in turn.
+
+# %%
+shown = sorted({trained.steps[int(np.argmin(distances[:, d, k]))] for k in range(len(PREDICTOR_NAMES))})
+grid = {name: carry.log_odds(p) for name, p in truth[d].items()}
+grid |= {f"model, step {step}": maps[step] for step in shown}
+record.figure(figures.digit_grid(grid, title=f"{digit}: log-odds of +1 against +0 over (d1 rows, d2 columns)",
+                                 cols=5, zmax=7),
+              "odds-maps", caption="Log-odds of a carry by the digits of the column to the right: predictors "
+                                   "and the model at selected checkpoints")
+
+# %% [markdown]
+# ## Is the product the best additive rule?
+#
+# The product's log-odds ln(d1/(10-d1)) + ln(d2/(10-d2)) is additive in d1 and d2.
+# Fit the best additive log-odds bias + f(d1) + g(d2) to the true carry into
+# answer column `fit_column` (uniform digit pairs, the exact cascade rate; column 1,
+# fed by the units column, has no cascades) by maximum likelihood, and
+# compare the negative log-likelihood (nats per problem) of each rule.
+
+# %%
+true_p = carry.exact(carry.uniform_cascade_rate(fit_column))
+counts = carry.expected_counts(true_p)
+fit = carry.fit_additive(counts, ridge=ridge)
+base = counts[..., 1].sum() / counts.sum()
+naive_bayes = carry.sigmoid(carry.log_odds(carry.product(), eps=1e-12) + np.log((1 - base) / base))
+rules = {"base rate": carry.base_rate(base), "digit d1": carry.one_digit(1), "product": carry.product(),
+         "naive Bayes": naive_bayes, "additive ML fit": carry.sigmoid(fit.log_odds), "exact": true_p}
+rows = []
+for name, p in rules.items():
+    value = carry.nll(p, counts, eps=1e-12)
+    record.metric(f"nll_{name.replace(' ', '_').lower()}", value, "nats", f"mean NLL of the true carry of "
+                  f"column {fit_column} under the {name} rule (uniform digits)")
+    rows.append({"rule": name, "NLL (nats)": value,
+                 "sign agrees with d1+d2 >= 10": bool(((p > 0.5) == (true_p > 0.5)).all())})
+record.table(rows, caption=f"How well each rule predicts the carry into column {fit_column}")
+record.metric("fit_slope", np.polyfit(np.arange(10), fit.f, 1)[0], "nats per digit",
+              "slope of the fitted f(d) against d")
+
+d_axis = np.arange(1, 10)
+fig = figures.lines(d_axis, {"fitted f(d)": fit.f[1:] - fit.f[5], "fitted g(d)": fit.g[1:] - fit.g[5],
+                             "product term ln(d/(10-d))": np.log(d_axis / (10 - d_axis))},
+                    title="Additive terms of the log-odds (shifted to 0 at d = 5)", xlabel="digit d",
+                    ylabel="log-odds term")
+record.figure(fig, "additive-terms", caption="The maximum-likelihood additive terms against the product's")
+
+# %% [markdown]
+# ## Result
+#
+# The table says which predictor the model follows when; the distance curves show
+# the hand-over between them. For the conjecture: the product is additive and has
+# the right sign almost everywhere, since d1·d2 - (10-d1)(10-d2) = 10(d1 + d2 - 10)
+# (odds exactly even on the sum-10 line, where the truth is a sure carry), but it is
+# not the maximum-likelihood additive rule. The exact rule is itself additive in
+# the limit, a step in d1 + d2, so the likelihood keeps rising as the fitted terms
+# become steeper linear functions of the digit: with no cascades the data are
+# separable and the unpenalized fit has no maximum. The fitted terms are straight
+# lines in d, not the product's S-shaped ln(d/(10-d)). The naive-Bayes rule (the
+# product times the prior odds correction (1-P)/P) does a little better than the
+# bare product but is no closer to the fit.
+#
+# **Caveats.** Cell averages of the model's log-odds hide the spread within a cell
+# (other digits of the problem also move the model's bet). Before the column sum is
+# learned, P(+0) and P(+1) are both small and their ratio means little; read the
+# distances from the shelf on (see [[experiments/loss-shelf]]).

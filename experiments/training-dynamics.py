@@ -1,0 +1,153 @@
+# ---
+# title: Training dynamics per digit and carry kind
+# project: n-digit-addition
+# question: When does each answer digit learn its base add, its carry use and its cascades, and how long are the lags between them?
+# links: [experiments/loss-shelf, experiments/carry-odds, insights/previous-column-predicts-carry]
+# ---
+
+# %% [markdown]
+# # Training dynamics per digit and carry kind
+#
+# **Question.** An answer digit needs three skills: the base add (its column's sum
+# mod 10), the carry use (+1 when the column to the right sums to 10 or more) and
+# cascades (+1 passed on through columns summing to 9). In what order, and with
+# what lags, does a model learn them, digit by digit?
+#
+# **Method.** Take the default model on `n_digits`-digit addition with its
+# checkpoint series. Score every checkpoint on an enriched held-out set (40% of
+# columns forced to sum to 9, so cascades are common) and split the loss and
+# accuracy of each answer digit by the kind of its incoming carry: base (none),
+# carry (made by the column to the right), cascade (passed on). A skill counts as
+# *learned* at the first step its accuracy reaches `learned_acc`; the *phase change*
+# of a loss curve is found automatically as the best two-level step fitted to it
+# (`lab.dynamics.find_step`). The lag of a digit is the step its carry use (or
+# cascade) is learned minus the step its base add is.
+#
+# Run with `make experiment NAME=training-dynamics PARAMS="n_digits=3"` (n = 2…5;
+# each n trains its own model once, then it is cached).
+
+# %% tags=["parameters"]
+seed = 0  # seed of the evaluation sample
+preset = "add2"  # the model preset (the lab's default model)
+n_digits = 5  # digits of the addition, 2 to 5
+overrides = {}  # other training settings changed from the preset
+n_eval = 4000  # enriched held-out problems scored at each checkpoint
+learned_acc = 0.9  # accuracy at which a skill counts as learned
+
+# %%
+import numpy as np
+
+from lab import dynamics, figures, models, record
+from lab.task import KIND_NAMES, sample
+from lab.train import EVAL_NINE_SHARE
+
+trained = models.load_or_train(preset, {"n_digits": n_digits, **overrides})
+task = trained.data.task
+labels = task.answer_labels()
+history = trained.history
+
+# %% [markdown]
+# ## Per-digit curves
+#
+# Held-out loss and accuracy of each answer digit on uniform problems, from the
+# training history.
+
+# %%
+for key, name in (("digit_loss", "loss (nats)"), ("digit_acc", "accuracy")):
+    values = np.array(history[key])
+    fig = figures.lines(history["step"], {label: values[:, i] for i, label in enumerate(labels)},
+                        title=f"{n_digits}-digit addition: held-out {name.split()[0]} per answer digit",
+                        ylabel=name, log_y=key == "digit_loss")
+    record.figure(fig, key.replace("_", "-"), caption=f"Held-out {name} of each answer digit over training")
+
+# %% [markdown]
+# ## Per digit and carry kind
+#
+# Accuracy of each digit on its base, carry and cascade positions (the units digit
+# only has base positions; the top digit is the carry alone).
+
+# %%
+batch = sample(task, np.random.default_rng(seed), n_eval, EVAL_NINE_SHARE, split="heldout")
+curves = dynamics.kind_curves(trained, batch)
+series = {f"{label} {kind}": curves.acc[:, i, k] for i, label in enumerate(labels)
+          for k, kind in enumerate(KIND_NAMES) if not np.isnan(curves.acc[:, i, k]).all()}
+record.figure(figures.lines(curves.steps, series, title="Accuracy per digit and carry kind", ylabel="accuracy"),
+              "kind-acc", caption="Accuracy of each answer digit on base, carry and cascade positions "
+                                  "(enriched held-out set)")
+
+# %% [markdown]
+# ## When each skill is learned, and the lags
+#
+# Learned = first step at `learned_acc` accuracy; phase change = the step of the
+# best step function through the loss curve. Both are recorded as metrics named
+# `learned_<digit>_<kind>` and `phase_<digit>_<kind>`, and the lags as
+# `lag_<digit>_carry` and `lag_<digit>_cascade` (steps after the base add).
+
+# %%
+def metric_if_reached(name: str, value: float, description: str) -> float | str:
+    """Record ``value`` (steps) and return it, unless the curve never got there (NaN): "never"."""
+    if not np.isfinite(value):
+        return "never"
+    record.metric(name, value, "steps", description)
+    return value
+
+
+rows = []
+for i, label in enumerate(labels):
+    row, learned = {"digit": label}, {}
+    for k, kind in enumerate(KIND_NAMES):
+        if np.isnan(curves.acc[:, i, k]).all():
+            continue
+        name = f"{label.lower()}_{kind}"
+        learned[kind] = dynamics.crossing(curves.steps, curves.acc[:, i, k], learned_acc)
+        row[f"{kind} learned"] = metric_if_reached(f"learned_{name}", learned[kind],
+                                                   f"first step with {kind} accuracy of {label} >= {learned_acc}")
+        row[f"{kind} phase"] = dynamics.find_step(curves.steps, curves.loss[:, i, k]).at
+        record.metric(f"phase_{name}", row[f"{kind} phase"], "steps", f"phase change of the {kind} loss of {label}")
+    for kind in ("carry", "cascade"):
+        if kind in learned and "base" in learned:
+            row[f"{kind} lag"] = metric_if_reached(f"lag_{label.lower()}_{kind}", learned[kind] - learned["base"],
+                                                   f"steps from {label}'s base add to its {kind} use being learned")
+    rows.append(row)
+columns = sorted({c for r in rows for c in r}, key=lambda c: (c != "digit", c))
+record.table([{c: r.get(c, "") for c in columns} for r in rows],
+             caption=f"Steps at which each digit's skills are learned (accuracy {learned_acc}) and its "
+                     "loss changes phase")
+
+# %% [markdown]
+# ## Per cascade class
+#
+# Exact match of whole answers per cascade class (S0: no carry, S1: carries that
+# do not cascade, Sk: a carry passed through k-1 columns summing to 9), from the
+# training history on the enriched held-out set.
+
+# %%
+exact = np.array(history["class_exact"], dtype=float)
+classes = {f"S{c}": exact[:, c] for c in range(exact.shape[1]) if not np.isnan(exact[:, c]).all()}
+record.figure(figures.lines(history["step"], classes, title="Exact match per cascade class", ylabel="exact match"),
+              "class-exact", caption="Whole-answer exact match per cascade class over training")
+for name, curve in classes.items():
+    metric_if_reached(f"learned_{name.lower()}", dynamics.crossing(history["step"], curve, learned_acc),
+                      f"first step with exact match of class {name} >= {learned_acc}")
+
+# %% [markdown]
+# ## Result
+#
+# The table and metrics give the order. Digits are learned one after another, not
+# together: the top digit (the carry alone, a function of two digits) first, then
+# the others. Within a digit, the base add and the carry use arrive close together
+# (the lags `lag_<digit>_carry` are short, and can be negative: "base" positions
+# include columns to the right that sum to 9 without an incoming carry, which need
+# the cascade rule as much as the cascades do), and cascades come last
+# (`lag_<digit>_cascade`). The cascade classes finish in order S1, S2, S3, with S0
+# (no carry at all, but on the enriched set full of sum-9 columns) among them
+# rather than first. Between a digit's column sum and its exact carry sits the loss
+# shelf of [[experiments/loss-shelf]], where the model bets on the carry from the
+# digits of the column to the right ([[experiments/carry-odds]]).
+#
+# **Caveats.** "Learned" depends on the threshold `learned_acc` and on the spacing
+# of the checkpoint series (denser early); lags shorter than the gap between two
+# checkpoints are not resolved. The kinds are defined by the incoming carry, so a
+# "base" position whose right column sums to 9 still needs the cascade rule; the
+# phase-change steps (from the loss) are less sensitive to this than the
+# accuracy crossings. One seed: the order is robust, exact steps are not.

@@ -1,0 +1,171 @@
+"""lab.carry: the loss decomposition adds up, the predictors are their closed forms,
+and the additive maximum-likelihood fit agrees with an independent optimizer."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from lab import carry
+from lab.data import AdditionData
+from lab.models import PRESETS, build_model
+from lab.task import AdditionTask, enumerate_all
+
+
+@pytest.fixture(scope="module")
+def two_digit():
+    return enumerate_all(AdditionTask(2))
+
+
+def column_counts(batch, label):
+    """Carry statistics ``[10, 10, 2]`` of the answer digit called ``label``."""
+    digit = batch.task.answer_labels().index(label)
+    d1, d2 = batch.right_digits()
+    return carry.cell_counts(batch.carry_in[:, digit], d1[:, digit], d2[:, digit])
+
+
+# --------------------------------------------------------------------------- loss decomposition
+
+
+def test_parts_add_up_to_the_loss_on_random_distributions():
+    rng = np.random.default_rng(0)
+    logp = torch.randn(500, 12).log_softmax(-1).double().numpy()
+    labels = rng.integers(0, 2, 500)
+    parts = carry.decompose_loss(logp[:, 3], logp[:, 4], labels)
+    direct = -np.where(labels == 1, logp[:, 4], logp[:, 3]).mean()
+    assert parts.loss == pytest.approx(direct, abs=1e-12)
+    assert parts.fixed_split + parts.spread + parts.neither == pytest.approx(parts.loss, abs=1e-12)
+    assert parts.spread >= 0 and parts.neither > 0
+    assert parts.p_plus0 == pytest.approx(np.exp(logp[:, 3]).mean())
+
+
+def test_a_fixed_split_on_the_two_candidates_has_no_spread_and_no_leak():
+    # P(+0) = 0.55, P(+1) = 0.45 everywhere: the loss on only-+0 data is -ln 0.55.
+    n = 100
+    parts = carry.decompose_loss(np.full(n, np.log(0.55)), np.full(n, np.log(0.45)), np.zeros(n, int))
+    assert parts.loss == pytest.approx(-np.log(0.55))
+    assert parts.spread == pytest.approx(0, abs=1e-12)
+    assert parts.neither == pytest.approx(0, abs=1e-12)
+
+
+def test_model_log_probs_of_the_true_candidate_are_its_cross_entropy(two_digit):
+    preset = PRESETS["tiny"]
+    model = build_model(preset.model, AdditionData(2), device="cpu").eval()
+    batch = two_digit.subset(np.arange(len(two_digit)) % 37 == 0)
+    lp = carry.carry_log_probs(model, batch)
+    tokens = torch.as_tensor(batch.tokens)
+    pos = torch.as_tensor(batch.task.predict_positions)
+    with torch.no_grad():
+        logits = model(tokens)[:, pos]
+    ce = F.cross_entropy(logits.transpose(1, 2), tokens[:, pos + 1], reduction="none").double().numpy()
+    log_true = np.where(lp.carry == 1, lp.logp1, lp.logp0)
+    np.testing.assert_allclose(-log_true, ce, rtol=1e-4, atol=1e-5)
+    digit = batch.task.answer_labels().index("A1")
+    for c, parts in carry.shelf_parts(lp, digit).items():
+        assert parts.fixed_split + parts.spread + parts.neither == pytest.approx(parts.loss, abs=1e-9)
+        assert parts.loss == pytest.approx(ce[:, digit][lp.carry[:, digit] == int(c[-1])].mean(), rel=1e-4)
+
+
+def test_a_model_that_knows_every_carry_explains_all_of_its_entropy():
+    n = 1000
+    labels = np.arange(n) % 2
+    sure, unsure = np.log(1 - 1e-9), np.log(1e-9)
+    lp = carry.CarryLogProbs(np.where(labels[:, None] == 0, sure, unsure), np.where(labels[:, None] == 1, sure, unsure),
+                             labels[:, None], np.zeros((n, 1), int), np.zeros((n, 1), int))
+    assert carry.carry_information(lp, 0) == pytest.approx(1.0, abs=1e-6)
+    base = carry.CarryLogProbs(np.full((n, 1), np.log(0.5)), np.full((n, 1), np.log(0.5)), labels[:, None],
+                               lp.d1, lp.d2)
+    assert carry.carry_information(base, 0) == pytest.approx(0.0, abs=1e-9)
+
+
+# --------------------------------------------------------------------------- predictors
+
+
+def test_predictors_are_their_closed_forms_on_all_two_digit_problems(two_digit):
+    counts = column_counts(two_digit, "A1")          # the units column decides A1's carry
+    maps = carry.predictors(counts)
+    assert maps["base rate"] == pytest.approx(np.full((10, 10), 0.45))
+    sums = np.add.outer(np.arange(10), np.arange(10))
+    np.testing.assert_array_equal(maps["exact"], (sums >= 10).astype(float))  # no cascade into A1
+    # One digit: of the ten partners of d, exactly d carry, so P(carry | d1) = d1/10.
+    empirical = counts[..., 1].sum(1) / counts.sum((1, 2))
+    np.testing.assert_allclose(maps["digit d1"][:, 0], empirical)
+    np.testing.assert_allclose(maps["digit d1"], maps["digit d2"].T)
+    # Product: odds +1:+0 = d1*d2 : (10-d1)(10-d2).
+    d1, d2 = np.meshgrid(np.arange(1, 10), np.arange(1, 10), indexing="ij")
+    p = maps["product"][1:, 1:]
+    np.testing.assert_allclose(p / (1 - p), d1 * d2 / ((10 - d1) * (10 - d2)))
+    assert (maps["product"][0] == 0).all()
+
+
+def test_product_odds_favour_a_carry_exactly_when_the_sum_exceeds_ten():
+    # d1*d2 - (10-d1)(10-d2) = 10 (d1 + d2 - 10): the product's boundary is the sum-10 line.
+    sums = np.add.outer(np.arange(10), np.arange(10))
+    p = carry.product()
+    assert ((p > 0.5) == (sums > 10)).all()
+    assert np.allclose(p[sums == 10], 0.5)
+
+
+def test_exact_rule_takes_the_cascade_rate_from_the_column_further_right(two_digit):
+    counts = column_counts(two_digit, "A2")          # column 1 decides; its own carry is 45%
+    maps = carry.predictors(counts)
+    sums = np.add.outer(np.arange(10), np.arange(10))
+    assert maps["exact"][sums == 9] == pytest.approx(0.45)
+    assert carry.nll(maps["exact"], counts, eps=1e-12) == pytest.approx(
+        0.1 * -(0.45 * np.log(0.45) + 0.55 * np.log(0.55)))
+
+
+def test_cell_mean_and_distance():
+    d1, d2 = np.array([0, 0, 9]), np.array([1, 1, 9])
+    means = carry.cell_mean(np.array([1.0, 3.0, 5.0]), d1, d2)
+    assert means[0, 1] == 2.0 and means[9, 9] == 5.0 and np.isnan(means[5, 5])
+    assert carry.distance(np.zeros((10, 10)), np.ones((10, 10))) == 1.0
+
+
+# --------------------------------------------------------------------------- additive fit
+
+
+def lbfgs_fit(counts, ridge):
+    """The same objective, minimized independently with torch autograd and L-BFGS."""
+    total = torch.as_tensor(counts.sum(-1))
+    frac = torch.as_tensor(counts[..., 1]) / total
+    weight = total / total.sum()
+    theta = torch.zeros(21, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.LBFGS([theta], max_iter=1000, tolerance_grad=1e-12, tolerance_change=1e-15,
+                            line_search_fn="strong_wolfe")
+
+    def closure():
+        z = theta[0] + theta[1:11, None] + theta[None, 11:]
+        loss = (weight * (F.softplus(z) - frac * z)).sum() + 0.5 * ridge * theta[1:].square().sum()
+        opt.zero_grad()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return (theta[0] + theta[1:11, None] + theta[None, 11:]).detach().numpy()
+
+
+def test_additive_fit_matches_an_independent_optimizer(two_digit):
+    counts = column_counts(two_digit, "A2")          # cascades make the data non-separable
+    fit = carry.fit_additive(counts, ridge=0.01)
+    np.testing.assert_allclose(fit.log_odds, lbfgs_fit(counts, 0.01), atol=1e-6)
+    np.testing.assert_allclose(fit.f, fit.g, atol=1e-8)   # the task is symmetric in a and b
+
+
+def test_additive_fit_on_separable_data_tends_to_the_exact_rule_not_the_product(two_digit):
+    counts = column_counts(two_digit, "A1")
+    fits = [carry.fit_additive(counts, ridge=r) for r in (1e-3, 1e-5)]
+    sums = np.add.outer(np.arange(10), np.arange(10))
+    for fit in fits:
+        assert ((fit.log_odds > 0) == (sums >= 10)).all()
+    assert fits[1].nll < fits[0].nll < carry.nll(carry.product(), counts)
+
+
+def test_uniform_cascade_rate_matches_enumeration():
+    batch = enumerate_all(AdditionTask(3))
+    for label, column in (("A1", 1), ("A2", 2), ("A3", 3)):
+        counts = column_counts(batch, label)
+        nines = np.add.outer(np.arange(10), np.arange(10)) == 9
+        assert counts[nines, 1].sum() / counts[nines].sum() == pytest.approx(carry.uniform_cascade_rate(column))
+        expected = carry.expected_counts(carry.exact(carry.uniform_cascade_rate(column)))
+        np.testing.assert_allclose(counts / counts.sum((0, 1, 2)) * 100, expected)

@@ -1,0 +1,65 @@
+"""lab.dynamics: step detection finds planted steps; curves per digit and kind."""
+
+import numpy as np
+import pytest
+import torch
+
+from lab import dynamics
+from lab.data import AdditionData
+from lab.models import PRESETS, TrainedModel, build_model
+from lab.task import AdditionTask, enumerate_all
+
+
+def test_find_step_finds_a_planted_step_in_noise():
+    rng = np.random.default_rng(0)
+    x = np.arange(0, 2000, 10)
+    y = np.where(x < 730, 2.3, 0.69) + rng.normal(0, 0.1, len(x))
+    step = dynamics.find_step(x, y)
+    assert step.at == 730
+    assert step.before == pytest.approx(2.3, abs=0.05) and step.after == pytest.approx(0.69, abs=0.05)
+    assert step.size < 0
+
+
+def test_find_step_locates_a_smooth_drop_at_its_middle():
+    x = np.arange(0, 3000, 20)
+    y = 1.0 / (1 + np.exp((x - 1500) / 40))
+    assert abs(dynamics.find_step(x, y).at - 1500) <= 20
+
+
+def test_find_step_ignores_nans_and_needs_two_points():
+    assert dynamics.find_step([0, 1, 2, 3], [1.0, np.nan, 0.0, 0.0]).at == 2
+    with pytest.raises(ValueError):
+        dynamics.find_step([0], [1.0])
+
+
+def test_crossing_interpolates_and_reports_never():
+    x = np.array([0, 100, 200])
+    assert dynamics.crossing(x, np.array([0.0, 0.5, 1.0]), 0.75) == pytest.approx(150)
+    assert dynamics.crossing(x, np.array([2.0, 1.0, 0.0]), 0.5) == pytest.approx(150)
+    assert np.isnan(dynamics.crossing(x, np.array([0.0, 0.1, 0.2]), 0.9))
+
+
+def test_kind_curves_score_each_checkpoint_per_digit_and_kind():
+    preset = PRESETS["tiny"]
+    data = AdditionData(2)
+    model = build_model(preset.model, data, device="cpu")
+    first = {k: v.clone() for k, v in model.original_model.state_dict().items()}
+    with torch.no_grad():
+        for p in model.original_model.parameters():
+            p.mul_(0.5)
+    second = {k: v.clone() for k, v in model.original_model.state_dict().items()}
+    trained = TrainedModel(model, preset, {}, {0: first, 7: second})
+    batch = enumerate_all(AdditionTask(2)).subset(np.arange(10_000) % 37 == 0)
+    curves = dynamics.kind_curves(trained, batch)
+    assert curves.loss.shape == (2, 3, 3) and curves.labels == ["A2", "A1", "A0"]
+    assert not np.allclose(curves.loss[0], curves.loss[1])      # each checkpoint's own weights
+    units = curves.labels.index("A0")
+    assert np.isnan(curves.loss[:, units, 1:]).all()            # the units digit never has a carry
+    kinds = batch.kinds
+    pos = batch.task.predict_positions
+    with torch.no_grad():
+        logits = trained.at_step(7)(torch.as_tensor(batch.tokens))[:, pos]
+    loss = torch.nn.functional.cross_entropy(logits.transpose(1, 2), torch.as_tensor(batch.tokens[:, pos + 1]),
+                                             reduction="none").numpy()
+    tens = curves.labels.index("A1")
+    assert curves.loss[1, tens, 1] == pytest.approx(loss[kinds[:, tens] == 1, tens].mean(), rel=1e-5)
