@@ -5,7 +5,13 @@ Publishing wing (never imports torch at module level): runner, wiki, cli.
 They meet at ``results``, the one owner of the results format.
 """
 
+import warnings
+
 __version__ = "0.1.0"
+
+# TransformerLens imports tqdm.auto, which warns in a kernel without ipywidgets: noise
+# on every experiment page.
+warnings.filterwarnings("ignore", message="IProgress not found")
 
 
 class LabError(Exception):

@@ -218,18 +218,27 @@ class TrainedModel:
         return model.eval()
 
 
+def _share_aliases(state: dict[str, torch.Tensor], live: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """``state`` with every group of keys that name one tensor in ``live`` pointing at
+    one tensor: the bridge exposes each weight under several names, and torch.save
+    stores a tensor shared between keys once."""
+    first: dict[int, str] = {}
+    return {key: state[first.setdefault(live[key].data_ptr(), key)] for key in state}
+
+
 def save(trained: TrainedModel, path: Path) -> None:
     """Write weights, config, history and checkpoints to ``path`` atomically.
 
     Layout: 64 hex digits of SHA-256, a newline, then the ``torch.save`` payload.
     """
+    live = trained.model.original_model.state_dict()
     buffer = io.BytesIO()
     torch.save({
         "format": CACHE_FORMAT,
         "config": _config_record(trained.preset),
-        "state_dict": trained.model.original_model.state_dict(),
+        "state_dict": live,
         "history": trained.history,
-        "checkpoints": trained.checkpoints,
+        "checkpoints": {step: _share_aliases(state, live) for step, state in trained.checkpoints.items()},
     }, buffer)
     payload = buffer.getvalue()
     digest = hashlib.sha256(payload).hexdigest().encode()

@@ -113,6 +113,16 @@ def test_missing_metric_or_figure_names_file_and_line(text, message):
     assert [str(p) for p in graph.problems] == [f"site/ideas/probe.md:6: {message}"]
 
 
+def test_metric_and_figure_resolve_among_experiments_only():
+    """An idea named like the experiment that realizes it is no rival for a citation,
+    while a plain link to the shared name stays ambiguous."""
+    pages = {**BASE, "ideas/loss-shelf.md": page("Shelf idea", "{{ metric loss-shelf.steps }}\n"
+                                                 "![[loss-shelf#loss-curve]]\n", "status: open\n")}
+    assert make_graph(pages).problems == []
+    pages["ideas/probe.md"] = page("Probe", "[[loss-shelf]]\n", "status: open\n")
+    assert [p.fatal for p in make_graph(pages).problems] == [True]
+
+
 def test_experiment_without_a_good_run_cannot_be_cited():
     graph = make_graph({**BASE, "ideas/probe.md": page("Probe", "{{ metric loss-shelf.x }}\n", "status: open\n")}, runs={})
     assert "experiment 'loss-shelf' has no successful run yet" in str(graph.problems[0])

@@ -159,13 +159,19 @@ class Graph:
         return Resolved(None, f"[[{name}]] does not name any page")
 
     def experiment(self, name: str, from_src: str) -> tuple[str, Resolved]:
-        """(experiment name, its page) for a name that must be a run experiment."""
-        found = self.page(name, from_src)
-        if not found.src:
+        """(experiment name, its page) for a name that must be a run experiment.
+
+        Only experiment pages are candidates: figures and metrics belong to
+        experiments, so an idea named like the experiment realizing it is no rival.
+        """
+        pages = [src for src in self.resolver.candidates(name)
+                 if (note := self.notes.get(src)) and note.kind == "experiment"]
+        if len(pages) != 1:
+            found = self.page(name, from_src)
+            if found.src:
+                return "", Resolved(None, f"{name!r} is not an experiment page ({found.src})")
             return "", found
-        note = self.notes.get(found.src)
-        if not note or note.kind != "experiment":
-            return "", Resolved(None, f"{name!r} is not an experiment page ({found.src})")
+        found = Resolved(pages[0])
         exp = found.src.split("/")[-2]
         if exp not in self.runs:
             return exp, Resolved(None, f"experiment {exp!r} has no successful run yet")
