@@ -47,7 +47,7 @@
 seed = 0  # seed of the evaluation sample
 preset = "add2"  # model preset the settings start from
 overrides = {"n_digits": 3, "steps": 600}  # training settings changed from the preset
-compare = []  # other settings (override dicts) whose per-digit curves are drawn beside; each trains once
+compare = [{}]  # other settings (override dicts) drawn beside; {} is the default 5-digit model
 digit = "A2"  # the answer digit studied (A0 = units)
 n_eval = 4000  # uniform held-out problems scored at each checkpoint
 max_carry_info = 0.35  # a shelf checkpoint explains less than this share of the carry's entropy
@@ -100,7 +100,7 @@ record.figure(digit_curves(trained, describe(trained)), "loss-per-digit",
 for i, other in enumerate(compare):
     tm = models.load_or_train(preset, other)
     record.figure(digit_curves(tm, describe(tm)), f"loss-per-digit-compare-{i}",
-                  caption=f"The same curves with {other}")
+                  caption=f"The same curves for {describe(tm)}, for contrast")
 
 # %% [markdown]
 # ## Finding the shelf

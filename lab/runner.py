@@ -622,6 +622,7 @@ def _publish(script: Script, run: dict, nb: Any, out: Path, root: Path) -> None:
     import nbformat
 
     target = results.result_dir(script.name, root)
+    results.recover_dir(target)  # a swap interrupted on a system without renameat2
     staging = _fresh_dir(target.with_name(f".{script.name}.new"))
     if (out / results.FIGURES).is_dir():
         shutil.copytree(out / results.FIGURES, staging / results.FIGURES)

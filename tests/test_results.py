@@ -1,0 +1,51 @@
+"""The results format's file operations: atomic writes, directory swaps, metrics."""
+
+import math
+
+import pytest
+
+from lab import results
+
+
+def test_replace_dir_swaps_in_the_new_results_and_removes_the_old(tmp_path):
+    target, new = tmp_path / "exp", tmp_path / ".exp.new"
+    target.mkdir()
+    (target / "run.json").write_text("old")
+    new.mkdir()
+    (new / "run.json").write_text("new")
+    results.replace_dir(new, target)
+    assert (target / "run.json").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exp"]
+
+
+def test_recover_dir_restores_results_moved_aside_by_an_interrupted_swap(tmp_path):
+    target = tmp_path / "exp"
+    aside = tmp_path / ".exp.old"
+    aside.mkdir()
+    (aside / "run.json").write_text("last good")
+    results.recover_dir(target)
+    assert (target / "run.json").read_text() == "last good" and not aside.exists()
+    results.recover_dir(target)  # nothing to do the second time
+    assert (target / "run.json").read_text() == "last good"
+
+
+def test_atomic_write_leaves_no_temporary_file(tmp_path):
+    results.atomic_write_json(tmp_path / "a" / "run.json", {"x": 1})
+    assert [p.name for p in (tmp_path / "a").iterdir()] == ["run.json"]
+    assert results.read_json(tmp_path / "a" / "run.json") == {"x": 1}
+
+
+def test_metrics_must_be_finite_and_well_named(tmp_path):
+    results.add_metric(tmp_path, "loss", 0.5, "nats", None)
+    with pytest.raises(ValueError, match="finite"):
+        results.add_metric(tmp_path, "bad", math.nan, None, None)
+    with pytest.raises(ValueError, match="not a valid id"):
+        results.add_metric(tmp_path, "Bad Name", 1.0, None, None)
+    assert results.read_metrics(tmp_path) == {"loss": {"value": 0.5, "unit": "nats", "description": None}}
+
+
+def test_malformed_json_names_file_and_line(tmp_path):
+    path = tmp_path / "run.json"
+    path.write_text('{\n "a": 1,\n}\n')
+    with pytest.raises(ValueError, match=r"run.json:3: malformed JSON"):
+        results.read_json(path)
