@@ -36,9 +36,9 @@ min_correlation = 0.5  # template correlation below which a neuron's family is "
 import numpy as np
 import torch
 
-from lab import models, record
+from lab import figures, models, record
 from lab import task as addition
-from lab.analysis import ablation, attribution, neurons, views
+from lab.analysis import ablation, attribution, neurons
 
 torch.set_num_threads(2)
 trained = models.load_or_train(preset, model_overrides)
@@ -75,7 +75,7 @@ components = list(sites)
 
 
 def view(grouping: str, columns: list[str]):
-    return views.heatmap_menu({kind: np.stack([effects[kind][c][grouping] for c in components])
+    return figures.heatmap_menu({kind: np.stack([effects[kind][c][grouping] for c in components])
                                for kind in ablation.KINDS},
                               columns, components, xlabel=grouping, ylabel="ablated",
                               hover="%{y} ablated, %{x}: loss +%{z:.3f} nats")

@@ -46,7 +46,7 @@ import torch
 
 from lab import figures, models, record
 from lab import task as addition
-from lab.analysis import ablation, attribution, interactions, views
+from lab.analysis import ablation, attribution, interactions
 
 torch.set_num_threads(2)
 trained = models.load_or_train(preset, model_overrides)
@@ -106,7 +106,7 @@ record.figure(fig, "path-activation", "Mean change of each top neuron's activati
 grid = interactions.interaction_map(ablator, head_list, [(l, n) for _, l, n in top]).numpy()  # [head, neuron, pos]
 own_digit = np.stack([grid[:, j, pos] for j, (pos, _, _) in enumerate(top)], 1)               # [head, neuron]
 maps = {"at each neuron's digit": own_digit, **{p: grid[:, :, i] for i, p in enumerate(positions)}}
-record.figure(views.heatmap_menu(maps, neuron_labels, head_labels, xlabel="neuron", ylabel="head",
+record.figure(figures.heatmap_menu(maps, neuron_labels, head_labels, xlabel="neuron", ylabel="head",
                                  hover="%{y} × %{x}: %{z:.3f} logits"),
               "interaction-map", "Interaction (joint minus separate effects) of heads' MLP paths with top neurons")
 record.metric("top_interaction", np.abs(own_digit).max(), unit="logits",

@@ -46,7 +46,7 @@ from plotly.subplots import make_subplots
 
 from lab import figures, models, record
 from lab import task as addition
-from lab.analysis import attribution, neurons, views
+from lab.analysis import attribution, neurons
 
 torch.set_num_threads(2)
 trained = models.load_or_train(preset, model_overrides)
@@ -78,7 +78,7 @@ for (pos, layer, n), match, label in zip(top, matches, labels):
                       row=1, col=col)
 fig.update_xaxes(title="digit of b")
 fig.update_yaxes(title="digit of a", autorange="reversed")
-fig = views.with_menu(figures.style(fig, height=460), [f"{label}: {m.name}" for label, m in zip(labels, matches)], 2)
+fig = figures.with_menu(figures.style(fig, height=460), [f"{label}: {m.name}" for label, m in zip(labels, matches)], 2)
 record.figure(fig, "gallery", "Mean activation of each top neuron over digit pairs; the menu picks the neuron")
 
 # %% [markdown]

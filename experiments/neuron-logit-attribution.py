@@ -51,7 +51,7 @@ import torch
 
 from lab import figures, models, record
 from lab import task as addition
-from lab.analysis import attribution, views
+from lab.analysis import attribution
 
 torch.set_num_threads(2)
 trained = models.load_or_train(preset, model_overrides)
@@ -101,7 +101,7 @@ def masked_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 cases = {"all digits": np.ones_like(batch.kinds, dtype=bool),
          **{name: batch.kinds == k for k, name in enumerate(addition.KIND_NAMES)}}
-fig = views.heatmap_menu({case: masked_mean(grouped, mask) for case, mask in cases.items()},
+fig = figures.heatmap_menu({case: masked_mean(grouped, mask) for case, mask in cases.items()},
                          positions, group_names, xlabel="answer digit", ylabel="component",
                          hover="%{y} at %{x}: %{z:.2f} logits")
 record.figure(fig, "attribution-by-component",
@@ -141,7 +141,7 @@ fig = go.Figure([go.Scatter(x=np.arange(len(neurons)), y=y, mode="markers", text
                  for y in signed.values()])
 fig.update_xaxes(title="neuron (layer 0 then layer 1)")
 fig.update_yaxes(title="mean attribution (logits)")
-record.figure(views.with_menu(figures.style(fig), list(signed)), "neuron-attribution",
+record.figure(figures.with_menu(figures.style(fig), list(signed)), "neuron-attribution",
               "Mean attribution of every neuron; the menu picks answer digit and carry kind")
 
 top = attribution.top_neurons(attr, 15)

@@ -3,6 +3,8 @@
 Figures are plain ``plotly.graph_objects.Figure``s; these helpers only fix the look
 (template, fonts, margins, colour scales) so every page reads the same, and the
 wiki can restyle them for its light/dark scheme (it swaps the template client-side).
+``with_menu`` and ``heatmap_menu`` make one chart per choice with a dropdown between
+them, for figures a reader explores by position, carry case or ablation kind.
 """
 
 from __future__ import annotations
@@ -65,8 +67,37 @@ def digit_grid(maps: dict[str, np.ndarray], title: str | None = None, diverging:
     for i, name in enumerate(names):
         fig.add_trace(go.Heatmap(z=np.asarray(maps[name], dtype=float), x=list(range(10)), y=list(range(10)),
                                  colorscale=DIVERGING if diverging else SEQUENTIAL, zmid=0 if diverging else None,
-                                 zmin=-bound if diverging else 0, zmax=bound, showscale=(i == 0),
-                                 coloraxis=None),
+                                 zmin=-bound if diverging else 0, zmax=bound, showscale=(i == 0)),
                       row=i // cols + 1, col=i % cols + 1)
     fig.update_yaxes(autorange="reversed")
     return style(fig, title, height=max(HEIGHT, 260 * rows))
+
+
+def with_menu(fig: go.Figure, choices: Sequence[str], traces_per_choice: int = 1) -> go.Figure:
+    """Show one group of ``traces_per_choice`` consecutive traces at a time, picked by a
+    dropdown over ``choices`` (in trace order). Modifies and returns ``fig``."""
+    n = len(choices) * traces_per_choice
+    buttons = []
+    for i, choice in enumerate(choices):
+        visible = [i * traces_per_choice <= t < (i + 1) * traces_per_choice for t in range(n)]
+        buttons.append(dict(label=choice, method="update", args=[{"visible": visible}]))
+    for t, trace in enumerate(fig.data):
+        trace.visible = t < traces_per_choice
+    fig.update_layout(updatemenus=[dict(buttons=buttons, x=1.0, xanchor="right", y=1.12, yanchor="bottom")])
+    return fig
+
+
+def heatmap_menu(zs: dict[str, np.ndarray], x: Sequence, y: Sequence, title: str | None = None,
+                 xlabel: str = "", ylabel: str = "", hover: str = "%{y} / %{x}: %{z:.3f}",
+                 diverging: bool = True) -> go.Figure:
+    """Heatmaps ``[len(y), len(x)]``, one per entry of ``zs``, on one shared colour scale,
+    chosen by a dropdown over ``zs``'s keys."""
+    bound = max(float(np.nanmax(np.abs(z))) for z in zs.values()) or 1.0
+    fig = heatmap(next(iter(zs.values())), x, y, title, xlabel, ylabel, diverging, zmax=bound)
+    template = fig.data[0]
+    fig.data = []
+    for z in zs.values():
+        fig.add_trace(go.Heatmap(z=np.asarray(z, dtype=float), x=list(x), y=list(y),
+                                 colorscale=template.colorscale, zmid=template.zmid, zmin=template.zmin,
+                                 zmax=template.zmax, hovertemplate=hover + "<extra></extra>", hoverongaps=False))
+    return with_menu(fig, list(zs))

@@ -32,6 +32,7 @@ import torch
 from transformer_lens.config import TransformerBridgeConfig
 from transformer_lens.model_bridge import TransformerBridge
 
+from lab import LabError
 from lab import data as data_sources
 from lab import task as addition
 from lab import train
@@ -129,8 +130,6 @@ def resolve(preset: str | Preset, overrides: dict[str, Any] | None = None) -> Pr
     """The preset named ``preset`` with ``overrides`` applied to its model or training config."""
     if isinstance(preset, str):
         if preset not in PRESETS:
-            from lab import LabError
-
             raise LabError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
         preset = PRESETS[preset]
     overrides = dict(overrides or {})
@@ -139,8 +138,6 @@ def resolve(preset: str | Preset, overrides: dict[str, Any] | None = None) -> Pr
     try:
         training = preset.training.with_overrides(**overrides)
     except (KeyError, TypeError) as err:
-        from lab import LabError
-
         valid = sorted(model_fields | {f.name for f in fields(TrainConfig)} |
                        {f.name for f in fields(preset.training.data)})
         raise LabError(f"{err.args[0]}; valid settings: {', '.join(valid)}") from None

@@ -8,6 +8,5 @@ Each module is importable alone; nothing is re-exported here.
                  scores) and from activations (path patching into the MLP input)
 - neurons:       activation maps over digit pairs and neuron families
 - ablation:      zero-, mean- and resample-ablation of heads, MLP layers and neurons
-- views:         heatmaps and charts with a dropdown, shared by the experiments
 - attention, circuits, induction: attention patterns, OV/QK circuits, induction heads
 """
