@@ -1,12 +1,12 @@
 """Training-step throughput: the lab's TransformerBridge against a plain-PyTorch
 transformer of the same shape, side by side in one process.
 
-    .venv/bin/python bench/bench_train_throughput.py [--steps 30] [--rounds 3]
+    .venv/bin/python bench/bench_train_throughput.py [--preset add2] [--steps 60]
 
-Prints steps/s of each and their ratio (lab / plain; target >= 0.9). Also times
-TransformerLens' native module without the bridge around it, which tells whether a
-gap comes from the bridge's hooks or from the native architecture itself. All are
-timed in alternating rounds so that load from other processes hits them alike.
+Prints the median step time of each and their ratio (lab / plain throughput; target
+>= 0.9). Both use the lab's optimizer (``lab.train.make_optimizer``) on the same
+batches. Steps alternate between the two, one by one, so that load from other
+processes hits both alike; medians ignore the odd step that a burst of load slows.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ import torch.nn.functional as F
 
 from lab import models
 from lab.data import AdditionData
+from lab.train import make_optimizer
 
 
 class PlainBlock(nn.Module):
@@ -61,52 +62,50 @@ class PlainTransformer(nn.Module):
         return self.unembed(self.ln_final(x))
 
 
-def steps_per_second(model: nn.Module, batches: list[torch.Tensor], positions: torch.Tensor) -> float:
-    """Time full training steps (forward, answer-only loss, backward, AdamW)."""
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+def step_seconds(model: nn.Module, optimizer: torch.optim.Optimizer, tokens: torch.Tensor,
+                 positions: torch.Tensor) -> float:
+    """Time one full training step (forward, answer-only loss, backward, optimizer)."""
     start = time.perf_counter()
-    for tokens in batches:
-        logits = model(tokens)[:, positions]
-        loss = F.cross_entropy(logits.flatten(0, 1), tokens[:, positions + 1].flatten())
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-    return len(batches) / (time.perf_counter() - start)
+    logits = model(tokens)[:, positions]
+    loss = F.cross_entropy(logits.flatten(0, 1), tokens[:, positions + 1].flatten())
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return time.perf_counter() - start
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="add2")
-    parser.add_argument("--steps", type=int, default=30)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=60)
     args = parser.parse_args()
 
     preset = models.PRESETS[args.preset]
     data: AdditionData = preset.training.data
-    batch_size = preset.training.batch_size
     rng = np.random.default_rng(0)
-    batches = [torch.as_tensor(data.sample(rng, batch_size)) for _ in range(args.steps)]
+    batches = [torch.as_tensor(data.sample(rng, preset.training.batch_size)) for _ in range(args.steps)]
     positions = torch.as_tensor(data.loss_positions)
     lab_model = models.build_model(preset.model, data, "cpu").train()
     plain = PlainTransformer(preset.model, data.seq_len, data.d_vocab).train()
-    n_lab = sum(p.numel() for p in lab_model.parameters())
-    n_plain = sum(p.numel() for p in plain.parameters())
-    print(f"preset {args.preset}: {n_lab} parameters (plain: {n_plain}), batch {batch_size}, "
-          f"{torch.get_num_threads()} threads")
+    contenders = {"lab (TransformerBridge)": lab_model, "plain PyTorch": plain}
+    optimizers = {name: make_optimizer(model.parameters(), preset.training)
+                  for name, model in contenders.items()}
+    sizes = {name: sum(p.numel() for p in model.parameters()) for name, model in contenders.items()}
+    print(f"preset {args.preset}: parameters {sizes}, batch {preset.training.batch_size}, "
+          f"{torch.get_num_threads()} threads, {args.steps} steps each")
 
-    contenders = {"lab (TransformerBridge)": lab_model, "TransformerLens native module": lab_model.original_model,
-                  "plain PyTorch": plain}
-    for model in contenders.values():
-        steps_per_second(model, batches[:3], positions)  # warm-up
-    rates = {name: [] for name in contenders}
-    for _ in range(args.rounds):
-        for name, model in contenders.items():
-            rates[name].append(steps_per_second(model, batches, positions))
-    rate = {name: float(np.median(r)) for name, r in rates.items()}
-    for name, r in rate.items():
-        print(f"{name:32s} {r:7.2f} steps/s")
-    lab, native, plain_rate = rate.values()
-    print(f"ratio lab/plain: {lab / plain_rate:.3f}  (target >= 0.9);  lab/native: {lab / native:.3f}")
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    for i, tokens in enumerate([*batches[:3], *batches]):   # the first three warm up
+        order = list(contenders) if i % 2 else list(reversed(contenders))
+        for name in order:
+            seconds = step_seconds(contenders[name], optimizers[name], tokens, positions)
+            if i >= 3:
+                times[name].append(seconds)
+    median = {name: float(np.median(t)) for name, t in times.items()}
+    for name, t in median.items():
+        print(f"{name:26s} {1000 * t:7.1f} ms/step  {1 / t:6.2f} steps/s  (median)")
+    lab, plain_time = median.values()
+    print(f"ratio lab/plain: {plain_time / lab:.3f}  (target >= 0.9)")
 
 
 if __name__ == "__main__":

@@ -137,6 +137,31 @@ def test_presets_build_bridges_with_transformer_lens_hooks():
         assert ("blocks.0.mlp.hook_post" in cache) != preset.model.attn_only
 
 
+def test_layernorm_fast_path_keeps_hooks_working(tiny):
+    """Unhooked, the LayerNorms run torch's fused kernel; hooked, TransformerLens' own
+    path gives the same logits, the statistics in the cache, and edits that take effect."""
+    model = tiny.model
+    ln = model.blocks[0].ln1
+    assert isinstance(ln, models.LayerNormBridge)
+    tokens = torch.as_tensor(tiny.data.sample(np.random.default_rng(1), 32))
+    logits, cache = model.run_with_cache(tokens)
+    assert torch.equal(logits, model(tokens))
+
+    resid = cache["blocks.0.hook_resid_pre"]                               # [batch, pos, d_model]
+    centred = resid - resid.mean(-1, keepdim=True)
+    torch.testing.assert_close(cache["blocks.0.ln1.hook_scale"],
+                               (centred.pow(2).mean(-1, keepdim=True) + 1e-5).sqrt())
+    torch.testing.assert_close(cache["blocks.0.ln1.hook_normalized"],
+                               centred / cache["blocks.0.ln1.hook_scale"])
+
+    def double_scale(scale, hook):
+        return 2 * scale
+
+    with pytest.warns(UserWarning, match="reconstructed from the hooked values"):
+        edited = model.run_with_hooks(tokens, fwd_hooks=[("blocks.0.ln1.hook_scale", double_scale)])
+    assert not torch.allclose(edited, logits)
+
+
 def test_repeat_data_repeats_spans_of_varying_length():
     data = RepeatData(span=5, vocab=20, min_span=2)
     tokens = data.sample(np.random.default_rng(0), 200)

@@ -61,6 +61,16 @@ def test_search_finds_notes_but_not_figure_data(built):
     assert "scatter" not in text and "digit 0" not in text
 
 
+def test_backlinks_are_on_the_page_and_in_its_toc_but_not_in_search(built):
+    html = (built / "experiments/loss-shelf/index.html").read_text()
+    section = html.split('<h2 id="linked-from">Linked from</h2>', 1)[1].split("</ul>", 1)[0]
+    assert '<a href="../../insights/carry-heads/">Two heads compute the carry</a>' in section
+    assert 'href="#linked-from"' in html.split('class="md-nav md-nav--secondary"', 1)[1]
+    index = json.loads((built / "search/search_index.json").read_text())
+    shelf = [doc for doc in index["docs"] if doc["location"].startswith("experiments/loss-shelf/")]
+    assert shelf and not any("Linked from" in doc["title"] + doc["text"] for doc in shelf)
+
+
 def test_sidebar_holds_sections_not_pages(built):
     html = (built / "insights/carry-heads/index.html").read_text()
     nav = html.split('class="md-nav md-nav--primary"', 1)[1].split("</nav>", 1)[0]

@@ -68,7 +68,7 @@ def test_project_page_lists_its_notes(graph):
     assert ideas.index("Probe the residual") < ideas.index("Ablate")  # open before done
 
 
-def test_experiment_page_gets_banner_provenance_history_and_backlinks(graph, root):
+def test_experiment_page_gets_banner_provenance_and_history(graph, root):
     failed = graph.notes["experiments/carry-probe/index.md"]
     page = pages.decorate(failed, failed.body, graph, [])
     assert page.startswith('!!! failure "The latest attempt failed"')
@@ -79,16 +79,23 @@ def test_experiment_page_gets_banner_provenance_history_and_backlinks(graph, roo
     assert "| Commit | `0123456789` |" in section(page, "Run") and "`n_digits=2`" in section(page, "Run")
     metrics = section(page, "Metrics")
     assert "<polyline" in metrics and "2 runs" in metrics and "| 20261125T120000Z |" in metrics
-    backlinks = section(page, "Linked from")
-    assert "[Two heads compute the carry](../../insights/carry-heads.md) — “The loss shelf ends when" in backlinks
-    assert "realized\\_by: loss-shelf" in backlinks
 
 
-def test_notes_get_a_status_line_and_empty_backlinks_say_so(graph):
+def test_notes_get_a_status_line(graph):
     idea = graph.notes["ideas/probe-carries.md"]
     page = pages.decorate(idea, idea.body, graph, [])
     assert page.startswith("**Status:** open · **Priority:** high · **Project:** [[addition]] · **Waits on:** [[carry-heads]]")
-    assert section(page, "Linked from").strip() == "*Nothing links here yet.*"
+
+
+def test_backlinks_list_linking_pages_with_their_sentence_and_say_when_none(graph):
+    shelf = graph.notes["experiments/loss-shelf/index.md"]
+    html = pages.backlinks(shelf, graph, lambda src: f"/{src}")
+    assert html.startswith(f'<h2 id="{pages.BACKLINKS_ID}">Linked from</h2>\n<ul>')
+    assert ('<li><a href="/insights/carry-heads.md">Two heads compute the carry</a>'
+            " — “The loss shelf ends when") in html
+    assert "realized_by: loss-shelf" in html  # a front-matter reference links too
+    idea = graph.notes["ideas/probe-carries.md"]
+    assert pages.backlinks(idea, graph, str).endswith("<p><em>Nothing links here yet.</em></p>\n")
 
 
 def test_sparkline():

@@ -1,16 +1,18 @@
-"""The Markdown the wiki writes itself.
+"""What the wiki writes itself.
 
 - ``SECTIONS``: the generated index pages (Home, Projects, Insights, Ideas, Journal,
   Experiments), which are also the whole sidebar.
-- ``decorate``: what each note gets around its own text: a status line from its
-  front matter, on a project page the lists of its notes, on an experiment page the
-  failure banner, provenance and metric history, and on every page its backlinks.
+- ``decorate``: what each note gets around its own text, as Markdown: a status line
+  from its front matter, on a project page the lists of its notes, and on an
+  experiment page the failure banner, provenance and metric history.
+- ``backlinks``: every page's "Linked from" section, as HTML (see there why).
 
 Everything here is a pure function of the graph (``links.build_graph``).
 """
 
 from __future__ import annotations
 
+import html
 from typing import Callable
 
 from lab.wiki import notes as kinds
@@ -190,7 +192,6 @@ def decorate(note: Note, markdown: str, graph: Graph, history: list[dict]) -> st
         name = experiment_name(note)
         top.append(_failure_banner(graph.failures.get(name)))
         bottom += [_provenance(graph.runs.get(name)), _metric_history(graph.runs.get(name), history)]
-    bottom.append(_backlinks(note, graph))
     return "\n\n".join(p for p in [*top, markdown, *bottom] if p) + "\n"
 
 
@@ -284,7 +285,19 @@ def _history_table(names: list[str], history: list[dict]) -> str:
     return '\n\n??? note "Every run, newest first"\n\n' + "\n".join("    " + r for r in rows)
 
 
-def _backlinks(note: Note, graph: Graph) -> str:
-    lines = [f"- {md_link(note.src, b.source, md_escape(graph.title(b.source)))} — “{md_escape(b.snippet)}”"
-             for b in graph.backlinks.get(note.src, [])]
-    return "## Linked from\n\n" + _list(lines, "Nothing links here yet.")
+BACKLINKS_ID = "linked-from"
+
+
+def backlinks(note: Note, graph: Graph, href: Callable[[str], str]) -> str:
+    """The "Linked from" section of ``note``: each page that links to it, with the
+    sentence that does. ``href(src)`` is the URL of page ``src`` relative to this one.
+
+    HTML rather than Markdown: the plugin adds it to the built page after Markdown
+    and search have run, so it costs no Markdown conversion (a tenth of the time to
+    build 1,000 short notes) and search does not find each linking sentence again on
+    every page it links to.
+    """
+    items = [f'<li><a href="{html.escape(href(b.source))}">{html.escape(graph.title(b.source))}</a>'
+             f" — “{html.escape(b.snippet)}”</li>" for b in graph.backlinks.get(note.src, [])]
+    listing = "<ul>\n" + "\n".join(items) + "\n</ul>" if items else "<p><em>Nothing links here yet.</em></p>"
+    return f'<h2 id="{BACKLINKS_ID}">Linked from</h2>\n{listing}\n'

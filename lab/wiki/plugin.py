@@ -7,6 +7,8 @@
   (fatal in ``--strict``); the generated pages and plotly.js are added as files.
 - on_page_markdown: a note gets its additions (``pages.decorate``) and its
   references rendered (``links.render``).
+- on_page_content / on_post_page: a note's backlinks (``pages.backlinks``) go into
+  the built page, after Markdown and after search has indexed the page.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import AnchorLink, TableOfContents
 from mkdocs.utils import get_relative_url
 
 from lab import results
@@ -33,10 +36,12 @@ ASSETS = Path(__file__).parent / "assets"
 # The one copy of plotly.js, from the plotly package (found without importing it).
 PLOTLY_JS = Path(find_spec("plotly").origin).parent / "package_data" / "plotly.min.js"
 ASSET_DIR = "assets/lab"  # in the built site; lab.js loads plotly.min.js next to itself
+BACKLINKS_MARK = "<!-- lab: linked from -->"  # where on_post_page puts a note's backlinks
 
 
 class LabPlugin(BasePlugin):
     graph: links.Graph
+    files: Files
     root: Path  # the repository the docs dir belongs to: results live under it
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
@@ -57,6 +62,7 @@ class LabPlugin(BasePlugin):
             failures = {n: fail for n in names if (fail := results.load_failure(n, self.root))}
         except ValueError as err:  # malformed run.json / failure.json, named by results
             raise PluginError(str(err)) from None
+        self.files = files
         self.graph = links.build_graph(notes, runs, failures, generated=[src for _, src, _ in pages.SECTIONS])
         self._report(self.graph.problems)
         for _, src, make in pages.SECTIONS:
@@ -102,3 +108,26 @@ class LabPlugin(BasePlugin):
                 raise PluginError(str(err)) from None
         markdown = pages.decorate(note, markdown, self.graph, history)
         return links.render(markdown, note.src, self.graph, lambda path: get_relative_url(path, page.file.url))
+
+    def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+        if page.file.src_uri not in self.graph.notes:
+            return html
+        _append_to_toc(page.toc, AnchorLink("Linked from", pages.BACKLINKS_ID, 2))
+        return html + BACKLINKS_MARK
+
+    def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
+        note = self.graph.notes.get(page.file.src_uri)
+        if note is None:
+            return output
+        section = pages.backlinks(note, self.graph, lambda src: get_relative_url(
+            self.files.get_file_from_path(src).url, page.file.url))
+        return output.replace(BACKLINKS_MARK, section, 1)
+
+
+def _append_to_toc(toc: TableOfContents, item: AnchorLink) -> None:
+    """Add ``item`` to the page's table of contents, under the page title if there is one
+    (Material shows the title's children)."""
+    items = toc.items
+    if items and items[0].level == 1:
+        items = items[0].children
+    items.append(item)
