@@ -3,7 +3,8 @@
 - ``notes``: front matter, the kinds of note and their validation, scaffolding.
 - ``links``: wikilinks, figure embeds and metric citations; resolution; the graph
   of all pages with its backlinks.
-- ``pages``: Markdown the wiki generates: indexes, experiment provenance, backlinks.
+- ``pages``: what the wiki generates: indexes and experiment provenance (Markdown),
+  backlinks (HTML, added after Markdown and search).
 - ``plugin``: the MkDocs plugin, thin glue over the three modules above.
 
 Nothing here imports torch or TransformerLens: the wiki reads experiment results
