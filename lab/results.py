@@ -41,6 +41,7 @@ FIGURES = "figures"
 HISTORY = "history.jsonl"
 FAILURE = "failure.json"
 METRICS = "metrics.json"  # in the scratch output directory only
+ENVIRONMENT = "environment.json"  # likewise: what the kernel's numerics ran under
 
 OUTPUT_DIR_ENV = "LAB_OUTPUT_DIR"
 
@@ -292,6 +293,18 @@ def add_metric(out: Path, name: str, value: float, unit: str | None, description
     metrics = read_metrics(out)
     metrics[name] = {"value": value, "unit": unit, "description": description}
     atomic_write_json(Path(out) / METRICS, metrics)
+
+
+def write_environment(out: Path, environment: dict) -> None:
+    """Record, in the scratch output directory, the settings that can change numbers
+    (threads, torch build, CPU capability, device: see ``lab.numerics``)."""
+    atomic_write_json(Path(out) / ENVIRONMENT, environment)
+
+
+def read_environment(out: Path) -> dict | None:
+    """What ``write_environment`` recorded in a scratch output directory, if anything."""
+    path = Path(out) / ENVIRONMENT
+    return read_json(path) if path.exists() else None
 
 
 def figure_files(out: Path) -> Iterator[Path]:
