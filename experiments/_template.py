@@ -3,15 +3,21 @@
 # project: n-digit-addition
 # question: What does this experiment ask, in one line?
 # links: []
+# checks: []
 # ---
 
 # %% [markdown]
 # # EXPERIMENT_TITLE
 #
-# What this experiment asks and how it answers it. Once the results are in, write
-# what they show here; notes can embed its figures with `![[experiments/EXPERIMENT_NAME#ID]]`.
+# **Question.** What this experiment asks, and why it matters.
+#
+# **Method.** How it answers: the model, the data, what is measured. Name what
+# TransformerLens does and what the lab adds.
 #
 # Run it with `make experiment NAME=EXPERIMENT_NAME PARAMS="n_points=500 seed=1"`.
+# Parameters the lab can check before a kernel starts go in the header's `checks`,
+# e.g. `checks: ["model(preset, overrides)", "carry_digit(digit, preset, overrides)"]`
+# (`lab.checks`).
 
 # %% tags=["parameters"]
 seed = 0  # random seed
@@ -39,3 +45,14 @@ record.figure(fig, "scatter", caption="y against x")
 
 slope = np.polyfit(x, y, 1)[0]
 record.metric("slope", slope, description="least-squares slope of y on x")
+
+# %% [markdown]
+# ## Result
+#
+# The finding in sentences, citing the numbers: the slope is
+# {{ metric EXPERIMENT_NAME.slope }}. Notes embed figures with
+# `![[experiments/EXPERIMENT_NAME#scatter]]`.
+#
+# ## Caveats
+#
+# What the result does not show, and what could change it.

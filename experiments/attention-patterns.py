@@ -3,6 +3,7 @@
 # project: n-digit-addition
 # question: Where does each head of the addition model attend, and does it read the digit pairs column by column?
 # links: [ideas/attention-patterns]
+# checks: ["model(preset, overrides)"]
 # ---
 
 # %% [markdown]
@@ -31,19 +32,16 @@ nine_share = 0.0  # share of columns forced to sum to 9 (0: uniform problems)
 n_shown = 6  # problems in the per-example view
 
 # %%
-import numpy as np
-
-from lab import models, record
-from lab import task as addition
-from lab.analysis import attention
+from lab import components, models, record
+from lab.analysis import attention, problems
 
 trained = models.load_or_train(preset, overrides)
-model, task = trained.model, trained.data.task
-problems = addition.sample(task, np.random.default_rng(seed), n_problems, nine_share, split="heldout")
-pattern = attention.patterns(model, problems.tokens)                  # [problem, layer, head, q, k]
+model, task = trained.model, trained.task
+batch = problems.heldout(task, seed, n_problems, nine_share)
+pattern = attention.patterns(model, batch.tokens)                     # [problem, layer, head, q, k]
 average = pattern.mean(0)                                              # [layer, head, q, k]
-positions = attention.position_labels(task)
-heads = attention.head_labels(model.cfg.n_layers, model.cfg.n_heads)
+positions = attention.sequence_labels(task)
+heads = components.head_labels(model.cfg.n_layers, model.cfg.n_heads)
 
 # %% [markdown]
 # ## The average pattern of every head
@@ -92,15 +90,22 @@ for name, what in (("own", "its own column (a_c, b_c)"), ("right", "the column t
 # hovering a cell names the query and key tokens.
 
 # %%
-a_values, b_values = problems.values()
+a_values, b_values = batch.values()
 titles = [f"{a}+{b}" for a, b in zip(a_values[:n_shown], b_values[:n_shown])]
 fig = attention.example_patterns_figure(pattern[:n_shown], positions,
-                                        attention.token_labels(task, problems.tokens[:n_shown]), titles,
+                                        attention.token_labels(task, batch.tokens[:n_shown]), titles,
                                         title="Attention of every head, problem by problem")
 record.figure(fig, "examples", caption="Every head's attention pattern on single problems; the slider "
               "picks the problem, hover names the tokens")
 
 # %% [markdown]
+# ## Result
+#
+# The best layer-0 head puts {{ metric attention-patterns.staircase_own_max }} of an answer
+# position's attention on its own column's digit pair, and one head puts
+# {{ metric attention-patterns.staircase_right_max }} on the column to the right, where the
+# carry comes from: the staircase, and a carry head.
+#
 # ## Caveats
 #
 # * Attention says where a head reads, not what it writes or whether the output is

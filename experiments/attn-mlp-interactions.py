@@ -3,6 +3,7 @@
 # project: n-digit-addition
 # question: Which attention heads feed which MLP neurons, and how much does that matter?
 # links: [ideas/attention-mlp-interaction]
+# checks: ["model(preset, overrides)"]
 # ---
 
 # %% [markdown]
@@ -33,31 +34,28 @@
 # %% tags=["parameters"]
 seed = 0  # draws the problems
 preset = "add2"  # the model preset
-model_overrides = {}  # settings that differ from the preset, e.g. {"n_digits": 3, "steps": 600}
+overrides = {}  # settings that differ from the preset, e.g. {"n_digits": 3, "steps": 600}
 n_problems = 300  # held-out problems
 nine_share = 0.4  # share of columns forced to sum to 9 (enriches carry cascades)
 n_neurons = 12  # top neurons (by direct logit attribution) in the interaction map
-ablation_kind = "mean"  # how a path or neuron is removed: zero, mean or resample
+method = "mean"  # how a path or neuron is ablated: zero, mean or resample
 
 # %%
 import numpy as np
-import plotly.graph_objects as go
-import torch
 
-from lab import figures, models, record
-from lab import task as addition
-from lab.analysis import ablation, attribution, interactions
+from lab import components, figures, models, record
+from lab.analysis import ablation, attribution, interactions, problems
+from lab.components import Neuron
 
-torch.set_num_threads(2)
-trained = models.load_or_train(preset, model_overrides)
+trained = models.load_or_train(preset, overrides)
 model = trained.model
 cfg = model.cfg
-batch = addition.sample(trained.data.task, np.random.default_rng(seed), n_problems, nine_share, split="heldout")
-positions = trained.data.loss_labels()
+batch = problems.heldout(trained.task, seed, n_problems, nine_share)
+positions = trained.labels
 top = attribution.top_neurons(attribution.attribute(model, batch), n_neurons)     # (pos, layer, neuron)
-neuron_labels = [f"L{l}N{n}" for _, l, n in top]
-head_list = [(l, h) for l in range(cfg.n_layers) for h in range(cfg.n_heads)]
-head_labels = [f"L{l}H{h}" for l, h in head_list]
+neuron_labels = [str(Neuron(l, n)) for _, l, n in top]
+head_list = [(head.layer, head.head) for head in components.heads(cfg.n_layers, cfg.n_heads)]
+head_labels = components.head_labels(cfg.n_layers, cfg.n_heads)
 
 # %% [markdown]
 # ## From the weights
@@ -83,7 +81,7 @@ record.figure(fig, "composition-scores", "Composition score of each head's OV ou
 # neuron's activation at its own digit (figure `path-activation`).
 
 # %%
-ablator = ablation.Ablator(model, batch, ablation_kind, seed=seed)
+ablator = ablation.Ablator(model, batch, method, seed=seed)
 paths = interactions.path_effects(ablator)
 record.figure(figures.heatmap(paths.logit_diff.reshape(len(head_list), -1).numpy(), positions, head_labels,
                               xlabel="answer digit", ylabel="head's paths into the MLPs cut"),
@@ -128,6 +126,16 @@ record.table([{"head": head_labels[h], "neuron": neuron_labels[j], "digit": posi
              "Strongest head × neuron interactions")
 
 # %% [markdown]
+# ## Result
+#
+# From the weights, the strongest head→neuron composition score is
+# {{ metric attn-mlp-interactions.composition_max }} against
+# {{ metric attn-mlp-interactions.composition_baseline }} for random directions; from the
+# activations, cutting one head out of one MLP's input moves the logit difference by up to
+# {{ metric attn-mlp-interactions.top_interaction }}. The two views do not agree (rank
+# correlation {{ metric attn-mlp-interactions.weight_activation_rank_corr }}, negative):
+# weights alone do not say which heads drive which neurons.
+#
 # ## Caveats
 #
 # The interaction is measured on the logit difference at the neuron's digit; a pair can

@@ -3,6 +3,7 @@
 # project: n-digit-addition
 # question: Before it knows the carry, which simple rule does the model's bet on "+1" against "+0" follow, and is the product of the one-digit odds the best additive rule?
 # links: [insights/previous-column-predicts-carry, experiments/loss-shelf, experiments/training-dynamics, ideas/per-neuron-logit-contributions]
+# checks: ["model(preset, overrides)", "carry_digit(digit, preset, overrides)"]
 # ---
 
 # %% [markdown]
@@ -31,7 +32,7 @@
 seed = 0  # seed of the evaluation sample
 preset = "add2"  # the model preset (the lab's default model)
 overrides = {}  # training settings changed from the preset
-digit = "A2"  # the answer digit whose maps are shown (A0 = units)
+digit = "A2"  # the answer digit whose maps are shown: one with an incoming carry (not A0, the units)
 fit_column = 1  # answer column whose true carry the additive rules are fitted to (1: no cascades)
 n_eval = 4000  # uniform held-out problems scored at each checkpoint
 ridge = 0.0001  # ridge penalty of the additive fit (the unpenalized fit diverges, see below)
@@ -39,15 +40,14 @@ ridge = 0.0001  # ridge penalty of the additive fit (the unpenalized fit diverge
 # %%
 import numpy as np
 
-from lab import carry, figures, models, record
+from lab import carry, components, figures, models, record
+from lab.analysis import problems
 from lab.dynamics import checkpoint_models
-from lab.task import sample
 
 trained = models.load_or_train(preset, overrides)
-task = trained.data.task
-labels = task.answer_labels()
-d = labels.index(digit)
-batch = sample(task, np.random.default_rng(seed), n_eval, split="heldout")
+task, labels = trained.task, trained.labels
+d = problems.digit_index(task, digit, carry_in=True)
+batch = problems.heldout(task, seed, n_eval)
 d1, d2 = batch.right_digits()
 digits_with_right = [i for i in range(task.answer_len) if d1[0, i] >= 0]
 
@@ -93,7 +93,7 @@ for i in digits_with_right:
 record.table(rows, caption="The predictor closest to the model, checkpoint by checkpoint")
 
 for k, name in enumerate(PREDICTOR_NAMES):
-    key = name.replace(" ", "_")
+    key = components.slug(name)
     closest = int(np.argmin(distances[:, d, k]))
     record.metric(f"min_distance_{key}", distances[closest, d, k], None,
                   f"smallest distance of the model at {digit} from the {name} predictor")
@@ -137,7 +137,7 @@ rules = {"base rate": carry.base_rate(base), "digit d1": carry.one_digit(1), "pr
 rows = []
 for name, p in rules.items():
     value = carry.nll(p, counts, eps=1e-12)
-    record.metric(f"nll_{name.replace(' ', '_').lower()}", value, "nats", f"mean NLL of the true carry of "
+    record.metric(f"nll_{components.slug(name)}", value, "nats", f"mean NLL of the true carry of "
                   f"column {fit_column} under the {name} rule (uniform digits)")
     rows.append({"rule": name, "NLL (nats)": value,
                  "sign agrees with d1+d2 >= 10": bool(((p > 0.5) == (true_p > 0.5)).all())})
@@ -167,7 +167,9 @@ record.figure(fig, "additive-terms", caption="The maximum-likelihood additive te
 # product times the prior odds correction (1-P)/P) does a little better than the
 # bare product but is no closer to the fit.
 #
-# **Caveats.** Cell averages of the model's log-odds hide the spread within a cell
+# ## Caveats
+#
+# Cell averages of the model's log-odds hide the spread within a cell
 # (other digits of the problem also move the model's bet). Before the column sum is
 # learned, P(+0) and P(+1) are both small and their ratio means little; read the
 # distances from the shelf on (see [[experiments/loss-shelf]]).

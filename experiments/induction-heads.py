@@ -3,6 +3,7 @@
 # project: n-digit-addition
 # question: When do induction heads form, and do the addition models have any?
 # links: [ideas/induction-heads]
+# checks: ["model(induction_preset, induction_overrides)", "model(addition_preset, addition_overrides)"]
 # ---
 
 # %% [markdown]
@@ -52,12 +53,10 @@ repeat_lengths = [4, 8, 12, 16]  # k of the scored rows; within the training ran
 
 # %%
 import numpy as np
-import plotly.graph_objects as go
 import torch
 
-from lab import figures, models, record
-from lab import task as addition
-from lab.analysis import attention, induction
+from lab import components, figures, models, record
+from lab.analysis import attention, induction, problems
 from lab.dynamics import find_step
 
 rng = np.random.default_rng(seed)
@@ -65,19 +64,19 @@ trained = models.load_or_train(induction_preset, induction_overrides)
 data = trained.data
 rows = {k: torch.as_tensor(induction.repeat_rows(rng, n_examples, data.seq_len, k, data.vocab))
         for k in repeat_lengths}
-labels = attention.head_labels(trained.model.cfg.n_layers, trained.model.cfg.n_heads)
+labels = components.head_labels(trained.model.cfg.n_layers, trained.model.cfg.n_heads)
 repeat_queries = {k: induction.copy_positions(data.seq_len, k)["repeat"] for k in repeat_lengths}
 series = {k: induction.over_checkpoints(trained, tokens, queries={"induction": repeat_queries[k]})
           for k, tokens in rows.items()}
-mean_scores = {kind: torch.stack([series[k][kind] for k in repeat_lengths]).mean(0)
-               for kind in ("induction", "previous_token")}  # [checkpoint, layer, head], mean over k
+mean_scores = {detector: torch.stack([series[k][detector] for k in repeat_lengths]).mean(0)
+               for detector in ("induction", "previous_token")}  # [checkpoint, layer, head], mean over k
 steps = trained.steps
 
 # %% [markdown]
 # ## The phase change
 #
 # Induction scores of every head over training (figure `induction-score`), with the
-# previous-token scores (figure `previous-token-score`); the dashed line is the phase
+# previous-token scores (figure `previous-token-score`); the dotted line is the phase
 # change (metric `phase_change_step`).
 
 # %%
@@ -86,12 +85,7 @@ def by_head(scores: torch.Tensor) -> dict[str, np.ndarray]:
     return dict(zip(labels, scores.flatten(1).T.numpy()))
 
 
-def mark_step(fig: go.Figure, step: int, text: str) -> go.Figure:
-    fig.add_vline(x=step, line_dash="dash", line_color="grey", annotation_text=text)
-    return fig
-
-
-final = {kind: scores[-1].flatten() for kind, scores in mean_scores.items()}
+final = {detector: scores[-1].flatten() for detector, scores in mean_scores.items()}
 top_induction = int(final["induction"].argmax())
 top_previous = int(final["previous_token"].argmax())
 phase_change = find_step(steps, mean_scores["induction"].flatten(1)[:, top_induction].numpy()).at
@@ -107,13 +101,13 @@ record.metric("phase_change_step_loss", phase_change_loss, unit="steps",
               description="where the evaluation loss on the scored half of training rows drops "
                           "(evaluations every few steps)")
 
-for kind, name in (("induction", "Induction"), ("previous_token", "Previous-token")):
-    fig = figures.lines(steps, by_head(mean_scores[kind]), title=f"{name} score of every head",
+for detector, name in (("induction", "Induction"), ("previous_token", "Previous-token")):
+    fig = figures.lines(steps, by_head(mean_scores[detector]), title=f"{name} score of every head",
                         ylabel="score (share of attention on targets)")
-    record.figure(mark_step(fig, phase_change, "phase change"), kind.replace("_", "-") + "-score",
+    record.figure(figures.reference(fig, x=phase_change, text="phase change"), detector.replace("_", "-") + "-score",
                   caption=f"{name} score of every head of {induction_preset} at each checkpoint, the mean "
                           f"over {n_examples} rows for each repeat length k in {repeat_lengths}; "
-                          "dashed: the phase change")
+                          "dotted: the phase change")
 
 # %% [markdown]
 # ## Repeated tokens at every offset
@@ -138,12 +132,12 @@ loss_curves = {f"repeat, k={k}": on_copy(k, "loss", "repeat") for k in repeat_le
 first_copy = np.mean([on_copy(k, "loss", "first") for k in repeat_lengths], axis=0)
 fig = figures.lines(steps, {**loss_curves, "first copy (random)": first_copy},
                     title="Loss on the repeat, per span length k", ylabel="loss (nats)")
-record.figure(mark_step(fig, phase_change, "phase change"), "loss-over-training",
+record.figure(figures.reference(fig, x=phase_change, text="phase change"), "loss-over-training",
               caption="Mean loss of the predictions of the repeat x_2'..x_k' for each k, and of the random "
                       "first copy (mean over k), at each checkpoint")
 fig = figures.lines(steps, {f"k={k}": on_copy(k, "accuracy", "repeat") for k in repeat_lengths},
                     title="Accuracy on the repeat, per span length k", ylabel="accuracy")
-record.figure(mark_step(fig, phase_change, "phase change"), "repeated-accuracy-over-training",
+record.figure(figures.reference(fig, x=phase_change, text="phase change"), "repeated-accuracy-over-training",
               caption="Share of the repeated tokens x_2'..x_k' predicted right (arg-max) at each checkpoint")
 fig = figures.heatmap(np.stack([series[k]["loss"][-1].numpy() for k in repeat_lengths]),
                       x=[str(p) for p in range(data.seq_len - 1)], y=[f"k={k}" for k in repeat_lengths],
@@ -185,10 +179,10 @@ def position_names(k: int) -> list[str]:
             + [f"x{i}'" for i in range(1, k + 1)])
 
 
-for kind in ("induction", "previous_token"):
-    for label, value in zip(labels, final[kind].tolist()):
-        record.metric(f"{kind}_score_{label.lower()}", value, description=f"{kind.replace('_', '-')} score of "
-                      f"{label} at the end of training (mean over k)")
+for detector in ("induction", "previous_token"):
+    for label, value in zip(labels, final[detector].tolist()):
+        record.metric(f"{detector}_score_{components.slug(label)}", value, description=f"{detector.replace('_', '-')} "
+                      f"score of {label} at the end of training (mean over k)")
 record.metric("induction_score_max", final["induction"].max(),
               description=f"top induction score at the end ({labels[top_induction]}, mean over k)")
 record.metric("previous_token_score_max", final["previous_token"].max(),
@@ -228,9 +222,9 @@ adder = models.load_or_train(addition_preset, addition_overrides)
 context = adder.data.seq_len
 digit_repeats = induction.repeat_rows(rng, n_examples, context, (context - 1) // 2, vocab=10)
 repeat_scores = induction.scores(adder.model, digit_repeats)
-problems = addition.sample(adder.data.task, rng, n_examples, split="heldout").tokens
-problem_scores = induction.scores(adder.model, problems, kinds=("previous_token",))
-adder_labels = attention.head_labels(adder.model.cfg.n_layers, adder.model.cfg.n_heads)
+addition_problems = problems.heldout(adder.task, rng, n_examples).tokens
+problem_scores = induction.scores(adder.model, addition_problems, detectors=("previous_token",))
+adder_labels = components.head_labels(adder.model.cfg.n_layers, adder.model.cfg.n_heads)
 record.table([{"head": label, "induction (repeated digits)": i, "previous token (repeated digits)": p,
                "previous token (problems)": q}
               for label, i, p, q in zip(adder_labels, repeat_scores["induction"].flatten().tolist(),
@@ -246,6 +240,15 @@ record.metric("addition_previous_token_score_max", problem_scores["previous_toke
                           f"({adder_labels[best]})")
 
 # %% [markdown]
+# ## Result
+#
+# With repeats of varying length, so that no head can find them by position alone, the
+# loss on repeated tokens drops at step {{ metric induction-heads.phase_change_step_loss }}
+# and the induction score rises at step {{ metric induction-heads.phase_change_step }}.
+# Accuracy on the repeat is {{ metric induction-heads.repeated_acc_k16 }} for 16-token
+# repeats but {{ metric induction-heads.repeated_acc_k8 }} for 8-token ones, and which heads
+# do the work changes with the repeat length: not yet one clean induction circuit.
+#
 # ## Caveats
 #
 # * In training the repeat always ends the row, and the test keeps that layout: it

@@ -3,6 +3,7 @@
 # project: n-digit-addition
 # question: Why does an answer digit's loss sit on a shelf, above what a fixed split between "+0" and "+1" predicts?
 # links: [insights/previous-column-predicts-carry, insights/loss-shelf-is-spread-and-leak, experiments/carry-odds, experiments/training-dynamics]
+# checks: ["model(preset, overrides)", "carry_digit(digit, preset, overrides)"]
 # ---
 
 # %% [markdown]
@@ -48,7 +49,7 @@ seed = 0  # seed of the evaluation sample
 preset = "add2"  # model preset the settings start from
 overrides = {"n_digits": 3, "steps": 600}  # training settings changed from the preset
 compare = [{}]  # other settings (override dicts) drawn beside; {} is the default 5-digit model
-digit = "A2"  # the answer digit studied (A0 = units)
+digit = "A2"  # the answer digit studied: one with an incoming carry (not A0, the units)
 n_eval = 4000  # uniform held-out problems scored at each checkpoint
 max_carry_info = 0.35  # a shelf checkpoint explains less than this share of the carry's entropy
 
@@ -57,14 +58,13 @@ import numpy as np
 import plotly.graph_objects as go
 
 from lab import carry, figures, models, record
+from lab.analysis import problems
 from lab.dynamics import checkpoint_models
-from lab.task import sample
 
 trained = models.load_or_train(preset, overrides)
-task = trained.data.task
-labels = task.answer_labels()
-d = labels.index(digit)
-batch = sample(task, np.random.default_rng(seed), n_eval, split="heldout")
+labels = trained.labels
+d = problems.digit_index(trained.task, digit, carry_in=True)
+batch = problems.heldout(trained.task, seed, n_eval)
 
 # %% [markdown]
 # ## The curves
@@ -82,10 +82,10 @@ CARRY_ENTROPY = -(0.45 * np.log(0.45) + 0.55 * np.log(0.55))
 def digit_curves(tm: models.TrainedModel, title: str) -> go.Figure:
     history = tm.history
     losses = np.array(history["digit_loss"])
-    fig = figures.lines(history["step"], {label: losses[:, i] for i, label in enumerate(tm.data.task.answer_labels())},
+    fig = figures.lines(history["step"], {label: losses[:, i] for i, label in enumerate(tm.labels)},
                         title=title, ylabel="held-out loss (nats)", log_y=True)
     for level in (np.log(10), CARRY_ENTROPY):
-        fig.add_hline(y=level, line_dash="dot", line_color="grey")
+        figures.reference(fig, y=level)
     return fig
 
 
@@ -122,7 +122,7 @@ shelf_step = trained.steps[int(candidates[np.argmax(mass[candidates])])]
 
 fig = figures.lines(trained.steps, {"P(+0) + P(+1)": mass, "carry information (share of entropy)": info},
                     title=f"{digit}: column sum known, carry not yet", ylabel="")
-fig.add_vline(x=shelf_step, line_dash="dot", line_color="grey")
+figures.reference(fig, x=shelf_step)
 record.figure(fig, "shelf-finder", caption=f"Mass on the two candidates and carry information of {digit}; "
                                            "the dotted line marks the shelf checkpoint")
 record.metric("shelf_step", shelf_step, "steps", f"training step of the shelf checkpoint of {digit}")
@@ -158,13 +158,11 @@ for name, p in parts.items():
                  "sum of parts": p.fixed_split + p.spread + p.neither})
 record.table(rows, caption=f"{digit} at the shelf checkpoint (step {shelf_step})")
 
-fig = go.Figure([go.Bar(name=part, x=["only-+0", "only-+1"], y=[getattr(p, key) for p in parts.values()])
-                 for part, key in (("fixed split", "fixed_split"), ("spread", "spread"), ("neither", "neither"))])
-fig.add_trace(go.Scatter(name="measured loss", x=["only-+0", "only-+1"], y=[p.loss for p in parts.values()],
-                         mode="markers", marker=dict(symbol="line-ew-open", size=40, line=dict(width=3))))
-fig.update_layout(barmode="stack", yaxis_title="nats")
-record.figure(figures.style(fig, f"Loss of {digit} at step {shelf_step}, in three parts"), "shelf-decomposition",
-              caption="The measured loss (bar tops) = fixed split + spread + neither")
+fig = figures.bars(["only-+0", "only-+1"], {part: [getattr(p, key) for p in parts.values()] for part, key in
+                                          (("fixed split", "fixed_split"), ("spread", "spread"), ("neither", "neither"))},
+                   title=f"Loss of {digit} at step {shelf_step}, in three parts", ylabel="nats", stacked=True,
+                   totals=[p.loss for p in parts.values()], totals_name="measured loss")
+record.figure(fig, "shelf-decomposition", caption="The measured loss (bar tops) = fixed split + spread + neither")
 
 # %% [markdown]
 # ## Across digits
@@ -199,6 +197,8 @@ record.table(rows, caption=f"Every digit at step {shelf_step}")
 # rising: the shelf, seen from the carry's side. That partial, problem-dependent
 # knowledge is exactly what makes the spread.
 #
-# **Caveats.** The shelf checkpoint is picked by a threshold (`max_carry_info`); a
+# ## Caveats
+#
+# The shelf checkpoint is picked by a threshold (`max_carry_info`); a
 # checkpoint a little later moves weight from *neither* to *spread*. The numbers
 # are for one digit of one small model; the per-digit table shows how they vary.

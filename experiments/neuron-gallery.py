@@ -3,6 +3,7 @@
 # project: n-digit-addition
 # question: What do the important MLP neurons compute, as functions of the digits?
 # links: [ideas/neuron-visualizations]
+# checks: ["model(preset, overrides)"]
 # ---
 
 # %% [markdown]
@@ -29,7 +30,7 @@
 # %% tags=["parameters"]
 seed = 0  # draws the problems
 preset = "add2"  # the model preset
-model_overrides = {}  # settings that differ from the preset, e.g. {"n_digits": 3, "steps": 600}
+overrides = {}  # settings that differ from the preset, e.g. {"n_digits": 3, "steps": 600}
 n_problems = 5000  # uniform held-out problems for the maps
 n_attribution = 600  # enriched held-out problems used to rank neurons
 n_top = 40  # neurons in the gallery
@@ -41,23 +42,20 @@ from collections import Counter
 
 import numpy as np
 import plotly.graph_objects as go
-import torch
 from plotly.subplots import make_subplots
 
 from lab import figures, models, record
-from lab import task as addition
-from lab.analysis import attribution, neurons
+from lab.analysis import neurons, problems
+from lab.components import Neuron
 
-torch.set_num_threads(2)
-trained = models.load_or_train(preset, model_overrides)
-model, task = trained.model, trained.data.task
+trained = models.load_or_train(preset, overrides)
+model, task = trained.model, trained.task
 rng = np.random.default_rng(seed)
-positions = trained.data.loss_labels()
-attr = attribution.attribute(model, addition.sample(task, rng, n_attribution, 0.4, split="heldout"))
-top = attribution.top_neurons(attr, n_top)                                    # (pos, layer, neuron)
-maps = neurons.neuron_maps(model, addition.sample(task, rng, n_problems, split="heldout"))
-matches = neurons.classify_neurons(maps, top, min_correlation)
-labels = [f"L{l}N{n}@{positions[p]}" for p, l, n in top]
+positions = trained.labels
+ranked_on = problems.heldout(task, rng, n_attribution, 0.4)
+found = neurons.neuron_families(model, ranked_on, problems.heldout(task, rng, n_problems), n_top, min_correlation)
+attr, top, maps, matches = found.attribution, found.neurons, found.maps, found.matches   # top: (pos, layer, neuron)
+labels = [f"{Neuron(l, n)} at {positions[p]}" for p, l, n in top]
 
 # %% [markdown]
 # ## The gallery
@@ -89,21 +87,18 @@ record.figure(fig, "gallery", "Mean activation of each top neuron over digit pai
 # `family-maps`).
 
 # %%
-families = sorted({m.name for m in matches})
+families = list(found.families())
 counts = Counter((m.name, layer) for m, (_, layer, _) in zip(matches, top))
-fig = go.Figure([go.Bar(name=f"layer {l}", x=families, y=[counts[(f, l)] for f in families])
-                 for l in range(model.cfg.n_layers)])
-fig.update_layout(barmode="stack")
-fig.update_yaxes(title="top neurons")
-record.figure(figures.style(fig), "families", f"Families of the top {n_top} neurons, by layer")
+fig = figures.bars(families, {f"layer {l}": [counts[(f, l)] for f in families] for l in range(model.cfg.n_layers)},
+                   ylabel="top neurons", stacked=True)
+record.figure(fig, "families", f"Families of the top {n_top} neurons, by layer")
 record.metric("classified_share", np.mean([m.family != "other" for m in matches]),
               description=f"share of the top {n_top} neurons matching a template with |corr| >= {min_correlation}")
 record.metric("n_families", len({m.name for m in matches if m.family != "other"}), description="distinct families among the top neurons")
 
 template_columns = {name: column for name, (column, _) in neurons.templates().items()}
 family_maps = {}
-for family in families:
-    members = [(t, m) for t, m in zip(top, matches) if m.name == family]
+for family, members in found.families().items():
     column = template_columns[members[0][1].template]
     stacked = neurons.standardize(np.stack([np.sign(m.correlation) * maps[column][p, l, n] for (p, l, n), m in members]))
     family_maps[f"{family} ({column}, {len(members)})"] = stacked.mean(0).reshape(10, 10)
@@ -124,11 +119,17 @@ purity = sum(Counter(m.name for m, c in zip(matches, clusters) if c == k).most_c
              for k in set(clusters)) / len(top)
 record.metric("kmeans_purity", purity, description="agreement of k-means clusters with template families")
 record.table([{"neuron": label, "family": m.name, "template": m.template, "correlation": m.correlation,
-               "cluster": int(c), "importance": float(attr.importance()[attr.labels.index(f"L{l}N{n}"), p])}
+               "cluster": int(c), "importance": float(attr.importance()[attr.labels.index(str(Neuron(l, n))), p])}
               for label, m, c, (p, l, n) in zip(labels, matches, clusters, top)],
              "Top neurons: family, best template, k-means cluster, attribution importance")
 
 # %% [markdown]
+# ## Result
+#
+# {{ metric neuron-gallery.classified_share }} of the top neurons match one of the template
+# maps (sum mod 10, carry in, carry possible, sum-9 detectors, …), in
+# {{ metric neuron-gallery.n_families }} families.
+#
 # ## Caveats
 #
 # Maps average over the other digits: a neuron that computes a conjunction of the two

@@ -3,6 +3,7 @@
 # project: n-digit-addition
 # question: What does each MLP neuron contribute to the logits?
 # links: [ideas/per-neuron-logit-contributions]
+# checks: ["model(preset, overrides)"]
 # ---
 
 # %% [markdown]
@@ -38,7 +39,7 @@
 # %% tags=["parameters"]
 seed = 0  # draws the problems
 preset = "add2"  # the model preset
-model_overrides = {}  # settings that differ from the preset, e.g. {"n_digits": 3, "steps": 600}
+overrides = {}  # settings that differ from the preset, e.g. {"n_digits": 3, "steps": 600}
 n_problems = 1000  # held-out problems attributed
 nine_share = 0.4  # share of columns forced to sum to 9 (enriches carry cascades)
 top_k = 10  # neurons counted in the top-neuron share
@@ -49,17 +50,17 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from lab import figures, models, record
-from lab import task as addition
-from lab.analysis import attribution
+from lab import components, figures, models, record
+from lab.analysis import attribution, problems
+from lab.components import Head, Mlp, Neuron
+from lab.task import CASE_NAMES
 
-torch.set_num_threads(2)
-trained = models.load_or_train(preset, model_overrides)
+trained = models.load_or_train(preset, overrides)
 model = trained.model
-batch = addition.sample(trained.data.task, np.random.default_rng(seed), n_problems, nine_share, split="heldout")
-positions = trained.data.loss_labels()
+batch = problems.heldout(trained.task, seed, n_problems, nine_share)
+positions = trained.labels
 attr = attribution.attribute(model, batch)
-heads, neurons = attr.indices("head"), attr.indices("neuron")
+heads, neurons = attr.indices(Head), attr.indices(Neuron)
 
 # %% [markdown]
 # ## The parts add up
@@ -77,16 +78,16 @@ record.metric("neuron_share_of_attribution",
               description="|summed neuron parts| / summed |parts|, mean over problems and digits")
 
 # %% [markdown]
-# ## Who pushes the carry decision, per answer digit and carry kind
+# ## Who pushes the carry decision, per answer digit and carry case
 #
 # Mean signed attribution of each head, each MLP layer's neurons together, the
-# embeddings and the biases (figure `attribution-by-component`), per carry kind of the
+# embeddings and the biases (figure `attribution-by-component`), per carry case of the
 # answer digit: base (incoming carry 0), carry (made by the column to the right) and
 # cascade (passed on through a column summing to 9).
 
 # %%
 groups = {attr.labels[i]: [i] for i in heads}
-groups.update({f"MLP{l} neurons": [i for i in neurons if attr.labels[i].startswith(f"L{l}N")]
+groups.update({f"{Mlp(l)} neurons": [i for i in neurons if components.parse(attr.labels[i]).layer == l]
                for l in range(model.cfg.n_layers)})
 groups.update({label: [attr.labels.index(label)] for label in ("embed", "pos_embed", "bias")})
 grouped = torch.stack([attr.parts[idx].sum(0) for idx in groups.values()])        # [group, batch, pos]
@@ -100,12 +101,12 @@ def masked_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 cases = {"all digits": np.ones_like(batch.cases, dtype=bool),
-         **{name: batch.cases == k for k, name in enumerate(addition.CASE_NAMES)}}
+         **{name: batch.cases == k for k, name in enumerate(CASE_NAMES)}}
 fig = figures.heatmap_menu({case: masked_mean(grouped, mask) for case, mask in cases.items()},
                          positions, group_names, xlabel="answer digit", ylabel="component",
                          hover="%{y} at %{x}: %{z:.2f} logits")
 record.figure(fig, "attribution-by-component",
-              "Mean attribution to the correct-minus-rival logit difference; the menu picks the carry kind")
+              "Mean attribution to the correct-minus-rival logit difference; the menu picks the carry case")
 
 # %% [markdown]
 # ## How concentrated the neurons' attribution is
@@ -127,10 +128,10 @@ fig = figures.lines(np.arange(1, len(neurons) + 1), {p: cumulative[:, i] for i, 
 record.figure(fig, "neuron-concentration", "Cumulative share of neuron importance per answer digit")
 
 # %% [markdown]
-# ## Every neuron, per digit and carry kind
+# ## Every neuron, per digit and carry case
 #
 # Mean signed attribution of every neuron (figure `neuron-attribution`; hover for the
-# neuron id; the menu picks digit and carry kind), and the top neurons as a table.
+# neuron id; the menu picks digit and carry case), and the top neurons as a table.
 
 # %%
 signed = {f"{p} · {case}": masked_mean(attr.parts[neurons].numpy(), mask)[:, i]
@@ -142,16 +143,17 @@ fig = go.Figure([go.Scatter(x=np.arange(len(neurons)), y=y, mode="markers", text
 fig.update_xaxes(title="neuron (layer 0 then layer 1)")
 fig.update_yaxes(title="mean attribution (logits)")
 record.figure(figures.with_menu(figures.style(fig), list(signed)), "neuron-attribution",
-              "Mean attribution of every neuron; the menu picks answer digit and carry kind")
+              "Mean attribution of every neuron; the menu picks answer digit and carry case")
 
 top = attribution.top_neurons(attr, 15)
 rows = []
 for pos, layer, n in top:
-    i = attr.labels.index(f"L{layer}N{n}")
-    row = {"neuron": f"L{layer}N{n}", "digit": positions[pos], "importance": float(importance[neurons.index(i), pos])}
+    label = str(Neuron(layer, n))
+    i = attr.labels.index(label)
+    row = {"neuron": label, "digit": positions[pos], "importance": float(importance[neurons.index(i), pos])}
     row.update({case: float(masked_mean(attr.parts[[i]].numpy(), mask)[0, pos]) for case, mask in cases.items()})
     rows.append(row)
-record.table(rows, "Top neurons: importance and mean attribution at their digit, per carry kind")
+record.table(rows, "Top neurons: importance and mean attribution at their digit, per carry case")
 
 # %% [markdown]
 # ## Where LayerNorm makes it approximate
@@ -177,18 +179,29 @@ record.metric("ln_gap_median", relative.median(), description="median relative g
 fig = go.Figure([go.Scatter(x=parts.mean(1)[:, i], y=effects.mean(1)[:, i], mode="markers", name=p,
                             text=gap_labels, hovertemplate="%{text}: attribution %{x:.3f}, removal %{y:.3f}<extra></extra>")
                  for i, p in enumerate(positions)])
-bound = float(parts.mean(1).abs().max())
-fig.add_trace(go.Scatter(x=[-bound, bound], y=[-bound, bound], mode="lines", name="equal",
-                         line=dict(dash="dot", color="grey")))
+figures.diagonal(fig, float(parts.mean(1).abs().max()))
 fig.update_xaxes(title="attribution, LN scale frozen (logits)")
 fig.update_yaxes(title="direct-path removal, LN recomputed (logits)")
 record.figure(figures.style(fig), "ln-gap", "Attribution vs. direct-path removal, per answer digit (mean over problems)")
 
 # %% [markdown]
+# ## Result
+#
+# Heads, neurons, embeddings and biases add up to the logit difference between the
+# correct digit and its "+0"/"+1" rival to within
+# {{ metric neuron-logit-attribution.attribution_residual_max }} (mean logit difference
+# {{ metric neuron-logit-attribution.logit_diff_mean }}), but only with the final LayerNorm
+# scale frozen: removing one component rescales the whole difference, and the median gap
+# between a component's attribution and the effect of removing it is
+# {{ metric neuron-logit-attribution.ln_gap_median }} of its size. Neurons carry
+# {{ metric neuron-logit-attribution.neuron_share_of_attribution }} of the attribution, spread
+# thinly: the top ten hold {{ metric neuron-logit-attribution.top_neuron_share }}, and it takes
+# {{ metric neuron-logit-attribution.neurons_for_half }} neurons to reach half.
+#
 # ## Caveats
 #
 # Attribution is *direct*: a neuron of layer 0 whose output matters only through
 # layer 1 gets the small direct part, not its total effect. The rival is defined by
 # the true carry, so on the rare wrong answers the "correct" side is still the true digit.
 # Problems are enriched with sum-9 columns; the mean over all digits weights the carry
-# kinds as that enrichment does.
+# cases as that enrichment does.

@@ -1,12 +1,13 @@
 # ---
-# title: Training dynamics per digit and carry kind
+# title: Training dynamics per digit and carry case
 # project: n-digit-addition
 # question: When does each answer digit learn its base add, its carry use and its cascades, and how long are the lags between them?
 # links: [experiments/loss-shelf, experiments/carry-odds, insights/previous-column-predicts-carry]
+# checks: ["model(preset, overrides)"]
 # ---
 
 # %% [markdown]
-# # Training dynamics per digit and carry kind
+# # Training dynamics per digit and carry case
 #
 # **Question.** An answer digit needs three skills: the base add (its column's sum
 # mod 10), the carry use (+1 when the column to the right sums to 10 or more) and
@@ -16,7 +17,7 @@
 # **Method.** Take the default model on `n_digits`-digit addition with its
 # checkpoint series. Score every checkpoint on an enriched held-out set (40% of
 # columns forced to sum to 9, so cascades are common) and split the loss and
-# accuracy of each answer digit by the kind of its incoming carry: base (none),
+# accuracy of each answer digit by the case of its incoming carry: base (none),
 # carry (made by the column to the right), cascade (passed on). A skill counts as
 # *learned* at the first step its accuracy reaches `learned_acc`; the *phase change*
 # of a loss curve is found automatically as the best two-level step fitted to it
@@ -37,13 +38,13 @@ learned_acc = 0.9  # accuracy at which a skill counts as learned
 # %%
 import numpy as np
 
-from lab import dynamics, figures, models, record
-from lab.task import CASE_NAMES, sample
+from lab import components, dynamics, figures, models, record
+from lab.analysis import problems
+from lab.task import CASE_NAMES
 from lab.train import EVAL_NINE_SHARE
 
 trained = models.load_or_train(preset, {"n_digits": n_digits, **overrides})
-task = trained.data.task
-labels = task.answer_labels()
+labels = trained.labels
 history = trained.history
 
 # %% [markdown]
@@ -61,18 +62,18 @@ for key, name in (("digit_loss", "loss (nats)"), ("digit_acc", "accuracy")):
     record.figure(fig, key.replace("_", "-"), caption=f"Held-out {name} of each answer digit over training")
 
 # %% [markdown]
-# ## Per digit and carry kind
+# ## Per digit and carry case
 #
 # Accuracy of each digit on its base, carry and cascade positions (the units digit
 # only has base positions; the top digit is the carry alone).
 
 # %%
-batch = sample(task, np.random.default_rng(seed), n_eval, EVAL_NINE_SHARE, split="heldout")
-curves = dynamics.kind_curves(trained, batch)
-series = {f"{label} {kind}": curves.acc[:, i, k] for i, label in enumerate(labels)
-          for k, kind in enumerate(CASE_NAMES) if not np.isnan(curves.acc[:, i, k]).all()}
-record.figure(figures.lines(curves.steps, series, title="Accuracy per digit and carry kind", ylabel="accuracy"),
-              "kind-acc", caption="Accuracy of each answer digit on base, carry and cascade positions "
+batch = problems.heldout(trained.task, seed, n_eval, EVAL_NINE_SHARE)
+curves = dynamics.case_curves(trained, batch)
+series = {f"{label} {case}": curves.acc[:, i, k] for i, label in enumerate(labels)
+          for k, case in enumerate(CASE_NAMES) if not np.isnan(curves.acc[:, i, k]).all()}
+record.figure(figures.lines(curves.steps, series, title="Accuracy per digit and carry case", ylabel="accuracy"),
+              "case-acc", caption="Accuracy of each answer digit on base, carry and cascade positions "
                                   "(enriched held-out set)")
 
 # %% [markdown]
@@ -80,7 +81,7 @@ record.figure(figures.lines(curves.steps, series, title="Accuracy per digit and 
 #
 # Learned = first step at `learned_acc` accuracy; phase change = the step of the
 # best step function through the loss curve. Both are recorded as metrics named
-# `learned_<digit>_<kind>` and `phase_<digit>_<kind>`, and the lags as
+# `learned_<digit>_<case>` and `phase_<digit>_<case>`, and the lags as
 # `lag_<digit>_carry` and `lag_<digit>_cascade` (steps after the base add).
 
 # %%
@@ -95,19 +96,19 @@ def metric_if_reached(name: str, value: float, description: str) -> float | str:
 rows = []
 for i, label in enumerate(labels):
     row, learned = {"digit": label}, {}
-    for k, kind in enumerate(CASE_NAMES):
+    for k, case in enumerate(CASE_NAMES):
         if np.isnan(curves.acc[:, i, k]).all():
             continue
-        name = f"{label.lower()}_{kind}"
-        learned[kind] = dynamics.crossing(curves.steps, curves.acc[:, i, k], learned_acc)
-        row[f"{kind} learned"] = metric_if_reached(f"learned_{name}", learned[kind],
-                                                   f"first step with {kind} accuracy of {label} >= {learned_acc}")
-        row[f"{kind} phase"] = dynamics.find_step(curves.steps, curves.loss[:, i, k]).at
-        record.metric(f"phase_{name}", row[f"{kind} phase"], "steps", f"phase change of the {kind} loss of {label}")
-    for kind in ("carry", "cascade"):
-        if kind in learned and "base" in learned:
-            row[f"{kind} lag"] = metric_if_reached(f"lag_{label.lower()}_{kind}", learned[kind] - learned["base"],
-                                                   f"steps from {label}'s base add to its {kind} use being learned")
+        name = f"{components.slug(label)}_{case}"
+        learned[case] = dynamics.crossing(curves.steps, curves.acc[:, i, k], learned_acc)
+        row[f"{case} learned"] = metric_if_reached(f"learned_{name}", learned[case],
+                                                   f"first step with {case} accuracy of {label} >= {learned_acc}")
+        row[f"{case} phase"] = dynamics.find_step(curves.steps, curves.loss[:, i, k]).at
+        record.metric(f"phase_{name}", row[f"{case} phase"], "steps", f"phase change of the {case} loss of {label}")
+    for case in ("carry", "cascade"):
+        if case in learned and "base" in learned:
+            row[f"{case} lag"] = metric_if_reached(f"lag_{components.slug(label)}_{case}", learned[case] - learned["base"],
+                                                   f"steps from {label}'s base add to its {case} use being learned")
     rows.append(row)
 columns = sorted({c for r in rows for c in r}, key=lambda c: (c != "digit", c))
 record.table([{c: r.get(c, "") for c in columns} for r in rows],
@@ -127,7 +128,7 @@ classes = {f"S{c}": exact[:, c] for c in range(exact.shape[1]) if not np.isnan(e
 record.figure(figures.lines(history["step"], classes, title="Exact match per cascade class", ylabel="exact match"),
               "class-exact", caption="Whole-answer exact match per cascade class over training")
 for name, curve in classes.items():
-    metric_if_reached(f"learned_{name.lower()}", dynamics.crossing(history["step"], curve, learned_acc),
+    metric_if_reached(f"learned_{components.slug(name)}", dynamics.crossing(history["step"], curve, learned_acc),
                       f"first step with exact match of class {name} >= {learned_acc}")
 
 # %% [markdown]
@@ -145,9 +146,11 @@ for name, curve in classes.items():
 # shelf of [[experiments/loss-shelf]], where the model bets on the carry from the
 # digits of the column to the right ([[experiments/carry-odds]]).
 #
-# **Caveats.** "Learned" depends on the threshold `learned_acc` and on the spacing
+# ## Caveats
+#
+# "Learned" depends on the threshold `learned_acc` and on the spacing
 # of the checkpoint series (denser early); lags shorter than the gap between two
-# checkpoints are not resolved. The kinds are defined by the incoming carry, so a
+# checkpoints are not resolved. The cases are defined by the incoming carry, so a
 # "base" position whose right column sums to 9 still needs the cascade rule; the
 # phase-change steps (from the loss) are less sensitive to this than the
 # accuracy crossings. One seed: the order is robust, exact steps are not.

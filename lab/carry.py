@@ -143,9 +143,14 @@ def shelf_parts(lp: CarryLogProbs, digit: int) -> dict[str, LossParts]:
 def carry_information(lp: CarryLogProbs, digit: int) -> float:
     """Share of the carry's entropy that the model's split between "+0" and "+1" already
     explains at ``digit``: 1 - mean(-ln q_true) / H(carry); 0 for a fixed split at the
-    base rate, 1 for a model that knows every carry."""
+    base rate, 1 for a model that knows every carry.
+
+    NaN where the carry never varies over the batch (the units digit A0 never receives
+    one): with no entropy there is nothing to explain, and no share of it."""
     carry = lp.carry[:, digit]
     rate = carry.mean()
+    if rate in (0, 1):
+        return float("nan")
     entropy = -(rate * np.log(rate) + (1 - rate) * np.log(1 - rate))
     log_split = np.where(carry == 1, lp.logp1[:, digit], lp.logp0[:, digit]) - np.logaddexp(
         lp.logp0[:, digit], lp.logp1[:, digit])

@@ -1,7 +1,7 @@
-"""Training dynamics: learning curves per answer digit and per carry kind over the
+"""Training dynamics: learning curves per answer digit and per carry case over the
 checkpoint series, and automatic detection of when a curve changes.
 
-    curves = kind_curves(trained, batch)          # loss/acc [n_ckpt, answer_len, 3]
+    curves = case_curves(trained, batch)          # loss/acc [n_ckpt, answer_len, 3]
     step = find_step(curves.steps, curves.loss[:, 2, BASE])
     step.at                                       # where the loss dropped
 
@@ -36,10 +36,10 @@ def checkpoint_models(trained: TrainedModel, steps: list[int] | None = None
 
 
 @dataclass(frozen=True)
-class KindCurves:
-    """Mean loss and accuracy per checkpoint, answer digit and carry kind (base,
+class CaseCurves:
+    """Mean loss and accuracy per checkpoint, answer digit and carry case (base,
     carry, cascade): ``loss``, ``acc`` ``[n_ckpt, answer_len, 3]``, NaN where a digit
-    has no example of a kind."""
+    has no example of a case."""
 
     steps: np.ndarray
     loss: np.ndarray
@@ -47,24 +47,24 @@ class KindCurves:
     labels: list[str]
 
 
-def kind_curves(trained: TrainedModel, batch: Batch) -> KindCurves:
-    """Score every checkpoint of ``trained`` on ``batch``, per answer digit and kind."""
+def case_curves(trained: TrainedModel, batch: Batch) -> CaseCurves:
+    """Score every checkpoint of ``trained`` on ``batch``, per answer digit and carry case."""
     tokens = torch.as_tensor(batch.tokens)
     positions = batch.task.predict_positions
-    kinds = batch.cases
+    cases = batch.cases
     losses, accs = [], []
     for _, model in checkpoint_models(trained):
         loss, correct = position_scores(model, tokens.to(next(model.parameters()).device), positions)
-        losses.append(_per_kind(loss.numpy(), kinds))
-        accs.append(_per_kind(correct.float().numpy(), kinds))
-    return KindCurves(np.array(trained.steps), np.array(losses), np.array(accs), batch.task.answer_labels())
+        losses.append(_per_case(loss.numpy(), cases))
+        accs.append(_per_case(correct.float().numpy(), cases))
+    return CaseCurves(np.array(trained.steps), np.array(losses), np.array(accs), batch.task.answer_labels())
 
 
-def _per_kind(values: np.ndarray, kinds: np.ndarray) -> np.ndarray:
-    """Mean of ``values`` ``[batch, answer_len]`` per digit and kind, ``[answer_len, 3]``."""
+def _per_case(values: np.ndarray, cases: np.ndarray) -> np.ndarray:
+    """Mean of ``values`` ``[batch, answer_len]`` per digit and carry case, ``[answer_len, 3]``."""
     out = np.full((values.shape[1], len(CASE_NAMES)), np.nan)
     for k in range(len(CASE_NAMES)):
-        mask = kinds == k
+        mask = cases == k
         count = mask.sum(0)
         out[count > 0, k] = (values * mask).sum(0)[count > 0] / count[count > 0]
     return out

@@ -4,7 +4,8 @@ Figures are plain ``plotly.graph_objects.Figure``s; these helpers only fix the l
 (template, fonts, margins, colour scales) so every page reads the same, and the
 wiki can restyle them for its light/dark scheme (it swaps the template client-side).
 ``with_menu`` and ``heatmap_menu`` make one chart per choice with a dropdown between
-them, for figures a reader explores by position, carry case or ablation kind.
+them, for figures a reader explores by position, carry case or ablation method.
+``reference``, ``diagonal`` and ``bars`` draw the marks experiments add to them.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ TEMPLATE = "plotly_white"
 DIVERGING = "RdBu_r"     # signed quantities (logit differences, log-odds), centred on 0
 SEQUENTIAL = "Viridis"   # magnitudes (activations, attention)
 WIDTH, HEIGHT = 760, 420
+REFERENCE = dict(line_dash="dot", line_color="grey")  # lines that mark a level, a step or equality
 
 
 def style(fig: go.Figure, title: str | None = None, height: int = HEIGHT) -> go.Figure:
@@ -41,13 +43,19 @@ def lines(x: Sequence, ys: dict[str, Sequence], title: str | None = None, xlabel
 def heatmap(z: np.ndarray, x: Sequence | None = None, y: Sequence | None = None,
             title: str | None = None, xlabel: str = "", ylabel: str = "",
             diverging: bool = True, zmax: float | None = None, text_format: str | None = None) -> go.Figure:
-    """A heatmap of ``z`` ``[len(y), len(x)]``; diverging scales are centred on zero."""
+    """A heatmap of ``z`` ``[len(y), len(x)]``. Diverging scales are centred on zero and
+    reach ``±zmax`` (default: the largest |z|); sequential scales end at ``zmax`` when it
+    is given, else span the data."""
     z = np.asarray(z, dtype=float)
-    bound = zmax if zmax is not None else float(np.nanmax(np.abs(z))) if z.size else 1.0
+    if diverging:
+        bound = zmax if zmax is not None else float(np.nanmax(np.abs(z))) if z.size else 1.0
+        zmin, zmax = -bound, bound
+    else:
+        zmin = None
     fig = go.Figure(go.Heatmap(
         z=z, x=list(x) if x is not None else None, y=list(y) if y is not None else None,
         colorscale=DIVERGING if diverging else SEQUENTIAL,
-        zmid=0 if diverging else None, zmin=-bound if diverging else None, zmax=bound if diverging else None,
+        zmid=0 if diverging else None, zmin=zmin, zmax=zmax,
         texttemplate=text_format, hoverongaps=False))
     fig.update_xaxes(title=xlabel)
     fig.update_yaxes(title=ylabel, autorange="reversed")
@@ -101,3 +109,40 @@ def heatmap_menu(zs: dict[str, np.ndarray], x: Sequence, y: Sequence, title: str
                                  colorscale=template.colorscale, zmid=template.zmid, zmin=template.zmin,
                                  zmax=template.zmax, hovertemplate=hover + "<extra></extra>", hoverongaps=False))
     return with_menu(fig, list(zs))
+
+
+def reference(fig: go.Figure, x: float | None = None, y: float | None = None, text: str | None = None) -> go.Figure:
+    """Mark the step ``x`` (a vertical line) or the level ``y`` (a horizontal line) in the
+    house style, with an optional label. Modifies and returns ``fig``."""
+    if (x is None) == (y is None):
+        raise ValueError("a reference line needs exactly one of x (a step) and y (a level)")
+    label = {"annotation_text": text} if text else {}  # no text: no (empty) annotation either
+    if x is not None:
+        fig.add_vline(x=x, **REFERENCE, **label)
+    else:
+        fig.add_hline(y=y, **REFERENCE, **label)
+    return fig
+
+
+def diagonal(fig: go.Figure, bound: float, name: str = "equal") -> go.Figure:
+    """The line y = x from ``-bound`` to ``bound``, as a legend entry ``name``, for
+    scatter plots of one quantity against another. Modifies and returns ``fig``."""
+    fig.add_trace(go.Scatter(x=[-bound, bound], y=[-bound, bound], mode="lines", name=name,
+                             line=dict(dash=REFERENCE["line_dash"], color=REFERENCE["line_color"])))
+    return fig
+
+
+def bars(x: Sequence, ys: dict[str, Sequence], title: str | None = None, xlabel: str = "", ylabel: str = "",
+         stacked: bool = False, totals: Sequence | None = None, totals_name: str = "total",
+         yrange: tuple[float, float] | None = None) -> go.Figure:
+    """One bar series per entry of ``ys`` (name -> values) over ``x``, side by side or
+    ``stacked``; ``totals`` draws a short horizontal mark per bar (a measured total to
+    compare a stack with)."""
+    fig = go.Figure([go.Bar(name=name, x=list(x), y=list(np.asarray(y, dtype=float))) for name, y in ys.items()])
+    if totals is not None:
+        fig.add_trace(go.Scatter(name=totals_name, x=list(x), y=list(totals), mode="markers",
+                                 marker=dict(symbol="line-ew-open", size=40, line=dict(width=3))))
+    fig.update_layout(barmode="stack" if stacked else "group")
+    fig.update_xaxes(title=xlabel)
+    fig.update_yaxes(title=ylabel, range=list(yrange) if yrange else None)
+    return style(fig, title)

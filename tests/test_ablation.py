@@ -27,9 +27,9 @@ def batch():
     return task.sample(DATA.task, np.random.default_rng(0), 64, nine_share=0.4)
 
 
-@pytest.mark.parametrize("kind", ablation.KINDS)
-def test_ablating_nothing_changes_nothing(model, batch, kind):
-    effect = ablation.Ablator(model, batch, kind).effect([])
+@pytest.mark.parametrize("method", ablation.METHODS)
+def test_ablating_nothing_changes_nothing(model, batch, method):
+    effect = ablation.Ablator(model, batch, method).effect([])
     assert effect.loss.abs().max() == 0 and effect.logit_diff.abs().max() == 0
 
 
@@ -54,11 +54,11 @@ def test_zero_ablated_head_matches_a_head_zeroed_by_hand(model, batch, layer, he
     torch.testing.assert_close(effect.loss, expected, atol=1e-5, rtol=1e-4)
 
 
-@pytest.mark.parametrize("kind", ["mean", "resample"])
-def test_mean_and_resample_of_identical_problems_change_nothing(model, kind):
+@pytest.mark.parametrize("method", ["mean", "resample"])
+def test_mean_and_resample_of_identical_problems_change_nothing(model, method):
     same = task.from_values(DATA.task, [38] * 8, [57] * 8)
     everything = [site for sites in ablation.model_sites(model).values() for site in sites]
-    effect = ablation.Ablator(model, same, kind).effect(everything)
+    effect = ablation.Ablator(model, same, method).effect(everything)
     assert effect.loss.abs().max() < 1e-5
 
 
@@ -73,11 +73,11 @@ def test_neuron_groups_split_by_layer():
                                                   ("blocks.1.mlp.hook_post", ([4, 7],))]
 
 
-def test_group_means_by_digit_kind_and_class():
-    b = task.from_values(DATA.task, [15, 50], [27, 49])      # kinds: [base, carry, base], [base]*3
+def test_group_means_by_digit_case_and_class():
+    b = task.from_values(DATA.task, [15, 50], [27, 49])      # cases: [base, carry, base], [base]*3
     values = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
     means = ablation.group_means(values, b)
     np.testing.assert_allclose(means["digit"], [2.5, 3.5, 4.5])
-    np.testing.assert_allclose(means["carry kind"][:2], [(1 + 3 + 4 + 5 + 6) / 5, 2.0])
-    assert np.isnan(means["carry kind"][2])
+    np.testing.assert_allclose(means["carry case"][:2], [(1 + 3 + 4 + 5 + 6) / 5, 2.0])
+    assert np.isnan(means["carry case"][2])
     np.testing.assert_allclose(means["cascade class"][:2], [5.0, 2.0])

@@ -26,22 +26,15 @@ def tokens() -> torch.Tensor:
 
 
 def test_patterns_are_the_cached_hook_patterns(model, tokens):
-    pattern = attention.patterns(model, tokens, batch_size=4)  # several chunks
+    pattern = attention.patterns(model, tokens, chunk_size=4)  # several chunks
     assert pattern.shape == (10, 2, 2, TASK.seq_len, TASK.seq_len)
     _, cache = model.run_with_cache(tokens)
     for layer in range(2):
         torch.testing.assert_close(pattern[:, layer], cache[f"blocks.{layer}.attn.hook_pattern"])
 
 
-def test_average_pattern_rows_sum_to_one_and_are_causal(model, tokens):
-    average = attention.average_pattern(model, tokens)
-    assert average.shape == (2, 2, TASK.seq_len, TASK.seq_len)
-    torch.testing.assert_close(average.sum(-1), torch.ones(2, 2, TASK.seq_len))
-    assert (average.triu(1) == 0).all()
-
-
-def test_position_labels_name_the_digits_by_column():
-    labels = attention.position_labels(addition.AdditionTask(2))
+def test_sequence_labels_name_the_digits_by_column():
+    labels = attention.sequence_labels(addition.AdditionTask(2))
     assert labels == ["a1", "a0", "+", "b1", "b0", "=", "A2", "A1", "A0"]
     tokens = addition.from_values(addition.AdditionTask(2), [47], [5]).tokens
     assert attention.token_labels(addition.AdditionTask(2), tokens)[0][:2] == ["a1=4", "a0=7"]
@@ -73,7 +66,7 @@ def test_a_staircase_pattern_reads_as_one():
 def test_example_figure_slider_shows_one_example_at_a_time(model, tokens):
     pattern = attention.patterns(model, tokens[:3])
     names = attention.token_labels(TASK, tokens[:3].numpy())
-    fig = attention.example_patterns_figure(pattern, attention.position_labels(TASK), names,
+    fig = attention.example_patterns_figure(pattern, attention.sequence_labels(TASK), names,
                                             ["first", "second", "third"])
     assert len(fig.data) == 3 * 2 * 2
     steps = fig.layout.sliders[0].steps

@@ -1,6 +1,8 @@
 """lab.carry: the loss decomposition adds up, the predictors are their closed forms,
 and the additive maximum-likelihood fit agrees with an independent optimizer."""
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -170,3 +172,13 @@ def test_uniform_cascade_rate_matches_enumeration():
         assert counts[nines, 1].sum() / counts[nines].sum() == pytest.approx(carry.uniform_cascade_rate(column))
         expected = carry.expected_counts(carry.exact(carry.uniform_cascade_rate(column)))
         np.testing.assert_allclose(counts / counts.sum((0, 1, 2)) * 100, expected)
+
+
+def test_carry_information_of_a_digit_that_never_carries_is_nan_without_warnings():
+    n = 100
+    never = np.zeros((n, 1), int)
+    half = np.full((n, 1), np.log(0.5))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division by zero, no log of 0
+        assert np.isnan(carry.carry_information(carry.CarryLogProbs(half, half, never, never, never), 0))
+        assert np.isnan(carry.carry_information(carry.CarryLogProbs(half, half, never + 1, never, never), 0))

@@ -1,4 +1,4 @@
-"""lab.dynamics: step detection finds planted steps; curves per digit and kind."""
+"""lab.dynamics: step detection finds planted steps; curves per digit and carry case."""
 
 import numpy as np
 import pytest
@@ -39,7 +39,7 @@ def test_crossing_interpolates_and_reports_never():
     assert np.isnan(dynamics.crossing(x, np.array([0.0, 0.1, 0.2]), 0.9))
 
 
-def test_kind_curves_score_each_checkpoint_per_digit_and_kind():
+def test_case_curves_score_each_checkpoint_per_digit_and_case():
     preset = PRESETS["tiny"]
     data = AdditionData(2)
     model = build_model(preset.model, data, device="cpu")
@@ -52,16 +52,16 @@ def test_kind_curves_score_each_checkpoint_per_digit_and_kind():
     every_37th = np.arange(10_000) % 37 == 0
     everything = enumerate_all(AdditionTask(2))
     batch = everything.task.batch(everything.a_digits[every_37th], everything.b_digits[every_37th])
-    curves = dynamics.kind_curves(trained, batch)
+    curves = dynamics.case_curves(trained, batch)
     assert curves.loss.shape == (2, 3, 3) and curves.labels == ["A2", "A1", "A0"]
     assert not np.allclose(curves.loss[0], curves.loss[1])      # each checkpoint's own weights
     units = curves.labels.index("A0")
     assert np.isnan(curves.loss[:, units, 1:]).all()            # the units digit never has a carry
-    kinds = batch.cases
+    cases = batch.cases
     pos = batch.task.predict_positions
     with torch.no_grad():
         logits = trained.at_step(7)(torch.as_tensor(batch.tokens))[:, pos]
     loss = torch.nn.functional.cross_entropy(logits.transpose(1, 2), torch.as_tensor(batch.tokens[:, pos + 1]),
                                              reduction="none").numpy()
     tens = curves.labels.index("A1")
-    assert curves.loss[1, tens, 1] == pytest.approx(loss[kinds[:, tens] == 1, tens].mean(), rel=1e-5)
+    assert curves.loss[1, tens, 1] == pytest.approx(loss[cases[:, tens] == 1, tens].mean(), rel=1e-5)

@@ -89,8 +89,8 @@ def test_previous_token_score_of_a_hand_built_pattern(tokens):
 
 def test_scores_match_transformer_lens_on_a_model(model, tokens):
     pattern = attention.patterns(model, tokens)
-    for kind in ("induction", "previous_token"):
-        detection = induction.detection_patterns(tokens, kind)
+    for detector in ("induction", "previous_token"):
+        detection = induction.detection_patterns(tokens, detector)
         ours = induction.head_scores(pattern, detection, targets_only=False, exclude_bos=True)
         theirs = torch.tensor([[np.mean([compute_head_attention_similarity_score(
             pattern[b, layer, head], detection[b], exclude_bos=True, exclude_current_token=False,
@@ -146,6 +146,6 @@ def test_phase_change_is_found_at_a_planted_step(direction):
     assert find_step(steps, values).at == min(s for s in steps if s >= 137)
 
 
-def test_unknown_head_kind_is_named(tokens):
+def test_unknown_detector_is_named(tokens):
     with pytest.raises(ValueError, match="duplicate"):
         induction.detection_patterns(tokens, "duplicate")

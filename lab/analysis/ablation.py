@@ -13,11 +13,11 @@ TransformerLens does the work: ``run_with_cache`` for the clean activations and
 (a whole MLP layer) and ``blocks.L.mlp.hook_post`` (neurons). The lab adds the
 component sites, one ``Ablator`` that caches the clean run once and evaluates many
 ablations on the same problems, and the loss and logit-difference effects per answer
-digit, carry kind and cascade class.
+digit, carry case and cascade class.
 
-A site is anything with ``sources`` (hook names whose clean values it needs) and
-``make_hook(cache, kind, perm) -> (hook_name, hook_fn)``; ``interactions.PathSite`` is
-another kind of site.
+A site is anything with a ``label`` (``lab.components``) and ``make_hook(cache,
+method, perm) -> (hook_name, hook_fn)``, which reads the clean values it needs from
+the Ablator's cache; ``interactions.PathSite`` is another site.
 """
 
 from __future__ import annotations
@@ -32,29 +32,32 @@ from torch import Tensor
 from transformer_lens.model_bridge import TransformerBridge
 
 from lab.analysis.attribution import logit_diff
+from lab.components import Group, Head, Mlp, Neuron
 from lab.task import CASE_NAMES, Batch
 
-KINDS = ("zero", "mean", "resample")
+METHODS = ("zero", "mean", "resample")
 
 
-def reference(values: Tensor, kind: str, perm: Tensor) -> Tensor:
-    """What an ablation of ``kind`` puts in place of ``values`` ``[batch, pos, ...]``."""
-    if kind == "zero":
+def check_method(method: str) -> None:
+    """ValueError unless ``method`` is one of ``METHODS``."""
+    if method not in METHODS:
+        raise ValueError(f"ablation method must be one of {', '.join(METHODS)}; got {method!r}")
+
+
+def reference(values: Tensor, method: str, perm: Tensor) -> Tensor:
+    """What an ablation by ``method`` puts in place of ``values`` ``[batch, pos, ...]``."""
+    check_method(method)
+    if method == "zero":
         return torch.zeros_like(values)
-    if kind == "mean":
+    if method == "mean":
         return values.mean(0, keepdim=True).expand_as(values)
-    if kind == "resample":
-        return values[perm]
-    raise ValueError(f"ablation kind must be one of {KINDS}, got {kind!r}")
+    return values[perm]
 
 
 class AblationSite(Protocol):
     label: str
 
-    @property
-    def sources(self) -> tuple[str, ...]: ...
-
-    def make_hook(self, cache, kind: str, perm: Tensor): ...
+    def make_hook(self, cache, method: str, perm: Tensor): ...
 
 
 @dataclass(frozen=True)
@@ -67,13 +70,9 @@ class Site:
     hook: str
     index: tuple = ()
 
-    @property
-    def sources(self) -> tuple[str, ...]:
-        return (self.hook,)
-
-    def make_hook(self, cache, kind: str, perm: Tensor):
+    def make_hook(self, cache, method: str, perm: Tensor):
         key = (slice(None), slice(None), *self.index)
-        replacement = reference(cache[self.hook][key], kind, perm)
+        replacement = reference(cache[self.hook][key], method, perm)
 
         def hook_fn(activation: Tensor, hook) -> Tensor:
             activation[key] = replacement
@@ -83,30 +82,42 @@ class Site:
 
 
 def head_site(layer: int, head: int) -> Site:
-    return Site(f"L{layer}H{head}", f"blocks.{layer}.attn.hook_z", (head,))
+    """Head ``L{layer}H{head}``: its ``hook_z``, so its result goes and ``b_O`` stays."""
+    return Site(str(Head(layer, head)), f"blocks.{layer}.attn.hook_z", (head,))
 
 
 def mlp_site(layer: int) -> Site:
-    return Site(f"MLP{layer}", f"blocks.{layer}.hook_mlp_out")
+    """The whole MLP of ``layer`` (``MLP{layer}``), at its output."""
+    return Site(str(Mlp(layer)), f"blocks.{layer}.hook_mlp_out")
 
 
-def neuron_site(layer: int, neurons: Sequence[int], label: str | None = None) -> Site:
+def neuron_site(layer: int, neurons: Sequence[int], group: str | None = None) -> Site:
+    """Neurons of ``layer`` ablated together: labelled ``L{layer}N{n}`` for one neuron,
+    ``{group}@L{layer}`` for several (which need a ``group`` name)."""
     neurons = list(neurons)
-    return Site(label or f"L{layer}N{','.join(map(str, neurons))}", f"blocks.{layer}.mlp.hook_post", (neurons,))
+    if group is not None:
+        label = str(Group(group, layer))
+    elif len(neurons) == 1:
+        label = str(Neuron(layer, neurons[0]))
+    else:
+        raise ValueError(f"{len(neurons)} neurons of layer {layer} ablated together need a group name")
+    return Site(label, f"blocks.{layer}.mlp.hook_post", (neurons,))
 
 
-def neuron_group_sites(neurons: Sequence[tuple[int, int]], label: str) -> list[Site]:
-    """Sites ablating the ``(layer, neuron)`` pairs together, one site per layer."""
+def neuron_group_sites(neurons: Sequence[tuple[int, int]], group: str) -> list[Site]:
+    """Sites ablating the ``(layer, neuron)`` pairs together, one site per layer,
+    labelled ``{group}@L{layer}``."""
     layers = sorted({layer for layer, _ in neurons})
-    return [neuron_site(layer, [n for l, n in neurons if l == layer], f"{label}@L{layer}") for layer in layers]
+    return [neuron_site(layer, [n for l, n in neurons if l == layer], group) for layer in layers]
 
 
 def model_sites(model: TransformerBridge) -> dict[str, list[Site]]:
-    """Every head and every MLP layer of ``model``, each as a one-site ablation."""
+    """Every head and every MLP layer of ``model``, each as a one-site ablation, by label."""
     cfg = model.cfg
-    sites = {f"L{l}H{h}": [head_site(l, h)] for l in range(cfg.n_layers) for h in range(cfg.n_heads)}
+    sites = {site.label: [site] for site in (head_site(l, h) for l in range(cfg.n_layers)
+                                             for h in range(cfg.n_heads))}
     if not cfg.attn_only:
-        sites.update({f"MLP{l}": [mlp_site(l)] for l in range(cfg.n_layers)})
+        sites.update({site.label: [site] for site in map(mlp_site, range(cfg.n_layers))})
     return sites
 
 
@@ -130,17 +141,16 @@ class Effect:
 class Ablator:
     """Ablations of one model on one batch, sharing a single clean run.
 
-    ``kind`` is "zero", "mean" or "resample"; ``seed`` fixes the resampling permutation.
-    ``source_hooks``: the hooks whose clean values sites may need (heads, MLP outputs,
-    neurons by default).
+    ``method`` is "zero", "mean" or "resample"; ``seed`` fixes the resampling
+    permutation. The clean run caches the hooks ending in ``SOURCE_SUFFIXES`` (every
+    head's ``z``, MLP output and neuron activation), which is what sites read.
     """
 
     SOURCE_SUFFIXES = ("attn.hook_z", "hook_mlp_out", "mlp.hook_post")
 
-    def __init__(self, model: TransformerBridge, batch: Batch, kind: str, seed: int = 0):
-        if kind not in KINDS:
-            raise ValueError(f"ablation kind must be one of {KINDS}, got {kind!r}")
-        self.model, self.batch, self.kind = model, batch, kind
+    def __init__(self, model: TransformerBridge, batch: Batch, method: str, seed: int = 0):
+        check_method(method)
+        self.model, self.batch, self.method = model, batch, method
         self.tokens = torch.as_tensor(batch.tokens, device=model.cfg.device)
         self.perm = torch.randperm(len(batch), generator=torch.Generator().manual_seed(seed)).to(self.tokens.device)
         with torch.no_grad():
@@ -152,7 +162,7 @@ class Ablator:
     def run(self, sites: Sequence[AblationSite], cache_hooks: Sequence[str] = ()) -> tuple[Tensor, dict]:
         """Logits ``[batch, seq, vocab]`` with ``sites`` ablated together, and the
         activations at ``cache_hooks`` in that run."""
-        hooks = [site.make_hook(self.cache, self.kind, self.perm) for site in sites]
+        hooks = [site.make_hook(self.cache, self.method, self.perm) for site in sites]
         with torch.no_grad(), self.model.hooks(fwd_hooks=hooks):
             logits, cache = self.model.run_with_cache(self.tokens, names_filter=list(cache_hooks))
         return logits, {name: cache[name] for name in cache_hooks}
@@ -180,13 +190,13 @@ def _masked_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def group_means(values: Tensor, batch: Batch) -> dict[str, np.ndarray]:
     """Means of per-digit ``values`` ``[..., batch, answer_len]`` by answer digit
-    (``[..., answer_len]``), carry kind of the digit (``[..., 3]``: base, carry, cascade)
+    (``[..., answer_len]``), carry case of the digit (``[..., 3]``: base, carry, cascade)
     and cascade class of the problem (``[..., n+1]``: S0..Sn). Empty groups are NaN."""
     values = values.detach().cpu().numpy()
     classes = batch.cascade_class[:, None]
     return {
         "digit": values.mean(-2),
-        "carry kind": np.stack([_masked_mean(values, batch.cases == k) for k in range(len(CASE_NAMES))], -1),
+        "carry case": np.stack([_masked_mean(values, batch.cases == k) for k in range(len(CASE_NAMES))], -1),
         "cascade class": np.stack([_masked_mean(values, classes == c)
                                    for c in range(batch.task.n_digits + 1)], -1),
     }

@@ -4,7 +4,7 @@ as attention to digit pairs, and drawn one heatmap per head.
 TransformerLens does the work: ``run_with_cache`` with a ``names_filter`` keeps only
 ``blocks.L.attn.hook_pattern`` (``[batch, head, query_pos, key_pos]``), and
 ``ActivationCache.stack_activation("pattern")`` stacks the layers. The lab adds the
-batching over a dataset, the average pattern, the addition reading of it (how much the
+batching over a dataset, the addition reading of the average pattern (how much the
 position predicting each answer digit attends to each column's digit pair: the
 "staircase" of published analyses of addition models), position and token labels,
 and plotly views with one heatmap per head (also used for circuits).
@@ -18,7 +18,8 @@ import torch
 from plotly.subplots import make_subplots
 from transformer_lens.model_bridge import TransformerBridge
 
-from lab import figures
+from lab import components, figures
+from lab.components import Head
 from lab.task import TOKEN_NAMES, AdditionTask
 
 
@@ -27,35 +28,24 @@ def _is_pattern(name: str) -> bool:
 
 
 def patterns(model: TransformerBridge, tokens: torch.Tensor | np.ndarray,
-             batch_size: int = 256) -> torch.Tensor:
-    """Attention patterns of every head, ``[batch, layer, head, query_pos, key_pos]``."""
+             chunk_size: int = 256) -> torch.Tensor:
+    """Attention patterns of every head, ``[batch, layer, head, query_pos, key_pos]``,
+    ``chunk_size`` rows per forward pass."""
     tokens = torch.as_tensor(tokens)
     chunks = []
     with torch.no_grad():
-        for chunk in tokens.split(batch_size):
+        for chunk in tokens.split(chunk_size):
             _, cache = model.run_with_cache(chunk, names_filter=_is_pattern)
             chunks.append(cache.stack_activation("pattern").transpose(0, 1))  # layer <-> batch
     return torch.cat(chunks)
 
 
-def average_pattern(model: TransformerBridge, tokens: torch.Tensor | np.ndarray,
-                    batch_size: int = 256) -> torch.Tensor:
-    """Mean attention pattern over the examples, ``[layer, head, query_pos, key_pos]``;
-    each row (query) still sums to 1."""
-    return patterns(model, tokens, batch_size).mean(0)
-
-
-def head_labels(n_layers: int, n_heads: int) -> list[str]:
-    """``L0H0``, ``L0H1``, ... in the (layer, head) order of flattened head axes."""
-    return [f"L{layer}H{head}" for layer in range(n_layers) for head in range(n_heads)]
-
-
 # --------------------------------------------------------------------------- addition
 
 
-def position_labels(task: AdditionTask) -> list[str]:
-    """Name of each position: ``a4 … a0 + b4 … b0 = A5 … A0`` (digit index = column,
-    0 = units; answer digits in emission order)."""
+def sequence_labels(task: AdditionTask) -> list[str]:
+    """Name of every position of the sequence: ``a4 … a0 + b4 … b0 = A5 … A0`` (digit
+    index = column, 0 = units; answer digits in emission order)."""
     operand = [str(c) for c in range(task.n_digits - 1, -1, -1)]
     return (["a" + c for c in operand] + ["+"] + ["b" + c for c in operand] + ["="]
             + task.answer_labels())
@@ -99,7 +89,7 @@ def staircase_shares(pattern: torch.Tensor, task: AdditionTask) -> dict[str, tor
 
 def token_labels(task: AdditionTask, tokens: np.ndarray) -> list[list[str]]:
     """``position=token`` for every position of each row, ``[batch][seq]``, for hover text."""
-    names = position_labels(task)
+    names = sequence_labels(task)
     return [[f"{name}={TOKEN_NAMES[t]}" for name, t in zip(names, row)] for row in np.asarray(tokens)]
 
 
@@ -115,7 +105,7 @@ def _head_traces(z: np.ndarray, x: list[str], y: list[str], hover: str, text: li
         for head in range(n_heads):
             trace = go.Heatmap(
                 z=z[layer, head].round(3), x=x, y=y, text=text,  # 3 decimals keep figure files small
-                hovertemplate=hover + f"<br>%{{z:.3f}}<extra>L{layer}H{head}</extra>",
+                hovertemplate=hover + f"<br>%{{z:.3f}}<extra>{Head(layer, head)}</extra>",
                 colorscale=figures.DIVERGING if diverging else figures.SEQUENTIAL,
                 zmin=-zmax if diverging else 0, zmax=zmax, zmid=0 if diverging else None,
                 showscale=layer == head == 0, visible=visible, hoverongaps=False)
@@ -124,7 +114,7 @@ def _head_traces(z: np.ndarray, x: list[str], y: list[str], hover: str, text: li
 
 
 def _grid(n_layers: int, n_heads: int, title: str | None) -> go.Figure:
-    fig = make_subplots(rows=n_layers, cols=n_heads, subplot_titles=head_labels(n_layers, n_heads),
+    fig = make_subplots(rows=n_layers, cols=n_heads, subplot_titles=components.head_labels(n_layers, n_heads),
                         horizontal_spacing=0.03, vertical_spacing=0.12 / n_layers)
     fig.update_yaxes(autorange="reversed")
     return figures.style(fig, title, height=max(figures.HEIGHT, 250 * n_layers))

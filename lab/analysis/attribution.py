@@ -25,7 +25,6 @@ The lab adds what that lacks for these models:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -33,6 +32,8 @@ import torch
 from torch import Tensor
 from transformer_lens.model_bridge import TransformerBridge
 
+from lab import components
+from lab.components import Head, Neuron
 from lab.task import Batch
 
 
@@ -99,10 +100,10 @@ class Attribution:
         """What the parts miss: ``logit_diff - parts.sum(0) - constant``, ``[batch, answer_pos]``."""
         return self.logit_diff - self.parts.sum(0) - self.constant
 
-    def indices(self, kind: str) -> list[int]:
-        """Component indices of ``kind``: "head" (``LxHy``) or "neuron" (``LxNy``)."""
-        pattern = {"head": r"L\d+H\d+$", "neuron": r"L\d+N\d+$"}[kind]
-        return [i for i, label in enumerate(self.labels) if re.match(pattern, label)]
+    def indices(self, cls: type) -> list[int]:
+        """Indices of the components that are a ``cls`` (``components.Head`` or
+        ``components.Neuron``), in order."""
+        return [i for i, label in enumerate(self.labels) if components.is_a(label, cls)]
 
     def importance(self, mask: np.ndarray | None = None) -> Tensor:
         """Mean absolute attribution of each component at each answer position over the
@@ -130,21 +131,15 @@ def attribute(model: TransformerBridge, batch: Batch, chunk_size: int = 256) -> 
     return Attribution(torch.cat(parts, 1).cpu(), labels, constant.cpu(), torch.cat(diffs).cpu())
 
 
-def parse_neuron(label: str) -> tuple[int, int]:
-    """``"L1N37"`` -> ``(1, 37)``."""
-    layer, neuron = re.match(r"L(\d+)N(\d+)$", label).groups()
-    return int(layer), int(neuron)
-
-
 def top_neurons(attr: Attribution, k: int) -> list[tuple[int, int, int]]:
     """The ``k`` neurons with the largest importance at any answer position, as
     ``(position, layer, neuron)`` at the position where each matters most, best first."""
-    index = attr.indices("neuron")
+    index = attr.indices(Neuron)
     best, position = attr.importance()[index].max(1)
     out = []
     for i in best.argsort(descending=True)[:k].tolist():
-        layer, neuron = parse_neuron(attr.labels[index[i]])
-        out.append((int(position[i]), layer, neuron))
+        neuron = components.parse_as(attr.labels[index[i]], Neuron)
+        out.append((int(position[i]), neuron.layer, neuron.neuron))
     return out
 
 
@@ -160,11 +155,14 @@ def _component_outputs(cache, labels: list[str], positions: np.ndarray) -> Tenso
     heads, head_labels = cache.stack_head_results(pos_slice=positions, return_labels=True)
     out = []
     for label in labels:
-        if "H" in label:
+        component = components.parse(label)
+        if isinstance(component, Head):
             out.append(heads[head_labels.index(label)])
+        elif isinstance(component, Neuron):
+            out.append(cache.get_neuron_results(component.layer, neuron_slice=[component.neuron],
+                                                pos_slice=positions)[..., 0, :])
         else:
-            layer, neuron = parse_neuron(label)
-            out.append(cache.get_neuron_results(layer, neuron_slice=[neuron], pos_slice=positions)[..., 0, :])
+            raise ValueError(f"{label!r} is neither a head nor a neuron")
     return torch.stack(out)
 
 

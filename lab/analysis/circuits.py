@@ -27,7 +27,7 @@ from transformer_lens import FactoredMatrix
 from transformer_lens.model_bridge import TransformerBridge
 from transformer_lens.utilities import composition_scores as tl_composition_scores
 
-from lab.analysis.attention import head_labels
+from lab.components import head_labels
 
 MODES = ("Q", "K", "V")
 

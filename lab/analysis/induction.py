@@ -44,12 +44,13 @@ DETECTION_PATTERNS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 }
 
 
-def detection_patterns(tokens: torch.Tensor | np.ndarray, kind: str) -> torch.Tensor:
-    """The pattern a perfect ``kind`` head would have on each row, ``[batch, query_pos,
-    key_pos]`` of 0/1 (TransformerLens' ``get_{kind}_head_detection_pattern`` per row)."""
-    if kind not in DETECTION_PATTERNS:
-        raise ValueError(f"unknown head kind {kind!r}; known: {sorted(DETECTION_PATTERNS)}")
-    return torch.stack([DETECTION_PATTERNS[kind](row) for row in torch.as_tensor(tokens).cpu()])
+def detection_patterns(tokens: torch.Tensor | np.ndarray, detector: str) -> torch.Tensor:
+    """The pattern a perfect ``detector`` head ("induction" or "previous_token") would
+    have on each row, ``[batch, query_pos, key_pos]`` of 0/1 (TransformerLens'
+    ``get_{detector}_head_detection_pattern`` per row)."""
+    if detector not in DETECTION_PATTERNS:
+        raise ValueError(f"unknown head detector {detector!r}; known: {sorted(DETECTION_PATTERNS)}")
+    return torch.stack([DETECTION_PATTERNS[detector](row) for row in torch.as_tensor(tokens).cpu()])
 
 
 def restrict_queries(detection: torch.Tensor, positions: np.ndarray | None) -> torch.Tensor:
@@ -89,15 +90,16 @@ def head_scores(pattern: torch.Tensor, detection: torch.Tensor, targets_only: bo
 
 
 def scores(model: TransformerBridge, tokens: torch.Tensor | np.ndarray,
-           kinds: Sequence[str] = ("induction", "previous_token"),
+           detectors: Sequence[str] = ("induction", "previous_token"),
            queries: Mapping[str, np.ndarray] | None = None) -> dict[str, torch.Tensor]:
-    """``{kind: [layer, head]}`` scores (``targets_only``) of ``model`` on ``tokens``
-    ``[batch, pos]``; ``queries`` maps a kind to the query positions it is scored at
+    """``{detector: [layer, head]}`` scores (``targets_only``) of ``model`` on ``tokens``
+    ``[batch, pos]``; ``queries`` maps a detector to the query positions it is scored at
     (default: all)."""
     pattern = patterns(model, tokens)
     queries = queries or {}
-    return {kind: head_scores(pattern, restrict_queries(detection_patterns(tokens, kind), queries.get(kind)))
-            for kind in kinds}
+    return {detector: head_scores(pattern, restrict_queries(detection_patterns(tokens, detector),
+                                                            queries.get(detector)))
+            for detector in detectors}
 
 
 def repeat_rows(rng: np.random.Generator, size: int, seq_len: int, k: int, vocab: int) -> np.ndarray:
@@ -137,8 +139,8 @@ def over_checkpoints(trained: TrainedModel, tokens: torch.Tensor | np.ndarray,
     ``loss`` and ``accuracy`` ``[checkpoint, pos - 1]``, in the order of ``trained.steps``."""
     series: dict[str, list[torch.Tensor]] = {"induction": [], "previous_token": [], "loss": [], "accuracy": []}
     for _, model in checkpoint_models(trained):
-        for kind, value in scores(model, tokens, queries=queries).items():
-            series[kind].append(value)
+        for detector, value in scores(model, tokens, queries=queries).items():
+            series[detector].append(value)
         loss, accuracy = loss_and_accuracy(model, tokens)
         series["loss"].append(loss)
         series["accuracy"].append(accuracy)

@@ -31,6 +31,7 @@ from transformer_lens.utilities.matrix import composition_scores
 
 from lab.analysis import attribution
 from lab.analysis.ablation import Ablator, neuron_site, reference
+from lab.components import Head, Path
 
 
 def _stack(model: TransformerBridge, get) -> Tensor:
@@ -74,16 +75,13 @@ class PathSite:
 
     @property
     def label(self) -> str:
-        return f"L{self.layer}H{self.head}>MLP{self.mlp_layer}"
+        """``L{layer}H{head}>MLP{mlp_layer}`` (``components.Path``)."""
+        return str(Path(Head(self.layer, self.head), self.mlp_layer))
 
-    @property
-    def sources(self) -> tuple[str, ...]:
-        return (f"blocks.{self.layer}.attn.hook_z",)
-
-    def make_hook(self, cache, kind: str, perm: Tensor):
-        z = cache[self.sources[0]][:, :, self.head]                                  # [batch, pos, d_head]
+    def make_hook(self, cache, method: str, perm: Tensor):
+        z = cache[f"blocks.{self.layer}.attn.hook_z"][:, :, self.head]              # [batch, pos, d_head]
         result = z @ cache.model.blocks[self.layer].attn.W_O[self.head]             # [batch, pos, d_model]
-        shift = reference(result, kind, perm) - result
+        shift = reference(result, method, perm) - result
         return f"blocks.{self.mlp_layer}.ln2.hook_in", lambda resid, hook: resid + shift
 
 
@@ -106,7 +104,7 @@ class PathEffects:
 
 
 def path_effects(ablator: Ablator) -> PathEffects:
-    """Cut each head's paths into the MLPs in turn (``ablator``'s kind of ablation); on the CPU."""
+    """Cut each head's paths into the MLPs in turn (by ``ablator``'s method); on the CPU."""
     model, positions = ablator.model, ablator.batch.task.predict_positions
     cfg = model.cfg
     posts = [f"blocks.{l}.mlp.hook_post" for l in range(cfg.n_layers)]

@@ -12,7 +12,9 @@ the complement (e.g. "no carry"). ``kmeans`` groups maps without templates, as a
 that the templates are not imposed on the data.
 
 TransformerLens gives the activations (``run_with_cache``, ``blocks.L.mlp.hook_post``);
-the lab adds the maps, the templates and the clustering (numpy only).
+the lab adds the maps, the templates and the clustering (numpy only), and
+``neuron_families``, the pipeline the experiments share: rank neurons by direct logit
+attribution, map the top ones, name their families.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 import torch
 from transformer_lens.model_bridge import TransformerBridge
 
+from lab.analysis.attribution import Attribution, attribute, top_neurons
 from lab.task import Batch
 
 COLUMNS = ("own", "right")
@@ -164,3 +167,37 @@ def classify_neurons(maps: dict[str, np.ndarray], neurons: list[tuple[int, int, 
     """The family of each ``(position, layer, neuron)``, from its maps at that position."""
     return [classify({column: maps[column][pos, layer, n] for column in COLUMNS}, threshold)
             for pos, layer, n in neurons]
+
+
+@dataclass(frozen=True)
+class NeuronFamilies:
+    """The top neurons by direct logit attribution, with their maps and families.
+
+    attribution  the ``Attribution`` they were ranked by
+    neurons      ``(position, layer, neuron)``, best first, each at the answer position
+                 where it matters most (``attribution.top_neurons``)
+    maps         every neuron's maps (``neuron_maps``)
+    matches      the family of each of ``neurons`` (``classify_neurons``)
+    """
+
+    attribution: Attribution
+    neurons: list[tuple[int, int, int]]
+    maps: dict[str, np.ndarray]
+    matches: list[Match]
+
+    def families(self) -> dict[str, list[tuple[tuple[int, int, int], Match]]]:
+        """The ``(neuron, match)`` pairs of each family name, families sorted by name,
+        members best first."""
+        return {name: [(n, m) for n, m in zip(self.neurons, self.matches) if m.name == name]
+                for name in sorted({m.name for m in self.matches})}
+
+
+def neuron_families(model: TransformerBridge, ranked_on: Batch, mapped_on: Batch, k: int,
+                    threshold: float = 0.5) -> NeuronFamilies:
+    """Rank the neurons by direct logit attribution on ``ranked_on``, keep the top ``k``,
+    map every neuron over the digit pairs of ``mapped_on`` and classify the top ones
+    (family "other" below ``threshold``)."""
+    attr = attribute(model, ranked_on)
+    top = top_neurons(attr, k)
+    maps = neuron_maps(model, mapped_on)
+    return NeuronFamilies(attr, top, maps, classify_neurons(maps, top, threshold))
