@@ -45,12 +45,13 @@ trained = models.load_or_train(preset, overrides)
 model, task = trained.model, trained.task
 rng = np.random.default_rng(seed)
 batch = problems.heldout(task, rng, n_problems, nine_share)
-top = neurons.neuron_families(model, batch, problems.heldout(task, rng, 4 * n_problems), n_top, min_correlation)
+found = neurons.neuron_families(model, ranked_on=batch, mapped_on=problems.heldout(task, rng, 4 * n_problems),
+                                k=n_top, threshold=min_correlation)
 
 sites = ablation.model_sites(model)
-for family, members in top.families().items():
+for family, members in found.families().items():
     sites[f"{family} ({len(members)})"] = ablation.neuron_group_sites([(l, n) for (_, l, n), _ in members], family)
-sites[f"top {n_top} neurons"] = ablation.neuron_group_sites([(l, n) for _, l, n in top.neurons], "top")
+sites[f"top {n_top} neurons"] = ablation.neuron_group_sites([(l, n) for _, l, n in found.neurons], "top")
 
 # %%
 effects = {}                                     # method -> component -> {"digit": ..., "carry case": ..., ...}

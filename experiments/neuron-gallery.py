@@ -53,7 +53,8 @@ model, task = trained.model, trained.task
 rng = np.random.default_rng(seed)
 positions = trained.labels
 ranked_on = problems.heldout(task, rng, n_attribution, 0.4)
-found = neurons.neuron_families(model, ranked_on, problems.heldout(task, rng, n_problems), n_top, min_correlation)
+found = neurons.neuron_families(model, ranked_on=ranked_on, mapped_on=problems.heldout(task, rng, n_problems),
+                                k=n_top, threshold=min_correlation)
 attr, top, maps, matches = found.attribution, found.neurons, found.maps, found.matches   # top: (pos, layer, neuron)
 labels = [f"{Neuron(l, n)} at {positions[p]}" for p, l, n in top]
 

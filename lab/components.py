@@ -1,6 +1,6 @@
 """Component labels: the names of the parts of a model that analyses measure.
 
-One small dataclass per kind of component, each with its label (``str(component)``),
+One small dataclass per type of component, each with its label (``str(component)``),
 and ``parse`` for the way back:
 
     L1H0        Head(1, 0)           head 0 of layer 1
@@ -88,7 +88,7 @@ class Path:
 
 Component = Union[Head, Neuron, Mlp, Group, Path]
 
-# Full-match patterns, one per kind; a group's name is anything without "@", so a
+# Full-match patterns, one per component type; a group's name is anything without "@", so a
 # family name such as "carry in (right sum >= 10)" is a valid group name.
 _PATTERNS: list[tuple[re.Pattern, type]] = [
     (re.compile(r"L(\d+)H(\d+)>MLP(\d+)"), Path),
