@@ -51,18 +51,18 @@ def main(argv: list[str] | None = None) -> int:
 
             return notes.new_note_command(args.kind, args.title)
 
-        from lab import runner
+        from lab.runner import commands, params
 
         if args.command == "run":
-            return runner.run_command(args.name, args.params + runner.split_params(args.params_text))
+            return commands.run_command(args.name, args.params + params.split_params(args.params_text))
         if args.command == "run-stale":
-            return runner.run_stale_command()
+            return commands.run_stale_command()
         if args.command == "status":
-            return runner.status_command()
+            return commands.status_command()
         if args.command == "list":
-            return runner.list_command()
+            return commands.list_command()
         if args.command == "new-experiment":
-            return runner.new_experiment_command(args.name)
+            return commands.new_experiment_command(args.name)
     except LabError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.code

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from lab.record import FIGURE_MIMETYPE
+from lab.results import FIGURE_MIMETYPE
 
 MAX_OUTPUT_LINES = 40  # longer text outputs keep their first and last lines
 

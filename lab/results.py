@@ -45,6 +45,11 @@ ENVIRONMENT = "environment.json"  # likewise: what the kernel's numerics ran und
 
 OUTPUT_DIR_ENV = "LAB_OUTPUT_DIR"
 
+# A notebook output with this mimetype marks where a figure sits in the page: the
+# experiment displays it (``lab.record.figure``), the page shows the figure drawn
+# from its JSON file instead (``lab.render``), and the runner reads its caption.
+FIGURE_MIMETYPE = "application/vnd.lab.figure+json"
+
 # Keys of run.json, in the order they are written.
 RUN_FIELDS = (
     "name",         # experiment name

@@ -19,8 +19,9 @@ import nbformat
 import pytest
 import yaml
 
-from lab import LabError, results, runner
-from test_runner import make_root
+from lab import LabError, results
+from lab.runner import commands, execute, provenance, scripts, staleness
+from runner_fixture import make_root
 
 pytestmark = pytest.mark.slow
 
@@ -72,13 +73,13 @@ def test_run_writes_record_notebook_figures_and_history(good_run):
 
     run = results.load_run("demo", root)
     assert tuple(run) == results.RUN_FIELDS
-    script = runner.read_script("demo", root)
+    script = scripts.read_script("demo", root)
     assert run["name"] == "demo" and run["status"] == "ok"
     assert run["params"] == script.defaults() and run["seed"] == 0
     assert run["commit"] is None and run["dirty"] is None  # the temporary root is not a git repo
-    assert run["input_hash"] == runner.input_hash(script, script.defaults())
+    assert run["input_hash"] == staleness.input_hash(script, script.defaults())
     assert run["run_id"].endswith("Z") and run["started"].endswith("+00:00")
-    assert set(run["versions"]) == {"python", *runner.VERSIONED_PACKAGES}
+    assert set(run["versions"]) == {"python", *provenance.VERSIONED_PACKAGES}
     assert run["versions"]["plotly"] and run["versions"]["papermill"]
     assert run["metrics"] == {
         "total_width": {"value": 0.006, "unit": "mm", "description": "sum of widths"}}
@@ -94,6 +95,16 @@ def test_run_writes_record_notebook_figures_and_history(good_run):
     assert figure["data"][0]["type"] == "bar"
 
     assert results.load_history("demo", root) == [results.history_entry(run)]
+
+
+def test_papermill_records_when_each_cell_started_and_how_long_it_took(good_run):
+    """The metadata ``execute.cell_durations`` and ``last_started_cell`` rely on."""
+    root, _ = good_run
+    nb = nbformat.read(results.result_dir("demo", root) / "notebook.ipynb", as_version=4)
+    assert all(cell.metadata.papermill.start_time for cell in nb.cells)
+    durations = execute.cell_durations(nb)
+    assert len(durations) == sum(cell.cell_type == "code" for cell in nb.cells)
+    assert all(isinstance(c["duration_s"], float) and c["duration_s"] >= 0 for c in durations)
 
 
 def test_kernel_is_this_interpreter_in_the_repository_root(good_run):
@@ -132,21 +143,21 @@ def test_page_has_front_matter_write_up_embeds_and_short_outputs(good_run):
 
 
 def test_fresh_until_script_or_parameters_change(good_root, capsys):
-    assert runner.experiment_state("demo", good_root).status == "fresh"
-    assert runner.run_stale_command(good_root) == 0  # nothing to run: no kernel starts
+    assert staleness.experiment_state("demo", good_root).status == "fresh"
+    assert commands.run_stale_command(good_root) == 0  # nothing to run: no kernel starts
     assert capsys.readouterr().out.startswith("skip demo: fresh (run ")
 
     script = good_root / "experiments" / "demo.py"
     original = script.read_text()
     script.write_text(original.replace("# A tiny experiment", "# A small experiment"))
-    state = runner.experiment_state("demo", good_root)
+    state = staleness.experiment_state("demo", good_root)
     assert (state.status, state.detail, state.due) == ("stale", "script changed", True)
 
     script.write_text(original.replace("seed = 0", "seed = 1"))
-    assert runner.experiment_state("demo", good_root).detail == "script changed, params changed"
+    assert staleness.experiment_state("demo", good_root).detail == "script changed, params changed"
 
     script.write_text(original)
-    assert runner.experiment_state("demo", good_root).status == "fresh"
+    assert staleness.experiment_state("demo", good_root).status == "fresh"
 
 
 # --------------------------------------------------------------------------- failure
@@ -156,7 +167,7 @@ def test_failure_keeps_last_good_results_and_records_where(good_root, capsys):
     folder = results.result_dir("demo", good_root)
     before = snapshot(folder)
 
-    assert runner.run_command("demo", ["fail=true", "label=a b"], good_root) == 1
+    assert commands.run_command("demo", ["fail=true", "label=a b"], good_root) == 1
 
     after = snapshot(folder)
     assert after.pop("failure.json")
@@ -175,7 +186,7 @@ def test_failure_keeps_last_good_results_and_records_where(good_root, capsys):
     assert f"error: demo failed at experiments/demo.py:{line}\n" in err
     assert "ValueError: asked to fail with label 'a b'" in err
 
-    state = runner.experiment_state("demo", good_root)
+    state = staleness.experiment_state("demo", good_root)
     assert state.status == "failed" and f"demo.py:{line}: ValueError" in state.detail
     assert state.due  # it failed with fail=true; the defaults are a different input
 
@@ -243,7 +254,7 @@ def test_a_second_run_is_refused_while_one_runs(good_root):
         assert second.returncode == 1
         assert f"error: demo is already running (pid {first.pid}, lock build/locks/demo.lock)" in err
         with pytest.raises(LabError, match="already running"):
-            runner.run_command("demo", [], good_root)
+            commands.run_command("demo", [], good_root)
     finally:
         first.terminate()
         first.wait(timeout=30)
@@ -256,9 +267,9 @@ def test_a_second_run_is_refused_while_one_runs(good_root):
 
 def test_new_experiment_runs_as_written(tmp_path):
     root = make_root(tmp_path)
-    assert runner.new_experiment_command("probe", root) == 0
+    assert commands.new_experiment_command("probe", root) == 0
 
-    assert runner.run_command("probe", [], root) == 0
+    assert commands.run_command("probe", [], root) == 0
     run = results.load_run("probe", root)
     assert set(run["metrics"]) == {"slope"} and 1.5 < run["metrics"]["slope"]["value"] < 2.5
     assert [f["id"] for f in run["figures"]] == ["scatter"]

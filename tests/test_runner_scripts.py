@@ -1,0 +1,72 @@
+"""Reading experiment scripts without running them: header, checks, parameters cell."""
+
+import pytest
+
+from lab import LabError
+from lab.runner import scripts
+from runner_fixture import make_root, write_experiment
+
+
+@pytest.fixture
+def root(tmp_path):
+    return make_root(tmp_path)
+
+
+@pytest.fixture
+def demo(root):
+    return scripts.read_script("demo", root)
+
+
+# --------------------------------------------------------------------------- reading scripts
+
+
+def test_reads_header_and_parameters_without_running(demo):
+    assert demo.header == {
+        "title": "Demo",
+        "project": "fixtures",
+        "question": "Does the runner turn a script into a page?",
+        "links": ["ideas/runner"],
+    }
+    assert demo.defaults() == {
+        "seed": 0, "scale": 1e-3, "widths": [1, 2, 3], "label": "plain", "fail": False, "pause_s": 0.0,
+    }
+    assert demo.params["scale"].comment == "a float written like 1e-3"
+    assert demo.params["seed"].line == 14
+    assert str(demo.params["label"]) == "label = 'plain'  # a string"
+
+
+def test_experiments_exclude_underscore_files(root):
+    assert scripts.experiment_names(root) == ["demo"]
+
+
+@pytest.mark.parametrize("name", ["../demo", "sub/demo", "_template", ".hidden", "..", ""])
+def test_names_cannot_escape_experiments(root, name):
+    with pytest.raises(LabError, match="not an experiment name") as err:
+        scripts.find_script(name, root)
+    assert err.value.code == 2
+
+
+def test_unknown_name_lists_experiments(root):
+    with pytest.raises(LabError, match=r"no experiment 'demoo' in experiments/; there are: demo"):
+        scripts.find_script("demoo", root)
+
+
+@pytest.mark.parametrize("cell, message", [
+    ('# %% tags=["parameters"]\nx = 1\n\n# %% tags=["parameters"]\ny = 2\n',
+     r"bad\.py:4: a second cell tagged parameters"),
+    ('# %%\nimport os\n\n# %% tags=["parameters"]\nx = 1\ny = os.sep\n',
+     r"bad\.py:6: parameter y must be a literal"),
+    ('# %% tags=["parameters"]\nx = 1\ny = (\n', r"bad\.py:3: parameters cell"),
+    ('# %% tags=["parameters"]\nx = 1\nprint(x)\n', r"bad\.py:3: the parameters cell may hold only"),
+    ("# ---\n# title: a\n# links: [unclosed\n# ---\n", r"bad\.py:\d: the YAML header does not parse"),
+    ("# ---\n# title: a\n", r"bad\.py:1: the header opened by '# ---' is never closed"),
+])
+def test_bad_scripts_are_reported_with_file_and_line(root, cell, message):
+    write_experiment(root, "bad", cell)
+    with pytest.raises(LabError, match=message):
+        scripts.read_script("bad", root)
+
+
+def test_parameters_tag_may_use_single_quotes(root):
+    write_experiment(root, "quoted", "# %% tags=['parameters']\nx = 1\n\n# %%\nprint(x)\n")
+    assert scripts.read_script("quoted", root).defaults() == {"x": 1}
