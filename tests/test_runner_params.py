@@ -1,5 +1,8 @@
 """Parameters given on the command line, parsed against the script's defaults and checked."""
 
+import sys
+import types
+
 import pytest
 
 from lab import LabError
@@ -90,3 +93,63 @@ def test_make_params_string_keeps_quotes_and_spaces():
     assert params.split_params(text) == [
         "overrides={'n_digits': 3, 'steps': 600}", "title='a b'", "lrs=[1e-3, 1e-4]", "name=x y"]
     assert params.split_params("   ") == []
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def positive(scale):
+    """A check like those of lab.checks, for the fixture."""
+    if scale <= 0:
+        raise LabError(f"scale={scale!r}: must be positive")
+
+
+def at_most_ten(seed):
+    if seed > 10:
+        raise LabError(f"seed={seed!r}: at most 10")
+
+
+@pytest.fixture
+def checked(root, monkeypatch):
+    """The demo fixture with ``checks: ["positive(scale)"]``, and a lab.checks holding
+    only this file's checks (not the lab's own, which may change)."""
+    import lab
+
+    fake = types.ModuleType("lab.checks")
+    fake.LabError, fake.positive, fake.at_most_ten = LabError, positive, at_most_ten
+    monkeypatch.setitem(sys.modules, "lab.checks", fake)
+    monkeypatch.setattr(lab, "checks", fake, raising=False)
+    text = (root / "experiments" / "demo.py").read_text()
+    (root / "experiments" / "checked.py").write_text(
+        text.replace("# links: [ideas/runner]\n", '# links: [ideas/runner]\n# checks: ["positive(scale)"]\n'))
+    return scripts.read_script("checked", root)
+
+
+def test_checks_pass_on_good_values(checked):
+    params.check_params(checked, {**checked.defaults(), "scale": 2.0})
+
+
+def test_a_failing_check_names_the_script_the_call_and_the_value(checked):
+    with pytest.raises(LabError) as err:
+        params.check_params(checked, {**checked.defaults(), "scale": -1.0})
+    assert str(err.value) == "experiments/checked.py: positive(scale=-1.0): scale=-1.0: must be positive"
+    assert err.value.code == 2
+
+
+def test_an_unknown_check_names_the_available_ones(checked, monkeypatch):
+    monkeypatch.delattr(sys.modules["lab.checks"], "positive")
+    with pytest.raises(LabError, match=r"experiments/checked.py:6: no check 'positive' in lab.checks; "
+                                       r"there are: at_most_ten$"):
+        params.check_params(checked, checked.defaults())
+
+
+def test_a_failing_check_stops_the_run_before_the_lock_or_a_kernel(checked, root, monkeypatch, capsys):
+    from lab import cli
+    from lab.runner import execute
+
+    monkeypatch.chdir(root)
+    monkeypatch.setattr(execute, "execute", lambda *a, **k: pytest.fail("a kernel was started"))
+    assert cli.main(["run", "checked", "scale=-0.5"]) == 2
+    assert capsys.readouterr().err == (
+        "error: experiments/checked.py: positive(scale=-0.5): scale=-0.5: must be positive\n")
+    assert not (root / "build").exists()  # no lock taken, no scratch directory made

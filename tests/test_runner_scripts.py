@@ -70,3 +70,41 @@ def test_bad_scripts_are_reported_with_file_and_line(root, cell, message):
 def test_parameters_tag_may_use_single_quotes(root):
     write_experiment(root, "quoted", "# %% tags=['parameters']\nx = 1\n\n# %%\nprint(x)\n")
     assert scripts.read_script("quoted", root).defaults() == {"x": 1}
+
+
+# --------------------------------------------------------------------------- checks in the header
+
+
+def with_checks(root, checks: str) -> scripts.Script:
+    """The demo fixture with ``checks`` (a YAML value) added to its header, as 'checked'."""
+    text = (root / "experiments" / "demo.py").read_text()
+    write_experiment(root, "checked", text.replace("# links: [ideas/runner]\n",
+                                                   f"# links: [ideas/runner]\n# checks: {checks}\n"))
+    return scripts.read_script("checked", root)
+
+
+def test_checks_are_read_as_calls_on_parameters_with_their_lines(root):
+    script = with_checks(root, '\n#   - "positive(scale)"\n#   - "sums_to(widths, seed, scale)"')
+    assert [(c.function, c.args, c.line) for c in script.checks] == [
+        ("positive", ["scale"], 7), ("sums_to", ["widths", "seed", "scale"], 8)]
+    assert script.checks[1].text == "sums_to(widths, seed, scale)"
+
+
+def test_a_script_without_checks_has_none(demo):
+    assert demo.checks == []
+
+
+@pytest.mark.parametrize("checks, message", [
+    ('"positive(scale)"', r"checked\.py:6: checks must be a list of calls"),
+    ('["positive(scale"]', r"checked\.py:6: check 'positive\(scale' is not a call"),
+    ('["os.system(label)"]', r"checked\.py:6: check 'os.system\(label\)': write function\(parameter, \.\.\.\)"),
+    ('["positive(scale * 2)"]', r"checked\.py:6: check 'positive\(scale \* 2\)': write function"),
+    ('["positive(scale=scale)"]', r"checked\.py:6: check 'positive\(scale=scale\)': write function"),
+    ('["positive"]', r"checked\.py:6: check 'positive': write function"),
+    ('["positive(scael)"]', r"checked\.py:6: check 'positive\(scael\)' names scael, not a parameter "
+                            r"of the script \(its parameters: seed, scale"),
+])
+def test_malformed_checks_name_the_script_and_header_line(root, checks, message):
+    with pytest.raises(LabError, match=message) as err:
+        with_checks(root, checks)
+    assert err.value.code == 2
