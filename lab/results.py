@@ -62,6 +62,7 @@ RUN_FIELDS = (
     "params",       # {name: value}, defaults merged with overrides
     "seed",         # params["seed"] when the experiment has one, else null
     "versions",     # {package: version} for python, torch, transformer-lens, ...
+    "environment",  # what can change numbers (threads, torch, cpu_capability, device), or null
     "cells",        # [{"index": i, "duration_s": s}] for each code cell
     "metrics",      # {name: {"value": v, "unit": u, "description": d}}
     "figures",      # [{"id": id, "caption": c, "file": "figures/ID.json"}]
@@ -127,9 +128,15 @@ def read_json(path: Path) -> Any:
 
 
 def load_run(name: str, root: Path | str = ".") -> dict | None:
-    """The last good run record of ``name``, or None if it never ran successfully."""
+    """The last good run record of ``name``, or None if it never ran successfully.
+
+    Fields added to ``RUN_FIELDS`` since an older run.json was written read as null.
+    """
     path = result_dir(name, root) / RUN
-    return read_json(path) if path.exists() else None
+    if not path.exists():
+        return None
+    run = read_json(path)
+    return {**{key: run.get(key) for key in RUN_FIELDS}, **run}
 
 
 def load_failure(name: str, root: Path | str = ".") -> dict | None:

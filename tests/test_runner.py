@@ -72,3 +72,19 @@ def test_list_shows_the_others_and_names_a_broken_script(root, capsys):
     assert out.startswith("demo: Demo (Does the runner turn a script into a page?)\n    seed = 0")
     assert "broken" not in out
     assert err == "error: experiments/broken.py:2: parameters cell: invalid syntax\n"
+
+
+def test_a_run_warns_in_the_terminal_when_the_script_states_no_result(root, monkeypatch, capsys):
+    from lab.runner import run
+
+    monkeypatch.setattr(run, "run", lambda *args, **kwargs: {"duration_s": 1.0})
+    text = (root / "experiments" / "demo.py").read_text()
+    write_experiment(root, "quiet", text.replace("# ## Results\n", "# ## Numbers\n"))
+    assert commands.run_command("quiet", [], root) == 0
+    out, err = capsys.readouterr()
+    assert err == ("warning: experiments/quiet.py has no '## Result' section: "
+                   "state the finding in sentences, citing its metrics\n")
+    assert "warning" not in out
+
+    assert commands.run_command("demo", [], root) == 0
+    assert capsys.readouterr().err == ""

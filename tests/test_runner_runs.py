@@ -81,6 +81,8 @@ def test_run_writes_record_notebook_figures_and_history(good_run):
     assert run["run_id"].endswith("Z") and run["started"].endswith("+00:00")
     assert set(run["versions"]) == {"python", *provenance.VERSIONED_PACKAGES}
     assert run["versions"]["plotly"] and run["versions"]["papermill"]
+    assert run["environment"] == {  # what the demo records in place of lab.numerics.pin()
+        "threads": 2, "torch": None, "cuda": None, "cpu_capability": "DEFAULT", "device": "cpu"}
     assert run["metrics"] == {
         "total_width": {"value": 0.006, "unit": "mm", "description": "sum of widths"}}
     assert run["figures"] == [{"id": "widths", "caption": "The widths", "file": "figures/widths.json"}]
@@ -273,6 +275,7 @@ def test_new_experiment_runs_as_written(tmp_path):
     run = results.load_run("probe", root)
     assert set(run["metrics"]) == {"slope"} and 1.5 < run["metrics"]["slope"]["value"] < 2.5
     assert [f["id"] for f in run["figures"]] == ["scatter"]
+    assert run["environment"] is None  # the template records none (no lab.numerics)
 
     plain = subprocess.run([sys.executable, "experiments/probe.py"], cwd=root,
                            capture_output=True, text=True, timeout=120)

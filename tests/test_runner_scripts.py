@@ -108,3 +108,16 @@ def test_malformed_checks_name_the_script_and_header_line(root, checks, message)
     with pytest.raises(LabError, match=message) as err:
         with_checks(root, checks)
     assert err.value.code == 2
+
+
+@pytest.mark.parametrize("markdown, found", [
+    ("# ## Result\n#\n# The shelf is spread.\n", True),
+    ("# ## Results\n", True),
+    ("# ## Result: spread, not leak\n", True),
+    ("# ## Resulting curves\n", False),
+    ("# ### Result\n", False),
+    ("# Result\n", False),
+])
+def test_the_result_section_is_a_level_two_heading(root, markdown, found):
+    write_experiment(root, "e", f"# %% [markdown]\n# # E\n\n# %% [markdown]\n{markdown}\n# %%\nx = 1\n")
+    assert scripts.read_script("e", root).has_result_section() is found

@@ -103,6 +103,7 @@ def _run(script: Script, overrides: dict[str, Any], values: dict[str, Any], work
         "params": values,
         "seed": values.get("seed"),
         "versions": provenance.versions(),
+        "environment": results.read_environment(out),
         "cells": executed.cells,
         "metrics": results.read_metrics(out),
         "figures": publish.figures(executed.notebook, out),
