@@ -9,6 +9,8 @@ An experiment's results live in ``site/experiments/NAME/`` and are committed:
         figures/ID.json   one plotly figure per file, ``ID`` chosen by the experiment
         history.jsonl     one line per good run, oldest first (carried from run to run)
         failure.json      only while the latest attempt failed after the last good run
+        reproduction.json the verdict of the latest ``make reproduce`` of this run (see
+                          ``REPRODUCTION_FIELDS``); a new run drops it with the old numbers
 
 While an experiment runs, the kernel writes what it records (``lab.record``) into a
 scratch *output directory* (``LAB_OUTPUT_DIR``): ``metrics.json`` and ``figures/``.
@@ -40,6 +42,7 @@ NOTEBOOK = "notebook.ipynb"
 FIGURES = "figures"
 HISTORY = "history.jsonl"
 FAILURE = "failure.json"
+REPRODUCTION = "reproduction.json"
 METRICS = "metrics.json"  # in the scratch output directory only
 ENVIRONMENT = "environment.json"  # likewise: what the kernel's numerics ran under
 
@@ -80,6 +83,23 @@ FAILURE_FIELDS = (
     "message",      # exception message
     "notebook",     # the kept failed notebook, relative to the repository root
     "input_hash",   # inputs of the failed attempt: a rerun is due once they change
+)
+
+# Keys of reproduction.json, in the order they are written.
+REPRODUCTION_FIELDS = (
+    "run_id",       # of the committed run that was reproduced
+    "when",         # ISO 8601 UTC, when the reproduction started
+    "commit",       # git commit it ran at, or null outside git
+    "dirty",        # whether the working tree had uncommitted changes (outside site/)
+    "environment",  # the reproduction's numerics environment (see run.json), or null
+    "cached",       # true if trained models came from the model cache, false if retrained
+    "tolerance",    # {"relative": r, "why": ...}: 0 (bit-identical) when the environments match
+    "duration_s",   # wall time of the reproduction
+    "identical",    # how many metrics came out bit-identical
+    "within",       # how many differ, within the tolerance
+    "drifted",      # how many differ beyond it, are new, or are missing
+    "drifts",       # [{"metric", "committed", "new", "difference"}] for the drifted ones
+    "failure",      # "Exception: message" if the reproduction failed to run, else null
 )
 
 # Metric names and figure ids appear in file names, URLs and wiki citations.
@@ -142,6 +162,12 @@ def load_run(name: str, root: Path | str = ".") -> dict | None:
 def load_failure(name: str, root: Path | str = ".") -> dict | None:
     """The failure record of the latest attempt, if it failed after the last good run."""
     path = result_dir(name, root) / FAILURE
+    return read_json(path) if path.exists() else None
+
+
+def load_reproduction(name: str, root: Path | str = ".") -> dict | None:
+    """The verdict of the latest reproduction of ``name``'s committed run, if any."""
+    path = result_dir(name, root) / REPRODUCTION
     return read_json(path) if path.exists() else None
 
 

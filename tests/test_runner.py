@@ -88,3 +88,12 @@ def test_a_run_warns_in_the_terminal_when_the_script_states_no_result(root, monk
 
     assert commands.run_command("demo", [], root) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_reproduce_refuses_names_without_committed_results_before_running(root):
+    with pytest.raises(LabError, match=r"demo has no committed results to reproduce "
+                                       r"\(site/experiments/demo/run.json is missing\)"):
+        commands.reproduce_command(["demo"], root=root)
+    with pytest.raises(LabError, match="no experiment 'nope'"):
+        commands.reproduce_command(["nope"], root=root)
+    assert not (root / "build").exists()

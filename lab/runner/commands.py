@@ -1,4 +1,4 @@
-"""The runner's commands (``python -m lab run|run-stale|status|list|new-experiment``): the
+"""The runner's commands (``python -m lab run|run-stale|status|list|reproduce|new-experiment``): the
 only layer that prints. Each returns its exit code; bad input raises LabError, which
 the cli prints as one line.
 """
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from lab import LabError, results
-from lab.runner import params, run, scripts, staleness
+from lab.runner import params, reproduce, run, scripts, staleness
 
 
 def say(line: str) -> None:
@@ -96,6 +96,59 @@ def list_command(root: Path = Path(".")) -> int:
         for param in script.params.values():
             print(f"    {param}")
     return 2 if broken else 0
+
+
+def reproduce_command(names: list[str], cached: bool = False, root: Path = Path(".")) -> int:
+    """Reproduce the named experiments (by default every one with committed results) and
+    print a table each; 0 only when no metric drifted and every run ran."""
+    names = names or reproduce.committed_names(root)
+    for name in names:  # every name checked before the first (long) run
+        scripts.find_script(name, root)
+        if results.load_run(name, root) is None:
+            raise LabError(f"{name} has no committed results to reproduce "
+                           f"({results.result_dir(name)}/{results.RUN} is missing)")
+    if not names:
+        print("nothing to reproduce: no experiment has committed results")
+        return 0
+    cache = None if cached else reproduce.fresh_cache(root)
+    bad = []
+    for name in names:
+        try:
+            verdict, comparisons = reproduce.reproduce(name, root, say, cache)
+        except LabError as err:
+            print(f"error: {err}", file=sys.stderr)
+            bad.append(name)
+            continue
+        print(_reproduction_table(name, verdict, comparisons))
+        if verdict["drifted"] or verdict["failure"]:
+            bad.append(name)
+    if bad:
+        print(f"not reproduced: {', '.join(bad)}", file=sys.stderr)
+    return 1 if bad else 0
+
+
+def _reproduction_table(name: str, verdict: dict, comparisons: list[reproduce.Comparison]) -> str:
+    tolerance = verdict["tolerance"]
+    models = "models from the cache" if verdict["cached"] else "models retrained"
+    lines = [
+        f"[{name}] reproduction of run {verdict['run_id']} ({verdict['duration_s']:.1f} s, {models}): "
+        f"{verdict['identical']} identical, {verdict['within']} within tolerance, {verdict['drifted']} drifted",
+        f"    tolerance {tolerance['relative']:g} relative ({tolerance['why']})",
+    ]
+    if verdict["failure"]:
+        lines.append(f"    the run failed: {verdict['failure']}")
+    rows = [("metric", "verdict", "committed", "new", "difference")] + [
+        (c.metric, c.verdict, _number(c.committed), _number(c.new),
+         "" if c.difference is None else f"{c.difference:+.3e}")
+        for c in comparisons]
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    lines += ["    " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+def _number(value: float | None) -> str:
+    """A metric value in full (repr: the shortest text that reads back the same float)."""
+    return "-" if value is None else repr(value)
 
 
 def new_experiment_command(name: str, root: Path = Path(".")) -> int:
