@@ -22,13 +22,14 @@ TITLE  ?=
 KIND   ?= journal
 PRESET ?= add2
 
-.PHONY: help experiment experiments status new-experiment train wiki serve test test-browser bench clean \
+.PHONY: help experiment experiments status reproduce new-experiment train wiki serve test test-browser bench clean \
         new-idea new-insight new-note
 
 help:
 	@echo "make experiment NAME=loss-shelf [PARAMS=\"digit=A1 seed=1\"]   run one experiment"
 	@echo "make experiments                 run every stale or never-run experiment"
 	@echo "make status                      fresh / stale / failed / never run, per experiment"
+	@echo "make reproduce [NAME=...] [CACHED=1]  re-run from scratch, compare every metric with run.json"
 	@echo "make new-experiment NAME=...     scaffold experiments/NAME.py"
 	@echo "make train PRESET=add2 [PARAMS=\"steps=2000\"]  train (or load) a model preset"
 	@echo "make wiki | make serve           strict build into build/site | live server on 127.0.0.1:8000"
@@ -49,6 +50,9 @@ experiments: $(STAMP)
 
 status: $(STAMP)
 	$(LAB) status
+
+reproduce: $(STAMP)
+	$(LAB) reproduce $(NAME) $(if $(CACHED),--cached)
 
 new-experiment: $(STAMP)
 	@test -n "$(NAME)" || { echo "usage: make new-experiment NAME=<name>"; exit 2; }
