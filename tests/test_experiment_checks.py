@@ -2,43 +2,24 @@
 parameters, passes with the defaults, and refuses what the lab knows will fail
 (loss-shelf's ``digit="A0"``), before any kernel starts (torch-free)."""
 
-import ast
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from lab import LabError, checks
-from lab.runner import experiment_names, read_script
+from lab import LabError
+from lab.runner.params import check_params
+from lab.runner.scripts import experiment_names, read_script
 
 REPO = Path(__file__).resolve().parent.parent
 NAMES = experiment_names(REPO)
 
 
-def calls(name: str) -> list[tuple[str, list[str]]]:
-    """``(check, [parameter, ...])`` for each entry of the experiment's ``checks:``."""
-    out = []
-    for text in read_script(name, REPO).header.get("checks", []):
-        call = ast.parse(text, mode="eval").body
-        assert isinstance(call, ast.Call) and not call.keywords, f"{name}: {text!r} is not a bare call"
-        assert all(isinstance(a, ast.Name) for a in call.args), f"{name}: {text!r} passes more than names"
-        out.append((call.func.id, [a.id for a in call.args]))
-    return out
-
-
 def run_checks(name: str, **params) -> None:
-    values = {**read_script(name, REPO).defaults(), **params}
-    for check, args in calls(name):
-        getattr(checks, check)(*(values[a] for a in args))
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_checks_name_lab_checks_on_the_experiments_parameters(name):
-    params = read_script(name, REPO).params
-    for check, args in calls(name):
-        assert callable(getattr(checks, check, None)), f"{name}: lab.checks has no {check}"
-        assert set(args) <= set(params), f"{name}: {check} names a parameter the script does not have"
+    """The header's checks on the defaults with ``params`` changed, as a run calls them."""
+    script = read_script(name, REPO)  # refuses checks that are not calls on parameters
+    check_params(script, {**script.defaults(), **params})
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -48,9 +29,9 @@ def test_the_defaults_pass_their_checks(name):
 
 def test_every_experiment_with_a_model_checks_it():
     for name in NAMES:
-        params = read_script(name, REPO).params
-        presets = [p for p in params if p == "preset" or p.endswith("_preset")]
-        checked = {args[0] for check, args in calls(name) if check == "model"}
+        script = read_script(name, REPO)
+        presets = [p for p in script.params if p == "preset" or p.endswith("_preset")]
+        checked = {check.args[0] for check in script.checks if check.function == "model"}
         assert set(presets) <= checked, f"{name}: {sorted(set(presets) - checked)} unchecked"
 
 
