@@ -121,9 +121,10 @@ record.table([{"ablated": c, **{method: float(effects[method][c]["digit"].mean()
 #
 # Mean-ablating the first MLP layer costs {{ metric ablations.mlp0_loss_increase }} of loss,
 # the second {{ metric ablations.mlp1_loss_increase }}, the most important head
-# {{ metric ablations.worst_head_loss_increase }}; the 40 neurons with the largest direct
-# attribution together only {{ metric ablations.top_40_neurons_loss_increase }}: direct
-# attribution misses what the layer-0 neurons do through layer 1.
+# {{ metric ablations.worst_head_loss_increase }}; the `n_top` neurons with the largest
+# direct attribution together cost far less (metric `top_<n_top>_neurons_loss_increase`,
+# named after the parameter): direct attribution misses what the layer-0 neurons do
+# through layer 1.
 #
 # ## Caveats
 #

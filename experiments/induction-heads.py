@@ -245,9 +245,9 @@ record.metric("addition_previous_token_score_max", problem_scores["previous_toke
 # With repeats of varying length, so that no head can find them by position alone, the
 # loss on repeated tokens drops at step {{ metric induction-heads.phase_change_step_loss }}
 # and the induction score rises at step {{ metric induction-heads.phase_change_step }}.
-# Accuracy on the repeat is {{ metric induction-heads.repeated_acc_k16 }} for 16-token
-# repeats but {{ metric induction-heads.repeated_acc_k8 }} for 8-token ones, and which heads
-# do the work changes with the repeat length: not yet one clean induction circuit.
+# Accuracy on the repeat is higher for 16-token repeats than for 8-token ones (metrics
+# `repeated_acc_k<k>`, one per entry of `repeat_lengths`), and which heads do the work
+# changes with the repeat length: not yet one clean induction circuit.
 #
 # ## Caveats
 #
