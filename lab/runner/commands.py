@@ -1,15 +1,16 @@
-"""The runner's commands (``python -m lab run|run-stale|status|list|reproduce|new-experiment``): the
+"""The runner's commands (``python -m lab run|run-stale|status|list|reproduce|sweep|new-experiment``): the
 only layer that prints. Each returns its exit code; bad input raises LabError, which
 the cli prints as one line.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 from lab import LabError, results
-from lab.runner import params, reproduce, run, scripts, staleness
+from lab.runner import engines, grid, params, reproduce, run, scripts, staleness, sweep
 
 
 def say(line: str) -> None:
@@ -149,6 +150,40 @@ def _reproduction_table(name: str, verdict: dict, comparisons: list[reproduce.Co
 def _number(value: float | None) -> str:
     """A metric value in full (repr: the shortest text that reads back the same float)."""
     return "-" if value is None else repr(value)
+
+
+def sweep_command(name: str, items: list[str], named: str | None = None, sweep_id: str | None = None,
+                  jobs: int = 1, engine: str = "pool", root: Path = Path(".")) -> int:
+    """Run the grid ``items`` (``k=v1,v2``) or the header's sweep ``named`` of ``name``;
+    0 when every point is good, 1 when one failed (the others' results are kept)."""
+    script = scripts.read_script(name, root)
+    if named and items:
+        raise LabError(f"give a grid or --sweep {named}, not both (a changed grid is another sweep: "
+                       "give it --name)")
+    if engine not in engines.ENGINES:
+        raise LabError(f"engine {engine!r}: use one of {', '.join(engines.ENGINES)}")
+    if jobs < 1:
+        raise LabError(f"--jobs {jobs}: run at least one point at a time")
+    the_grid = grid.named_grid(script, named) if named else grid.parse_grid(items, script)
+    sweep_id = grid.check_sweep_id(sweep_id or named or grid.grid_id(the_grid))
+    outcome = sweep.sweep(script, the_grid, sweep_id, root, say, engine=engine, jobs=jobs)
+    for failure in outcome.failed:
+        where = f"{script.path}:{failure['line']}" if failure["line"] else f"cell {failure['cell']}"
+        print(f"error: point {failure['point']} failed at {where}\n"
+              + (f"    {failure['source']}\n" if failure["source"] else "")
+              + f"{failure['exception']}: {failure['message']}\n"
+              f"the failed notebook is kept in {failure['notebook']}", file=sys.stderr)
+    folder = results.sweep_dir(name, sweep_id)
+    states = [p["status"] for p in outcome.record["points"]]
+    print(f"[{name}@{sweep_id}] {states.count('ok')}/{len(states)} points ok "
+          f"({len(outcome.ran)} run, {len(outcome.kept)} fresh kept): {folder}/")
+    return 1 if outcome.failed or states.count("ok") < len(states) else 0
+
+
+def sweep_point_command(name: str, slot: str, target: Path, params_json: str, root: Path = Path(".")) -> int:
+    """One point of a sweep, run by the pool engine in its own process: results into ``target``."""
+    files = engines.run_point(name, json.loads(params_json), slot, target.resolve(), root.resolve(), say)
+    return 0 if results.RUN in files else 1
 
 
 def new_experiment_command(name: str, root: Path = Path(".")) -> int:
