@@ -155,10 +155,27 @@ def test_fresh_until_script_or_parameters_change(good_root, capsys):
     state = staleness.experiment_state("demo", good_root)
     assert (state.status, state.detail, state.due) == ("stale", "script changed", True)
 
-    script.write_text(original.replace("seed = 0", "seed = 1"))
-    assert staleness.experiment_state("demo", good_root).detail == "script changed, params changed"
+    script.write_text(original.replace("seed = 0", "seed = 1"))  # the run keeps its own seed=0
+    assert staleness.experiment_state("demo", good_root).detail == "script changed with seed=0"
 
     script.write_text(original)
+    assert staleness.experiment_state("demo", good_root).status == "fresh"
+
+
+def test_a_run_with_parameters_stays_fresh_and_is_rerun_with_them(good_root, capsys):
+    """A user's parameterized run is judged by its own parameters and never replaced by
+    a run with the defaults."""
+    assert commands.run_command("demo", ["seed=1", "label=mine"], good_root) == 0
+    state = staleness.experiment_state("demo", good_root)
+    assert state.status == "fresh" and state.detail.endswith(" with seed=1 label='mine'")
+
+    script = good_root / "experiments" / "demo.py"
+    script.write_text(script.read_text().replace("# A tiny experiment", "# A small experiment"))
+    state = staleness.experiment_state("demo", good_root)
+    assert (state.status, state.detail) == ("stale", "script changed with seed=1 label='mine'")
+    assert commands.run_stale_command(good_root) == 0
+    run = results.load_run("demo", good_root)
+    assert (run["params"]["seed"], run["params"]["label"]) == (1, "mine")
     assert staleness.experiment_state("demo", good_root).status == "fresh"
 
 

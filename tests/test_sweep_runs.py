@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from lab import results
-from lab.runner import grid, scripts, staleness
+from lab.runner import commands, scripts, staleness
 from runner_fixture import FIXTURES, make_root
 
 pytestmark = pytest.mark.slow
@@ -152,6 +152,17 @@ def test_a_failing_point_is_reported_and_loses_nothing(root):
         assert (failure["line"], failure["exception"]) == (line, "ValueError")
     assert after["lr-0.05_seed-0"]["run_id"] != before["lr-0.05_seed-0"]["run_id"]
     assert [a["group"] for a in record["aggregates"]] == [{"lr": 0.05}, {"lr": 0.05}]  # only good points count
+    state = staleness.sweep_state("grid", SWEEP, root)
+    assert (state.status, state.detail) == ("partial", "2/4 points ok; missing or failed: lr-0.2_seed-0, lr-0.2_seed-1")
+
+
+def test_status_lists_sweeps_fresh_then_stale(root, capsys):
+    assert commands.status_command(root) == 0
+    assert f"\n  fresh    @{SWEEP}" in capsys.readouterr().out
+    script = root / "experiments" / "grid.py"
+    script.write_text(script.read_text().replace("# A tiny experiment", "# A small experiment"))
+    state = staleness.sweep_state("grid", SWEEP, root)
+    assert (state.status, state.detail, state.due) == ("stale", "4/4 points stale: script changed", True)
 
 
 # --------------------------------------------------------------------------- cancellation

@@ -21,7 +21,11 @@ def say(line: str) -> None:
 def run_command(name: str, items: list[str], root: Path = Path(".")) -> int:
     """Run ``name`` with parameter overrides ``items`` (``k=v``); 0 on success, 1 if it failed."""
     script = scripts.read_script(name, root)
-    overrides = params.parse_params(items, script)
+    return _run(script, params.parse_params(items, script), root)
+
+
+def _run(script: scripts.Script, overrides: dict, root: Path) -> int:
+    name = script.name
     if not script.has_result_section():
         print(f"warning: {script.path} has no '## Result' section: "
               "state the finding in sentences, citing its metrics", file=sys.stderr)
@@ -49,14 +53,17 @@ def _report_failure(script: scripts.Script, failed: run.RunFailed) -> None:
 
 
 def run_stale_command(root: Path = Path(".")) -> int:
-    """Run every experiment that is stale, never ran, or failed and changed since; skip the rest."""
+    """Run every experiment that is stale, never ran, or failed and changed since; skip the rest.
+
+    A run made with parameters is re-run with the same parameters, never replaced by a
+    run with the defaults."""
     failed = []
     for name in scripts.experiment_names(root):
         try:
             state = staleness.experiment_state(name, root)
             print(f"{'run' if state.due else 'skip'} {name}: {state.status}"
                   + (f" ({state.detail})" if state.detail else ""), flush=True)
-            code = run_command(name, [], root) if state.due else 0
+            code = _run(scripts.read_script(name, root), state.overrides, root) if state.due else 0
         except LabError as err:
             print(f"error: {err}", file=sys.stderr)
             code = err.code
@@ -68,13 +75,20 @@ def run_stale_command(root: Path = Path(".")) -> int:
 
 
 def status_command(root: Path = Path(".")) -> int:
-    """One line per experiment: fresh, stale (why), failed (where) or never run."""
+    """One line per experiment: fresh, stale (why), failed (where) or never run; under it
+    one line per sweep: fresh, stale or partial."""
     for name in scripts.experiment_names(root):
         try:
             state = staleness.experiment_state(name, root)
         except LabError as err:  # one broken script should not hide the others
             state = staleness.State(name, "invalid", str(err), due=False)
         print(f"{state.status:<10} {name:<24} {state.detail}".rstrip())
+        for sweep_id in results.sweep_names(name, root):
+            try:
+                state = staleness.sweep_state(name, sweep_id, root)
+            except LabError as err:
+                state = staleness.State(sweep_id, "invalid", str(err), due=False)
+            print(f"  {state.status:<8} {'@' + sweep_id:<24} {state.detail}".rstrip())
     return 0
 
 
