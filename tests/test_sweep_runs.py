@@ -226,3 +226,46 @@ def test_sigterm_cancels_points_and_leaves_no_process_and_a_second_sweep_is_refu
         assert gone(pid), f"process {pid} outlived the sweep"
     record = results.load_sweep("grid", "seed-0-1_pause_s-120p0", root)
     assert [p["status"] for p in record["points"]] == ["missing", "missing"]
+
+
+# --------------------------------------------------------------------------- kernel starts
+
+
+def failing_starts(monkeypatch, failures: int) -> list[int]:
+    """Make the next ``failures`` kernel starts fail, as a port taken by a parallel start would."""
+    from lab.runner import execute
+
+    real, calls = execute._start_kernel, []
+
+    def start(env, root):
+        calls.append(1)
+        if len(calls) <= failures:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return real(env, root)
+
+    monkeypatch.setattr(execute, "_start_kernel", start)
+    return calls
+
+
+def test_a_kernel_that_fails_to_start_is_tried_once_more(tmp_path, monkeypatch):
+    from lab.runner import run
+
+    root = make_root(tmp_path)
+    calls = failing_starts(monkeypatch, 1)
+    said = []
+    record = run.run(scripts.read_script("demo", root), {}, root, said.append, slot="sweeps/s/seed-0")
+    assert len(calls) == 2 and record["status"] == "ok"
+    assert any("[demo/sweeps/s/seed-0] the kernel did not start: Kernel died" in line
+               and line.endswith("trying once more") for line in said)
+
+
+def test_a_kernel_that_fails_to_start_twice_is_an_error(tmp_path, monkeypatch):
+    from lab import LabError
+    from lab.runner import run
+
+    root = make_root(tmp_path)
+    failing_starts(monkeypatch, 2)
+    with pytest.raises(LabError, match=r"demo: the kernel did not start: .* \(twice\)") as err:
+        run.run(scripts.read_script("demo", root), {}, root, lambda line: None)
+    assert err.value.code == 1
+    assert results.read_run(results.result_dir("demo", root)) is None
