@@ -55,3 +55,27 @@ def test_page_tables_show_mean_std_interval_and_every_point():
     points = sweep_page.points_table(record)
     assert "| [lr-0.1_seed-0](points/lr-0.1_seed-0/index.md) | 0.1 | 0 | ok | 0.61 | 0.39 |" in points
     assert "| lr-0.3_seed-2 | 0.3 | 2 | failed |  |  |" in points
+
+
+def record(points, swept, units=None):
+    return {"name": "loss-shelf", "sweep": "seeds", "points": points,
+            "aggregates": aggregate.aggregates(points, swept, units or {})}
+
+
+def test_citations_name_an_experiment_and_a_sweep():
+    assert aggregate.split_citation("loss-shelf@seeds") == ("loss-shelf", "seeds")
+    assert aggregate.split_citation("loss-shelf") is None
+
+
+def test_a_citation_shows_mean_spread_and_seeds():
+    seeds = [{**p, "params": {"seed": p["params"]["seed"]}} for p in POINTS[:5]]
+    assert aggregate.citation(record(seeds, ["seed"], {"loss": "nats"}), "loss") == "0.616 ± 0.030 (5 seeds) nats"
+    assert aggregate.citation(record(seeds[:1], ["seed"]), "acc") == "0.39 (1 seed)"
+
+
+def test_a_citation_of_an_unknown_metric_or_of_several_groups_says_why():
+    seeds = [{**p, "params": {"seed": p["params"]["seed"]}} for p in POINTS[:5]]
+    with pytest.raises(ValueError, match=r"sweep loss-shelf@seeds has no metric 'nope' \(it has: loss, acc\)"):
+        aggregate.citation(record(seeds, ["seed"]), "nope")
+    with pytest.raises(ValueError, match=r"has 2 groups for 'loss' \(lr=0.1; lr=0.3\)"):
+        aggregate.citation(record(POINTS, ["lr", "seed"]), "loss")

@@ -51,3 +51,31 @@ def _finite(value: float) -> float | None:
 
 def _or_nan(value: float | None) -> float:
     return math.nan if value is None else value
+
+
+# --------------------------------------------------------------------------- citations in notes
+#
+# A note cites a sweep's aggregate as ``{{ metric NAME@SWEEP.metric }}``: the mean and
+# spread over seeds, "0.55 ± 0.03 (5 seeds)", linked to the sweep page.
+
+
+def split_citation(target: str) -> tuple[str, str] | None:
+    """``"loss-shelf@seeds"`` -> ``("loss-shelf", "seeds")``; None for a plain experiment."""
+    name, at, sweep = target.partition("@")
+    return (name, sweep) if at else None
+
+
+def citation(record: dict, metric: str) -> str:
+    """The text a citation of ``metric`` in the sweep ``record`` (sweep.json) shows, or
+    ValueError saying why it cannot: an unknown metric, or several groups to choose from."""
+    label = f"sweep {record['name']}@{record['sweep']}"
+    rows = [a for a in record["aggregates"] if a["metric"] == metric]
+    if not rows:
+        known = ", ".join(dict.fromkeys(a["metric"] for a in record["aggregates"])) or "none"
+        raise ValueError(f"{label} has no metric {metric!r} (it has: {known})")
+    if len(rows) > 1:
+        groups = "; ".join(", ".join(f"{k}={v}" for k, v in row["group"].items()) for row in rows)
+        raise ValueError(f"{label} has {len(rows)} groups for {metric!r} ({groups}): "
+                         "a citation names a sweep over seeds alone")
+    row = rows[0]
+    return stats.format_summary(summary(row), "seeds") + (f" {row['unit']}" if row["unit"] else "")
