@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from lab import numerics, results
+from lab import LabError, numerics
 from lab.runner import publish, run, scripts
 
 ENGINES = ("pool", "ray")
@@ -138,13 +138,20 @@ def _ray_point(name: str, overrides: dict[str, Any], slot: str) -> Files:
 def run_ray(name: str, tasks: list[Task], root: Path, done: Done, say: Say) -> None:
     """Run ``tasks`` as Ray tasks on ``RAY_ADDRESS`` (or a local instance); ``done`` gets
     each one's files as it arrives."""
-    import ray
+    try:
+        import ray
+    except ImportError:
+        raise LabError("the ray engine needs ray: pip install -c constraints.txt -e '.[ray]'") from None
 
     address = os.environ.get("RAY_ADDRESS")
     say(f"connecting to Ray at {address}" if address else "starting a local Ray instance")
     local = {} if address else {"include_dashboard": False}  # options only for an instance we start
-    ray.init(address=address or None, runtime_env={"working_dir": str(root), "excludes": RAY_EXCLUDES},
-             log_to_driver=False, **local)
+    try:
+        ray.init(address=address or None, runtime_env={"working_dir": str(root), "excludes": RAY_EXCLUDES},
+                 log_to_driver=False, **local)
+    except (ConnectionError, RuntimeError, ValueError) as err:
+        raise LabError(f"no Ray cluster at RAY_ADDRESS={address}: {err}" if address
+                       else f"a local Ray instance did not start: {err}", code=1) from None
     try:
         gpus = 1 if ray.cluster_resources().get("GPU") else 0
         remote = ray.remote(_ray_point).options(num_cpus=numerics.THREADS, num_gpus=gpus, max_retries=0)
@@ -154,7 +161,12 @@ def run_ray(name: str, tasks: list[Task], root: Path, done: Done, say: Say) -> N
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=1)
                 task = pending.pop(ready[0])
-                done(task, ray.get(ready[0]))
+                try:
+                    files = ray.get(ready[0])
+                except ray.exceptions.RayError as err:  # the task itself broke: no results
+                    say(f"[{task.point}] the Ray task failed: {err}")
+                    files = {}
+                done(task, files)
         except BaseException:
             for ref in pending:
                 ray.cancel(ref, force=True)

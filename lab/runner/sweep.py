@@ -87,6 +87,10 @@ def publish_point(files: engines.Files, folder: Path, commit: str | None, dirty:
 
     The run record gets the driver's git state: a Ray worker's copy has no git.
     """
+    if results.RUN not in files and results.FAILURE not in files:
+        # killed, or its kernel would not start: nothing to publish, the point stays as it was
+        return {"cell": None, "line": None, "source": "", "exception": "NoResults",
+                "message": "the point ended without results (its log says why)", "notebook": "-"}
     if results.RUN not in files:
         failure = json.loads(files[results.FAILURE])
         results.atomic_write_json(folder / results.FAILURE, failure)
