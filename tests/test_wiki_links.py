@@ -31,7 +31,7 @@ BASE = {
 def test_scan_finds_every_form_with_lines():
     text = "See [[a]], [[dir/b|shown]] and [[c#Some heading]].\n![[experiments/x#fig]] is {{ metric x.loss }}\n"
     refs = links.scan(text)
-    assert [(r.kind, r.target, r.anchor, r.label, r.line) for r in refs] == [
+    assert [(r.form, r.target, r.anchor, r.label, r.line) for r in refs] == [
         ("link", "a", "", "", 1), ("link", "dir/b", "", "shown", 1), ("link", "c", "Some heading", "", 1),
         ("embed", "experiments/x", "fig", "", 2), ("metric", "x", "loss", "", 2),
     ]
@@ -56,18 +56,20 @@ def test_resolution_by_stem_path_and_experiment_name():
     assert graph.page("", "ideas/probe.md").src == "ideas/probe.md"  # [[#heading]]
 
 
-def test_ambiguous_is_fatal_and_lists_candidates():
+def test_ambiguous_resolves_as_obsidian_does_with_a_warning_naming_the_candidates():
     graph = make_graph({**BASE, "ideas/carry.md": page("Other", "See [[carry]].\n", "status: open\n")})
     [problem] = graph.problems
-    assert problem.fatal and problem.where == "site/ideas/carry.md:5"
-    assert "ideas/carry.md, insights/carry.md" in problem.message
-    assert graph.page("insights/carry", "x.md").src == "insights/carry.md"
+    assert problem.where == "site/ideas/carry.md:5"
+    assert "ambiguous: it could be ideas/carry.md, insights/carry.md; chose ideas/carry.md" in problem.message
+    assert graph.page("carry", "insights/x.md").src == "insights/carry.md"  # the linking note's folder first
+    assert graph.page("carry", "journal/x.md").src == "ideas/carry.md"  # then the shortest path, by name
+    assert graph.page("insights/carry", "x.md") == links.Resolved("insights/carry.md")
 
 
 def test_unresolved_names_file_and_line_and_is_marked():
     graph = make_graph({**BASE, "ideas/probe.md": page("Probe", "One.\n\nSee [[nowhere]].\n", "status: open\n")})
     [problem] = graph.problems
-    assert not problem.fatal and str(problem) == "site/ideas/probe.md:7: [[nowhere]] does not name any page"
+    assert str(problem) == "site/ideas/probe.md:7: [[nowhere]] does not name any page or file"
     html = links.render("See [[nowhere]].", "ideas/probe.md", graph, str)
     assert '<span class="lab-broken"' in html and "nowhere</span>" in html
 
@@ -106,7 +108,7 @@ def test_metric_citation_renders_value_unit_and_run():
     ("{{ metric loss-shelf.nope }}", "experiment 'loss-shelf' has no metric 'nope' (it has: final_loss, steps)"),
     ("{{ metric carry.x }}", "'carry' is not an experiment page (insights/carry.md)"),
     ("![[experiments/loss-shelf#nope]]", "experiment 'loss-shelf' has no figure 'nope' (it has: loss-curve)"),
-    ("![[experiments/ghost#fig]]", "[[experiments/ghost]] does not name any page"),
+    ("![[experiments/ghost#fig]]", "![[experiments/ghost#fig]] does not name any page or file"),
 ])
 def test_missing_metric_or_figure_names_file_and_line(text, message):
     graph = make_graph({**BASE, "ideas/probe.md": page("Probe", f"x\n{text}\n", "status: open\n")})
@@ -120,7 +122,7 @@ def test_metric_and_figure_resolve_among_experiments_only():
                                                  "![[loss-shelf#loss-curve]]\n", "status: open\n")}
     assert make_graph(pages).problems == []
     pages["ideas/probe.md"] = page("Probe", "[[loss-shelf]]\n", "status: open\n")
-    assert [p.fatal for p in make_graph(pages).problems] == [True]
+    assert ["ambiguous" in p.message for p in make_graph(pages).problems] == [True]
 
 
 def test_experiment_without_a_good_run_cannot_be_cited():
