@@ -4,8 +4,9 @@ Names resolve as Obsidian resolves them: by file name or by any trailing part of
 path (``experiments/NAME`` and ``NAME`` both name ``experiments/NAME/index.md``),
 case-insensitively, attachments with their extension (``picture.png``), and by a
 note's ``aliases``. When several pages share a name, Obsidian's pick wins (the
-linking note's folder, then its own vault, then the shortest path) and a warning
-names the others. Code and math are left alone (``lab.wiki.mask``).
+linking note's folder, then the shortest path) and a warning names the others.
+Each vault (a top folder outside the kind folders) resolves its own names first,
+so it neither shadows the lab's pages nor is shadowed by them. Code and math are left alone (``lab.wiki.mask``).
 
 ``build_graph`` reads every note once: it resolves each reference, records what is
 broken (with file and line) and collects backlinks with a snippet of the linking
@@ -71,11 +72,15 @@ def scan(text: str) -> list[Ref]:
 
 def page_keys(src: str) -> list[str]:
     """The names a page or file answers to: each trailing part of its path, without
-    ``.md``; a folder's ``index.md`` also answers to the folder's name."""
+    ``.md``. ``experiments/NAME/index.md`` answers to ``NAME``; a vault's ``index.md``,
+    as in Obsidian, also to ``index``."""
     parts = src.removesuffix(".md").split("/")
-    keys = ["/".join(parts[i:]) for i in range(len(parts))]
+    keys = []
     if parts[-1] == "index" and len(parts) > 1:
-        keys += ["/".join(parts[i:-1]) for i in range(len(parts) - 1)]  # experiments/NAME/index.md is NAME
+        if vault_of(src):
+            keys += ["/".join(parts[i:]) for i in range(len(parts))]
+        parts.pop()
+    keys += ["/".join(parts[i:]) for i in range(len(parts))]
     return [key.casefold() for key in keys]
 
 
@@ -93,10 +98,10 @@ def vault_of(src: str) -> str:
 
 
 def obsidian_pick(candidates: list[str], from_src: str) -> str:
-    """Obsidian's choice among pages sharing a name: the linking note's own folder,
-    then its own vault, then the shortest path."""
-    here, vault = posixpath.dirname(from_src), vault_of(from_src)
-    return min(candidates, key=lambda c: (posixpath.dirname(c) != here, vault_of(c) != vault, c.count("/"), len(c), c))
+    """Obsidian's choice among pages sharing a name: the linking note's own folder
+    first, then the shortest path."""
+    here = posixpath.dirname(from_src)
+    return min(candidates, key=lambda c: (posixpath.dirname(c) != here, c.count("/"), len(c), c))
 
 
 class Resolver:
@@ -112,10 +117,19 @@ class Resolver:
             for name in names:
                 self._aliases[normalize(name)].append(src)
 
-    def candidates(self, name: str) -> list[str]:
-        """Pages named ``name`` by path, or else by alias (a file name wins, as in Obsidian)."""
+    def candidates(self, name: str, from_src: str | None = None) -> list[str]:
+        """Pages named ``name`` by path, or else by alias (a file name wins, as in Obsidian).
+
+        From a page (``from_src``), its own vault's pages come first: the lab's pages do
+        not shadow a vault's names, nor a vault's the lab's."""
         key = normalize(name)
-        return sorted(set(self._paths.get(key) or self._aliases.get(key, [])))
+        by_path, by_alias = self._paths.get(key, []), self._aliases.get(key, [])
+        if from_src is not None:
+            vault = vault_of(from_src)
+            for found in (by_path, by_alias):
+                if own := [src for src in found if vault_of(src) == vault]:
+                    return sorted(set(own))
+        return sorted(set(by_path or by_alias))
 
 
 @dataclass(frozen=True)
@@ -163,7 +177,7 @@ class Graph:
     def page(self, name: str, from_src: str, anchor: str = "", written: str = "") -> Resolved:
         """The page or file ``name`` points to from ``from_src``, and the id of ``anchor`` there."""
         written = written or f"[[{name}]]"
-        found = self.resolver.candidates(name) if normalize(name) else [from_src]  # [[#heading]]: this page
+        found = self.resolver.candidates(name, from_src) if normalize(name) else [from_src]  # [[#heading]]: this page
         if not found:
             return Resolved(None, f"{written} does not name any page or file")
         src = obsidian_pick(found, from_src)
