@@ -44,5 +44,6 @@ def home_section(graph: Graph, home: str) -> str:
     counts: dict[str, int] = {}
     for src in graph.notes:
         counts[vault_of(src)] = counts.get(vault_of(src), 0) + 1
-    items = [f"- {md_link(home, index_src(f), md_escape(f))} — {counts[f]} notes" for f in folders(graph.notes)]
+    items = [f"- {md_link(home, index_src(f), md_escape(f))} — {counts[f]} note{'s' * (counts[f] != 1)}"
+             for f in folders(graph.notes)]
     return "## Folders\n\n" + "\n".join(items) if items else ""

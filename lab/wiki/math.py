@@ -24,9 +24,10 @@ def mathml(tex: str, display: bool) -> str:
     """MathML for ``tex``, or the TeX as a marked code span if it cannot be read."""
     try:
         return convert(tex.strip(), display="block" if display else "inline")
-    except Exception as err:  # latex2mathml raises many types for bad TeX
-        log.warning(f"math: cannot read ${tex}$: {err}")
-        return f'<code class="lab-broken" title="{html.escape(str(err))}">{html.escape(tex)}</code>'
+    except Exception as err:  # latex2mathml raises many types for bad TeX, some without a message
+        reason = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+        log.warning(f"math: cannot read ${tex.strip()}$: {reason}")
+        return f'<code class="lab-broken" title="{html.escape(reason)}">{html.escape(tex)}</code>'
 
 
 class _Inline(InlineArithmatexPattern):
