@@ -4,8 +4,8 @@ The page reads as the write-up: markdown cells as they are, each code cell folde
 away (a pymdownx.details block), then what the cell showed: printed text (cleaned
 of terminal escapes and shortened, so training progress cannot flood the page),
 Markdown tables from ``lab.record.table``, and each figure as the wiki's figure
-embed (``lab.wiki.syntax.figure_embed``). The figure data stays in ``figures/ID.json``, out of
-the page, so search never indexes it. HTML outputs are dropped: the wiki draws
+embed (``lab.wiki.syntax.figure_embed``). The figure data stays in
+``figures/ID.json``, out of the page, so search never indexes it. HTML outputs are dropped: the wiki draws
 figures itself, and raw HTML from a kernel would be untrusted markup in the site.
 """
 

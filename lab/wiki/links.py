@@ -24,9 +24,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from lab import results
-from lab.wiki import notes as kinds
 from lab.wiki.mask import mask
-from lab.wiki.notes import Note, experiment_name
+from lab.wiki.notes import FOLDERS, Note, experiment_name
 from lab.wiki.outline import Outline, slug
 from lab.wiki.syntax import BLOCK_ID, METRIC, WIKILINK, plain
 
@@ -94,7 +93,7 @@ def vault_of(src: str) -> str:
     """The top folder a page belongs to: "" for the lab's own notes (the kind folders
     and the docs dir itself), else the folder a vault was put in."""
     top = src.split("/", 1)[0] if "/" in src else ""
-    return "" if top in kinds.FOLDERS else top
+    return "" if top in FOLDERS else top
 
 
 def obsidian_pick(candidates: list[str], from_src: str) -> str:
@@ -186,8 +185,10 @@ class Graph:
             others = ", ".join(c for c in found if c != src)
             warning = (f"{written} is ambiguous: it could be {', '.join(found)}; "
                        f"chose {src} as Obsidian does, not {others}; write the folder to choose")
-        if not anchor or src not in self.notes:
-            return Resolved(src, warning, anchor if anchor.startswith("^") else slug(anchor.split("#")[-1]))
+        if not src.endswith(".md") or anchor.startswith("^") and src not in self.notes:
+            return Resolved(src, warning, anchor)  # a file's own fragment (an SVG's view), or a generated page's
+        if not anchor or src not in self.notes:  # a page the wiki generates: not read
+            return Resolved(src, warning, slug(anchor.split("#")[-1]) if anchor else "")
         place = self.outline(src).anchor(anchor)
         if place is None and self.notes[src].kind in ("experiment", "project") and not anchor.startswith("^"):
             place = slug(anchor.split("#")[-1])  # a section the wiki adds to these pages (Run, Metrics, Ideas, …)

@@ -65,14 +65,11 @@ class LabPlugin(BasePlugin[LabConfig]):
         return config
 
     def on_files(self, files: Files, config: MkDocsConfig) -> Files:
-        if self.config.vault:
-            try:
-                for src, path in vault.files(Path(self.config.vault), Path(config.docs_dir)):
-                    files.append(File.generated(config, src, abs_src_path=str(path)))
-            except LabError as err:
-                raise PluginError(str(err)) from None
+        self._add_vault(files, config)
         notes = self._parse_notes(files)
+        # A section per folder outside the kind folders; one with an index.md of its own keeps it.
         sections = [(f, folders.index_src(f)) for f in folders.folders(n.src for n in notes)]
+        to_write = [(f, src) for f, src in sections if not files.get_file_from_path(src)]
         names = results.result_names(self.root)
         try:
             runs = {n: run for n in names if (run := results.load_run(n, self.root))}
@@ -81,19 +78,28 @@ class LabPlugin(BasePlugin[LabConfig]):
             raise PluginError(str(err)) from None
         self.files = files
         attachments = [f.src_uri for f in files if not f.is_documentation_page()]
-        generated = [src for _, src, _ in pages.SECTIONS] + [src for _, src in sections if not files.get_file_from_path(src)]
+        generated = [src for _, src, _ in pages.SECTIONS] + [src for _, src in to_write]
         self.graph = links.build_graph(notes, runs, failures, generated, attachments)
         self._report(self.graph.problems)
         for _, src, make in pages.SECTIONS:
             files.append(File.generated(config, src, content=make(self.graph)))
-        for folder, src in sections:
-            if not files.get_file_from_path(src):  # a folder with an index.md of its own keeps it
-                files.append(File.generated(config, src, content=folders.folder_index(self.graph, folder)))
-            if self.own_nav:
-                config.nav.append({folder: src})
+        for folder, src in to_write:
+            files.append(File.generated(config, src, content=folders.folder_index(self.graph, folder)))
+        if self.own_nav:
+            config.nav += [{folder: src} for folder, src in sections]
         for asset in [*ASSETS.iterdir(), PLOTLY_JS]:
             files.append(File.generated(config, f"{ASSET_DIR}/{asset.name}", abs_src_path=str(asset)))
         return files
+
+    def _add_vault(self, files: Files, config: MkDocsConfig) -> None:
+        """The files of the vault kept elsewhere, read in place (no copy)."""
+        if not self.config.vault:
+            return
+        try:
+            for src, path in vault.files(Path(self.config.vault), Path(config.docs_dir)):
+                files.append(File.generated(config, src, abs_src_path=str(path)))
+        except LabError as err:
+            raise PluginError(str(err)) from None
 
     def _parse_notes(self, files: Files) -> list[Note]:
         notes, errors = [], []
