@@ -272,3 +272,9 @@ def test_snippets_drop_callout_markers_and_show_a_table_row_as_cells():
     graph = make_graph({**BASE, "ideas/probe.md": page("Probe", body, "status: open\n"),
                         "ideas/other.md": page("Other", "| x | [[carry]] |\n", "status: open\n")})
     assert [b.snippet for b in graph.backlinks["insights/carry.md"]] == ["Read carry first.", "x · carry"]
+
+
+def test_a_plain_page_links_through_properties_written_as_wikilinks_only():
+    graph = vault_graph({"vault/p.md": page("P", "x\n", 'project: Website redesign\nrelated: ["[[Welcome]]", "[[ghost]]"]\n')})
+    assert [str(p) for p in graph.problems] == ["site/vault/p.md:4: [[ghost]] does not name any page or file"]
+    assert [b.snippet for b in graph.backlinks["vault/Welcome.md"]] == ["related: Welcome"]

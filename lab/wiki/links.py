@@ -175,7 +175,7 @@ class Graph:
 
     def page(self, name: str, from_src: str, anchor: str = "", written: str = "") -> Resolved:
         """The page or file ``name`` points to from ``from_src``, and the id of ``anchor`` there."""
-        written = written or f"[[{name}]]"
+        written = written or (name if name.startswith("[[") else f"[[{name}]]")
         found = self.resolver.candidates(name, from_src) if normalize(name) else [from_src]  # [[#heading]]: this page
         if not found:
             return Resolved(None, f"{written} does not name any page or file")

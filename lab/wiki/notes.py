@@ -109,7 +109,7 @@ COMMON = {
 }
 SCHEMAS: dict[str, dict[str, Field]] = {
     # A plain page: the fields the wiki reads are checked; any other property is kept.
-    "page": {name: COMMON[name] for name in ("aliases", "cssclasses", "tags", "project", "links")} | {"title": Field(_text)},
+    "page": {"title": Field(_text), **{name: COMMON[name] for name in ("aliases", "cssclasses", "tags")}},
     "project": COMMON,
     "insight": {
         **COMMON,
@@ -158,12 +158,15 @@ class Note:
         return f"{self.path or self.src}:{line}" if line else (self.path or self.src)
 
     def references(self) -> list[tuple[str, str]]:
-        """(field, value) for every front-matter value that names another page."""
+        """(field, value) for every front-matter value that names another page: the
+        reference fields of the lab's notes; on a plain page, as in Obsidian, any
+        property written as a wikilink (``related: "[[note]]"``)."""
         refs = []
-        for name in REFERENCE_FIELDS:
+        for name in REFERENCE_FIELDS if self.kind != "page" else self.meta:
             value = self.meta.get(name)
             for v in value if isinstance(value, list) else [value] if value else []:
-                refs.append((name, v))
+                if self.kind != "page" or isinstance(v, str) and v.strip().startswith("[[") and v.strip().endswith("]]"):
+                    refs.append((name, v))
         return refs
 
 
