@@ -25,6 +25,8 @@ _OPENER = {"": "!!!", "+": "???+", "-": "???"}
 
 def convert(text: str) -> str:
     """``text`` with each callout turned into an admonition (or a details block)."""
+    if "[!" not in text:
+        return text  # most pages: no need to look for code
     lines, masked = text.split("\n"), mask_code(text).split("\n")
     out: list[str] = []
     i = 0

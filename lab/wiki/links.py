@@ -6,7 +6,8 @@ case-insensitively, attachments with their extension (``picture.png``), and by a
 note's ``aliases``. When several pages share a name, Obsidian's pick wins (the
 linking note's folder, then the shortest path) and a warning names the others.
 Each vault (a top folder outside the kind folders) resolves its own names first,
-so it neither shadows the lab's pages nor is shadowed by them. Code and math are left alone (``lab.wiki.mask``).
+so it neither shadows the lab's pages nor is shadowed by them. Code and math are
+left alone (``lab.wiki.mask``).
 
 ``build_graph`` reads every note once: it resolves each reference, records what is
 broken (with file and line) and collects backlinks with a snippet of the linking
@@ -48,9 +49,10 @@ class Ref:
     written: str  # the reference as written, for messages
 
 
-def scan(text: str) -> list[Ref]:
-    """Every wikilink, embed and metric citation outside code and math, in order."""
-    masked = mask(text)
+def scan(text: str, masked: str | None = None) -> list[Ref]:
+    """Every wikilink, embed and metric citation outside code and math, in order.
+    ``masked``: ``mask(text)``, if the caller has it already."""
+    masked = mask(text) if masked is None else masked
     found = []
     for m in WIKILINK.finditer(masked):
         form = "embed" if m["embed"] else "link"
@@ -123,6 +125,8 @@ class Resolver:
         not shadow a vault's names, nor a vault's the lab's."""
         key = normalize(name)
         by_path, by_alias = self._paths.get(key, []), self._aliases.get(key, [])
+        if len(by_path) == 1 and (from_src is None or vault_of(by_path[0]) == vault_of(from_src)):
+            return by_path  # the common case, and the fast one
         if from_src is not None:
             vault = vault_of(from_src)
             for found in (by_path, by_alias):
@@ -179,7 +183,7 @@ class Graph:
         found = self.resolver.candidates(name, from_src) if normalize(name) else [from_src]  # [[#heading]]: this page
         if not found:
             return Resolved(None, f"{written} does not name any page or file")
-        src = obsidian_pick(found, from_src)
+        src = found[0] if len(found) == 1 else obsidian_pick(found, from_src)
         warning = ""
         if len(found) > 1:
             others = ", ".join(c for c in found if c != src)
@@ -355,9 +359,10 @@ def render(text: str, src: str, graph: Graph, url: Callable[[str], str]) -> str:
 def _render(text: str, src: str, ctx: _Context) -> str:
     """``text``, which lives in ``src`` (names resolve from there), for ``ctx.page``."""
     masked = mask(text)
-    edits = [(ref.start, ref.end, _render_ref(ref, src, ctx, text)) for ref in scan(text)]
-    anchor = (lambda m: f'<a id="^{m["id"]}"></a>') if src == ctx.page else (lambda m: "")  # ids once per page
-    edits += [(m.start(), m.end(), anchor(m)) for m in BLOCK_ID.finditer(masked)]
+    edits = [(ref.start, ref.end, _render_ref(ref, src, ctx, text)) for ref in scan(text, masked)]
+    if "^" in masked:
+        anchor = (lambda m: f'<a id="^{m["id"]}"></a>') if src == ctx.page else (lambda m: "")  # ids once per page
+        edits += [(m.start(), m.end(), anchor(m)) for m in BLOCK_ID.finditer(masked)]
     out, pos = [], 0
     for start, end, new in sorted(edits):
         out += [text[pos:start], new]
