@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 
 _FENCE = re.compile(r"^[ \t>]*(`{3,}|~{3,})")
+_MAYBE_BLOCK = re.compile(r"```|~~~|^(?: {4}|\t)", re.M)
 _CODE_SPAN = re.compile(r"(`+)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)", re.S)
 # Lines after which indented lines are nested content, not code: list items, admonitions.
 _CONTAINER = re.compile(r" {0,3}(?:[-*+]|\d+[.)])(?:[ \t]|$)| {0,3}(?:!!!|\?\?\?\+?)[ \t]")
@@ -36,11 +37,14 @@ def _indent(line: str) -> int:
 
 def mask(text: str) -> str:
     """``text`` with code and math blanked out."""
-    return _MATH.sub(lambda m: blank(m.group()), mask_code(text))
+    masked = mask_code(text)
+    return _MATH.sub(lambda m: blank(m.group()), masked) if "$" in masked else masked
 
 
 def mask_code(text: str) -> str:
     """``text`` with fenced code, indented code and code spans blanked out."""
+    if not _MAYBE_BLOCK.search(text):  # most notes: no fence and no indented line, so no code block
+        return _CODE_SPAN.sub(lambda m: blank(m.group()), text) if "`" in text else text
     lines, fence = [], None
     indented_code, in_container, after_blank = False, False, True
     for line in text.splitlines(keepends=True):
