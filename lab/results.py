@@ -121,6 +121,7 @@ SWEEP_FIELDS = (
     "dirty",        # whether the working tree had uncommitted changes then
     "points",       # [SWEEP_POINT_FIELDS], in grid order
     "aggregates",   # [AGGREGATE_FIELDS]: each metric over seeds, per group of the other parameters
+    "figures",      # [{"id": id, "caption": c, "file": "figures/ID.json"}]: the aggregate figures
 )
 
 # Keys of each entry of sweep.json's ``points``.

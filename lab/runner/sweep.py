@@ -103,6 +103,11 @@ def publish_point(files: engines.Files, folder: Path, commit: str | None, dirty:
         if name not in (results.RUN, results.HISTORY, results.FAILURE):
             (staging / name).parent.mkdir(parents=True, exist_ok=True)
             (staging / name).write_bytes(data)
+    # the page was rendered as the experiment's: its figure embeds must name this point's figures
+    page = (staging / results.PAGE).read_text(encoding="utf-8")
+    page_name = folder.relative_to(folder.parents[4]).as_posix()  # NAME/sweeps/SWEEP/points/POINT
+    (staging / results.PAGE).write_text(page.replace(f"![[experiments/{record['name']}#",
+                                                     f"![[experiments/{page_name}#"), encoding="utf-8")
     (staging / results.RUN).write_text(results.dumps(record), encoding="utf-8")
     history = folder / results.HISTORY
     previous = history.read_bytes() if history.exists() else b""
@@ -146,8 +151,9 @@ def write_sweep(script: Script, grid: grids.Grid, sweep_id: str, tasks: list[eng
         "dirty": dirty,
         "points": entries,
         "aggregates": aggregate.aggregates(entries, list(grid), units),
+        "figures": [],
     })
-    sweep_page.write(record, script, folder)
+    record["figures"] = sweep_page.write(record, script, folder)
     results.atomic_write_json(folder / results.SWEEP, record)
     return record
 

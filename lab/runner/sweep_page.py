@@ -23,15 +23,18 @@ from lab.runner.scripts import Script
 OVERLAID_TRACES = ("scatter", "scattergl")  # lines and markers overlay; heatmaps and bars do not
 
 
-def write(record: dict, script: Script, folder: Path) -> None:
-    """Write the page and the figures of the sweep ``record`` into ``folder``, each in one step."""
+def write(record: dict, script: Script, folder: Path) -> list[dict]:
+    """Write the figures and the page of the sweep ``record`` into ``folder``, each in
+    one step; the figures as run.json lists them (id, caption, file)."""
     staging = folder / f".{results.FIGURES}.new"
     figures = {**metric_figures(record), **overlay_figures(record, folder)}
     publish.fresh_dir(staging)
     for figure_id, (figure, _) in figures.items():
         (staging / f"{results.check_id('figure id', figure_id)}.json").write_text(figure.to_json(), encoding="utf-8")
     results.replace_dir(staging, folder / results.FIGURES)
-    results.atomic_write_text(folder / results.PAGE, page(record, script, {k: c for k, (_, c) in figures.items()}))
+    captions = {figure_id: caption for figure_id, (_, caption) in figures.items()}
+    results.atomic_write_text(folder / results.PAGE, page(record, script, captions))
+    return [{"id": k, "caption": c, "file": results.figure_file(k)} for k, c in captions.items()]
 
 
 # --------------------------------------------------------------------------- the page

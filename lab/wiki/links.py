@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
 from lab import results
+from lab.runner import aggregate
 from lab.wiki.mask import mask
 from lab.wiki.notes import FOLDERS, Note, experiment_name
 from lab.wiki.outline import Outline, slug
@@ -166,6 +167,7 @@ class Graph:
     backlinks: dict[str, list[Backlink]] = field(default_factory=lambda: defaultdict(list))
     members: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # project src -> note srcs
     problems: list[Problem] = field(default_factory=list)
+    sweeps: dict[str, dict] = field(default_factory=dict)  # sweep page src -> sweep.json, point page src -> run.json
     _outlines: dict[str, Outline] = field(default_factory=dict)
 
     def title(self, src: str) -> str:
@@ -226,16 +228,47 @@ class Graph:
             return exp, Resolved(None, f"experiment {exp!r} has no successful run yet")
         return exp, Resolved(page)
 
+    def sweep_page(self, ref: Ref, from_src: str) -> str | None:
+        """The sweep or sweep point page an embed with an anchor names, if it names one."""
+        if ref.form != "embed" or not ref.anchor:
+            return None
+        found = self.resolver.candidates(ref.target, from_src)
+        return found[0] if len(found) == 1 and found[0] in self.sweeps else None
+
+    def resolve_sweep(self, ref: Ref, from_src: str) -> Resolved | None:
+        """A citation of a sweep (``{{ metric NAME@SWEEP.metric }}``) or a figure of a
+        sweep page; None when ``ref`` is neither."""
+        cited = aggregate.split_citation(ref.target) if ref.form == "metric" else None
+        if cited:
+            src = f"{results.RESULTS_DIR.name}/{cited[0]}/{results.SWEEPS}/{cited[1]}/{results.PAGE}"
+            if src not in self.sweeps:
+                return Resolved(None, f"{ref.written}: experiment {cited[0]!r} has no sweep {cited[1]!r}")
+            try:
+                aggregate.citation(self.sweeps[src], ref.anchor)
+            except ValueError as err:
+                return Resolved(None, f"{ref.written}: {err}")
+            return Resolved(src)
+        page = self.sweep_page(ref, from_src)
+        if page is None:
+            return None
+        have = figure_captions(self.sweeps[page])
+        if ref.anchor not in have:
+            return Resolved(None, f"{page} has no figure {ref.anchor!r} (it has: {', '.join(have) or 'none'})")
+        return Resolved(page)
+
     def is_figure(self, ref: Ref) -> bool:
         """Whether ``ref`` embeds a figure: ``![[experiment#id]]`` where ``id`` is one of
         its figures, or at least not one of its headings (then it is a missing figure)."""
         page = self._experiment_page(ref.target) if ref.form == "embed" and ref.anchor else None
         if page is None:
-            return False
+            return self.sweep_page(ref, "") is not None
         run = self.runs.get(experiment_name(page))
         return bool(run and ref.anchor in figure_captions(run)) or self.outline(page).anchor(ref.anchor) is None
 
     def resolve(self, ref: Ref, from_src: str) -> Resolved:
+        swept = self.resolve_sweep(ref, from_src)
+        if swept is not None:
+            return swept
         if ref.form == "metric" or self.is_figure(ref):
             exp, found = self.experiment(ref.target, from_src, ref.written)
             if not found.src:
@@ -256,7 +289,8 @@ def figure_captions(run: dict) -> dict[str, str]:
 
 
 def build_graph(notes: Iterable[Note], runs: dict[str, dict], failures: dict[str, dict],
-                generated: Iterable[str] = (), files: Iterable[str] = ()) -> Graph:
+                generated: Iterable[str] = (), files: Iterable[str] = (),
+                sweeps: dict[str, dict] | None = None) -> Graph:
     """Resolve every reference of every note once; collect backlinks and problems.
 
     ``generated`` are the pages the wiki writes itself, ``files`` the other files of
@@ -264,7 +298,7 @@ def build_graph(notes: Iterable[Note], runs: dict[str, dict], failures: dict[str
     """
     notes = {n.src: n for n in notes}
     resolver = Resolver([*notes, *generated, *files], {src: n.aliases for src, n in notes.items() if n.aliases})
-    graph = Graph(notes, runs, failures, resolver)
+    graph = Graph(notes, runs, failures, resolver, sweeps=sweeps or {})
     for note in notes.values():
         paragraphs = [m.end() for m in _BLANK_LINE.finditer(note.body)]
         for ref in scan(note.body):
@@ -376,6 +410,10 @@ def _render_ref(ref: Ref, src: str, ctx: _Context, text: str) -> str:
     if not found.src:
         shown = ref.label or ref.target or ref.anchor
         return f'<span class="lab-broken" title="{html.escape(found.message)}">{md_escape(shown)}</span>'
+    if ref.form == "metric" and found.src in graph.sweeps:
+        record = graph.sweeps[found.src]
+        value = md_escape(aggregate.citation(record, ref.anchor))
+        return md_link(ctx.page, found.src, value, title=f"{ref.target}.{ref.anchor}, mean ± std over seeds") + "{ .lab-metric }"
     if ref.form == "metric":
         exp = experiment_name(found.src)
         run = graph.runs[exp]
@@ -406,12 +444,12 @@ def _image(ref: Ref, file: str, ctx: _Context) -> str:
 
 
 def _figure(ref: Ref, page: str, ctx: _Context) -> str:
-    exp = experiment_name(page)
     figure = f"{posixpath.dirname(page)}/{results.figure_file(ref.anchor)}"
     div = f'\n<div class="lab-plot" data-figure="{html.escape(ctx.url(figure))}"></div>\n\n'
     if page == ctx.page:
         return div  # the experiment's own page: the runner wrote the caption
-    caption = md_escape(figure_captions(ctx.graph.runs[exp])[ref.anchor])
+    record = ctx.graph.sweeps.get(page) or ctx.graph.runs[experiment_name(page)]
+    caption = md_escape(figure_captions(record)[ref.anchor])
     return div + f"*{caption}* (from {md_link(ctx.page, page, md_escape(ctx.graph.title(page)))})\n"
 
 

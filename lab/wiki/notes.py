@@ -126,8 +126,11 @@ SCHEMAS: dict[str, dict[str, Field]] = {
     "journal": {**COMMON, "date": Field(_date, required=True)},
     # Written by the runner, which may add fields: those are kept, not rejected.
     "experiment": {**COMMON, "question": Field(_text), "experiment": Field(_text), "run_id": Field(_text)},
+    # A sweep's page and its points' pages (experiments/NAME/sweeps/...), written by the runner.
+    "sweep": {**COMMON, "question": Field(_text), "experiment": Field(_text), "run_id": Field(_text),
+              "sweep": Field(_text)},
 }
-OPEN_SCHEMAS = ("experiment", "page")
+OPEN_SCHEMAS = ("experiment", "sweep", "page")
 
 # Front-matter fields whose values name other pages (they count as links).
 REFERENCE_FIELDS = ("project", "links", "evidence", "waits_on", "realized_by")
@@ -171,8 +174,10 @@ class Note:
 
 
 def kind_of(src: str) -> str:
-    folder = src.split("/", 1)[0] if "/" in src else ""
-    return FOLDERS.get(folder, "page")
+    parts = src.split("/")
+    if len(parts) > 3 and parts[0] == results.RESULTS_DIR.name and parts[2] == results.SWEEPS:
+        return "sweep"  # experiments/NAME/sweeps/SWEEP/index.md and its points' pages
+    return FOLDERS.get(parts[0] if len(parts) > 1 else "", "page")
 
 
 def experiment_name(src: str) -> str:

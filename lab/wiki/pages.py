@@ -188,8 +188,22 @@ def decorate(note: Note, markdown: str, graph: Graph, history: list[dict]) -> st
     if note.kind == "experiment":
         name = experiment_name(note.src)
         top.append(_failure_banner(graph.failures.get(name)))
-        bottom += [_provenance(graph.runs.get(name)), _metric_history(graph.runs.get(name), history)]
+        bottom += [_provenance(graph.runs.get(name)), _metric_history(graph.runs.get(name), history),
+                   _sweeps(note, graph)]
     return "\n\n".join(p for p in [*top, markdown, *bottom] if p) + "\n"
+
+
+def _sweeps(note: Note, graph: Graph) -> str:
+    """The experiment's sweeps, each linked with its grid and how many points are good."""
+    folder = note.src.rsplit("/", 1)[0] + "/sweeps/"
+    lines = []
+    for src, record in sorted(graph.sweeps.items()):
+        if src.startswith(folder) and src.count("/") == folder.count("/") + 1:  # not a point's page
+            grid = " ".join(f"{k}={','.join(map(str, v))}" for k, v in record["grid"].items())
+            good = sum(p["status"] == "ok" for p in record["points"])
+            lines.append(f"- {md_link(note.src, src, md_escape(record['sweep']))}: `{grid}`, "
+                         f"{good}/{len(record['points'])} points ok")
+    return "## Sweeps\n\n" + "\n".join(lines) if lines else ""
 
 
 def _wikilink(value: str) -> str:

@@ -79,7 +79,7 @@ class LabPlugin(BasePlugin[LabConfig]):
         self.files = files
         attachments = [f.src_uri for f in files if not f.is_documentation_page()]
         generated = [src for _, src, _ in pages.SECTIONS] + [src for _, src in to_write]
-        self.graph = links.build_graph(notes, runs, failures, generated, attachments)
+        self.graph = links.build_graph(notes, runs, failures, generated, attachments, self._sweeps(names))
         self._report(self.graph.problems)
         for _, src, make in pages.SECTIONS:
             files.append(File.generated(config, src, content=make(self.graph)))
@@ -90,6 +90,21 @@ class LabPlugin(BasePlugin[LabConfig]):
         for asset in [*ASSETS.iterdir(), PLOTLY_JS]:
             files.append(File.generated(config, f"{ASSET_DIR}/{asset.name}", abs_src_path=str(asset)))
         return files
+
+    def _sweeps(self, names: list[str]) -> dict[str, dict]:
+        """Page src -> record, for every sweep page (sweep.json) and sweep point page (run.json)."""
+        found = {}
+        try:
+            for name in names:
+                for sweep in results.sweep_names(name, self.root):
+                    folder = results.sweep_dir(name, sweep, self.root)
+                    src = folder.relative_to(self.root / results.RESULTS_DIR.parent).as_posix()
+                    found[f"{src}/{results.PAGE}"] = results.load_sweep(name, sweep, self.root)
+                    for point in sorted((folder / results.POINTS).glob(f"*/{results.RUN}")):
+                        found[f"{src}/{results.POINTS}/{point.parent.name}/{results.PAGE}"] = results.read_run(point.parent)
+        except ValueError as err:  # a malformed sweep.json / run.json, named by results
+            raise PluginError(str(err)) from None
+        return found
 
     def _add_vault(self, files: Files, config: MkDocsConfig) -> None:
         """The files of the vault kept elsewhere, read in place (no copy)."""
