@@ -16,7 +16,7 @@ from lab import LabError
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m lab", description=__doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run one experiment: run NAME [k=v ...]")
     run.add_argument("name")
@@ -25,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="overrides as one string, as make passes PARAMS: quotes are kept")
 
     sub.add_parser("run-stale", help="run every experiment that is stale or never ran")
-    sub.add_parser("status", help="fresh / stale / failed / never run, per experiment")
+    sub.add_parser("status", help="fresh / stale / failed / never run, per experiment and sweep")
     sub.add_parser("list", help="the experiments there are, with their parameters")
 
     reproduce = sub.add_parser("reproduce", help="re-run with the committed parameters in a scratch "
