@@ -380,11 +380,12 @@ def test_a_run_records_the_commit_and_ignores_results_awaiting_a_commit(good_roo
     git(good_root, "commit", "-qm", "experiments and their results")
     head = git(good_root, "rev-parse", "HEAD").strip()
 
+    (good_root / "site" / "draft.md").write_text("# A note not yet committed\n")
     assert commands.run_command("demo", [], good_root) == 0
     run = results.load_run("demo", good_root)
     assert (run["commit"], run["dirty"]) == (head, False)
     changed = [line[3:] for line in git(good_root, "status", "--porcelain").splitlines()]
-    assert changed and all(path.startswith("site/") for path in changed)  # the run changed site/ only
+    assert changed and all(path.startswith("site/") for path in changed)  # notes and results only
 
     (good_root / "experiments" / "demo.py").write_text(
         (good_root / "experiments" / "demo.py").read_text() + "\n# edited\n")
@@ -477,16 +478,17 @@ def test_killing_a_run_inside_the_swap_leaves_old_or_new_results_never_a_mix(goo
     finally:
         watchdog.cancel()
 
-    if point == "between renames":  # the old results sit aside until the next run's recovery
+    if point == "between renames":  # no renameat2: the old results wait aside for the next run
         assert not folder.exists()
-        results.recover_dir(folder)
-    if point == "after exchange":
+        assert snapshot(folder.with_name(".demo.old")) == before
+    elif point == "after exchange":
         assert consistent_results(folder) != old_id
         assert results.load_run("demo", good_root)["params"]["seed"] == 7
     else:
         assert snapshot(folder) == before
-    assert commands.run_command("demo", [], good_root) == 0  # and the next run cleans up
+    assert commands.run_command("demo", [], good_root) == 0  # the next run recovers and cleans up
     assert consistent_results(folder) != old_id
+    assert (folder / "history.jsonl").read_bytes().startswith(before["history.jsonl"])  # nothing lost
     assert sorted(p.name for p in folder.parent.iterdir()) == ["demo"]
 
 
