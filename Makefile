@@ -18,17 +18,24 @@ NAME   ?=
 # inside PARAMS="..." reach the runner intact.
 PARAMS ?=
 export PARAMS
+# GRID, like PARAMS, is read from the environment by the recipe ("$$GRID").
+GRID   ?=
+export GRID
+SWEEP  ?=
+JOBS   ?= 2
+ENGINE ?= pool
 TITLE  ?=
 KIND   ?= journal
 PRESET ?= add2
 
-.PHONY: help experiment experiments status reproduce new-experiment train wiki serve test test-browser bench clean \
+.PHONY: help experiment experiments sweep status reproduce new-experiment train wiki serve test test-browser bench clean \
         new-idea new-insight new-note
 
 help:
 	@echo "make experiment NAME=loss-shelf [PARAMS=\"digit=A1 seed=1\"]   run one experiment"
 	@echo "make experiments                 run every stale or never-run experiment"
-	@echo "make status                      fresh / stale / failed / never run, per experiment"
+	@echo "make sweep NAME=... GRID=\"seed=0,1,2 lr=1e-3,3e-3\" | SWEEP=seeds [JOBS=2] [ENGINE=pool|ray]  run a grid"
+	@echo "make status                      fresh / stale / failed / never run, per experiment and sweep"
 	@echo "make reproduce [NAME=...] [CACHED=1]  re-run from scratch, compare every metric with run.json"
 	@echo "make new-experiment NAME=...     scaffold experiments/NAME.py"
 	@echo "make train PRESET=add2 [PARAMS=\"steps=2000\"]  train (or load) a model preset"
@@ -47,6 +54,10 @@ experiment: $(STAMP)
 
 experiments: $(STAMP)
 	$(LAB) run-stale
+
+sweep: $(STAMP)
+	@test -n "$(NAME)" || { echo "usage: make sweep NAME=<name> GRID=\"k=v1,v2 ...\" | SWEEP=<declared> [JOBS=2] [ENGINE=pool|ray]"; exit 2; }
+	$(LAB) sweep $(NAME) --grid "$$GRID" $(if $(SWEEP),--sweep $(SWEEP)) --jobs $(JOBS) --engine $(ENGINE)
 
 status: $(STAMP)
 	$(LAB) status

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from lab import LabError
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m lab", description=__doc__.splitlines()[0])
-    sub = p.add_subparsers(dest="command", required=True)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run one experiment: run NAME [k=v ...]")
     run.add_argument("name")
@@ -24,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="overrides as one string, as make passes PARAMS: quotes are kept")
 
     sub.add_parser("run-stale", help="run every experiment that is stale or never ran")
-    sub.add_parser("status", help="fresh / stale / failed / never run, per experiment")
+    sub.add_parser("status", help="fresh / stale / failed / never run, per experiment and sweep")
     sub.add_parser("list", help="the experiments there are, with their parameters")
 
     reproduce = sub.add_parser("reproduce", help="re-run with the committed parameters in a scratch "
@@ -32,6 +33,24 @@ def _parser() -> argparse.ArgumentParser:
     reproduce.add_argument("names", nargs="*", help="experiments (default: all with committed results)")
     reproduce.add_argument("--cached", action="store_true",
                            help="load trained models from the cache instead of retraining them")
+
+    sweep = sub.add_parser("sweep", help="run an experiment over a grid: sweep NAME k=v1,v2 ... "
+                           "or sweep NAME --sweep NAMED (declared in its header)")
+    sweep.add_argument("name")
+    sweep.add_argument("grid", nargs="*", help="parameters with their values, k=v1,v2")
+    sweep.add_argument("--grid", dest="grid_text", default="",
+                       help="the grid as one string, as make passes GRID: quotes are kept")
+    sweep.add_argument("--sweep", dest="named", help="a sweep declared in the script's header (sweeps:)")
+    sweep.add_argument("--name", dest="sweep_id", help="the sweep's id (default: the declared name, "
+                       "or one derived from the grid)")
+    sweep.add_argument("--jobs", type=int, default=1, help="points run at a time by the pool engine")
+    sweep.add_argument("--engine", default="pool", help="pool (local processes) or ray (RAY_ADDRESS)")
+
+    point = sub.add_parser("sweep-point")  # one point, run by the pool engine: not for users
+    point.add_argument("name")
+    point.add_argument("--slot", required=True)
+    point.add_argument("--target", required=True)
+    point.add_argument("--params-json", required=True)
 
     new = sub.add_parser("new-experiment", help="scaffold experiments/NAME.py")
     new.add_argument("name")
@@ -69,6 +88,11 @@ def main(argv: list[str] | None = None) -> int:
             return commands.list_command()
         if args.command == "reproduce":
             return commands.reproduce_command(args.names, cached=args.cached)
+        if args.command == "sweep":
+            return commands.sweep_command(args.name, args.grid + params.split_params(args.grid_text),
+                                          args.named, args.sweep_id, args.jobs, args.engine)
+        if args.command == "sweep-point":
+            return commands.sweep_point_command(args.name, args.slot, Path(args.target), args.params_json)
         if args.command == "new-experiment":
             return commands.new_experiment_command(args.name)
     except LabError as err:

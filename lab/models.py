@@ -26,6 +26,7 @@ import io
 import json
 import os
 import sys
+import tempfile
 import textwrap
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -224,9 +225,15 @@ def save(trained: TrainedModel, path: Path) -> None:
     payload = buffer.getvalue()
     digest = hashlib.sha256(payload).hexdigest().encode()
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(digest + b"\n" + payload)
-    os.replace(tmp, path)
+    # a temporary file of its own: two processes may train the same model at once (sweeps)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(digest + b"\n" + payload)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 class CorruptCache(Exception):

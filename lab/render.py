@@ -3,10 +3,11 @@
 The page reads as the write-up: markdown cells as they are, each code cell folded
 away (a pymdownx.details block), then what the cell showed: printed text (cleaned
 of terminal escapes and shortened, so training progress cannot flood the page),
-Markdown tables from ``lab.record.table``, and each figure as the wiki embed
-``![[experiments/NAME#ID]]``. The figure data stays in ``figures/ID.json``, out of
-the page, so search never indexes it. HTML outputs are dropped: the wiki draws
-figures itself, and raw HTML from a kernel would be untrusted markup in the site.
+Markdown tables from ``lab.record.table``, and each figure as the wiki's figure
+embed (``lab.wiki.syntax.figure_embed``). The figure data stays in
+``figures/ID.json``, out of the page, so search never indexes it. HTML outputs are
+dropped: the wiki draws figures itself, and raw HTML from a kernel would be
+untrusted markup in the site.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import yaml
 
 from lab.results import FIGURE_MIMETYPE
+from lab.wiki.syntax import figure_embed
 
 MAX_OUTPUT_LINES = 40  # longer text outputs keep their first and last lines
 
@@ -61,7 +63,7 @@ def _output(output: Any, name: str) -> str:
     if FIGURE_MIMETYPE in data:
         marker = data[FIGURE_MIMETYPE]
         caption = marker.get("caption")
-        embed = f"![[experiments/{name}#{marker['id']}]]"
+        embed = figure_embed(name, marker["id"])
         return f"{embed}\n\n*{caption}*" if caption else embed
     if "text/markdown" in data:
         return data["text/markdown"]

@@ -11,6 +11,11 @@ An experiment's results live in ``site/experiments/NAME/`` and are committed:
         failure.json      only while the latest attempt failed after the last good run
         reproduction.json the verdict of the latest ``make reproduce`` of this run (see
                           ``REPRODUCTION_FIELDS``); a new run drops it with the old numbers
+        sweeps/SWEEP/     one sweep: the experiment run over a grid of parameters
+            sweep.json    the grid, each point's state and the aggregates (``SWEEP_FIELDS``)
+            index.md      the sweep page (points x metrics, aggregates, figures)
+            figures/      the aggregate figures (metric against parameter, overlays)
+            points/POINT/ one point's results, in the format above (run.json, page, ...)
 
 While an experiment runs, the kernel writes what it records (``lab.record``) into a
 scratch *output directory* (``LAB_OUTPUT_DIR``): ``metrics.json`` and ``figures/``.
@@ -43,6 +48,9 @@ FIGURES = "figures"
 HISTORY = "history.jsonl"
 FAILURE = "failure.json"
 REPRODUCTION = "reproduction.json"
+SWEEPS = "sweeps"
+SWEEP = "sweep.json"
+POINTS = "points"
 METRICS = "metrics.json"  # in the scratch output directory only
 ENVIRONMENT = "environment.json"  # likewise: what the kernel's numerics ran under
 
@@ -102,6 +110,44 @@ REPRODUCTION_FIELDS = (
     "failure",      # "Exception: message" if the reproduction failed to run, else null
 )
 
+# Keys of sweep.json, in the order they are written.
+SWEEP_FIELDS = (
+    "name",         # experiment name
+    "sweep",        # sweep id: a name declared in the script's header, --name, or derived from the grid
+    "grid",         # {parameter: [values]}: the swept values, in the order given
+    "engine",       # "pool" or "ray", of the latest invocation
+    "updated",      # ISO 8601 UTC, when the latest invocation finished
+    "commit",       # git commit of the latest invocation, or null outside git
+    "dirty",        # whether the working tree had uncommitted changes then
+    "points",       # [SWEEP_POINT_FIELDS], in grid order
+    "aggregates",   # [AGGREGATE_FIELDS]: each metric over seeds, per group of the other parameters
+    "figures",      # [{"id": id, "caption": c, "file": "figures/ID.json"}]: the aggregate figures
+)
+
+# Keys of each entry of sweep.json's ``points``.
+SWEEP_POINT_FIELDS = (
+    "id",           # directory name under points/: "seed-0", "lr-0.003_seed-1"
+    "params",       # {name: value}: the swept values of this point (the rest are the defaults)
+    "status",       # "ok", "failed", or "missing" (never ran, or cancelled)
+    "run_id",       # of the run now in points/ID/run.json, or null
+    "input_hash",   # of that run (or of the failed attempt): a rerun is due once the inputs change
+    "metrics",      # {name: value} of the good run, {} otherwise
+)
+
+# Keys of each entry of sweep.json's ``aggregates``.
+AGGREGATE_FIELDS = (
+    "group",        # {parameter: value}: the swept parameters other than the seed
+    "metric",       # metric name
+    "unit",         # its unit, or null
+    "n",            # how many good points (seeds) the group has for it
+    "mean", "std", "ci_low", "ci_high",  # lab.stats.summarize; std and interval null for n = 1
+)
+
+SEED_PARAM = "seed"  # the parameter aggregates are taken over
+
+# Sweep ids appear in directory names, URLs and citations (NAME@SWEEP.metric): no dots.
+SWEEP_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
 # Metric names and figure ids appear in file names, URLs and wiki citations.
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 
@@ -128,6 +174,22 @@ def figure_file(figure_id: str) -> str:
     return f"{FIGURES}/{check_id('figure id', figure_id)}.json"
 
 
+def sweep_dir(name: str, sweep: str, root: Path | str = ".") -> Path:
+    """``site/experiments/NAME/sweeps/SWEEP`` under the repository ``root``."""
+    return result_dir(name, root) / SWEEPS / sweep
+
+
+def point_dir(name: str, sweep: str, point: str, root: Path | str = ".") -> Path:
+    """``site/experiments/NAME/sweeps/SWEEP/points/POINT``: one point's results."""
+    return sweep_dir(name, sweep, root) / POINTS / point
+
+
+def sweep_names(name: str, root: Path | str = ".") -> list[str]:
+    """The sweeps of experiment ``name`` that have a ``sweep.json``, sorted."""
+    base = result_dir(name, root) / SWEEPS
+    return sorted(p.parent.name for p in base.glob(f"*/{SWEEP}")) if base.is_dir() else []
+
+
 def result_names(root: Path | str = ".") -> list[str]:
     """Names of experiments that have a result directory (good or failed), sorted."""
     base = Path(root) / RESULTS_DIR
@@ -152,22 +214,38 @@ def load_run(name: str, root: Path | str = ".") -> dict | None:
 
     Fields added to ``RUN_FIELDS`` since an older run.json was written read as null.
     """
-    path = result_dir(name, root) / RUN
+    return read_run(result_dir(name, root))
+
+
+def load_failure(name: str, root: Path | str = ".") -> dict | None:
+    """The failure record of the latest attempt, if it failed after the last good run."""
+    return read_failure(result_dir(name, root))
+
+
+def read_run(folder: Path | str) -> dict | None:
+    """The run record in a result directory (an experiment's, or a sweep point's), or None."""
+    path = Path(folder) / RUN
     if not path.exists():
         return None
     run = read_json(path)
     return {**{key: run.get(key) for key in RUN_FIELDS}, **run}
 
 
-def load_failure(name: str, root: Path | str = ".") -> dict | None:
-    """The failure record of the latest attempt, if it failed after the last good run."""
-    path = result_dir(name, root) / FAILURE
+def read_failure(folder: Path | str) -> dict | None:
+    """The failure record in a result directory, if its latest attempt failed."""
+    path = Path(folder) / FAILURE
     return read_json(path) if path.exists() else None
 
 
 def load_reproduction(name: str, root: Path | str = ".") -> dict | None:
     """The verdict of the latest reproduction of ``name``'s committed run, if any."""
     path = result_dir(name, root) / REPRODUCTION
+    return read_json(path) if path.exists() else None
+
+
+def load_sweep(name: str, sweep: str, root: Path | str = ".") -> dict | None:
+    """The record of sweep ``sweep`` of ``name`` (``SWEEP_FIELDS``), or None if it never ran."""
+    path = sweep_dir(name, sweep, root) / SWEEP
     return read_json(path) if path.exists() else None
 
 

@@ -21,7 +21,7 @@ import yaml
 
 from lab import LabError, cli, results
 from lab.runner import commands, execute, provenance, scripts, staleness
-from runner_fixture import make_root
+from runner_fixture import REPO, make_root
 
 pytestmark = pytest.mark.slow
 
@@ -155,10 +155,27 @@ def test_fresh_until_script_or_parameters_change(good_root, capsys):
     state = staleness.experiment_state("demo", good_root)
     assert (state.status, state.detail, state.due) == ("stale", "script changed", True)
 
-    script.write_text(original.replace("seed = 0", "seed = 1"))
-    assert staleness.experiment_state("demo", good_root).detail == "script changed, params changed"
+    script.write_text(original.replace("seed = 0", "seed = 1"))  # the run keeps its own seed=0
+    assert staleness.experiment_state("demo", good_root).detail == "script changed with seed=0"
 
     script.write_text(original)
+    assert staleness.experiment_state("demo", good_root).status == "fresh"
+
+
+def test_a_run_with_parameters_stays_fresh_and_is_rerun_with_them(good_root, capsys):
+    """A user's parameterized run is judged by its own parameters and never replaced by
+    a run with the defaults."""
+    assert commands.run_command("demo", ["seed=1", "label=mine"], good_root) == 0
+    state = staleness.experiment_state("demo", good_root)
+    assert state.status == "fresh" and state.detail.endswith(" with seed=1 label='mine'")
+
+    script = good_root / "experiments" / "demo.py"
+    script.write_text(script.read_text().replace("# A tiny experiment", "# A small experiment"))
+    state = staleness.experiment_state("demo", good_root)
+    assert (state.status, state.detail) == ("stale", "script changed with seed=1 label='mine'")
+    assert commands.run_stale_command(good_root) == 0
+    run = results.load_run("demo", good_root)
+    assert (run["params"]["seed"], run["params"]["label"]) == (1, "mine")
     assert staleness.experiment_state("demo", good_root).status == "fresh"
 
 
@@ -338,3 +355,179 @@ def test_reproduce_names_a_drifted_metric_and_exits_non_zero(good_root, monkeypa
     assert "    total_width  drifted  0.007      0.006  -1.000e-03" in out
     assert err.endswith("not reproduced: demo\n")
     assert "model cache None\n" in reproduced_notebook_text(good_root)  # --cached: the lab's cache
+
+
+# --------------------------------------------------------------------------- history across runs
+
+
+def git(root: Path, *args: str) -> str:
+    done = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+                          cwd=root, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def test_history_grows_by_good_runs_and_a_failure_lasts_until_the_next_good_one(good_root):
+    folder = results.result_dir("demo", good_root)
+    first = (folder / "history.jsonl").read_bytes()
+
+    assert commands.run_command("demo", ["seed=1"], good_root) == 0
+    second = results.load_run("demo", good_root)
+    history = (folder / "history.jsonl").read_bytes()
+    assert history.startswith(first)  # earlier runs kept byte for byte
+    assert [h["run_id"] for h in results.load_history("demo", good_root)][-1] == second["run_id"]
+    assert [h["seed"] for h in results.load_history("demo", good_root)] == [0, 1]
+
+    assert commands.run_command("demo", ["fail=true"], good_root) == 1
+    assert (folder / "failure.json").exists()
+    assert (folder / "history.jsonl").read_bytes() == history  # a failure is not a run of the history
+
+    assert commands.run_command("demo", [], good_root) == 0
+    assert not (folder / "failure.json").exists()
+    assert [h["seed"] for h in results.load_history("demo", good_root)] == [0, 1, 0]
+    assert staleness.experiment_state("demo", good_root).status == "fresh"
+
+
+# --------------------------------------------------------------------------- git provenance
+
+
+def test_a_run_records_the_commit_and_ignores_results_awaiting_a_commit(good_root):
+    shutil.copy(REPO / ".gitignore", good_root / ".gitignore")  # build/ is scratch, as in the lab
+    git(good_root, "init", "-q")
+    git(good_root, "add", "-A")
+    git(good_root, "commit", "-qm", "experiments and their results")
+    head = git(good_root, "rev-parse", "HEAD").strip()
+
+    (good_root / "site" / "draft.md").write_text("# A note not yet committed\n")
+    assert commands.run_command("demo", [], good_root) == 0
+    run = results.load_run("demo", good_root)
+    assert (run["commit"], run["dirty"]) == (head, False)
+    changed = [line[3:] for line in git(good_root, "status", "--porcelain").splitlines()]
+    assert changed and all(path.startswith("site/") for path in changed)  # notes and results only
+
+    (good_root / "experiments" / "demo.py").write_text(
+        (good_root / "experiments" / "demo.py").read_text() + "\n# edited\n")
+    assert commands.run_command("demo", [], good_root) == 0
+    assert results.load_run("demo", good_root)["dirty"] is True
+
+
+# --------------------------------------------------------------------------- run-stale
+
+
+def test_run_stale_runs_what_is_due_and_exits_non_zero_on_a_failure(tmp_path, capsys):
+    root = make_root(tmp_path)
+    demo = (root / "experiments" / "demo.py").read_text()
+    (root / "experiments" / "broken.py").write_text(demo.replace("fail = False", "fail = True"))
+
+    assert commands.run_stale_command(root) == 1
+
+    out, err = capsys.readouterr()
+    assert "run broken: never run\n" in out and "run demo: never run\n" in out
+    assert err.endswith("failed: broken\n")
+    assert results.load_failure("broken", root)["exception"] == "ValueError"
+    assert results.load_run("broken", root) is None
+    assert results.load_run("demo", root)["status"] == "ok"
+
+    assert commands.run_stale_command(root) == 0  # demo fresh; broken failed with unchanged inputs
+    assert capsys.readouterr().out.startswith("skip broken: failed")
+
+
+# --------------------------------------------------------------------------- kill during publication
+
+# Runs demo with the directory swap paused at one point; the test kills it there.
+PAUSED_SWAP = """
+import os, sys, time
+from lab import cli, results
+
+point = sys.argv[1]
+exchange, rename = results._exchange, os.rename
+
+def pause():
+    print("swap paused", flush=True)
+    time.sleep(60)
+
+def paused_exchange(new, target):
+    if point == "before exchange":
+        pause()
+    done = exchange(new, target)
+    if point == "after exchange":
+        pause()
+    return done
+
+def paused_rename(src, dst):  # where renameat2 is missing: target moved aside, new not yet in
+    rename(src, dst)
+    if point == "between renames" and str(dst).endswith(".old"):
+        pause()
+
+results._exchange = (lambda new, target: False) if point == "between renames" else paused_exchange
+os.rename = paused_rename
+sys.exit(cli.main(["run", "demo", "seed=7"]))
+"""
+
+
+def consistent_results(folder: Path) -> str:
+    """The run id that page, run record and history agree on; fails on a mix."""
+    run = json.loads((folder / "run.json").read_text())
+    page_front = yaml.safe_load((folder / "index.md").read_text().split("---\n")[1])
+    history = [json.loads(line) for line in (folder / "history.jsonl").read_text().splitlines()]
+    nb = nbformat.read(folder / "notebook.ipynb", as_version=4)
+    assert page_front["run_id"] == run["run_id"] == history[-1]["run_id"]
+    assert f"label {run['params']['label']!r}" in "".join(  # the notebook is this run's too
+        o.get("text", "") for cell in nb.cells for o in cell.get("outputs", []))
+    assert nb.metadata.papermill.parameters == {k: v for k, v in run["params"].items() if k == "seed" and v == 7}
+    assert sorted(p.name for p in (folder / "figures").iterdir()) == ["widths.json"]
+    return run["run_id"]
+
+
+@pytest.mark.parametrize("point", ["before exchange", "after exchange", "between renames"])
+def test_killing_a_run_inside_the_swap_leaves_old_or_new_results_never_a_mix(good_root, point):
+    folder = results.result_dir("demo", good_root)
+    before = snapshot(folder)
+    old_id = results.load_run("demo", good_root)["run_id"]
+    time.sleep(1.1)  # run ids are per second
+    proc = subprocess.Popen([sys.executable, "-c", PAUSED_SWAP, point], cwd=good_root, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    watchdog = threading.Timer(120, proc.kill)
+    watchdog.start()
+    try:
+        assert any(line == "swap paused\n" for line in proc.stdout), proc.stderr.read()
+        proc.kill()
+        proc.wait()
+    finally:
+        watchdog.cancel()
+
+    if point == "between renames":  # no renameat2: the old results wait aside for the next run
+        assert not folder.exists()
+        assert snapshot(folder.with_name(".demo.old")) == before
+    elif point == "after exchange":
+        assert consistent_results(folder) != old_id
+        assert results.load_run("demo", good_root)["params"]["seed"] == 7
+    else:
+        assert snapshot(folder) == before
+    assert commands.run_command("demo", [], good_root) == 0  # the next run recovers and cleans up
+    assert consistent_results(folder) != old_id
+    assert (folder / "history.jsonl").read_bytes().startswith(before["history.jsonl"])  # nothing lost
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["demo"]
+
+
+# --------------------------------------------------------------------------- the failure on the wiki
+
+
+def test_the_built_page_opens_with_the_failure_banner_over_the_last_good_results(good_root):
+    label = "<b>bold</b> & co"  # markup in the message must arrive as text
+    assert commands.run_command("demo", ["fail=true", f"label={label}"], good_root) == 1
+    failure = results.load_failure("demo", good_root)
+    shutil.copy(REPO / "mkdocs.yml", good_root / "mkdocs.yml")
+    built = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=good_root, capture_output=True,
+                           text=True, timeout=300, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    assert built.returncode == 0, built.stderr
+
+    page = (good_root / "build" / "site" / "experiments" / "demo" / "index.html").read_text()
+    banner = page[page.index('<div class="admonition failure">'):]
+    banner = banner[:banner.index("</div>")]
+    assert page.index('<div class="admonition failure">') < page.index('<h1 id="demo">')  # on top
+    assert '<p class="admonition-title">The latest attempt failed</p>' in banner
+    assert f"Run {failure['run_id']} at " in banner
+    assert f"line {failure['line']} of the script: <code>raise ValueError(" in banner
+    assert "ValueError: asked to fail with label" in banner
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; co" in banner and "<b>bold</b>" not in banner
+    assert "total_width" in page  # the last good results are still the page

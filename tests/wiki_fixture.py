@@ -1,9 +1,12 @@
 """A small wiki to test against: the notes in tests/fixtures/wiki/site, two experiment
 results written through ``lab.results`` (one whose latest attempt failed), and the
-repository's own mkdocs.yml."""
+repository's own mkdocs.yml; and the same with the Obsidian vault in
+tests/fixtures/vault pointed at from mkdocs.yml."""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from pathlib import Path
 
@@ -66,4 +69,16 @@ def make_wiki(dest: Path) -> Path:
     )
     config = dest / "mkdocs.yml"
     shutil.copy(REPO / "mkdocs.yml", config)
+    return config
+
+
+VAULT = Path(__file__).parent / "fixtures" / "vault"
+
+
+def make_vault_wiki(dest: Path, vault: Path = VAULT) -> Path:
+    """The fixture wiki with the fixture Obsidian vault read in place (the plugin's
+    ``vault`` setting); returns its mkdocs.yml. The vault shows under ``vault/``."""
+    config = make_wiki(dest)
+    text = re.sub(r"^  - lab\b.*$", f"  - lab:\n      vault: {json.dumps(str(vault))}", config.read_text(), count=1, flags=re.M)
+    config.write_text(text)
     return config

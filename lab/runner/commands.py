@@ -1,15 +1,16 @@
-"""The runner's commands (``python -m lab run|run-stale|status|list|reproduce|new-experiment``): the
+"""The runner's commands (``python -m lab run|run-stale|status|list|reproduce|sweep|new-experiment``): the
 only layer that prints. Each returns its exit code; bad input raises LabError, which
 the cli prints as one line.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 from lab import LabError, results
-from lab.runner import params, reproduce, run, scripts, staleness
+from lab.runner import engines, grid, params, reproduce, run, scripts, staleness, sweep
 
 
 def say(line: str) -> None:
@@ -20,7 +21,11 @@ def say(line: str) -> None:
 def run_command(name: str, items: list[str], root: Path = Path(".")) -> int:
     """Run ``name`` with parameter overrides ``items`` (``k=v``); 0 on success, 1 if it failed."""
     script = scripts.read_script(name, root)
-    overrides = params.parse_params(items, script)
+    return _run(script, params.parse_params(items, script), root)
+
+
+def _run(script: scripts.Script, overrides: dict, root: Path) -> int:
+    name = script.name
     if not script.has_result_section():
         print(f"warning: {script.path} has no '## Result' section: "
               "state the finding in sentences, citing its metrics", file=sys.stderr)
@@ -48,14 +53,17 @@ def _report_failure(script: scripts.Script, failed: run.RunFailed) -> None:
 
 
 def run_stale_command(root: Path = Path(".")) -> int:
-    """Run every experiment that is stale, never ran, or failed and changed since; skip the rest."""
+    """Run every experiment that is stale, never ran, or failed and changed since; skip the rest.
+
+    A run made with parameters is re-run with the same parameters, never replaced by a
+    run with the defaults."""
     failed = []
     for name in scripts.experiment_names(root):
         try:
             state = staleness.experiment_state(name, root)
             print(f"{'run' if state.due else 'skip'} {name}: {state.status}"
                   + (f" ({state.detail})" if state.detail else ""), flush=True)
-            code = run_command(name, [], root) if state.due else 0
+            code = _run(scripts.read_script(name, root), state.overrides, root) if state.due else 0
         except LabError as err:
             print(f"error: {err}", file=sys.stderr)
             code = err.code
@@ -67,13 +75,20 @@ def run_stale_command(root: Path = Path(".")) -> int:
 
 
 def status_command(root: Path = Path(".")) -> int:
-    """One line per experiment: fresh, stale (why), failed (where) or never run."""
+    """One line per experiment: fresh, stale (why), failed (where) or never run; under it
+    one line per sweep: fresh, stale or partial."""
     for name in scripts.experiment_names(root):
         try:
             state = staleness.experiment_state(name, root)
         except LabError as err:  # one broken script should not hide the others
             state = staleness.State(name, "invalid", str(err), due=False)
         print(f"{state.status:<10} {name:<24} {state.detail}".rstrip())
+        for sweep_id in results.sweep_names(name, root):
+            try:
+                state = staleness.sweep_state(name, sweep_id, root)
+            except LabError as err:
+                state = staleness.State(sweep_id, "invalid", str(err), due=False)
+            print(f"  {state.status:<8} {'@' + sweep_id:<24} {state.detail}".rstrip())
     return 0
 
 
@@ -149,6 +164,40 @@ def _reproduction_table(name: str, verdict: dict, comparisons: list[reproduce.Co
 def _number(value: float | None) -> str:
     """A metric value in full (repr: the shortest text that reads back the same float)."""
     return "-" if value is None else repr(value)
+
+
+def sweep_command(name: str, items: list[str], named: str | None = None, sweep_id: str | None = None,
+                  jobs: int = 1, engine: str = "pool", root: Path = Path(".")) -> int:
+    """Run the grid ``items`` (``k=v1,v2``) or the header's sweep ``named`` of ``name``;
+    0 when every point is good, 1 when one failed (the others' results are kept)."""
+    script = scripts.read_script(name, root)
+    if named and items:
+        raise LabError(f"give a grid or --sweep {named}, not both (a changed grid is another sweep: "
+                       "give it --name)")
+    if engine not in engines.ENGINES:
+        raise LabError(f"engine {engine!r}: use one of {', '.join(engines.ENGINES)}")
+    if jobs < 1:
+        raise LabError(f"--jobs {jobs}: run at least one point at a time")
+    the_grid = grid.named_grid(script, named) if named else grid.parse_grid(items, script)
+    sweep_id = grid.check_sweep_id(sweep_id or named or grid.grid_id(the_grid))
+    outcome = sweep.sweep(script, the_grid, sweep_id, root, say, engine=engine, jobs=jobs)
+    for failure in outcome.failed:
+        where = f"{script.path}:{failure['line']}" if failure["line"] else f"cell {failure['cell']}"
+        print(f"error: point {failure['point']} failed at {where}\n"
+              + (f"    {failure['source']}\n" if failure["source"] else "")
+              + f"{failure['exception']}: {failure['message']}\n"
+              f"the failed notebook is kept in {failure['notebook']}", file=sys.stderr)
+    folder = results.sweep_dir(name, sweep_id)
+    states = [p["status"] for p in outcome.record["points"]]
+    print(f"[{name}@{sweep_id}] {states.count('ok')}/{len(states)} points ok "
+          f"({len(outcome.ran)} run, {len(outcome.kept)} fresh kept): {folder}/")
+    return 1 if outcome.failed or states.count("ok") < len(states) else 0
+
+
+def sweep_point_command(name: str, slot: str, target: Path, params_json: str, root: Path = Path(".")) -> int:
+    """One point of a sweep, run by the pool engine in its own process: results into ``target``."""
+    files = engines.run_point(name, json.loads(params_json), slot, target.resolve(), root.resolve(), say)
+    return 0 if results.RUN in files else 1
 
 
 def new_experiment_command(name: str, root: Path = Path(".")) -> int:

@@ -43,6 +43,11 @@ class Executed:
     cells: list[dict]  # [{"index": i, "duration_s": s}] for each code cell
 
 
+class KernelStartFailed(Exception):
+    """The kernel died or stopped answering before the first cell ran: nothing of the
+    experiment ran, so trying again is safe (parallel starts can race for ports)."""
+
+
 class CellFailed(Exception):
     """The experiment raised in a cell, or its kernel died: where and what."""
 
@@ -65,7 +70,16 @@ def execute(script: Script, overrides: dict[str, Any], work: Path, out: Path, ro
     from jupyter_core.utils import run_sync
 
     with _sigterm_as_interrupt():
-        kernel = _start_kernel({**env, results.OUTPUT_DIR_ENV: str(out)}, root)
+        try:
+            kernel = _start_kernel({**env, results.OUTPUT_DIR_ENV: str(out)}, root)
+        except (RuntimeError, OSError) as err:
+            raise KernelStartFailed(f"the kernel did not start: {err}") from err
+        first_cell = []  # becomes [True] once a cell starts: failures after that are the script's
+
+        def on_cell_started(number: int, total: int, line: int | None) -> None:
+            first_cell[:] = [True]
+            on_cell(number, total, line)
+
         try:
             # papermill and jupytext take a second to import: the kernel boots meanwhile
             import jupytext
@@ -83,9 +97,13 @@ def execute(script: Script, overrides: dict[str, Any], work: Path, out: Path, ro
                 nb = papermill.execute_notebook(
                     nb, str(executed), parameters=overrides, kernel_name=KERNEL, language="python",
                     km=kernel, progress_bar=False, stdout_file=sys.stdout, stderr_file=sys.stderr,
-                    on_cell_execute=_progress(on_cell, total),
+                    on_cell_execute=_progress(on_cell_started, total),
                 )
-            except (papermill.PapermillExecutionError, DeadKernelError) as err:
+            except (papermill.PapermillExecutionError, DeadKernelError, RuntimeError, TimeoutError) as err:
+                if not first_cell:  # nbclient: "Kernel died before replying to kernel_info"
+                    raise KernelStartFailed(f"the kernel did not start: {err}") from None
+                if not isinstance(err, (papermill.PapermillExecutionError, DeadKernelError)):
+                    raise
                 raise _cell_failed(err, executed) from None
             return Executed(nb, cell_durations(nb))
         finally:

@@ -41,27 +41,30 @@ class RunFailed(Exception):
 
 
 def run(script: Script, overrides: dict[str, Any], root: Path, say: Say,
-        target: Path | None = None, env: dict[str, str] | None = None) -> dict:
+        target: Path | None = None, env: dict[str, str] | None = None, slot: str | None = None) -> dict:
     """Run ``script`` with ``overrides`` and publish into ``target`` (by default its
     ``site/experiments/NAME``); the run record, or RunFailed.
 
     ``env`` is added to the kernel's environment (``reproduce`` points the model
-    cache elsewhere with it).
+    cache elsewhere with it). ``slot`` names a run beside others of the same
+    experiment (a sweep point, ``sweeps/SWEEP/POINT``): it gets its own lock, work
+    directory and kept failed notebook, ``NAME/SLOT``, instead of the experiment's.
     """
     root = Path(root).resolve()
     target = target or results.result_dir(script.name, root)
     values = {**script.defaults(), **overrides}
     params.check_params(script, values)
-    with experiment_lock(script.name, root):
-        work = publish.fresh_dir(root / publish.BUILD / "runs" / script.name)
+    place = f"{script.name}/{slot}" if slot else script.name
+    with experiment_lock(place, root):
+        work = publish.fresh_dir(root / publish.BUILD / "runs" / place)
         try:
-            return _run(script, overrides, values, work, root, target, say, env or {})
+            return _run(script, overrides, values, work, root, target, say, env or {}, place)
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
 
 def _run(script: Script, overrides: dict[str, Any], values: dict[str, Any], work: Path,
-         root: Path, target: Path, say: Say, env: dict[str, str]) -> dict:
+         root: Path, target: Path, say: Say, env: dict[str, str], place: str) -> dict:
     started = datetime.now(timezone.utc)
     run_id = started.strftime("%Y%m%dT%H%M%SZ")
     commit, dirty = provenance.git_state(root)
@@ -69,15 +72,15 @@ def _run(script: Script, overrides: dict[str, Any], values: dict[str, Any], work
     out = work / "out"
     out.mkdir()
     given = " ".join(f"{k}={v!r}" for k, v in overrides.items())
-    say(f"[{script.name}] run {run_id}: {script.path} {given}".rstrip())
+    say(f"[{place}] run {run_id}: {script.path} {given}".rstrip())
 
     def on_cell(number: int, total: int, line: int | None) -> None:
         where = f"{script.path}:{line}" if line else "parameters from the command line"
-        say(f"[{script.name}] cell {number}/{total}  {where}")
+        say(f"[{place}] cell {number}/{total}  {where}")
 
     t0 = time.monotonic()
     try:
-        executed = execute.execute(script, overrides, work, out, root, env, on_cell)
+        executed = _execute(script, overrides, work, out, root, env, on_cell, say, place)
     except execute.CellFailed as failed:
         failure = results.make_record(results.FAILURE_FIELDS, {
             "run_id": run_id,
@@ -87,7 +90,7 @@ def _run(script: Script, overrides: dict[str, Any], values: dict[str, Any], work
             "source": failed.source,
             "exception": failed.exception,
             "message": failed.message,
-            "notebook": str(publish.keep_failed_notebook(failed.notebook, script.name, root)),
+            "notebook": str(publish.keep_failed_notebook(failed.notebook, place, root)),
             "input_hash": input_hash,
         })
         publish.publish_failure(failure, target)
@@ -111,6 +114,22 @@ def _run(script: Script, overrides: dict[str, Any], values: dict[str, Any], work
     })
     publish.publish(script, run, executed.notebook, out, target, root)
     return run
+
+
+def _execute(script: Script, overrides: dict[str, Any], work: Path, out: Path, root: Path,
+             env: dict[str, str], on_cell: execute.OnCell, say: Say, place: str) -> execute.Executed:
+    """``execute.execute``, tried once more if the kernel fails to start (kernels started
+    side by side can race for the same ports)."""
+    try:
+        return execute.execute(script, overrides, work, out, root, env, on_cell)
+    except execute.KernelStartFailed as err:
+        say(f"[{place}] {err}; trying once more")
+        shutil.rmtree(out)
+        out.mkdir()
+    try:
+        return execute.execute(script, overrides, work, out, root, env, on_cell)
+    except execute.KernelStartFailed as err:
+        raise LabError(f"{place}: {err} (twice)", code=1) from None
 
 
 @contextmanager

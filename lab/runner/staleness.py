@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -86,13 +86,19 @@ def _module_file(module: str, lab_dir: Path) -> Path | None:
 @dataclass
 class State:
     name: str
-    status: str  # "fresh", "stale", "failed" or "never run"
+    status: str  # "fresh", "stale", "failed" or "never run"; for a sweep also "partial"
     detail: str  # why, in words
     due: bool  # whether `make experiments` should run it
+    overrides: dict[str, Any] = field(default_factory=dict)  # the parameters a rerun keeps
 
 
 def experiment_state(name: str, root: Path, lab_dir: Path = LAB_DIR) -> State:
-    """Where ``name`` stands: its last good run and any later failure, against its inputs now."""
+    """Where ``name`` stands: its last good run and any later failure, against its inputs now.
+
+    A run made with parameters (``make experiment PARAMS=...``) is judged with its own
+    parameters: it is stale when the script or the lab code changed, not because its
+    parameters are not the defaults, and a rerun keeps them (``overrides``).
+    """
     script = scripts.read_script(name, root)
     now = input_hash(script, script.defaults(), lab_dir)
     try:
@@ -107,9 +113,35 @@ def experiment_state(name: str, root: Path, lab_dir: Path = LAB_DIR) -> State:
         return State(name, "failed", f"{detail}; inputs changed since", due=True)
     if run is None:
         return State(name, "never run", "", due=True)
-    if run["input_hash"] == now:
-        return State(name, "fresh", f"run {run['run_id']}", due=False)
-    return State(name, "stale", changed_inputs(run["input_hash"], now), due=True)
+    overrides = {k: v for k, v in (run["params"] or {}).items()
+                 if k in script.params and v != script.params[k].default}
+    own = input_hash(script, {**script.defaults(), **overrides}, lab_dir)
+    given = " with " + " ".join(f"{k}={v!r}" for k, v in overrides.items()) if overrides else ""
+    if run["input_hash"] == own:
+        return State(name, "fresh", f"run {run['run_id']}{given}", due=False, overrides=overrides)
+    return State(name, "stale", changed_inputs(run["input_hash"], own) + given, due=True, overrides=overrides)
+
+
+def sweep_state(name: str, sweep: str, root: Path, lab_dir: Path = LAB_DIR) -> State:
+    """Where a sweep stands: fresh when every point is good with today's inputs, partial
+    when a point is missing or failed, stale when a good point's inputs changed."""
+    script = scripts.read_script(name, root)
+    try:
+        record = results.load_sweep(name, sweep, root)
+    except ValueError as err:
+        raise LabError(str(err)) from None
+    points = record["points"]
+    bad = [p["id"] for p in points if p["status"] != "ok"]
+    changed = [changed_inputs(p["input_hash"], input_hash(script, {**script.defaults(), **p["params"]}, lab_dir))
+               for p in points if p["status"] == "ok"]
+    stale = [why for why in changed if why]
+    label = f"{name}@{sweep}"
+    if bad:
+        return State(label, "partial", f"{len(points) - len(bad)}/{len(points)} points ok; "
+                     f"missing or failed: {', '.join(bad)}", due=True)
+    if stale:
+        return State(label, "stale", f"{len(stale)}/{len(points)} points stale: {stale[0]}", due=True)
+    return State(label, "fresh", f"{len(points)} points, updated {record['updated'][:16]}", due=False)
 
 
 def changed_inputs(old: str, new: str) -> str:

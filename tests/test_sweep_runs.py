@@ -1,0 +1,271 @@
+"""Real sweeps through the pool engine, on the grid fixture in temporary repository roots.
+
+Kernel starts cost seconds, so one 4-point sweep is shared (module-scoped); the
+other tests copy its root and run what they need on top of it.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lab import results
+from lab.runner import commands, scripts, staleness
+from runner_fixture import FIXTURES, make_root
+
+pytestmark = pytest.mark.slow
+
+GRID = ["seed=0,1", "lr=0.05,0.2"]
+SWEEP = "seed-0-1_lr-0p05-0p2"
+POINTS = ["lr-0.05_seed-0", "lr-0.2_seed-0", "lr-0.05_seed-1", "lr-0.2_seed-1"]
+
+
+def lab(root: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "lab", *args], cwd=root, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def point_runs(root: Path, sweep: str = SWEEP) -> dict[str, dict]:
+    return {p: results.read_run(results.point_dir("grid", sweep, p, root)) for p in POINTS}
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    """The grid fixture swept over 2 seeds x 2 learning rates, 2 at a time: (root, result)."""
+    root = make_root(tmp_path_factory.mktemp("sweep"))
+    shutil.copy(FIXTURES / "grid.py", root / "experiments" / "grid.py")
+    done = lab(root, "sweep", "grid", *GRID, "--jobs", "2")
+    assert done.returncode == 0, done.stderr
+    return root, done
+
+
+@pytest.fixture
+def root(swept, tmp_path):
+    root = tmp_path / "repo"
+    shutil.copytree(swept[0], root, ignore=shutil.ignore_patterns("build"))
+    return root
+
+
+def test_each_point_is_a_full_run_in_the_results_format(swept):
+    root, done = swept
+    script = scripts.read_script("grid", root)
+    folder = results.sweep_dir("grid", SWEEP, root)
+    assert sorted(p.name for p in (folder / "points").iterdir()) == sorted(POINTS)
+    for point, run in point_runs(root).items():
+        files = sorted(str(p.relative_to(folder / "points" / point)) for p in (folder / "points" / point).rglob("*"))
+        assert files == ["figures", "figures/loss-curve.json", "history.jsonl", "index.md", "notebook.ipynb", "run.json"]
+        lr, seed = float(point.split("_")[0][3:]), int(point[-1])
+        assert run["params"] == {**script.defaults(), "lr": lr, "seed": seed}
+        assert run["input_hash"] == staleness.input_hash(script, run["params"])
+        assert set(run["metrics"]) == {"final_loss", "slope"}
+        assert len(results.load_history("grid", root)) == 0  # the experiment's own results: untouched
+    assert f"[grid@{SWEEP}] 4 points: 4 to run, 0 fresh (pool, 2 at a time)" in done.stdout
+    assert f"[grid@{SWEEP}] 4/4 points ok (4 run, 0 fresh kept)" in done.stdout
+
+
+def test_sweep_record_lists_points_and_aggregates_over_seeds_like_numpy(swept):
+    root, _ = swept
+    record = results.load_sweep("grid", SWEEP, root)
+    assert tuple(record) == results.SWEEP_FIELDS
+    assert record["grid"] == {"seed": [0, 1], "lr": [0.05, 0.2]} and record["engine"] == "pool"
+    assert [p["id"] for p in record["points"]] == POINTS
+    runs = point_runs(root)
+    for entry in record["points"]:
+        assert tuple(entry) == results.SWEEP_POINT_FIELDS and entry["status"] == "ok"
+        assert entry["metrics"] == {k: m["value"] for k, m in runs[entry["id"]]["metrics"].items()}
+    assert [(a["group"], a["metric"]) for a in record["aggregates"]] == [
+        ({"lr": 0.05}, "final_loss"), ({"lr": 0.05}, "slope"), ({"lr": 0.2}, "final_loss"), ({"lr": 0.2}, "slope")]
+    for a in record["aggregates"]:
+        values = [runs[f"lr-{a['group']['lr']}_seed-{s}"]["metrics"][a["metric"]]["value"] for s in (0, 1)]
+        half = 12.706 * np.std(values, ddof=1) / np.sqrt(2)  # t(0.975, 1)
+        assert a["n"] == 2 and a["mean"] == pytest.approx(np.mean(values))
+        assert a["std"] == pytest.approx(np.std(values, ddof=1))
+        assert (a["ci_low"], a["ci_high"]) == pytest.approx((np.mean(values) - half, np.mean(values) + half))
+    assert record["aggregates"][0]["unit"] == "mse"
+
+
+def test_sweep_page_shows_tables_and_figures(swept):
+    root, _ = swept
+    folder = results.sweep_dir("grid", SWEEP, root)
+    page = (folder / "index.md").read_text()
+    assert "| lr | metric | mean ± std | 95% interval | n |" in page
+    assert "| point | seed | lr | status | final_loss | slope |" in page
+    assert "[lr-0.05_seed-0](points/lr-0.05_seed-0/index.md)" in page
+    assert f'make sweep NAME=grid GRID="seed=0,1 lr=0.05,0.2"' in page
+    figures = sorted(p.stem for p in (folder / "figures").glob("*.json"))
+    assert figures == ["final_loss-vs-lr", "overlay-loss-curve", "slope-vs-lr"]
+    for figure in figures:
+        assert f"![[experiments/grid/sweeps/{SWEEP}#{figure}]]" in page
+    against = json.loads((folder / "figures" / "final_loss-vs-lr.json").read_text())
+    assert against["data"][0]["x"] == [0.05, 0.2] and against["data"][0]["error_y"]["visible"]
+    overlay = json.loads((folder / "figures" / "overlay-loss-curve.json").read_text())
+    assert len(overlay["data"]) == 4  # one loss line per point
+    assert [t["showlegend"] for t in overlay["data"]] == [True, False, False, False]
+
+
+def test_a_rerun_runs_only_missing_failed_and_stale_points(root):
+    before = point_runs(root)
+    done = lab(root, "sweep", "grid", *GRID)
+    assert done.returncode == 0, done.stderr
+    assert "4 points: 0 to run, 4 fresh" in done.stdout
+    assert point_runs(root) == before
+
+    shutil.rmtree(results.point_dir("grid", SWEEP, POINTS[0], root))  # missing
+    failed = results.point_dir("grid", SWEEP, POINTS[1], root)
+    results.atomic_write_json(failed / "failure.json", {"input_hash": before[POINTS[1]]["input_hash"]})
+    done = lab(root, "sweep", "grid", *GRID, "--jobs", "2")
+    assert done.returncode == 0, done.stderr
+    assert "4 points: 2 to run, 2 fresh" in done.stdout
+    after = point_runs(root)
+    assert [after[p]["run_id"] == before[p]["run_id"] for p in POINTS] == [False, False, True, True]
+    assert not (failed / "failure.json").exists()
+    history = (failed / "history.jsonl").read_text().splitlines()
+    assert len(history) == 2  # the good run before, and the new one
+
+
+def test_a_failing_point_is_reported_and_loses_nothing(root):
+    before = point_runs(root)
+    script = root / "experiments" / "grid.py"
+    script.write_text(script.read_text().replace(
+        "if seed == fail_seed:", "if lr > 0.1:\n    raise ValueError(f'lr {lr} too high')\nif seed == fail_seed:"))
+    line = next(i for i, text in enumerate(script.read_text().splitlines(), 1) if "too high" in text)
+
+    done = lab(root, "sweep", "grid", *GRID, "--jobs", "2")
+
+    assert done.returncode == 1
+    assert f"error: point lr-0.2_seed-0 failed at experiments/grid.py:{line}\n" in done.stderr
+    assert "ValueError: lr 0.2 too high" in done.stderr
+    record = results.load_sweep("grid", SWEEP, root)
+    assert [p["status"] for p in record["points"]] == ["ok", "failed", "ok", "failed"]
+    after = point_runs(root)
+    for point in ("lr-0.2_seed-0", "lr-0.2_seed-1"):  # the last good results stay, failure.json beside them
+        assert after[point] == before[point]
+        failure = results.read_failure(results.point_dir("grid", SWEEP, point, root))
+        assert (failure["line"], failure["exception"]) == (line, "ValueError")
+    assert after["lr-0.05_seed-0"]["run_id"] != before["lr-0.05_seed-0"]["run_id"]
+    assert [a["group"] for a in record["aggregates"]] == [{"lr": 0.05}, {"lr": 0.05}]  # only good points count
+    state = staleness.sweep_state("grid", SWEEP, root)
+    assert (state.status, state.detail) == ("partial", "2/4 points ok; missing or failed: lr-0.2_seed-0, lr-0.2_seed-1")
+
+
+def test_status_lists_sweeps_fresh_then_stale(root, capsys):
+    assert commands.status_command(root) == 0
+    assert f"\n  fresh    @{SWEEP}" in capsys.readouterr().out
+    script = root / "experiments" / "grid.py"
+    script.write_text(script.read_text().replace("# A tiny experiment", "# A small experiment"))
+    state = staleness.sweep_state("grid", SWEEP, root)
+    assert (state.status, state.detail, state.due) == ("stale", "4/4 points stale: script changed", True)
+
+
+# --------------------------------------------------------------------------- cancellation
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def gone(pid: int, within_s: float = 30.0) -> bool:
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        if not alive(pid):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def paused_sweep(root: Path) -> tuple[subprocess.Popen, list[int], list[int]]:
+    """A sweep of two points, both sleeping in their last cell: the driver, the point
+    processes' pids and their kernels' pids."""
+    proc = subprocess.Popen([sys.executable, "-m", "lab", "sweep", "grid", "seed=0,1", "pause_s=120",
+                             "--jobs", "2"], cwd=root, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    watchdog = threading.Timer(180, proc.kill)
+    watchdog.start()
+    points, logs = [], []
+    try:
+        for line in proc.stdout:
+            if "] started (pid " in line:
+                points.append(int(line.split("(pid ")[1].split(",")[0]))
+                logs.append(root / line.split(", log ")[1].rstrip(")\n"))
+            if len(points) == 2:
+                break
+        kernels = []
+        while len(kernels) < 2 and proc.poll() is None:
+            kernels = [int(t.split()[1]) for log in logs for t in log.read_text().splitlines()
+                       if t.startswith("kernel ") and t.endswith(" pausing")]
+            time.sleep(0.2)
+    finally:
+        watchdog.cancel()
+    assert len(kernels) == 2, proc.stderr.read()
+    return proc, points, kernels
+
+
+def test_sigterm_cancels_points_and_leaves_no_process_and_a_second_sweep_is_refused(root):
+    proc, points, kernels = paused_sweep(root)
+    try:
+        second = lab(root, "sweep", "grid", "seed=5")
+        assert second.returncode == 1
+        assert f"error: grid/sweep is already running (pid {proc.pid}, lock build/locks/grid/sweep.lock)" in second.stderr
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=60)
+    assert code == 130
+    for pid in points + kernels:
+        assert gone(pid), f"process {pid} outlived the sweep"
+    record = results.load_sweep("grid", "seed-0-1_pause_s-120p0", root)
+    assert [p["status"] for p in record["points"]] == ["missing", "missing"]
+
+
+# --------------------------------------------------------------------------- kernel starts
+
+
+def failing_starts(monkeypatch, failures: int) -> list[int]:
+    """Make the next ``failures`` kernel starts fail, as a port taken by a parallel start would."""
+    from lab.runner import execute
+
+    real, calls = execute._start_kernel, []
+
+    def start(env, root):
+        calls.append(1)
+        if len(calls) <= failures:
+            raise RuntimeError("Kernel died before replying to kernel_info")
+        return real(env, root)
+
+    monkeypatch.setattr(execute, "_start_kernel", start)
+    return calls
+
+
+def test_a_kernel_that_fails_to_start_is_tried_once_more(tmp_path, monkeypatch):
+    from lab.runner import run
+
+    root = make_root(tmp_path)
+    calls = failing_starts(monkeypatch, 1)
+    said = []
+    record = run.run(scripts.read_script("demo", root), {}, root, said.append, slot="sweeps/s/seed-0")
+    assert len(calls) == 2 and record["status"] == "ok"
+    assert any("[demo/sweeps/s/seed-0] the kernel did not start: Kernel died" in line
+               and line.endswith("trying once more") for line in said)
+
+
+def test_a_kernel_that_fails_to_start_twice_is_an_error(tmp_path, monkeypatch):
+    from lab import LabError
+    from lab.runner import run
+
+    root = make_root(tmp_path)
+    failing_starts(monkeypatch, 2)
+    with pytest.raises(LabError, match=r"demo: the kernel did not start: .* \(twice\)") as err:
+        run.run(scripts.read_script("demo", root), {}, root, lambda line: None)
+    assert err.value.code == 1
+    assert results.read_run(results.result_dir("demo", root)) is None
