@@ -28,6 +28,7 @@ from mkdocs.utils import get_relative_url
 
 from lab import results
 from lab.wiki import links, pages
+from lab.wiki.graph import DATA_FILE as GRAPH_DATA, graph_json, local_graph
 from lab.wiki.notes import Note, NoteError, parse_note
 
 log = get_plugin_logger(__name__)
@@ -51,6 +52,8 @@ class LabPlugin(BasePlugin):
             config.validation.nav.omitted_files = logging.DEBUG
         config.extra_css.append(f"{ASSET_DIR}/lab.css")
         config.extra_javascript.append(f"{ASSET_DIR}/lab.js")
+        config.extra_css.append(f"{ASSET_DIR}/graph.css")
+        config.extra_javascript.append(f"{ASSET_DIR}/graph.js")
         self.root = Path(config.docs_dir).parent
         return config
 
@@ -69,6 +72,8 @@ class LabPlugin(BasePlugin):
             files.append(File.generated(config, src, content=make(self.graph)))
         for asset in [*ASSETS.iterdir(), PLOTLY_JS]:
             files.append(File.generated(config, f"{ASSET_DIR}/{asset.name}", abs_src_path=str(asset)))
+        files.append(File.generated(config, f"{ASSET_DIR}/{GRAPH_DATA}",
+                                    content=graph_json(self.graph, lambda src: files.get_file_from_path(src).url)))
         return files
 
     def _parse_notes(self, files: Files) -> list[Note]:
@@ -121,7 +126,7 @@ class LabPlugin(BasePlugin):
             return output
         section = pages.backlinks(note, self.graph, lambda src: get_relative_url(
             self.files.get_file_from_path(src).url, page.file.url))
-        return output.replace(BACKLINKS_MARK, section, 1)
+        return output.replace(BACKLINKS_MARK, section + local_graph(note.src), 1)
 
 
 def _append_to_toc(toc: TableOfContents, item: AnchorLink) -> None:
