@@ -1,14 +1,30 @@
-"""The MkDocs plugin ``lab``: thin glue between MkDocs and the wiki's pure functions.
+"""The MkDocs plugin ``lab``: the glue between the core and the wiki's plain functions.
 
-- on_config: the sidebar is the generated sections (so the build stays linear in
-  pages), and the figure script and style are added to every page.
-- on_files: every note is parsed once into the graph (``links.build_graph``); bad
-  front matter and ambiguous links fail the build, broken references are warnings
-  (fatal in ``--strict``); the generated pages and plotly.js are added as files.
-- on_page_markdown: a note gets its additions (``pages.decorate``) and its
-  references rendered (``links.render``).
-- on_page_content / on_post_page: a note's backlinks (``pages.backlinks``) go into
-  the built page, after Markdown and after search has indexed the page.
+What the glue is: this file, and only this file. The core (ProperDocs by default, or
+MkDocs 1.6.1: both run this plugin unchanged) calls the hooks below; each hands the
+files or the page to functions of ``lab.wiki`` that take notes and return Markdown,
+HTML or JSON and know nothing of the core:
+
+    hook              what happens                                         plain functions
+    on_config         the sidebar is the generated sections (so the build  pages.SECTIONS
+                      stays linear in pages); the lab's scripts and styles
+                      join every page
+    on_files          every note is parsed once into the graph; the        notes.parse_note,
+                      generated pages (indexes, graph, tags), graph.json    links.build_graph,
+                      and the assets are added as files                     pages.SECTIONS, graph.graph_json
+    on_page_markdown  a note gets its additions and its references          pages.decorate, links.render
+                      rendered
+    on_page_content   "Linked from" joins the page's table of contents      -
+    on_post_page      backlinks and the local graph go into the built       pages.backlinks, graph.local_graph
+                      page, after Markdown and after search indexed it
+
+Bad front matter and ambiguous links fail the build (PluginError); broken references
+are warnings, fatal in ``--strict``. What the core provides, and any core that replaces
+this glue must too: the list of source files, Markdown to HTML with the configured
+extensions, URLs per page, the theme (Material: sidebar, search, palette switch), and
+writing the site. Moving to a core that runs no third-party plugins means rewriting
+these hooks as that core's extension points, or as a script that calls the same
+functions: nothing under ``lab.wiki`` but this file changes.
 """
 
 from __future__ import annotations

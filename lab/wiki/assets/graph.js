@@ -201,7 +201,7 @@
     const neighbours = [...data.near[centre]].sort((a, b) =>
       data.nodes[a].kind.localeCompare(data.nodes[b].kind) || data.nodes[a].title.localeCompare(data.nodes[b].title));
     const width = container.clientWidth || 600, height = container.clientHeight || 280;
-    const rx = width / 2 - 120, ry = height / 2 - 24; // an ellipse, leaving room for labels
+    const rx = width / 2 - 160, ry = height / 2 - 24; // an ellipse, leaving room for labels
     const at = new Map([[centre, [width / 2, height / 2]]]);
     neighbours.forEach((j, n) => {
       const angle = (2 * Math.PI * n) / neighbours.length - Math.PI / 2;
