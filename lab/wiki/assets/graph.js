@@ -68,7 +68,8 @@
       }, nodeLayer);
       const radius = Math.min(14, size * (3 + 1.5 * Math.sqrt(data.near[i].size)));
       svgElement("circle", { cx: x, cy: y, r: radius }, group);
-      svgElement("text", { x: x + radius + 2, y: y + 4 }, group).textContent = node.title;
+      const label = node.title.length > 40 ? `${node.title.slice(0, 39)}…` : node.title; // all of it on hover
+      svgElement("text", { x: x + radius + 2, y: y + 4 }, group).textContent = label;
       svgElement("title", {}, group).textContent =
         `${node.title} (${[node.kind, node.status].filter(Boolean).join(", ")})`;
       const open = () => window.location.assign(new URL(node.url, SITE_ROOT).href);
@@ -90,13 +91,21 @@
     for (const element of [...nodes, ...edges]) element.classList.toggle("lab-near", on);
   }
 
-  // A square layout box: the build-time positions lie within [-1000, 1000].
+  // The build-time positions fitted to the box, leaving room on the right for labels,
+  // which run rightwards. The legend goes above the picture.
   function drawAll(container, data) {
-    const width = container.clientWidth || 800, height = container.clientHeight || 600;
-    const margin = 40, scale = (Math.min(width, height) / 2 - margin) / 1000;
-    const at = new Map(data.nodes.map((node, i) => [i, [width / 2 + node.x * scale, height / 2 + node.y * scale]]));
+    const legendBox = legend(container, data);
+    const width = container.clientWidth || 800;
+    const height = (container.clientHeight || 600) - legendBox.offsetHeight;
+    const fit = (values, from, to) => {
+      const low = Math.min(...values), span = Math.max(...values) - low || 1;
+      return values.map((v) => from + (v - low) / span * (to - from));
+    };
+    const xs = fit(data.nodes.map((node) => node.x), 30, width - 180);
+    const ys = fit(data.nodes.map((node) => node.y), 30, height - 30);
+    const at = new Map(data.nodes.map((_, i) => [i, [xs[i], ys[i]]]));
     const shown = data.nodes.map((_, i) => i);
-    const spacing = Math.min(width, height) / Math.sqrt(data.nodes.length); // between neighbours, in pixels
+    const spacing = Math.sqrt(width * height / data.nodes.length); // between neighbours, in pixels
     const picture = draw(container, data, shown, at, width, height, Math.min(1, spacing / 40));
     // Labelled at every zoom: the few nodes linked far more than most (projects, as a rule).
     const degrees = shown.map((i) => data.near[i].size).sort((a, b) => a - b);
@@ -109,7 +118,6 @@
       picture.svg.style.fontSize = `${LABEL_PX / zoom}px`;
       picture.svg.classList.toggle("lab-graph--labels", spacing * zoom >= 60);
     });
-    legend(container, data);
     filters(container, data, picture);
   }
 
@@ -168,6 +176,7 @@
     };
     by?.addEventListener("change", fill);
     fill();
+    return box;
   }
 
   // A node is shown when it matches every chosen filter; an edge when both its ends are.
