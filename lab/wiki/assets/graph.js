@@ -11,14 +11,14 @@
   const SVG = "http://www.w3.org/2000/svg";
   const LABEL_PX = 12; // labels keep this size on screen at any zoom
   const HUBS = 8; // on the graph page, the best-linked nodes are always labelled
-  let graph = null;
+  let loaded = null; // graph.json, fetched once per visit (instant navigation keeps it)
 
   function load() {
-    graph ??= fetch(DATA_URL).then((response) => {
+    loaded ??= fetch(DATA_URL).then((response) => {
       if (!response.ok) throw new Error(`${DATA_URL}: HTTP ${response.status}`);
       return response.json();
     }).then(withNeighbours);
-    return graph;
+    return loaded;
   }
 
   function withNeighbours(data) {
@@ -118,7 +118,7 @@
       picture.svg.style.fontSize = `${LABEL_PX / zoom}px`;
       picture.svg.classList.toggle("lab-graph--labels", spacing * zoom >= 60);
     });
-    filters(container, data, picture);
+    filters(data, picture);
   }
 
   // Wheel to zoom around the pointer, drag the background to move.
@@ -180,7 +180,7 @@
   }
 
   // A node is shown when it matches every chosen filter; an edge when both its ends are.
-  function filters(container, data, picture) {
+  function filters(data, picture) {
     const selects = [...document.querySelectorAll("[data-filter]")];
     const apply = () => {
       const chosen = selects.filter((s) => s.value !== "*").map((s) => [s.dataset.filter, s.value]);
@@ -194,13 +194,12 @@
       for (const line of picture.lines) {
         line.classList.toggle("lab-hidden", hidden.has(line.ends[0]) || hidden.has(line.ends[1]));
       }
-      container.dataset.shown = picture.nodes.size - hidden.size;
     };
     for (const select of selects) select.addEventListener("change", apply);
     apply();
   }
 
-  // The note and its neighbours, these on one ring (two when there are many).
+  // The note and its neighbours, these on one ring (two, and smaller, when there are many).
   function drawLocal(container, data) {
     const centre = data.index.get(container.dataset.node);
     if (centre === undefined || !data.near[centre].size) {
@@ -217,7 +216,8 @@
       const ring = neighbours.length > 16 && n % 2 ? 0.6 : 1;
       at.set(j, [width / 2 + ring * rx * Math.cos(angle), height / 2 + ring * ry * Math.sin(angle)]);
     });
-    const picture = draw(container, data, [centre, ...neighbours], at, width, height);
+    const picture = draw(container, data, [centre, ...neighbours], at, width, height,
+      Math.min(1, 32 / neighbours.length));
     picture.nodes.get(centre).classList.add("lab-node--self");
     picture.svg.classList.toggle("lab-graph--labels", neighbours.length <= 16);
   }
