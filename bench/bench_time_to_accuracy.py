@@ -19,7 +19,7 @@ import time
 import numpy as np
 import torch
 
-from lab import models, train
+from lab import models, presets, train
 
 
 def first_reaching(history: dict, threshold: float) -> tuple[int, float] | None:
@@ -39,7 +39,7 @@ def main() -> None:
     # Only the accuracy curve matters here: no checkpoint series (each checkpoint is
     # also an evaluation, dense early), and evaluations sparse enough not to dominate.
     overrides = {"eval_size": 20_000, "eval_every": 200, "n_checkpoints": 2,
-                 **models.parse_overrides(args.overrides)}
+                 **presets.parse_settings(args.overrides)}
     preset = models.resolve(args.preset, overrides)
     print(f"{args.preset}: {preset.model}\n{preset.training}\n{torch.get_num_threads()} threads")
     model = models.build_model(preset.model, preset.training.data)
@@ -48,7 +48,7 @@ def main() -> None:
 
     print(f"\ntrained {preset.training.steps} steps in {run.seconds:.0f}s "
           f"(evaluation on 20,000 problems included)")
-    evaluate = train.Evaluator(preset.training.data, preset.training.eval_size, next(model.parameters()).device)
+    evaluate = train.evaluator(preset.training.data, preset.training.eval_size, next(model.parameters()).device)
     start = time.perf_counter()
     evaluate(model)
     eval_seconds = time.perf_counter() - start
@@ -64,7 +64,7 @@ def main() -> None:
     last_quarter = h["exact"][-max(1, len(h["exact"]) // 4):]
     print(f"min exact over the last quarter of training: {100 * min(last_quarter):.3f}%")
 
-    final = train.Evaluator(preset.training.data, 100_000, next(model.parameters()).device)(model)
+    final = train.evaluator(preset.training.data, 100_000, next(model.parameters()).device)(model)
     errors = round((1 - final["exact"]) * 100_000)
     print(f"\nfinal exact match, 100,000 uniform held-out: {100 * final['exact']:.4f}% ({errors} errors)")
     rates = ", ".join(f"S{c}: {100 * (1 - a):.4f}%" for c, a in enumerate(final["class_exact"])

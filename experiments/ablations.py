@@ -45,7 +45,7 @@ trained = models.load_or_train(preset, model_overrides)
 model, task = trained.model, trained.data.task
 rng = np.random.default_rng(seed)
 batch = addition.sample(task, rng, n_problems, nine_share, split="heldout")
-positions = trained.data.position_labels()
+positions = trained.data.loss_labels()
 
 top = attribution.top_neurons(attribution.attribute(model, batch), n_top)
 maps = neurons.neuron_maps(model, addition.sample(task, rng, 4 * n_problems, split="heldout"))
@@ -91,7 +91,7 @@ record.figure(view("digit", positions), "loss-by-digit", "Loss increase per answ
 # cascades need shows up in the cascade column alone.
 
 # %%
-record.figure(view("carry kind", list(addition.KIND_NAMES)), "loss-by-carry-kind",
+record.figure(view("carry kind", list(addition.CASE_NAMES)), "loss-by-carry-kind",
               "Loss increase per carry kind of the answer digit; the menu picks the kind of ablation")
 record.figure(view("cascade class", [f"S{c}" for c in range(task.n_digits + 1)]), "loss-by-cascade-class",
               "Loss increase per cascade class of the problem; the menu picks the kind of ablation")
@@ -115,7 +115,7 @@ for label in [c for c in components if c.startswith("MLP")] + [f"top {n_top} neu
     record.metric(f"{slug}_cascade_loss_increase", mean_effects[label]["carry kind"][2], unit="nats",
                   description=f"mean-ablating {label}, cascade digits")
 record.table([{"ablated": c, **{f"{kind}": float(effects[kind][c]["digit"].mean()) for kind in ablation.KINDS},
-               **{f"mean, {name}": float(mean_effects[c]["carry kind"][k]) for k, name in enumerate(addition.KIND_NAMES)}}
+               **{f"mean, {name}": float(mean_effects[c]["carry kind"][k]) for k, name in enumerate(addition.CASE_NAMES)}}
               for c in components], "Loss increase (nats) by ablation kind, and by carry kind under mean ablation")
 
 # %% [markdown]

@@ -53,7 +53,7 @@ trained = models.load_or_train(preset, model_overrides)
 model = trained.model
 cfg = model.cfg
 batch = addition.sample(trained.data.task, np.random.default_rng(seed), n_problems, nine_share, split="heldout")
-positions = trained.data.position_labels()
+positions = trained.data.loss_labels()
 top = attribution.top_neurons(attribution.attribute(model, batch), n_neurons)     # (pos, layer, neuron)
 neuron_labels = [f"L{l}N{n}" for _, l, n in top]
 head_list = [(l, h) for l in range(cfg.n_layers) for h in range(cfg.n_heads)]

@@ -52,7 +52,7 @@ torch.set_num_threads(2)
 trained = models.load_or_train(preset, model_overrides)
 model, task = trained.model, trained.data.task
 rng = np.random.default_rng(seed)
-positions = trained.data.position_labels()
+positions = trained.data.loss_labels()
 attr = attribution.attribute(model, addition.sample(task, rng, n_attribution, 0.4, split="heldout"))
 top = attribution.top_neurons(attr, n_top)                                    # (pos, layer, neuron)
 maps = neurons.neuron_maps(model, addition.sample(task, rng, n_problems, split="heldout"))

@@ -57,7 +57,7 @@ torch.set_num_threads(2)
 trained = models.load_or_train(preset, model_overrides)
 model = trained.model
 batch = addition.sample(trained.data.task, np.random.default_rng(seed), n_problems, nine_share, split="heldout")
-positions = trained.data.position_labels()
+positions = trained.data.loss_labels()
 attr = attribution.attribute(model, batch)
 heads, neurons = attr.indices("head"), attr.indices("neuron")
 
@@ -99,8 +99,8 @@ def masked_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.where(mask.sum(0) > 0, (values * mask).sum(1) / np.maximum(mask.sum(0), 1), np.nan)
 
 
-cases = {"all digits": np.ones_like(batch.kinds, dtype=bool),
-         **{name: batch.kinds == k for k, name in enumerate(addition.KIND_NAMES)}}
+cases = {"all digits": np.ones_like(batch.cases, dtype=bool),
+         **{name: batch.cases == k for k, name in enumerate(addition.CASE_NAMES)}}
 fig = figures.heatmap_menu({case: masked_mean(grouped, mask) for case, mask in cases.items()},
                          positions, group_names, xlabel="answer digit", ylabel="component",
                          hover="%{y} at %{x}: %{z:.2f} logits")

@@ -38,7 +38,7 @@ learned_acc = 0.9  # accuracy at which a skill counts as learned
 import numpy as np
 
 from lab import dynamics, figures, models, record
-from lab.task import KIND_NAMES, sample
+from lab.task import CASE_NAMES, sample
 from lab.train import EVAL_NINE_SHARE
 
 trained = models.load_or_train(preset, {"n_digits": n_digits, **overrides})
@@ -70,7 +70,7 @@ for key, name in (("digit_loss", "loss (nats)"), ("digit_acc", "accuracy")):
 batch = sample(task, np.random.default_rng(seed), n_eval, EVAL_NINE_SHARE, split="heldout")
 curves = dynamics.kind_curves(trained, batch)
 series = {f"{label} {kind}": curves.acc[:, i, k] for i, label in enumerate(labels)
-          for k, kind in enumerate(KIND_NAMES) if not np.isnan(curves.acc[:, i, k]).all()}
+          for k, kind in enumerate(CASE_NAMES) if not np.isnan(curves.acc[:, i, k]).all()}
 record.figure(figures.lines(curves.steps, series, title="Accuracy per digit and carry kind", ylabel="accuracy"),
               "kind-acc", caption="Accuracy of each answer digit on base, carry and cascade positions "
                                   "(enriched held-out set)")
@@ -95,7 +95,7 @@ def metric_if_reached(name: str, value: float, description: str) -> float | str:
 rows = []
 for i, label in enumerate(labels):
     row, learned = {"digit": label}, {}
-    for k, kind in enumerate(KIND_NAMES):
+    for k, kind in enumerate(CASE_NAMES):
         if np.isnan(curves.acc[:, i, k]).all():
             continue
         name = f"{label.lower()}_{kind}"

@@ -1,7 +1,8 @@
 """``python -m lab …``: the commands the Makefile calls.
 
 Only ``train`` reaches the research wing (torch, TransformerLens), and only inside
-the command, so ``list``, ``status`` and the wiki stay fast.
+the command after its settings are checked, so ``list``, ``status`` and the wiki stay
+fast.
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="fresh / stale / failed / never run, per experiment")
     sub.add_parser("list", help="the experiments there are, with their parameters")
 
+    reproduce = sub.add_parser("reproduce", help="re-run with the committed parameters in a scratch "
+                               "place and compare every metric with run.json")
+    reproduce.add_argument("names", nargs="*", help="experiments (default: all with committed results)")
+    reproduce.add_argument("--cached", action="store_true",
+                           help="load trained models from the cache instead of retraining them")
+
     new = sub.add_parser("new-experiment", help="scaffold experiments/NAME.py")
     new.add_argument("name")
 
@@ -35,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
 
     train = sub.add_parser("train", help="train (or load from cache) a model preset")
     train.add_argument("preset")
-    train.add_argument("overrides", nargs="*", help="training/config overrides, k=v")
+    train.add_argument("overrides", nargs="*", help="settings changed from the preset, k=v")
     train.add_argument("--retrain", action="store_true", help="ignore the cache")
     return p
 
@@ -44,26 +51,26 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "train":
-            from lab import train  # torch: only for this command
-
-            return train.main(args.preset, args.overrides, retrain=args.retrain)
+            return train_command(args.preset, args.overrides, retrain=args.retrain)
         if args.command == "new-note":
             from lab.wiki import notes
 
             return notes.new_note_command(args.kind, args.title)
 
-        from lab import runner
+        from lab.runner import commands, params
 
         if args.command == "run":
-            return runner.run_command(args.name, args.params + runner.split_params(args.params_text))
+            return commands.run_command(args.name, args.params + params.split_params(args.params_text))
         if args.command == "run-stale":
-            return runner.run_stale_command()
+            return commands.run_stale_command()
         if args.command == "status":
-            return runner.status_command()
+            return commands.status_command()
         if args.command == "list":
-            return runner.list_command()
+            return commands.list_command()
+        if args.command == "reproduce":
+            return commands.reproduce_command(args.names, cached=args.cached)
         if args.command == "new-experiment":
-            return runner.new_experiment_command(args.name)
+            return commands.new_experiment_command(args.name)
     except LabError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.code
@@ -71,3 +78,37 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def train_command(preset: str, items: list[str], retrain: bool = False) -> int:
+    """``python -m lab train PRESET [k=v ...]``: train or load, then print the accuracy table.
+
+    The settings are checked (names and types) before torch is imported.
+    """
+    from lab import presets
+
+    overrides = presets.parse_settings(items)
+    presets.resolve(preset, overrides)
+    from lab import models  # torch: only for this command
+
+    trained = models.load_or_train(preset, overrides, retrain=retrain)
+    if trained.data.source == "addition":
+        print(accuracy_table(trained.model, trained.data))
+    else:
+        print(f"final loss on repeated tokens: {trained.history['loss'][-1]:.4f}")
+    print(f"cache: {trained.path}")
+    return 0
+
+
+def accuracy_table(model, data, size: int = 20_000) -> str:
+    """Accuracy per answer digit (uniform held-out) and per cascade class (enriched
+    held-out) of an addition model, as a plain-text table."""
+    from lab import train
+
+    scores = train.evaluator(data, size, next(model.parameters()).device)(model)
+    lines = [f"held-out exact match: {100 * scores['exact']:.3f}%  ({size} uniform problems)", "",
+             "digit  " + "  ".join(f"{label:>7}" for label in data.loss_labels()),
+             "acc %  " + "  ".join(f"{100 * a:7.3f}" for a in scores["digit_acc"]), "",
+             "class  " + "  ".join(f"{'S' + str(c):>7}" for c in range(len(scores["class_exact"]))),
+             "exact% " + "  ".join(f"{100 * a:7.3f}" for a in scores["class_exact"])]
+    return "\n".join(lines)

@@ -2,7 +2,9 @@
 
 Each data source turns a random generator into a batch of token rows plus a fixed
 mask of the positions whose next-token prediction counts in the loss. The training
-loop only needs that, so addition and the induction task share one loop.
+loop only needs that, so addition and the induction task share one loop. Each source
+has a name (``source``), under which ``SOURCES`` finds it again when a saved model is
+read back, and under which ``lab.train`` finds its evaluation.
 
 * ``AdditionData``  n-digit addition; only the answer digits are scored.
 * ``RepeatData``    random token spans shown twice; the second copy is scored. The
@@ -11,7 +13,8 @@ loop only needs that, so addition and the induction task share one loop.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import ClassVar, Union
 
 import numpy as np
 
@@ -21,6 +24,8 @@ from lab import task as addition
 @dataclass(frozen=True)
 class AdditionData:
     """n-digit addition, with each column forced to sum to 9 with prob. ``nine_share``."""
+
+    source: ClassVar[str] = "addition"
 
     n_digits: int
     nine_share: float = 0.0
@@ -43,7 +48,8 @@ class AdditionData:
         """Positions whose logits are scored: those predicting the answer, ``[answer_len]``."""
         return self.task.predict_positions
 
-    def position_labels(self) -> list[str]:
+    def loss_labels(self) -> list[str]:
+        """Names of the scored positions: the answer digits, ``A5 … A0``."""
         return self.task.answer_labels()
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
@@ -63,6 +69,8 @@ class RepeatData:
     head is needed.
     """
 
+    source: ClassVar[str] = "repeat"
+
     span: int = 16
     vocab: int = 64
     min_span: int | None = None
@@ -79,7 +87,8 @@ class RepeatData:
     def loss_positions(self) -> np.ndarray:
         return np.arange(self.span, 2 * self.span)
 
-    def position_labels(self) -> list[str]:
+    def loss_labels(self) -> list[str]:
+        """Names of the scored positions: ``R0 …``, the last ``span`` tokens."""
         return [f"R{i}" for i in range(self.span)]
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
@@ -92,9 +101,19 @@ class RepeatData:
         return np.take_along_axis(rows, source, axis=1)
 
 
-def make_data(kind: str, **settings) -> AdditionData | RepeatData:
-    """The data source named ``kind`` ("addition" or "repeat")."""
-    sources = {"addition": AdditionData, "repeat": RepeatData}
-    if kind not in sources:
-        raise ValueError(f"unknown data kind {kind!r}; known: {sorted(sources)}")
-    return sources[kind](**settings)
+DataSource = Union[AdditionData, RepeatData]
+SOURCES: dict[str, type[DataSource]] = {cls.source: cls for cls in (AdditionData, RepeatData)}
+
+
+def to_record(data: DataSource) -> dict:
+    """``data`` as JSON-ready settings, with its source's name under ``"source"``."""
+    return {"source": data.source, **asdict(data)}
+
+
+def from_record(record: dict) -> DataSource:
+    """Inverse of ``to_record``."""
+    settings = dict(record)
+    name = settings.pop("source")
+    if name not in SOURCES:
+        raise ValueError(f"unknown data source {name!r}; known: {sorted(SOURCES)}")
+    return SOURCES[name](**settings)

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from lab.models import TrainedModel
-from lab.task import KIND_NAMES, Batch
+from lab.task import CASE_NAMES, Batch
 from lab.train import position_scores
 
 
@@ -51,7 +51,7 @@ def kind_curves(trained: TrainedModel, batch: Batch) -> KindCurves:
     """Score every checkpoint of ``trained`` on ``batch``, per answer digit and kind."""
     tokens = torch.as_tensor(batch.tokens)
     positions = batch.task.predict_positions
-    kinds = batch.kinds
+    kinds = batch.cases
     losses, accs = [], []
     for _, model in checkpoint_models(trained):
         loss, correct = position_scores(model, tokens.to(next(model.parameters()).device), positions)
@@ -62,8 +62,8 @@ def kind_curves(trained: TrainedModel, batch: Batch) -> KindCurves:
 
 def _per_kind(values: np.ndarray, kinds: np.ndarray) -> np.ndarray:
     """Mean of ``values`` ``[batch, answer_len]`` per digit and kind, ``[answer_len, 3]``."""
-    out = np.full((values.shape[1], len(KIND_NAMES)), np.nan)
-    for k in range(len(KIND_NAMES)):
+    out = np.full((values.shape[1], len(CASE_NAMES)), np.nan)
+    for k in range(len(CASE_NAMES)):
         mask = kinds == k
         count = mask.sum(0)
         out[count > 0, k] = (values * mask).sum(0)[count > 0] / count[count > 0]

@@ -9,13 +9,16 @@ TransformerLens tool (hooks, ``run_with_cache``, ``OV``/``QK``, patching) applie
     trained.at_step(200)                     # the same model at a checkpoint
 
 The cache keys trained weights by a hash of the model config, the training settings,
-and the source of the code that trains (task, data, train, and the model builder),
-so editing any of them retrains. Each cache file carries a SHA-256 of its payload: a corrupt or
-truncated entry is reported in one line and retrained, never loaded.
+the numerics environment (threads, torch build, CPU capability, device: they change
+weights) and the code that determines the weights (``WEIGHT_CODE``, docstrings and
+comments left out, so editing a docstring or a progress line retrains nothing). Each
+cache file carries a SHA-256 of its payload: a corrupt or truncated entry is reported
+in one line and retrained, never loaded.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import hashlib
 import inspect
@@ -23,43 +26,28 @@ import io
 import json
 import os
 import sys
-from dataclasses import dataclass, fields, replace
+import textwrap
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import torch
 from transformer_lens.config import TransformerBridgeConfig
 from transformer_lens.model_bridge import TransformerBridge
 from transformer_lens.model_bridge.generalized_components.normalization import NormalizationBridge
 
-from lab import LabError
 from lab import data as data_sources
+from lab import numerics, presets, train
 from lab import task as addition
-from lab import train
-from lab.data import AdditionData, RepeatData
-from lab.train import TrainConfig
+from lab.data import DataSource
+from lab.presets import PRESETS, ModelConfig, Preset, TrainConfig, resolve
+
+__all__ = ["PRESETS", "ModelConfig", "Preset", "TrainConfig", "TrainedModel", "build_model",
+           "cache_key", "load", "load_or_train", "resolve", "save"]
 
 CACHE_ENV = "LAB_CACHE"
-CACHE_FORMAT = 1
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """Architecture of a model. ``n_ctx`` and ``d_vocab`` come from the data."""
-
-    n_layers: int = 2
-    d_model: int = 128
-    n_heads: int = 4
-    d_mlp: int = 512
-    attn_only: bool = False
-    act_fn: str = "relu"
-    normalization_type: str | None = "LN"
-    seed: int = 0  # weight initialization
-
-    @property
-    def d_head(self) -> int:
-        return self.d_model // self.n_heads
+CACHE_FORMAT = 2
 
 
 class LayerNormBridge(NormalizationBridge):
@@ -81,16 +69,22 @@ class LayerNormBridge(NormalizationBridge):
         return self.hook_out(self.original_component(self.hook_in(hidden_states)))
 
 
-def build_model(cfg: ModelConfig, data: AdditionData | RepeatData,
+def build_model(cfg: ModelConfig, data: DataSource,
                 device: torch.device | str | None = None) -> TransformerBridge:
-    """A freshly initialized TransformerBridge for ``data`` (deterministic in ``cfg.seed``)."""
+    """A freshly initialized TransformerBridge for ``data`` (deterministic in ``cfg.seed``).
+
+    Every model the lab computes with is built here, so this is where the thread count
+    is pinned (``numerics.pin``) for the training or analysis that follows.
+    """
+    numerics.pin()
+    device = device or numerics.default_device()
     bridge_cfg = TransformerBridgeConfig(
         d_model=cfg.d_model, d_head=cfg.d_head, n_heads=cfg.n_heads, n_layers=cfg.n_layers,
         d_mlp=cfg.d_mlp, attn_only=cfg.attn_only, act_fn=cfg.act_fn,
         normalization_type=cfg.normalization_type, n_ctx=data.seq_len, d_vocab=data.d_vocab,
-        seed=cfg.seed, device=str(device or train.default_device()),
+        seed=cfg.seed, device=str(device),
     )
-    model = TransformerBridge.boot_native(bridge_cfg, device=device or train.default_device())
+    model = TransformerBridge.boot_native(bridge_cfg, device=device)
     for module in model.modules():
         if type(module) is NormalizationBridge:
             module.__class__ = LayerNormBridge
@@ -98,109 +92,62 @@ def build_model(cfg: ModelConfig, data: AdditionData | RepeatData,
     return model
 
 
-@dataclass(frozen=True)
-class Preset:
-    model: ModelConfig
-    training: TrainConfig
-    description: str
-
-
-PRESETS: dict[str, Preset] = {
-    "add2": Preset(
-        ModelConfig(n_layers=2, d_model=128, n_heads=4, d_mlp=512),
-        # A sweep of 15 variants (lr, batch, width, heads, enrichment, steps, seed) on a
-        # GPU: all 2-layer ones ended with 0 errors on 100k held-out problems; this is
-        # the cheapest. Cosine decay to 0 is what keeps it from relapsing late.
-        TrainConfig(data=AdditionData(5, nine_share=0.1), steps=2500, lr=1e-3),
-        "2 layers, 5-digit addition: the default model the experiments share",
-    ),
-    "add1": Preset(
-        ModelConfig(n_layers=1, d_model=128, n_heads=4, d_mlp=512),
-        TrainConfig(data=AdditionData(5, nine_share=0.1), steps=4000, lr=1e-3),
-        "1 layer, 5-digit addition",
-    ),
-    "attn2": Preset(
-        ModelConfig(n_layers=2, d_model=64, n_heads=4, d_mlp=0, attn_only=True),
-        # Repeats of 4-16 tokens, so the offset varies and only induction finds them.
-        # On a GPU sweep this reached ~90% accuracy on repeats at every offset; the
-        # phase change sits near step 260.
-        TrainConfig(data=RepeatData(span=16, vocab=64, min_span=4), steps=1000, lr=3e-3,
-                    eval_every=10, eval_size=1000, n_checkpoints=60),
-        "2 attention-only layers on repeated random spans, for induction heads",
-    ),
-    "tiny": Preset(
-        ModelConfig(n_layers=1, d_model=64, n_heads=4, d_mlp=256),
-        TrainConfig(data=AdditionData(2), steps=600, lr=3e-3, warmup_steps=50, eval_every=100,
-                    eval_size=500, n_checkpoints=10),
-        "1 layer, 2-digit addition: test-sized",
-    ),
-}
-
-
-def parse_overrides(items: list[str]) -> dict[str, Any]:
-    """``["steps=2000", "lr=3e-4"]`` -> ``{"steps": 2000, "lr": 0.0003}`` (JSON values, else str)."""
-    overrides = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ValueError(f"override {item!r} is not of the form key=value")
-        try:
-            overrides[key] = json.loads(value)
-        except json.JSONDecodeError:
-            overrides[key] = value
-    return overrides
-
-
-def resolve(preset: str | Preset, overrides: dict[str, Any] | None = None) -> Preset:
-    """The preset named ``preset`` with ``overrides`` applied to its model or training config."""
-    if isinstance(preset, str):
-        if preset not in PRESETS:
-            raise LabError(f"unknown preset {preset!r}; presets: {', '.join(PRESETS)}")
-        preset = PRESETS[preset]
-    overrides = dict(overrides or {})
-    model_fields = {f.name for f in fields(ModelConfig)}
-    model = replace(preset.model, **{k: overrides.pop(k) for k in list(overrides) if k in model_fields})
-    try:
-        training = preset.training.with_overrides(**overrides)
-    except (KeyError, TypeError) as err:
-        valid = sorted(model_fields | {f.name for f in fields(TrainConfig)} |
-                       {f.name for f in fields(preset.training.data)})
-        raise LabError(f"{err.args[0]}; valid settings: {', '.join(valid)}") from None
-    return replace(preset, model=model, training=training)
-
-
 # --------------------------------------------------------------------------- save / load
 
 
 def _config_record(preset: Preset) -> dict:
     training = dataclasses.asdict(preset.training)
-    training["data"]["kind"] = "addition" if isinstance(preset.training.data, AdditionData) else "repeat"
+    training["data"] = data_sources.to_record(preset.training.data)
     return {"model": dataclasses.asdict(preset.model), "training": training}
 
 
 def _preset_from_record(record: dict) -> Preset:
     training = dict(record["training"])
-    data_settings = dict(training.pop("data"))
-    data = data_sources.make_data(data_settings.pop("kind"), **data_settings)
+    data = data_sources.from_record(training.pop("data"))
     return Preset(ModelConfig(**record["model"]), TrainConfig(data=data, **training), "")
 
 
-def code_hash() -> str:
-    """Hash of the source that determines trained weights: the task, data and training
-    modules, and how this module builds a model (not the preset table, so editing one
-    preset does not retrain the others; the preset's values are in the key anyway)."""
+# The code that determines trained weights and the training history: the task and its
+# sampling, the data sources, the configs' defaults, the training loop and evaluation,
+# and how a model is built. Not the preset table (a preset's values are in the key
+# anyway, so editing one preset does not retrain the others), not the cache, not the
+# progress line.
+WEIGHT_CODE: tuple[Any, ...] = (
+    addition, data_sources, presets.ModelConfig, presets.TrainConfig,
+    train.lr_at, train.checkpoint_steps, train.position_scores, train._mean_where,
+    train.AdditionEvaluator, train.RepeatEvaluator, train.make_optimizer, train.train_step,
+    train.train, train.EVAL_SEED, train.EVAL_NINE_SHARE,
+    numerics.THREADS, LayerNormBridge, build_model,
+)
+
+
+def code_source(obj: Any) -> str:
+    """The code of a module, class or function as the interpreter sees it: parsed and
+    printed back, without docstrings or comments. Other values (constants) by repr."""
+    if not (inspect.ismodule(obj) or inspect.isclass(obj) or inspect.isfunction(obj)):
+        return repr(obj)
+    tree = ast.parse(textwrap.dedent(inspect.getsource(obj)))
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.unparse(tree)
+
+
+def code_hash(objects: tuple[Any, ...] = WEIGHT_CODE) -> str:
+    """Hash of the ``code_source`` of each of ``objects``."""
     h = hashlib.sha256()
-    for module in (addition, data_sources, train):
-        h.update(inspect.getsource(module).encode())
-    for obj in (ModelConfig, build_model, LayerNormBridge):
-        h.update(inspect.getsource(obj).encode())
+    for obj in objects:
+        h.update(code_source(obj).encode())
     return h.hexdigest()[:16]
 
 
-def cache_key(preset: Preset) -> str:
-    """Hash of model config, training settings, training code and torch version."""
-    key = {"config": _config_record(preset), "code": code_hash(), "torch": torch.__version__,
-           "device": train.default_device().type}
+def cache_key(preset: Preset, device: torch.device | str | None = None) -> str:
+    """Hash of model config, training settings, training code and the numerics environment."""
+    environment = numerics.environment(device)
+    environment["threads"] = numerics.THREADS  # what training will run with, whatever runs now
+    key = {"config": _config_record(preset), "code": code_hash(), "environment": environment}
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -223,8 +170,20 @@ class TrainedModel:
         return self.preset.training
 
     @property
-    def data(self) -> AdditionData | RepeatData:
+    def data(self) -> DataSource:
         return self.preset.training.data
+
+    @property
+    def task(self) -> addition.AdditionTask:
+        """The addition task the model was trained on (an error for other data)."""
+        if not hasattr(self.data, "task"):
+            raise TypeError(f"{self.data.source} data has no addition task")
+        return self.data.task
+
+    @property
+    def labels(self) -> list[str]:
+        """Names of the scored positions (answer digits ``A5 … A0`` for addition)."""
+        return self.data.loss_labels()
 
     @cached_property
     def steps(self) -> list[int]:
@@ -292,7 +251,7 @@ def load(path: Path, device: torch.device | str | None = None) -> TrainedModel:
 
 
 def load_or_train(preset: str | Preset, overrides: dict[str, Any] | None = None,
-                  retrain: bool = False, log=print) -> TrainedModel:
+                  retrain: bool = False, log: Callable[[str], None] | None = print) -> TrainedModel:
     """The trained model for ``preset`` (+ overrides): from the cache, or trained and cached."""
     name = preset if isinstance(preset, str) else "custom"
     resolved = resolve(preset, overrides)

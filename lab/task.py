@@ -6,7 +6,7 @@ significant first (or least significant first with ``reverse=True``)::
     n=3:   1 2 7 + 4 0 5 = 0 5 3 2        tokens 0-9 are digits, 10 is '+', 11 is '='
 
 Digits are stored per *column*, least significant first: ``a_digits[:, 0]`` is the
-units digit. Every answer digit has an incoming carry ("+0" or "+1") and a kind:
+units digit. Every answer digit has an incoming carry ("+0" or "+1") and a carry case:
 
 * BASE      incoming carry 0: the digit is the column sum mod 10
 * CARRY     incoming carry 1, made by the column to the right (its digits sum to >= 10)
@@ -32,7 +32,7 @@ D_VOCAB = 12
 TOKEN_NAMES = [str(d) for d in range(10)] + ["+", "="]
 
 BASE, CARRY, CASCADE = 0, 1, 2
-KIND_NAMES = ("base", "carry", "cascade")
+CASE_NAMES = ("base", "carry", "cascade")  # the carry cases, indexed by BASE, CARRY, CASCADE
 
 
 @dataclass(frozen=True)
@@ -81,16 +81,6 @@ class AdditionTask:
     def batch(self, a_digits: np.ndarray, b_digits: np.ndarray) -> "Batch":
         return Batch(self, np.asarray(a_digits, dtype=np.int64), np.asarray(b_digits, dtype=np.int64))
 
-    def decode(self, tokens: np.ndarray) -> "Batch":
-        """Inverse of ``Batch.tokens``: read ``a`` and ``b`` back from token rows."""
-        tokens = np.asarray(tokens)
-        n = self.n_digits
-        if tokens.shape[-1] not in (self.seq_len, self.seq_len - self.answer_len):
-            raise ValueError(f"expected {self.seq_len} tokens per row, got {tokens.shape[-1]}")
-        if (tokens[:, n] != PLUS).any() or (tokens[:, 2 * n + 1] != EQUALS).any():
-            raise ValueError("token rows do not have '+' and '=' where n-digit addition puts them")
-        return self.batch(tokens[:, n - 1 :: -1], tokens[:, 2 * n : n : -1])
-
 
 @dataclass(frozen=True, eq=False)
 class Batch:
@@ -128,13 +118,13 @@ class Batch:
         return (sums + self.column_carry_in) % 10
 
     @cached_property
-    def column_kind(self) -> np.ndarray:
-        """BASE / CARRY / CASCADE of each answer column 0..n, ``[batch, n+1]``."""
-        kind = np.full(self.column_carry_in.shape, BASE, dtype=np.int64)
+    def column_case(self) -> np.ndarray:
+        """Carry case (BASE / CARRY / CASCADE) of each answer column 0..n, ``[batch, n+1]``."""
+        case = np.full(self.column_carry_in.shape, BASE, dtype=np.int64)
         passed_on = np.pad(self.column_sums == 9, ((0, 0), (1, 0)))  # column to the right sums to 9
-        kind[self.column_carry_in == 1] = CARRY
-        kind[(self.column_carry_in == 1) & passed_on] = CASCADE
-        return kind
+        case[self.column_carry_in == 1] = CARRY
+        case[(self.column_carry_in == 1) & passed_on] = CASCADE
+        return case
 
     @cached_property
     def cascade_class(self) -> np.ndarray:
@@ -165,9 +155,10 @@ class Batch:
         return self._emission(self.column_carry_in)
 
     @property
-    def kinds(self) -> np.ndarray:
-        """BASE / CARRY / CASCADE of each answer digit in emission order, ``[batch, answer_len]``."""
-        return self._emission(self.column_kind)
+    def cases(self) -> np.ndarray:
+        """Carry case (BASE / CARRY / CASCADE) of each answer digit in emission order,
+        ``[batch, answer_len]``."""
+        return self._emission(self.column_case)
 
     def right_digits(self) -> tuple[np.ndarray, np.ndarray]:
         """Digits (d1, d2) of the column to the right of each answer digit, or -1 for
@@ -194,10 +185,6 @@ class Batch:
         powers = np.array([10**i for i in range(self.task.n_digits)], dtype=object)
         return (self.a_digits.astype(object) @ powers).tolist(), (self.b_digits.astype(object) @ powers).tolist()
 
-    def subset(self, mask: np.ndarray) -> "Batch":
-        """The problems where ``mask`` ([batch] bool) holds."""
-        return Batch(self.task, self.a_digits[mask], self.b_digits[mask])
-
 
 def from_values(task: AdditionTask, a: list[int], b: list[int]) -> Batch:
     """A batch from Python integers, each below ``10**n``."""
@@ -209,12 +196,6 @@ def from_values(task: AdditionTask, a: list[int], b: list[int]) -> Batch:
         return np.array([[(v // 10**i) % 10 for i in range(n)] for v in values], dtype=np.int64)
 
     return task.batch(digits(a), digits(b))
-
-
-def carry_subset_mask(batch: Batch, carry: int) -> np.ndarray:
-    """Answer digits whose incoming carry is ``carry``: the "only-+0" (0) or
-    "only-+1" (1) data of the loss-shelf question, ``[batch, answer_len]`` bool."""
-    return batch.carry_in == carry
 
 
 # --------------------------------------------------------------------------- sampling

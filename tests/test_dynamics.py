@@ -49,13 +49,15 @@ def test_kind_curves_score_each_checkpoint_per_digit_and_kind():
             p.mul_(0.5)
     second = {k: v.clone() for k, v in model.original_model.state_dict().items()}
     trained = TrainedModel(model, preset, {}, {0: first, 7: second})
-    batch = enumerate_all(AdditionTask(2)).subset(np.arange(10_000) % 37 == 0)
+    every_37th = np.arange(10_000) % 37 == 0
+    everything = enumerate_all(AdditionTask(2))
+    batch = everything.task.batch(everything.a_digits[every_37th], everything.b_digits[every_37th])
     curves = dynamics.kind_curves(trained, batch)
     assert curves.loss.shape == (2, 3, 3) and curves.labels == ["A2", "A1", "A0"]
     assert not np.allclose(curves.loss[0], curves.loss[1])      # each checkpoint's own weights
     units = curves.labels.index("A0")
     assert np.isnan(curves.loss[:, units, 1:]).all()            # the units digit never has a carry
-    kinds = batch.kinds
+    kinds = batch.cases
     pos = batch.task.predict_positions
     with torch.no_grad():
         logits = trained.at_step(7)(torch.as_tensor(batch.tokens))[:, pos]

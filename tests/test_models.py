@@ -4,7 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from lab import LabError, models, task, train
+from dataclasses import replace
+
+from lab import LabError, models, presets, task, train
 from lab.data import AdditionData, RepeatData
 from lab.models import ModelConfig
 
@@ -40,7 +42,7 @@ def test_history_and_checkpoints(tiny):
     assert h["step"][0] == 0 and h["step"][-1] == tiny.train_config.steps
     assert np.array(h["digit_loss"]).shape == (n_evals, 3)
     assert np.array(h["class_exact"]).shape == (n_evals, 3)
-    assert np.array(h["kind_loss"]).shape == (n_evals, 3)
+    assert np.array(h["case_loss"]).shape == (n_evals, 3)
     assert tiny.steps[0] == 0 and tiny.steps[-1] == tiny.train_config.steps
     assert set(tiny.steps) <= set(h["step"])  # every checkpoint was evaluated
     final = tiny.at_step(tiny.steps[-1])
@@ -96,12 +98,12 @@ def test_corrupt_cache_entry_is_reported_in_one_line_and_retrained(tiny, cache, 
 
 def test_same_seed_same_losses_other_seed_differs():
     data = AdditionData(2)
-    cfg = train.TrainConfig(data=data, steps=30, eval_every=10, eval_size=200, n_checkpoints=4)
+    cfg = presets.TrainConfig(data=data, steps=30, eval_every=10, eval_size=200, n_checkpoints=4)
     config = ModelConfig(n_layers=1, d_model=32, n_heads=2, d_mlp=64)
 
     def losses(seed):
         model = models.build_model(config, data)
-        run = train.train(model, cfg.with_overrides(seed=seed), log=None)
+        run = train.train(model, replace(cfg, seed=seed), log=None)
         return run.history["train_loss"], run.history["loss"]
 
     assert losses(0) == losses(0)
@@ -121,7 +123,7 @@ def test_overrides_are_checked():
         models.resolve("nope")
     with pytest.raises(LabError, match="lrr.*valid settings: .*lr"):
         models.resolve("tiny", {"lrr": 1e-3})
-    assert models.parse_overrides(["steps=10", "lr=3e-4", "reverse=true"]) == \
+    assert presets.parse_settings(["steps=10", "lr=3e-4", "reverse=true"]) == \
         {"steps": 10, "lr": 3e-4, "reverse": True}
 
 

@@ -19,8 +19,9 @@ import nbformat
 import pytest
 import yaml
 
-from lab import LabError, results, runner
-from test_runner import make_root
+from lab import LabError, cli, results
+from lab.runner import commands, execute, provenance, scripts, staleness
+from runner_fixture import make_root
 
 pytestmark = pytest.mark.slow
 
@@ -72,14 +73,16 @@ def test_run_writes_record_notebook_figures_and_history(good_run):
 
     run = results.load_run("demo", root)
     assert tuple(run) == results.RUN_FIELDS
-    script = runner.read_script("demo", root)
+    script = scripts.read_script("demo", root)
     assert run["name"] == "demo" and run["status"] == "ok"
     assert run["params"] == script.defaults() and run["seed"] == 0
     assert run["commit"] is None and run["dirty"] is None  # the temporary root is not a git repo
-    assert run["input_hash"] == runner.input_hash(script, script.defaults())
+    assert run["input_hash"] == staleness.input_hash(script, script.defaults())
     assert run["run_id"].endswith("Z") and run["started"].endswith("+00:00")
-    assert set(run["versions"]) == {"python", *runner.VERSIONED_PACKAGES}
+    assert set(run["versions"]) == {"python", *provenance.VERSIONED_PACKAGES}
     assert run["versions"]["plotly"] and run["versions"]["papermill"]
+    assert run["environment"] == {  # what the demo records in place of lab.numerics.pin()
+        "threads": 2, "torch": None, "cuda": None, "cpu_capability": "DEFAULT", "device": "cpu"}
     assert run["metrics"] == {
         "total_width": {"value": 0.006, "unit": "mm", "description": "sum of widths"}}
     assert run["figures"] == [{"id": "widths", "caption": "The widths", "file": "figures/widths.json"}]
@@ -94,6 +97,16 @@ def test_run_writes_record_notebook_figures_and_history(good_run):
     assert figure["data"][0]["type"] == "bar"
 
     assert results.load_history("demo", root) == [results.history_entry(run)]
+
+
+def test_papermill_records_when_each_cell_started_and_how_long_it_took(good_run):
+    """The metadata ``execute.cell_durations`` and ``last_started_cell`` rely on."""
+    root, _ = good_run
+    nb = nbformat.read(results.result_dir("demo", root) / "notebook.ipynb", as_version=4)
+    assert all(cell.metadata.papermill.start_time for cell in nb.cells)
+    durations = execute.cell_durations(nb)
+    assert len(durations) == sum(cell.cell_type == "code" for cell in nb.cells)
+    assert all(isinstance(c["duration_s"], float) and c["duration_s"] >= 0 for c in durations)
 
 
 def test_kernel_is_this_interpreter_in_the_repository_root(good_run):
@@ -132,21 +145,21 @@ def test_page_has_front_matter_write_up_embeds_and_short_outputs(good_run):
 
 
 def test_fresh_until_script_or_parameters_change(good_root, capsys):
-    assert runner.experiment_state("demo", good_root).status == "fresh"
-    assert runner.run_stale_command(good_root) == 0  # nothing to run: no kernel starts
+    assert staleness.experiment_state("demo", good_root).status == "fresh"
+    assert commands.run_stale_command(good_root) == 0  # nothing to run: no kernel starts
     assert capsys.readouterr().out.startswith("skip demo: fresh (run ")
 
     script = good_root / "experiments" / "demo.py"
     original = script.read_text()
     script.write_text(original.replace("# A tiny experiment", "# A small experiment"))
-    state = runner.experiment_state("demo", good_root)
+    state = staleness.experiment_state("demo", good_root)
     assert (state.status, state.detail, state.due) == ("stale", "script changed", True)
 
     script.write_text(original.replace("seed = 0", "seed = 1"))
-    assert runner.experiment_state("demo", good_root).detail == "script changed, params changed"
+    assert staleness.experiment_state("demo", good_root).detail == "script changed, params changed"
 
     script.write_text(original)
-    assert runner.experiment_state("demo", good_root).status == "fresh"
+    assert staleness.experiment_state("demo", good_root).status == "fresh"
 
 
 # --------------------------------------------------------------------------- failure
@@ -156,7 +169,7 @@ def test_failure_keeps_last_good_results_and_records_where(good_root, capsys):
     folder = results.result_dir("demo", good_root)
     before = snapshot(folder)
 
-    assert runner.run_command("demo", ["fail=true", "label=a b"], good_root) == 1
+    assert commands.run_command("demo", ["fail=true", "label=a b"], good_root) == 1
 
     after = snapshot(folder)
     assert after.pop("failure.json")
@@ -175,7 +188,7 @@ def test_failure_keeps_last_good_results_and_records_where(good_root, capsys):
     assert f"error: demo failed at experiments/demo.py:{line}\n" in err
     assert "ValueError: asked to fail with label 'a b'" in err
 
-    state = runner.experiment_state("demo", good_root)
+    state = staleness.experiment_state("demo", good_root)
     assert state.status == "failed" and f"demo.py:{line}: ValueError" in state.detail
     assert state.due  # it failed with fail=true; the defaults are a different input
 
@@ -243,7 +256,7 @@ def test_a_second_run_is_refused_while_one_runs(good_root):
         assert second.returncode == 1
         assert f"error: demo is already running (pid {first.pid}, lock build/locks/demo.lock)" in err
         with pytest.raises(LabError, match="already running"):
-            runner.run_command("demo", [], good_root)
+            commands.run_command("demo", [], good_root)
     finally:
         first.terminate()
         first.wait(timeout=30)
@@ -256,14 +269,72 @@ def test_a_second_run_is_refused_while_one_runs(good_root):
 
 def test_new_experiment_runs_as_written(tmp_path):
     root = make_root(tmp_path)
-    assert runner.new_experiment_command("probe", root) == 0
+    assert commands.new_experiment_command("probe", root) == 0
 
-    assert runner.run_command("probe", [], root) == 0
+    assert commands.run_command("probe", [], root) == 0
     run = results.load_run("probe", root)
     assert set(run["metrics"]) == {"slope"} and 1.5 < run["metrics"]["slope"]["value"] < 2.5
     assert [f["id"] for f in run["figures"]] == ["scatter"]
+    assert run["environment"] is None  # the template records none (no lab.numerics)
 
     plain = subprocess.run([sys.executable, "experiments/probe.py"], cwd=root,
                            capture_output=True, text=True, timeout=120)
     assert plain.returncode == 0, plain.stderr
     assert "slope" in results.read_metrics(root / "build" / "scratch" / "probe")
+
+
+# --------------------------------------------------------------------------- reproduction
+
+
+def site_files(root: Path) -> dict[str, bytes]:
+    return snapshot(root / "site")
+
+
+def reproduced_notebook_text(root: Path) -> str:
+    nb = nbformat.read(root / "build" / "reproduce" / "demo" / "notebook.ipynb", as_version=4)
+    return "".join(o.get("text", "") for cell in nb.cells for o in cell.get("outputs", []))
+
+
+def test_reproduce_reports_identical_and_writes_only_the_verdict(good_root, capsys):
+    before = site_files(good_root)
+    committed = results.load_run("demo", good_root)
+
+    assert commands.reproduce_command([], root=good_root) == 0  # all with committed results: demo
+
+    after = site_files(good_root)
+    verdict = json.loads(after.pop("experiments/demo/reproduction.json"))
+    assert after == before
+    assert tuple(verdict) == results.REPRODUCTION_FIELDS
+    assert (verdict["identical"], verdict["within"], verdict["drifted"]) == (1, 0, 0)
+    assert verdict["run_id"] == committed["run_id"] and verdict["environment"] == committed["environment"]
+    assert verdict["tolerance"] == {"relative": 0.0, "why": "same environment: bit-identical"}
+    assert verdict["cached"] is False and verdict["failure"] is None
+    out = capsys.readouterr().out
+    assert f"[demo] reproduction of run {committed['run_id']} (" in out
+    assert "1 identical, 0 within tolerance, 0 drifted" in out
+    assert "    total_width  identical  0.006      0.006  +0.000e+00" in out
+    # a fresh model cache reached the kernel; the reproduced run is kept for a look
+    assert f"model cache {good_root.resolve() / 'build' / 'reproduce' / 'cache'}\n" in reproduced_notebook_text(good_root)
+    assert results.read_json(good_root / "build" / "reproduce" / "demo" / "run.json")["metrics"] == committed["metrics"]
+
+
+def test_reproduce_names_a_drifted_metric_and_exits_non_zero(good_root, monkeypatch, capsys):
+    run_json = results.result_dir("demo", good_root) / "run.json"
+    run = json.loads(run_json.read_text())
+    run["metrics"]["total_width"]["value"] = 0.007
+    run_json.write_text(results.dumps(run))
+    before = site_files(good_root)
+
+    monkeypatch.chdir(good_root)
+    assert cli.main(["reproduce", "demo", "--cached"]) == 1
+
+    after = site_files(good_root)
+    verdict = json.loads(after.pop("experiments/demo/reproduction.json"))
+    assert after == before
+    assert verdict["drifted"] == 1 and verdict["cached"] is True
+    assert verdict["drifts"] == [{"metric": "total_width", "committed": 0.007, "new": 0.006,
+                                  "difference": pytest.approx(-0.001)}]
+    out, err = capsys.readouterr()
+    assert "    total_width  drifted  0.007      0.006  -1.000e-03" in out
+    assert err.endswith("not reproduced: demo\n")
+    assert "model cache None\n" in reproduced_notebook_text(good_root)  # --cached: the lab's cache

@@ -22,7 +22,7 @@ def _run(name: str, run_id: str, final_loss: float, figures: list[dict]) -> dict
     values = {
         "name": name, "status": "ok", "run_id": run_id, "started": f"{run_id[:4]}-{run_id[4:6]}-{run_id[6:8]}T12:00:00Z",
         "duration_s": 12.5, "commit": "0123456789abcdef", "dirty": False, "params": {"n_digits": 2, "seed": 0},
-        "seed": 0, "versions": {"python": "3.11", "torch": "2.13.0"}, "cells": [{"index": 0, "duration_s": 1.0}],
+        "seed": 0, "versions": {"python": "3.11", "torch": "2.13.0"}, "environment": None, "cells": [{"index": 0, "duration_s": 1.0}],
         "metrics": {"final_loss": {"value": final_loss, "unit": "nats", "description": "loss at the end"},
                     "shelf_steps": {"value": 180.0, "unit": None, "description": "length of the shelf"}},
         "figures": figures, "input_hash": "abc",

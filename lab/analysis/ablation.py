@@ -32,7 +32,7 @@ from torch import Tensor
 from transformer_lens.model_bridge import TransformerBridge
 
 from lab.analysis.attribution import logit_diff
-from lab.task import KIND_NAMES, Batch
+from lab.task import CASE_NAMES, Batch
 
 KINDS = ("zero", "mean", "resample")
 
@@ -186,7 +186,7 @@ def group_means(values: Tensor, batch: Batch) -> dict[str, np.ndarray]:
     classes = batch.cascade_class[:, None]
     return {
         "digit": values.mean(-2),
-        "carry kind": np.stack([_masked_mean(values, batch.kinds == k) for k in range(len(KIND_NAMES))], -1),
+        "carry kind": np.stack([_masked_mean(values, batch.cases == k) for k in range(len(CASE_NAMES))], -1),
         "cascade class": np.stack([_masked_mean(values, classes == c)
                                    for c in range(batch.task.n_digits + 1)], -1),
     }

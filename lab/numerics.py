@@ -1,0 +1,73 @@
+"""What changes the numbers, fixed by the lab rather than by the user's shell.
+
+Measured: training is bit-identical from run to run at a fixed number of torch
+intra-op threads, but the same seed trained with 1 and with 2 threads gives different
+weights (a reduction split over more threads adds its floats in another order), and
+torch's default thread count follows the machine's cores and ``OMP_NUM_THREADS``.
+So every number-producing entry point (``models.build_model``, ``train.train``) calls
+``pin()``, which sets ``THREADS`` intra-op threads whatever the machine or the shell.
+
+What pinning cannot fix is named by ``environment()``: the torch version and build,
+the CPU capability torch dispatches to (AVX2 and AVX-512 kernels round differently)
+and the device. Runs record it in ``run.json``; the model cache keys weights by it.
+
+    from lab import numerics
+    numerics.pin()            # 2 threads, and the environment recorded for the run
+
+torch is imported inside the functions, so that the publishing wing can read
+``THREADS`` (the CPUs a run asks for) without it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lab import results
+
+if TYPE_CHECKING:
+    import torch
+
+# Two: the cores of the project's standard machine. The count is part of the result,
+# not a speed knob: a machine with more cores still runs two threads.
+THREADS = 2
+
+_recorded: set[str] = set()  # scratch directories this process has written the environment to
+
+
+def environment(device: torch.device | str | None = None) -> dict[str, str | int | None]:
+    """The settings that can change numbers: threads, torch version and build, CPU
+    capability as torch reports it, and the device (``default_device()`` if None)."""
+    import torch
+
+    device = torch.device(device) if device is not None else default_device()
+    return {
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,  # None for the CPU build
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "device": device.type,
+    }
+
+
+def pin() -> dict[str, str | int | None]:
+    """Fix the thread count and return the environment; inside a run (the runner sets
+    ``LAB_OUTPUT_DIR``) also record it there, once per process."""
+    import torch
+
+    if torch.get_num_threads() != THREADS:
+        torch.set_num_threads(THREADS)
+    env = environment()
+    out = os.environ.get(results.OUTPUT_DIR_ENV)
+    if out and out not in _recorded:
+        results.write_environment(Path(out), env)
+        _recorded.add(out)
+    return env
+
+
+def default_device() -> torch.device:
+    """CUDA when there is a GPU, else the CPU."""
+    import torch
+
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
