@@ -113,7 +113,7 @@ def test_facets_count_each_value_for_the_filters(graph):
 
 def test_graph_page_has_a_filter_per_facet_with_counts_and_escapes_titles(graph):
     page = notes_graph.graph_page(graph)
-    assert page.startswith("---\nhide: [toc]\n---\n")
+    assert page.startswith("---\nhide: [toc]\nsearch:\n  exclude: true\n---\n")
     for facet in ("project", "kind", "status"):
         assert f'<select data-filter="{facet}"><option value="*">all</option>' in page
     assert '<option value="projects/addition.md">Learning addition (7)</option>' in page
@@ -206,6 +206,9 @@ def test_built_wiki_has_the_graph_page_its_data_and_a_local_graph_per_note(built
     note = (built / "insights/carry-heads/index.html").read_text()
     assert note.count('<div class="lab-graph lab-graph--local" data-node="insights/carry-heads.md">') == 1
     assert "graph.js" in note and "graph.css" in note
+    search = json.loads((built / "search/search_index.json").read_text())
+    locations = {doc["location"].split("#")[0] for doc in search["docs"]}
+    assert "tags/" in locations and "graph/" not in locations
 
 
 def test_built_tag_links_land_on_their_tag(built):

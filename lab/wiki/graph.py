@@ -161,7 +161,9 @@ def graph_page(graph: Graph) -> str:
                        f'<option value="*">all</option>{"".join(options)}</select></label>')
     selects.append('<label>Colour by <select data-colour-by><option value="kind">kind</option>'
                    '<option value="status">status</option></select></label>')
-    return ("---\nhide: [toc]\n---\n\n"  # material: the drawing gets the width of the table of contents
+    # For material: the drawing takes the width of the table of contents, and search
+    # leaves the page out (its text is only filter labels).
+    return ("---\nhide: [toc]\nsearch:\n  exclude: true\n---\n\n"
             "# Graph\n\n"
             "Every note and experiment, linked as they link. Click a node to open it; scroll to zoom, "
             "drag to move.\n\n"
