@@ -73,10 +73,10 @@ train: $(STAMP)
 	$(LAB) train $(PRESET) $(PARAMS)
 
 wiki: $(STAMP)
-	$(VENV)/bin/mkdocs build --strict --clean
+	$(VENV)/bin/$(or $(CORE),properdocs) build --strict --clean --config-file mkdocs.yml
 
 serve: $(STAMP)
-	$(VENV)/bin/mkdocs serve --dev-addr 127.0.0.1:8000
+	$(VENV)/bin/$(or $(CORE),properdocs) serve --dev-addr 127.0.0.1:8000 --config-file mkdocs.yml
 
 new-idea new-insight: $(STAMP)
 	@test -n "$(TITLE)" || { echo "usage: make $@ TITLE=\"...\""; exit 2; }

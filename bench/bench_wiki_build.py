@@ -1,15 +1,26 @@
-"""How long the wiki takes to build: the lab plugin vs a plain nav-of-every-page build.
+"""How long the wiki takes to build, and what the lab plugin costs, under each core.
 
 Generates a synthetic wiki of N notes (projects, insights, ideas, journal entries,
-each with a few wikilinks to others) in a temporary directory, then builds it with
-two configurations, each build a fresh `mkdocs build` process into an empty folder
-(the lab's `--repeat` times, keeping the median, since this machine's speed drifts):
+each with a few wikilinks to others and a tag or two) in a temporary directory, then
+builds it, each build a fresh `CORE build --strict` process into an empty folder:
 
-- lab:   the repository's mkdocs.yml (the lab plugin: sections in the sidebar)
-- plain: mkdocs-material with the same notes and a nav listing every page (the
-         wikilinks stay text), which is what the lab's sidebar design avoids.
+- baseline: the repository's mkdocs.yml and the same sidebar of sections, with only
+            the search plugin: the section pages are written out as files (by the
+            lab's own generators), the wikilinks stay text, no backlinks, no graph.
+- today:    the lab plugin as it was at --today (a commit; by default the last one
+            before the graph and tags), with that commit's mkdocs.yml.
+- lab:      the lab plugin as it is: backlinks, the graph (layout at build time) and
+            the tags index.
 
-    .venv/bin/python bench/bench_wiki_build.py [--notes 1000] [--repeat 3]
+each under MkDocs 1.6.1 and ProperDocs 1.6.7. Builds run in rounds (every
+configuration once per round, --repeat rounds) and the median is kept, since this
+machine's speed drifts. Printed: lab/today (target <= 1.2x, the cost of the graph and
+tags), lab/baseline (the plugin's own cost) and properdocs/mkdocs.
+
+    .venv/bin/python bench/bench_wiki_build.py [--notes 1000] [--repeat 3] [--today REF] [--every-page-nav]
+
+--every-page-nav adds the comparison this bench used to print: search only with a
+nav listing every page, built once, which is slow and flatters the lab.
 """
 
 from __future__ import annotations
@@ -18,6 +29,7 @@ import argparse
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -26,9 +38,15 @@ from pathlib import Path
 
 import yaml
 
+from lab.wiki import links, pages
+from lab.wiki.notes import parse_note
+
 REPO = Path(__file__).resolve().parents[1]
-MKDOCS = [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet"]
+
+TODAY = "955a0cd20c5220bab00a74c6c7f4764cc4f3adb5"  # the last commit before the graph and tags
+CORES = ("mkdocs", "properdocs")
 KINDS = ("projects", "insights", "ideas", "journal")
+TAGS = ("carry", "attention", "mlp", "loss-shelf", "induction", "training-dynamics", "probe", "ablation")
 
 PARAGRAPH = (
     "The residual stream carries the sum digit by digit; attention heads in layer one move the "
@@ -38,7 +56,7 @@ PARAGRAPH = (
 
 
 def front_matter(kind: str, i: int, rng: random.Random) -> dict:
-    meta = {"title": f"{kind.capitalize()} note {i}"}
+    meta = {"title": f"{kind.capitalize()} note {i}", "tags": rng.sample(TAGS, rng.randint(0, 2))}
     if kind == "insights":
         meta["status"] = rng.choice(["hypothesis", "supported", "refuted"])
     if kind == "ideas":
@@ -58,8 +76,8 @@ def generate(docs: Path, count: int, seed: int = 0) -> list[str]:
     srcs = []
     for i, name in enumerate(names):
         kind = name.split("-")[0]
-        links = " ".join(f"See [[{rng.choice(names)}]]." for _ in range(3))
-        body = f"## Notes\n\n{PARAGRAPH * 3}{links}\n\n## More\n\n{PARAGRAPH}\n"
+        refs = " ".join(f"See [[{rng.choice(names)}]]." for _ in range(3))
+        body = f"## Notes\n\n{PARAGRAPH * 3}{refs}\n\n## More\n\n{PARAGRAPH}\n"
         path = docs / kind / f"{name}.md"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(f"---\n{yaml.safe_dump(front_matter(kind, i, rng))}---\n\n{body}", encoding="utf-8")
@@ -67,13 +85,51 @@ def generate(docs: Path, count: int, seed: int = 0) -> list[str]:
     return srcs
 
 
-def build(config: Path, site_dir: Path) -> tuple[float, float]:
+def write_sections(docs: Path, srcs: list[str]) -> None:
+    """The lab's generated section pages as plain files, for a build without the plugin."""
+    notes = [parse_note(src, (docs / src).read_text(encoding="utf-8")) for src in srcs]
+    graph = links.build_graph(notes, {}, {}, generated=[src for _, src, _ in pages.SECTIONS])
+    for _, src, make in pages.SECTIONS:
+        (docs / src).parent.mkdir(parents=True, exist_ok=True)
+        (docs / src).write_text(make(graph), encoding="utf-8")
+
+
+def configurations(tmp: Path, count: int, today: str, every_page_nav: bool) -> dict[str, tuple[Path, dict]]:
+    """name -> (config file, extra environment) of each build; writes their docs and configs."""
+    srcs = generate(tmp / "site", count)
+    generate(tmp / "baseline" / "site", count)  # the same notes
+    write_sections(tmp / "baseline" / "site", srcs)
+    old = tmp / "today"  # today's lab package and mkdocs.yml, reading the same notes
+    old.mkdir()
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", today, "lab", "mkdocs.yml"], capture_output=True)
+    if archive.returncode:
+        sys.exit(f"--today {today}: {archive.stderr.decode().strip()}")
+    subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
+    (old / "site").symlink_to(tmp / "site")
+    lab = yaml.safe_load((REPO / "mkdocs.yml").read_text())
+
+    def config(path: Path, **changes) -> Path:
+        path.write_text(yaml.safe_dump({**lab, **changes}))
+        return path
+
+    sections = [{title: src} for title, src, _ in pages.SECTIONS]
+    runs = {
+        "baseline": (config(tmp / "baseline" / "baseline.yml", plugins=["search"], nav=sections), {}),
+        "today": (old / "mkdocs.yml", {"PYTHONPATH": str(old)}),  # its lab package before the installed one
+        "lab": (config(tmp / "lab.yml"), {}),
+    }
+    if every_page_nav:
+        runs["every page"] = (config(tmp / "plain.yml", plugins=["search"], nav=srcs), {})
+    return runs
+
+
+def build(core: str, config: Path, site_dir: Path, env: dict) -> tuple[float, float]:
     """(wall, CPU) seconds of one build into an empty ``site_dir``: CPU time tells more
     when others share the cores."""
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", **env}
     cpu_before, start = _children_cpu(), time.perf_counter()
-    subprocess.run([*MKDOCS, "--config-file", str(config), "--site-dir", str(site_dir)],
-                   check=True, env=env, cwd=config.parent)
+    subprocess.run([sys.executable, "-m", core, "build", "--strict", "--quiet", "--config-file", str(config),
+                    "--site-dir", str(site_dir)], check=True, env=env, cwd=config.parent)
     return time.perf_counter() - start, _children_cpu() - cpu_before
 
 
@@ -82,25 +138,48 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def median(times: list[tuple[float, float]]) -> tuple[float, float]:
+    return statistics.median(t[0] for t in times), statistics.median(t[1] for t in times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notes", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=3, help="lab builds (the median is kept)")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of builds (the median is kept)")
+    parser.add_argument("--today", default=TODAY, help="the commit whose lab plugin is 'today'")
+    parser.add_argument("--every-page-nav", action="store_true", help="also build the old nav-of-every-page baseline once")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-wiki-") as tmp:
         tmp = Path(tmp)
-        srcs = generate(tmp / "site", args.notes)
-        lab = yaml.safe_load((REPO / "mkdocs.yml").read_text())
-        plain = {**lab, "plugins": ["search"], "nav": srcs}
-        (tmp / "lab.yml").write_text(yaml.safe_dump(lab))
-        (tmp / "plain.yml").write_text(yaml.safe_dump(plain))
-        labs = sorted(build(tmp / "lab.yml", tmp / f"build/lab-{i}") for i in range(args.repeat))
-        lab_s, lab_cpu = labs[len(labs) // 2]
-        plain_s, plain_cpu = build(tmp / "plain.yml", tmp / "build/plain")  # slow: once
-    print(f"{args.notes} notes, wall (CPU) seconds: lab plugin {lab_s:.1f} ({lab_cpu:.1f}) "
-          f"[median of {', '.join(f'{s:.1f}' for s, _ in labs)}], "
-          f"plain nav-of-every-page {plain_s:.1f} ({plain_cpu:.1f}); "
-          f"plain/lab {plain_s / lab_s:.1f}x wall, {plain_cpu / lab_cpu:.1f}x CPU; target: lab <= 10 s")
+        runs = configurations(tmp, args.notes, args.today, args.every_page_nav)
+        times: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        for round_ in range(args.repeat):
+            for core in CORES:
+                for name in ("baseline", "today", "lab"):
+                    config, env = runs[name]
+                    times.setdefault((core, name), []).append(
+                        build(core, config, tmp / "build" / f"{core}-{name}-{round_}", env))
+        if "every page" in runs:  # slow: once
+            config, env = runs["every page"]
+            times["mkdocs", "every page"] = [build("mkdocs", config, tmp / "build" / "every-page", env)]
+    report(args, {key: median(value) for key, value in times.items()})
+
+
+def report(args: argparse.Namespace, med: dict[tuple[str, str], tuple[float, float]]) -> None:
+    def ratio(a: tuple[str, str], b: tuple[str, str]) -> str:
+        return f"{med[a][0] / med[b][0]:.2f}x wall, {med[a][1] / med[b][1]:.2f}x CPU"
+
+    print(f"{args.notes} notes, median of {args.repeat} builds, wall (CPU) seconds; today = {args.today[:10]}")
+    for core in CORES:
+        row = ", ".join(f"{name} {med[core, name][0]:.1f} ({med[core, name][1]:.1f})"
+                        for name in ("baseline", "today", "lab"))
+        print(f"  {core:10s} {row}")
+        print(f"  {'':10s} lab/today {ratio((core, 'lab'), (core, 'today'))} (target <= 1.2x); "
+              f"lab/baseline {ratio((core, 'lab'), (core, 'baseline'))} (the plugin's own cost)")
+    print(f"  properdocs/mkdocs, lab: {ratio(('properdocs', 'lab'), ('mkdocs', 'lab'))}")
+    if ("mkdocs", "every page") in med:
+        print(f"  mkdocs, every page in the nav (once): {med['mkdocs', 'every page'][0]:.1f} "
+              f"({med['mkdocs', 'every page'][1]:.1f}); every-page/lab {ratio(('mkdocs', 'every page'), ('mkdocs', 'lab'))}")
 
 
 if __name__ == "__main__":

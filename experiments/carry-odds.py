@@ -4,6 +4,7 @@
 # question: Before it knows the carry, which simple rule does the model's bet on "+1" against "+0" follow, and is the product of the one-digit odds the best additive rule?
 # links: [insights/previous-column-predicts-carry, experiments/loss-shelf, experiments/training-dynamics, ideas/per-neuron-logit-contributions]
 # checks: ["model(preset, overrides)", "carry_digit(digit, preset, overrides)"]
+# sweeps: {seeds: {seed: [0, 1, 2, 3, 4]}}
 # ---
 
 # %% [markdown]
@@ -29,7 +30,7 @@
 # Run with `make experiment NAME=carry-odds PARAMS="digit=A2"`.
 
 # %% tags=["parameters"]
-seed = 0  # seed of the evaluation sample
+seed = 0  # seed of training (initialization, data order) and of the evaluation sample
 preset = "add2"  # the model preset (the lab's default model)
 overrides = {}  # training settings changed from the preset
 digit = "A2"  # the answer digit whose maps are shown: one with an incoming carry (not A0, the units)
@@ -44,7 +45,7 @@ from lab import carry, components, figures, models, record
 from lab.analysis import problems
 from lab.dynamics import checkpoint_models
 
-trained = models.load_or_train(preset, overrides)
+trained = models.load_or_train(preset, {**overrides, "seed": seed})
 task, labels = trained.task, trained.labels
 d = problems.digit_index(task, digit, carry_in=True)
 batch = problems.heldout(task, seed, n_eval)

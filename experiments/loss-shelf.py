@@ -4,6 +4,7 @@
 # question: Why does an answer digit's loss sit on a shelf, above what a fixed split between "+0" and "+1" predicts?
 # links: [insights/previous-column-predicts-carry, insights/loss-shelf-is-spread-and-leak, experiments/carry-odds, experiments/training-dynamics]
 # checks: ["model(preset, overrides)", "carry_digit(digit, preset, overrides)"]
+# sweeps: {seeds: {seed: [0, 1, 2, 3, 4]}}
 # ---
 
 # %% [markdown]
@@ -45,7 +46,7 @@
 # Run with `make experiment NAME=loss-shelf PARAMS="digit=A1"`.
 
 # %% tags=["parameters"]
-seed = 0  # seed of the evaluation sample
+seed = 0  # seed of training (initialization, data order) and of the evaluation sample
 preset = "add2"  # model preset the settings start from
 overrides = {"n_digits": 3, "steps": 600}  # training settings changed from the preset
 compare = [{}]  # other settings (override dicts) drawn beside; {} is the default 5-digit model
@@ -61,7 +62,7 @@ from lab import carry, figures, models, record
 from lab.analysis import problems
 from lab.dynamics import checkpoint_models
 
-trained = models.load_or_train(preset, overrides)
+trained = models.load_or_train(preset, {**overrides, "seed": seed})
 labels = trained.labels
 d = problems.digit_index(trained.task, digit, carry_in=True)
 batch = problems.heldout(trained.task, seed, n_eval)

@@ -4,6 +4,7 @@
 # question: When does each answer digit learn its base add, its carry use and its cascades, and how long are the lags between them?
 # links: [experiments/loss-shelf, experiments/carry-odds, insights/previous-column-predicts-carry]
 # checks: ["model(preset, overrides)"]
+# sweeps: {seeds: {seed: [0, 1, 2, 3, 4]}}
 # ---
 
 # %% [markdown]
@@ -28,7 +29,7 @@
 # each n trains its own model once, then it is cached).
 
 # %% tags=["parameters"]
-seed = 0  # seed of the evaluation sample
+seed = 0  # seed of training (initialization, data order) and of the evaluation sample
 preset = "add2"  # the model preset (the lab's default model)
 n_digits = 5  # digits of the addition, 2 to 5
 overrides = {}  # other training settings changed from the preset
@@ -43,7 +44,7 @@ from lab.analysis import problems
 from lab.task import CASE_NAMES
 from lab.train import EVAL_NINE_SHARE
 
-trained = models.load_or_train(preset, {"n_digits": n_digits, **overrides})
+trained = models.load_or_train(preset, {"n_digits": n_digits, **overrides, "seed": seed})
 labels = trained.labels
 history = trained.history
 

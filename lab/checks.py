@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from lab import LabError, presets
+from lab.analysis import problems
 
 
 def model(preset: str, overrides: dict[str, Any]) -> None:
@@ -27,7 +28,4 @@ def carry_digit(digit: str, preset: str, overrides: dict[str, Any]) -> None:
     data = presets.resolve(preset, overrides).training.data
     if data.source != "addition":
         raise LabError(f"preset {preset!r} is trained on {data.source} data, not addition")
-    labels = [label for label in data.loss_labels() if label != "A0"]
-    if digit not in labels:
-        why = "A0, the units digit, has no incoming carry; " if digit == "A0" else ""
-        raise LabError(f"digit={digit!r}: {why}choose one of {', '.join(labels)}")
+    problems.digit_index(data.task, digit, carry_in=True)

@@ -37,7 +37,7 @@ def test_every_experiment_with_a_model_checks_it():
 
 @pytest.mark.parametrize("name", ["loss-shelf", "carry-odds"])
 def test_the_units_digit_fails_before_any_kernel(name):
-    with pytest.raises(LabError, match="A0, the units digit, has no incoming carry"):
+    with pytest.raises(LabError, match="A0, the units digit, never receives a carry"):
         run_checks(name, digit="A0")
     with pytest.raises(LabError, match="unknown setting"):
         run_checks(name, overrides={"n_digit": 3})

@@ -12,6 +12,7 @@ import pytest
 
 from lab import LabError
 from lab.wiki import vault
+from lab.wiki.pages import SECTIONS
 from wiki_fixture import VAULT, make_vault_wiki, make_wiki
 
 # `mkdocs build …`, then a check that building imported neither torch nor TransformerLens.
@@ -78,7 +79,7 @@ def test_backlinks_are_on_the_page_and_in_its_toc_but_not_in_search(built):
 def test_sidebar_holds_sections_not_pages(built):
     html = (built / "insights/carry-heads/index.html").read_text()
     nav = html.split('class="md-nav md-nav--primary"', 1)[1].split("</nav>", 1)[0]
-    assert nav.count('class="md-nav__link') == 6
+    assert nav.count('class="md-nav__link') == len(SECTIONS)  # not one per page
 
 
 def test_broken_link_fails_strict_build_with_file_and_line_and_is_marked_otherwise(tmp_path):
@@ -196,7 +197,7 @@ def test_vault_math_is_mathml_and_code_and_math_hold_no_links(vault_site):
 def test_vault_is_a_section_of_the_sidebar_and_of_home(vault_site):
     page = (vault_site / "insights/carry-heads/index.html").read_text()
     nav = page.split('class="md-nav md-nav--primary"', 1)[1].split("</nav>", 1)[0]
-    assert nav.count('class="md-nav__link') == 7 and 'href="../../vault/"' in nav
+    assert nav.count('class="md-nav__link') == len(SECTIONS) + 1 and 'href="../../vault/"' in nav
     assert '<a href="vault/">vault</a> — 5 notes' in (vault_site / "index.html").read_text()
 
 

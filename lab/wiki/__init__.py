@@ -11,7 +11,11 @@
   folder outside the kind folders.
 - ``callouts``: Obsidian callouts as admonitions; ``math``: the Markdown extension
   that writes ``$…$`` as MathML; ``vault``: an Obsidian vault read in place.
-- ``plugin``: the MkDocs plugin, thin glue over the modules above.
+- ``graph``: the graph of the notes (nodes, edges, filters, layout) as graph.json,
+  drawn by ``assets/graph.js`` on the graph page and, around each note, its neighbours.
+- ``tags``: the tags index page, and each note's tags as links to it.
+- ``plugin``: the MkDocs plugin (ProperDocs or MkDocs 1.x), thin glue over the
+  modules above; its docstring says what the glue is.
 
 Nothing here imports torch or TransformerLens: the wiki reads experiment results
 only through ``lab.results``.

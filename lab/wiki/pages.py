@@ -1,7 +1,8 @@
 """What the wiki writes itself.
 
 - ``SECTIONS``: the generated index pages (Home, Projects, Insights, Ideas, Journal,
-  Experiments), which are also the whole sidebar.
+  Experiments, and the graph and tags pages of ``graph`` and ``tags``), which are
+  also the whole sidebar.
 - ``decorate``: what each note gets around its own text, as Markdown: a status line
   from its front matter, on a project page the lists of its notes, and on an
   experiment page the failure banner, provenance and metric history.
@@ -16,8 +17,10 @@ import html
 from typing import Callable
 
 from lab.wiki import folders
+from lab.wiki.graph import GRAPH_PAGE, graph_page
 from lab.wiki.links import Graph, format_metric, md_escape, md_link
 from lab.wiki.notes import PRIORITIES, Note, experiment_name
+from lab.wiki.tags import TAGS_PAGE, tag_links, tags_page
 
 HOME = "index.md"
 
@@ -170,6 +173,8 @@ SECTIONS: tuple[tuple[str, str, Callable[[Graph], str]], ...] = (
     ("Ideas", "ideas/index.md", ideas_board),
     ("Journal", "journal/index.md", journal_index),
     ("Experiments", "experiments/index.md", experiments_table),
+    ("Graph", GRAPH_PAGE, graph_page),
+    ("Tags", TAGS_PAGE, tags_page),
 )
 
 
@@ -220,7 +225,7 @@ def _meta_line(note: Note) -> str:
         "Evidence": ", ".join(map(_wikilink, meta.get("evidence", []))),
         "Waits on": ", ".join(map(_wikilink, meta.get("waits_on", []))),
         "Realized by": _wikilink(meta["realized_by"]) if meta.get("realized_by") else None,
-        "Tags": ", ".join(md_escape(t) for t in meta.get("tags", [])),
+        "Tags": tag_links(note),
     }
     shown = [f"**{k}:** {v}" for k, v in fields.items() if v]
     return " · ".join(shown) + "\n{ .lab-meta }" if shown else ""

@@ -1,16 +1,31 @@
-"""The MkDocs plugin ``lab``: thin glue between MkDocs and the wiki's pure functions.
+"""The MkDocs plugin ``lab``: the glue between the core and the wiki's plain functions.
 
-- on_config: the sidebar is the generated sections (so the build stays linear in
-  pages), and the figure script and style are added to every page.
-- on_files: the files of a vault kept elsewhere join the docs dir's (``vault``);
-  every note is parsed once into the graph (``links.build_graph``); bad front
-  matter fails the build, broken and ambiguous references are warnings (fatal in
-  ``--strict``); the generated pages, one per folder outside the kind folders
-  (``folders``), and plotly.js are added as files.
-- on_page_markdown: a note gets its additions (``pages.decorate``), its references
-  rendered (``links.render``) and its callouts turned into admonitions (``callouts``).
-- on_page_content / on_post_page: a note's backlinks (``pages.backlinks``) go into
-  the built page, after Markdown and after search has indexed the page.
+What the glue is: this file, and only this file. The core (ProperDocs by default, or
+MkDocs 1.6.1: both run this plugin unchanged) calls the hooks below; each hands the
+files or the page to functions of ``lab.wiki`` that take notes and return Markdown,
+HTML or JSON and know nothing of the core:
+
+    hook              what happens                                         plain functions
+    on_config         the sidebar is the generated sections (so the build  pages.SECTIONS
+                      stays linear in pages); the lab's scripts and styles
+                      join every page
+    on_files          a vault kept elsewhere joins the docs dir's files;   vault, notes.parse_note,
+                      every note is parsed once into the graph; the        links.build_graph,
+                      generated pages (indexes, folders, graph, tags),     pages.SECTIONS, folders,
+                      graph.json and the assets are added as files         graph.graph_json
+    on_page_markdown  a note gets its additions, its references rendered   pages.decorate, links.render,
+                      and its callouts turned into admonitions             callouts
+    on_page_content   "Linked from" joins the page's table of contents      -
+    on_post_page      backlinks and the local graph go into the built       pages.backlinks, graph.local_graph
+                      page, after Markdown and after search indexed it
+
+Bad front matter fails the build (PluginError); broken and ambiguous references are
+warnings, fatal in ``--strict``. What the core provides, and any core that replaces
+this glue must too: the list of source files, Markdown to HTML with the configured
+extensions, URLs per page, the theme (Material: sidebar, search, palette switch), and
+writing the site. Moving to a core that runs no third-party plugins means rewriting
+these hooks as that core's extension points, or as a script that calls the same
+functions: nothing under ``lab.wiki`` but this file changes.
 """
 
 from __future__ import annotations
@@ -32,6 +47,7 @@ from mkdocs.utils import get_relative_url
 
 from lab import LabError, results
 from lab.wiki import callouts, folders, links, pages, vault
+from lab.wiki.graph import DATA_FILE as GRAPH_DATA, graph_json, local_graph
 from lab.wiki.notes import Note, NoteError, experiment_name, parse_note
 
 log = get_plugin_logger(__name__)
@@ -61,6 +77,8 @@ class LabPlugin(BasePlugin[LabConfig]):
             config.validation.nav.omitted_files = logging.DEBUG
         config.extra_css.append(f"{ASSET_DIR}/lab.css")
         config.extra_javascript.append(f"{ASSET_DIR}/lab.js")
+        config.extra_css.append(f"{ASSET_DIR}/graph.css")
+        config.extra_javascript.append(f"{ASSET_DIR}/graph.js")
         self.root = Path(config.docs_dir).parent
         return config
 
@@ -89,6 +107,8 @@ class LabPlugin(BasePlugin[LabConfig]):
             config.nav += [{folder: src} for folder, src in sections]
         for asset in [*ASSETS.iterdir(), PLOTLY_JS]:
             files.append(File.generated(config, f"{ASSET_DIR}/{asset.name}", abs_src_path=str(asset)))
+        files.append(File.generated(config, f"{ASSET_DIR}/{GRAPH_DATA}",
+                                    content=graph_json(self.graph, lambda src: files.get_file_from_path(src).url)))
         return files
 
     def _sweeps(self, names: list[str]) -> dict[str, dict]:
@@ -168,7 +188,7 @@ class LabPlugin(BasePlugin[LabConfig]):
             return output
         section = pages.backlinks(note, self.graph, lambda src: get_relative_url(
             self.files.get_file_from_path(src).url, page.file.url))
-        return output.replace(BACKLINKS_MARK, section, 1)
+        return output.replace(BACKLINKS_MARK, section + local_graph(note.src), 1)
 
 
     def on_serve(self, server, config: MkDocsConfig, builder):  # noqa: ANN001, ANN201

@@ -1,88 +1,13 @@
 """The built wiki in headless Chromium (Debian's chromium, driven by playwright).
 
-Every request is routed: anything not for 127.0.0.1 is recorded and refused, and
-each test ends by checking there was none, and no console error.
+Every request is routed (conftest.py): anything not for 127.0.0.1 is recorded and
+refused, and each test ends by checking there was none, and no console error.
 """
-
-import functools
-import http.server
-import os
-import subprocess
-import sys
-import threading
-from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
-try:
-    from playwright.sync_api import expect, sync_playwright
-except ImportError:
-    pytest.skip("browser tests: python playwright is not installed", allow_module_level=True)
-if not os.access(CHROMIUM, os.X_OK):
-    pytest.skip(f"browser tests: {CHROMIUM} is missing (apt-get install chromium)", allow_module_level=True)
-
-from wiki_fixture import make_wiki  # noqa: E402
-
+expect = pytest.importorskip("playwright.sync_api", reason="browser tests: python playwright is not installed").expect
 pytestmark = pytest.mark.browser
-# Generous waits (not timing checks): parsing plotly.js is slow on 2 shared cores.
-TIMEOUT_MS = 30_000
-expect.set_options(timeout=TIMEOUT_MS)
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory) -> str:
-    """The fixture wiki, built and served on 127.0.0.1; yields its URL."""
-    root = tmp_path_factory.mktemp("wiki")
-    make_wiki(root)
-    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet"], cwd=root, check=True,
-                   env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
-    handler = functools.partial(QuietHandler, directory=str(root / "build" / "site"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    with sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("profile")), executable_path=CHROMIUM, args=ARGS, headless=True,
-            viewport={"width": 1280, "height": 900})
-        yield context
-        context.close()
-
-
-@pytest.fixture
-def page(browser):
-    """A fresh tab; after the test, no request left 127.0.0.1 and the console had no error."""
-    outside, errors = [], []
-
-    def route(route):
-        if urlparse(route.request.url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    tab = browser.new_page()
-    tab.set_default_timeout(TIMEOUT_MS)
-    tab.route("**/*", route)
-    tab.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    tab.on("pageerror", lambda err: errors.append(str(err)))
-    yield tab
-    tab.close()
-    assert outside == [], "requests left 127.0.0.1"
-    assert errors == [], "console errors"
 
 
 def paper_colour(page) -> str:
