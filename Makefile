@@ -19,20 +19,21 @@ NAME   ?=
 PARAMS ?=
 export PARAMS
 TITLE  ?=
-KIND   ?= note
+KIND   ?= journal
 PRESET ?= add2
 
-.PHONY: help experiment experiments status new-experiment train wiki serve test test-browser bench clean \
+.PHONY: help experiment experiments status reproduce new-experiment train wiki serve test test-browser bench clean \
         new-idea new-insight new-note
 
 help:
-	@echo "make experiment NAME=loss-shelf [PARAMS=\"n_digits=4 seed=1\"]   run one experiment"
+	@echo "make experiment NAME=loss-shelf [PARAMS=\"digit=A1 seed=1\"]   run one experiment"
 	@echo "make experiments                 run every stale or never-run experiment"
 	@echo "make status                      fresh / stale / failed / never run, per experiment"
+	@echo "make reproduce [NAME=...] [CACHED=1]  re-run from scratch, compare every metric with run.json"
 	@echo "make new-experiment NAME=...     scaffold experiments/NAME.py"
 	@echo "make train PRESET=add2 [PARAMS=\"steps=2000\"]  train (or load) a model preset"
 	@echo "make wiki | make serve           strict build into build/site | live server on 127.0.0.1:8000"
-	@echo "make new-idea|new-insight TITLE=\"...\"   make new-note KIND=project|journal TITLE=\"...\""
+	@echo "make new-idea|new-insight TITLE=\"...\"   make new-note [KIND=journal|project] TITLE=\"...\""
 	@echo "make test | make test-browser | make bench | make clean"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -49,6 +50,9 @@ experiments: $(STAMP)
 
 status: $(STAMP)
 	$(LAB) status
+
+reproduce: $(STAMP)
+	$(LAB) reproduce $(NAME) $(if $(CACHED),--cached)
 
 new-experiment: $(STAMP)
 	@test -n "$(NAME)" || { echo "usage: make new-experiment NAME=<name>"; exit 2; }
@@ -68,7 +72,7 @@ new-idea new-insight: $(STAMP)
 	$(LAB) new-note $(subst new-,,$@) "$(TITLE)"
 
 new-note: $(STAMP)
-	@test -n "$(TITLE)" || { echo "usage: make new-note KIND=project|insight|idea|journal TITLE=\"...\""; exit 2; }
+	@test -n "$(TITLE)" || { echo "usage: make new-note [KIND=journal|project|insight|idea] TITLE=\"...\""; exit 2; }
 	$(LAB) new-note $(KIND) "$(TITLE)"
 
 test: $(STAMP)

@@ -27,6 +27,12 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("status", help="fresh / stale / failed / never run, per experiment")
     sub.add_parser("list", help="the experiments there are, with their parameters")
 
+    reproduce = sub.add_parser("reproduce", help="re-run with the committed parameters in a scratch "
+                               "place and compare every metric with run.json")
+    reproduce.add_argument("names", nargs="*", help="experiments (default: all with committed results)")
+    reproduce.add_argument("--cached", action="store_true",
+                           help="load trained models from the cache instead of retraining them")
+
     new = sub.add_parser("new-experiment", help="scaffold experiments/NAME.py")
     new.add_argument("name")
 
@@ -51,18 +57,20 @@ def main(argv: list[str] | None = None) -> int:
 
             return notes.new_note_command(args.kind, args.title)
 
-        from lab import runner
+        from lab.runner import commands, params
 
         if args.command == "run":
-            return runner.run_command(args.name, args.params + runner.split_params(args.params_text))
+            return commands.run_command(args.name, args.params + params.split_params(args.params_text))
         if args.command == "run-stale":
-            return runner.run_stale_command()
+            return commands.run_stale_command()
         if args.command == "status":
-            return runner.status_command()
+            return commands.status_command()
         if args.command == "list":
-            return runner.list_command()
+            return commands.list_command()
+        if args.command == "reproduce":
+            return commands.reproduce_command(args.names, cached=args.cached)
         if args.command == "new-experiment":
-            return runner.new_experiment_command(args.name)
+            return commands.new_experiment_command(args.name)
     except LabError as err:
         print(f"error: {err}", file=sys.stderr)
         return err.code

@@ -13,16 +13,21 @@ and the device. Runs record it in ``run.json``; the model cache keys weights by 
 
     from lab import numerics
     numerics.pin()            # 2 threads, and the environment recorded for the run
+
+torch is imported inside the functions, so that the publishing wing can read
+``THREADS`` (the CPUs a run asks for) without it.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-
-import torch
+from typing import TYPE_CHECKING
 
 from lab import results
+
+if TYPE_CHECKING:
+    import torch
 
 # Two: the cores of the project's standard machine. The count is part of the result,
 # not a speed knob: a machine with more cores still runs two threads.
@@ -34,6 +39,8 @@ _recorded: set[str] = set()  # scratch directories this process has written the 
 def environment(device: torch.device | str | None = None) -> dict[str, str | int | None]:
     """The settings that can change numbers: threads, torch version and build, CPU
     capability as torch reports it, and the device (``default_device()`` if None)."""
+    import torch
+
     device = torch.device(device) if device is not None else default_device()
     return {
         "threads": torch.get_num_threads(),
@@ -47,6 +54,8 @@ def environment(device: torch.device | str | None = None) -> dict[str, str | int
 def pin() -> dict[str, str | int | None]:
     """Fix the thread count and return the environment; inside a run (the runner sets
     ``LAB_OUTPUT_DIR``) also record it there, once per process."""
+    import torch
+
     if torch.get_num_threads() != THREADS:
         torch.set_num_threads(THREADS)
     env = environment()
@@ -59,4 +68,6 @@ def pin() -> dict[str, str | int | None]:
 
 def default_device() -> torch.device:
     """CUDA when there is a GPU, else the CPU."""
+    import torch
+
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -119,30 +119,35 @@ def resolve(preset: str | Preset, overrides: dict[str, Any] | None = None) -> Pr
     if not isinstance(overrides or {}, dict):
         raise LabError(f"overrides must be a dict of settings, got {overrides!r}")
     overrides = dict(overrides or {})
-    training, data = preset.training, preset.training.data
-    targets = (preset.model, training, data)
-    names = {f.name: target for target in targets for f in fields(target) if f.name != "data"}
-    unknown = sorted(set(overrides) - set(names))
+    targets = (preset.model, preset.training, preset.training.data)
+    defaults = {f.name: getattr(t, f.name) for t in targets for f in fields(t) if f.name != "data"}
+    unknown = sorted(set(overrides) - set(defaults))
     if unknown:
-        raise LabError(f"unknown setting(s) {', '.join(unknown)}; valid settings: {', '.join(sorted(names))}")
-    for name, value in overrides.items():
-        _check_type(name, value, getattr(names[name], name))
-    changed = [replace(t, **{k: v for k, v in overrides.items() if names[k] is t}) for t in targets]
-    model, training, data = changed
+        raise LabError(f"unknown setting(s) {', '.join(unknown)}; valid settings: {', '.join(sorted(defaults))}")
+    overrides = {name: _checked(name, value, defaults[name]) for name, value in overrides.items()}
+    # A name in several configs sets it in each: ``seed`` is both the weight
+    # initialization's and the training data order's, one seed for one training run.
+    model, training, data = (replace(t, **{k: v for k, v in overrides.items() if k in _names(t)})
+                             for t in targets)
     return replace(preset, model=model, training=replace(training, data=data))
 
 
-def _check_type(name: str, value: Any, default: Any) -> None:
-    """A setting's value must have its default's type (an int may stand for a float)."""
-    if default is None or value is None and _optional(name):
-        return
+def _names(config: Any) -> set[str]:
+    return {f.name for f in fields(config)} - {"data"}
+
+
+def _checked(name: str, value: Any, default: Any) -> Any:
+    """``value`` if it has the type of the setting's default (an int stands for a float,
+    and becomes one, so that ``lr=1`` and ``lr=1.0`` key the same model); else LabError."""
+    if default is None or (value is None and _optional(name)):
+        return value
     expected = type(default)
-    ok = isinstance(value, expected) and not (isinstance(value, bool) and expected is not bool)
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
-        ok = True
-    if not ok:
-        kind = {bool: "true/false", int: "whole number", float: "number", str: "string"}.get(expected, expected.__name__)
-        raise LabError(f"setting {name}={value!r} must be a {kind}, like its default {default!r}")
+        return float(value)
+    if isinstance(value, expected) and not (isinstance(value, bool) and expected is not bool):
+        return value
+    kind = {bool: "true/false", int: "whole number", float: "number", str: "string"}.get(expected, expected.__name__)
+    raise LabError(f"setting {name}={value!r} must be a {kind}, like its default {default!r}")
 
 
 def _optional(name: str) -> bool:

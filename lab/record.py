@@ -7,7 +7,8 @@
 
 Inside a run (``make experiment``) these land in the runner's scratch directory and
 become ``run.json`` metrics and ``figures/ID.json`` files; in a plain ``python
-experiments/NAME.py`` they go to ``build/scratch/NAME``. Figure ids and metric names
+experiments/NAME.py`` they go to ``build/scratch/NAME`` (a notebook in Jupyter or VS
+Code: ``build/scratch/`` and the notebook's name). Figure ids and metric names
 are stable handles: notes embed ``![[experiments/NAME#ID]]`` and cite
 ``{{ metric NAME.metric_name }}`` (see ``lab.wiki``).
 """
@@ -21,13 +22,27 @@ from typing import Any, Sequence
 
 from lab import results
 
-# Notebook outputs with this mimetype mark where a figure sits in the page; the
-# runner replaces them with the figure drawn from its JSON file.
-FIGURE_MIMETYPE = "application/vnd.lab.figure+json"
-
 
 def _experiment_name() -> str:
+    """The name of the scratch directory outside the runner (which sets its own).
+
+    A plain ``python experiments/NAME.py`` is NAME. In Jupyter or VS Code every kernel
+    is ``ipykernel_launcher.py``, so the notebook's own name is used (each kernel's
+    first call empties its directory: one notebook must not empty another's).
+    """
+    if _in_notebook():
+        return _notebook_name()
     return Path(sys.argv[0]).stem if sys.argv and sys.argv[0].endswith(".py") else "scratch"
+
+
+def _notebook_name() -> str:
+    """The notebook's name as its kernel knows it: Jupyter sets ``JPY_SESSION_NAME`` to
+    the notebook's path, VS Code puts ``__vsc_ipynb_file__`` in the user namespace;
+    failing both, one name per kernel process."""
+    from IPython import get_ipython
+
+    path = os.environ.get("JPY_SESSION_NAME") or get_ipython().user_ns.get("__vsc_ipynb_file__")
+    return Path(path).stem if path else f"kernel-{os.getpid()}"
 
 
 def _in_notebook() -> bool:
@@ -66,7 +81,7 @@ def figure(fig: Any, figure_id: str, caption: str | None = None) -> None:
     if _in_notebook():
         from IPython.display import display
 
-        display({FIGURE_MIMETYPE: marker, "text/plain": f"[figure {figure_id}]"}, raw=True)
+        display({results.FIGURE_MIMETYPE: marker, "text/plain": f"[figure {figure_id}]"}, raw=True)
     else:
         print(f"figure {figure_id} -> {path}")
 

@@ -3,10 +3,11 @@
 The page reads as the write-up: markdown cells as they are, each code cell folded
 away (a pymdownx.details block), then what the cell showed: printed text (cleaned
 of terminal escapes and shortened, so training progress cannot flood the page),
-Markdown tables from ``lab.record.table``, and each figure as the wiki embed
-``![[experiments/NAME#ID]]``. The figure data stays in ``figures/ID.json``, out of
-the page, so search never indexes it. HTML outputs are dropped: the wiki draws
-figures itself, and raw HTML from a kernel would be untrusted markup in the site.
+Markdown tables from ``lab.record.table``, and each figure as the wiki's figure
+embed (``lab.wiki.syntax.figure_embed``). The figure data stays in
+``figures/ID.json``, out of the page, so search never indexes it. HTML outputs are
+dropped: the wiki draws figures itself, and raw HTML from a kernel would be
+untrusted markup in the site.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any
 
 import yaml
 
-from lab.record import FIGURE_MIMETYPE
+from lab.results import FIGURE_MIMETYPE
+from lab.wiki.syntax import figure_embed
 
 MAX_OUTPUT_LINES = 40  # longer text outputs keep their first and last lines
 
@@ -61,7 +63,7 @@ def _output(output: Any, name: str) -> str:
     if FIGURE_MIMETYPE in data:
         marker = data[FIGURE_MIMETYPE]
         caption = marker.get("caption")
-        embed = f"![[experiments/{name}#{marker['id']}]]"
+        embed = figure_embed(name, marker["id"])
         return f"{embed}\n\n*{caption}*" if caption else embed
     if "text/markdown" in data:
         return data["text/markdown"]
@@ -105,3 +107,64 @@ def _fence(text: str) -> str:
     """A backtick fence longer than any run of backticks in ``text``."""
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     return "`" * max(3, longest + 1)
+
+
+# --------------------------------------------------------------------------- reproduction verdicts
+
+
+def reproduction_block(verdict: dict) -> str:
+    """A reproduction verdict (``reproduction.json``) as an admonition for the experiment page:
+    when, at which commit, in which environment, how many metrics identical, and any drift."""
+    total = verdict["identical"] + verdict["within"] + verdict["drifted"]
+    tolerance = verdict["tolerance"]
+    if verdict["failure"]:
+        kind, title = "failure", "Reproduction failed"
+    elif verdict["drifted"]:
+        kind, title = "warning", f"Not reproduced: {verdict['drifted']} of {total} metrics drifted"
+    elif verdict["within"]:
+        kind, title = "success", (f"Reproduced: {verdict['identical']} of {total} metrics identical, "
+                                  f"{verdict['within']} within {tolerance['relative']:g}")
+    else:
+        kind, title = "success", f"Reproduced: all {total} metrics bit-identical"
+    commit = f"commit `{verdict['commit'][:7]}`" if verdict["commit"] else "no git commit"
+    models = "models loaded from the cache" if verdict["cached"] else "models retrained"
+    body = [f"Re-run {verdict['when'][:16].replace('T', ' ')} UTC at {commit}"
+            + (" with uncommitted changes" if verdict["dirty"] else "")
+            + f", {models}, in {_environment_text(verdict['environment'])}, "
+            f"{verdict['duration_s']:.0f} s. Tolerance {tolerance['relative']:g} relative "
+            f"(`{tolerance['why']}`)."]
+    if verdict["failure"]:
+        body.append(f"The run failed: `{verdict['failure']}`")
+    if verdict["drifts"]:
+        rows = [f"| {d['metric']} | {_value(d['committed'])} | {_value(d['new'])} | "
+                f"{'' if d['difference'] is None else format(d['difference'], '+.3e')} |"
+                for d in verdict["drifts"]]
+        body.append("\n".join(["| metric | committed | new | difference |", "|---|---|---|---|", *rows]))
+    return f'!!! {kind} "{title}"\n\n' + textwrap.indent("\n\n".join(body), "    ") + "\n"
+
+
+def reproduction_cell(verdict: dict | None) -> str:
+    """A reproduction verdict in one table cell: ``✓ 12/12 identical · 2026-11-27``."""
+    if verdict is None:
+        return "not checked"
+    total = verdict["identical"] + verdict["within"] + verdict["drifted"]
+    if verdict["failure"]:
+        summary = "✗ failed to run"
+    elif verdict["drifted"]:
+        summary = f"✗ {verdict['drifted']}/{total} drifted"
+    elif verdict["within"]:
+        summary = f"≈ {total}/{total} within {verdict['tolerance']['relative']:g}"
+    else:
+        summary = f"✓ {total}/{total} identical"
+    return f"{summary} · {verdict['when'][:10]}"
+
+
+def _environment_text(environment: dict | None) -> str:
+    if not environment:
+        return "an unrecorded environment"
+    return (f"torch {environment.get('torch')} on {environment.get('device')}, "
+            f"{environment.get('threads')} threads, CPU capability {environment.get('cpu_capability')}")
+
+
+def _value(value: float | None) -> str:
+    return "missing" if value is None else repr(value)

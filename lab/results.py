@@ -9,6 +9,8 @@ An experiment's results live in ``site/experiments/NAME/`` and are committed:
         figures/ID.json   one plotly figure per file, ``ID`` chosen by the experiment
         history.jsonl     one line per good run, oldest first (carried from run to run)
         failure.json      only while the latest attempt failed after the last good run
+        reproduction.json the verdict of the latest ``make reproduce`` of this run (see
+                          ``REPRODUCTION_FIELDS``); a new run drops it with the old numbers
 
 While an experiment runs, the kernel writes what it records (``lab.record``) into a
 scratch *output directory* (``LAB_OUTPUT_DIR``): ``metrics.json`` and ``figures/``.
@@ -40,10 +42,16 @@ NOTEBOOK = "notebook.ipynb"
 FIGURES = "figures"
 HISTORY = "history.jsonl"
 FAILURE = "failure.json"
+REPRODUCTION = "reproduction.json"
 METRICS = "metrics.json"  # in the scratch output directory only
 ENVIRONMENT = "environment.json"  # likewise: what the kernel's numerics ran under
 
 OUTPUT_DIR_ENV = "LAB_OUTPUT_DIR"
+
+# A notebook output with this mimetype marks where a figure sits in the page: the
+# experiment displays it (``lab.record.figure``), the page shows the figure drawn
+# from its JSON file instead (``lab.render``), and the runner reads its caption.
+FIGURE_MIMETYPE = "application/vnd.lab.figure+json"
 
 # Keys of run.json, in the order they are written.
 RUN_FIELDS = (
@@ -57,6 +65,7 @@ RUN_FIELDS = (
     "params",       # {name: value}, defaults merged with overrides
     "seed",         # params["seed"] when the experiment has one, else null
     "versions",     # {package: version} for python, torch, transformer-lens, ...
+    "environment",  # what can change numbers (threads, torch, cpu_capability, device), or null
     "cells",        # [{"index": i, "duration_s": s}] for each code cell
     "metrics",      # {name: {"value": v, "unit": u, "description": d}}
     "figures",      # [{"id": id, "caption": c, "file": "figures/ID.json"}]
@@ -74,6 +83,23 @@ FAILURE_FIELDS = (
     "message",      # exception message
     "notebook",     # the kept failed notebook, relative to the repository root
     "input_hash",   # inputs of the failed attempt: a rerun is due once they change
+)
+
+# Keys of reproduction.json, in the order they are written.
+REPRODUCTION_FIELDS = (
+    "run_id",       # of the committed run that was reproduced
+    "when",         # ISO 8601 UTC, when the reproduction started
+    "commit",       # git commit it ran at, or null outside git
+    "dirty",        # whether the working tree had uncommitted changes (outside site/)
+    "environment",  # the reproduction's numerics environment (see run.json), or null
+    "cached",       # true if trained models came from the model cache, false if retrained
+    "tolerance",    # {"relative": r, "why": ...}: 0 (bit-identical) when the environments match
+    "duration_s",   # wall time of the reproduction
+    "identical",    # how many metrics came out bit-identical
+    "within",       # how many differ, within the tolerance
+    "drifted",      # how many differ beyond it, are new, or are missing
+    "drifts",       # [{"metric", "committed", "new", "difference"}] for the drifted ones
+    "failure",      # "Exception: message" if the reproduction failed to run, else null
 )
 
 # Metric names and figure ids appear in file names, URLs and wiki citations.
@@ -122,14 +148,26 @@ def read_json(path: Path) -> Any:
 
 
 def load_run(name: str, root: Path | str = ".") -> dict | None:
-    """The last good run record of ``name``, or None if it never ran successfully."""
+    """The last good run record of ``name``, or None if it never ran successfully.
+
+    Fields added to ``RUN_FIELDS`` since an older run.json was written read as null.
+    """
     path = result_dir(name, root) / RUN
-    return read_json(path) if path.exists() else None
+    if not path.exists():
+        return None
+    run = read_json(path)
+    return {**{key: run.get(key) for key in RUN_FIELDS}, **run}
 
 
 def load_failure(name: str, root: Path | str = ".") -> dict | None:
     """The failure record of the latest attempt, if it failed after the last good run."""
     path = result_dir(name, root) / FAILURE
+    return read_json(path) if path.exists() else None
+
+
+def load_reproduction(name: str, root: Path | str = ".") -> dict | None:
+    """The verdict of the latest reproduction of ``name``'s committed run, if any."""
+    path = result_dir(name, root) / REPRODUCTION
     return read_json(path) if path.exists() else None
 
 

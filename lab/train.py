@@ -139,7 +139,8 @@ def evaluator(data: DataSource, size: int, device: torch.device | str) -> Callab
 @dataclass
 class TrainResult:
     """What training produces: the history (one entry per evaluation, as lists under
-    each key: ``step``, ``seconds`` (wall time so far), ``lr``, ``train_loss`` and the
+    each key: ``step``, ``seconds`` (training time so far, the evaluations and
+    checkpoint copies left out), ``lr``, ``train_loss`` and the
     keys of the data source's evaluator, ``EVALUATORS``) and the
     checkpoint series ``{step: state_dict}`` of the underlying native model."""
 
@@ -196,21 +197,24 @@ def train(model: torch.nn.Module, cfg: TrainConfig,
     native = model.original_model  # plain nn.Module whose state_dict the cache stores
     recent: list[float] = []
     start = time.perf_counter()
+    training = 0.0  # seconds spent on training steps alone
 
     for step in range(cfg.steps + 1):
-        if step in keep:
-            result.checkpoints[step] = {k: v.detach().cpu().clone() for k, v in native.state_dict().items()}
         if step in keep or step % cfg.eval_every == 0:
+            training += time.perf_counter() - start
+            if step in keep:
+                result.checkpoints[step] = {k: v.detach().cpu().clone() for k, v in native.state_dict().items()}
             model.eval()
             scores = evaluate(model)
             model.train()
             train_loss = float(np.mean(recent)) if recent else scores["loss"]
-            for key, value in {"step": step, "seconds": time.perf_counter() - start,
-                               "lr": lr_at(step, cfg), "train_loss": train_loss, **scores}.items():
+            for key, value in {"step": step, "seconds": training, "lr": lr_at(step, cfg),
+                               "train_loss": train_loss, **scores}.items():
                 result.history.setdefault(key, []).append(value)
             recent = []
             if log and step % cfg.eval_every == 0:
-                log(_progress_line(step, cfg.steps, scores, time.perf_counter() - start))
+                log(_progress_line(step, cfg.steps, scores, training))
+            start = time.perf_counter()
         if step == cfg.steps:
             break
         for group in optimizer.param_groups:
@@ -219,11 +223,11 @@ def train(model: torch.nn.Module, cfg: TrainConfig,
         recent.append(train_step(model, optimizer, tokens, positions).item())
 
     model.eval()
-    result.seconds = time.perf_counter() - start
+    result.seconds = training
     return result
 
 
 def _progress_line(step: int, steps: int, scores: dict, seconds: float) -> str:
     accuracy = scores.get("exact", scores.get("acc"))
     return (f"step {step:>6}/{steps}  loss {scores['loss']:.4f}  "
-            f"{'exact' if 'exact' in scores else 'acc'} {100 * accuracy:6.2f}%  {seconds:6.1f}s")
+            f"{'exact' if 'exact' in scores else 'acc'} {100 * accuracy:6.2f}%  {seconds:6.1f}s training")

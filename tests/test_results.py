@@ -49,3 +49,18 @@ def test_malformed_json_names_file_and_line(tmp_path):
     path.write_text('{\n "a": 1,\n}\n')
     with pytest.raises(ValueError, match=r"run.json:3: malformed JSON"):
         results.read_json(path)
+
+
+def test_an_older_run_json_without_environment_reads_as_null(tmp_path):
+    old = {key: key for key in results.RUN_FIELDS if key != "environment"}
+    results.atomic_write_json(results.result_dir("e", tmp_path) / results.RUN, old)
+    run = results.load_run("e", tmp_path)
+    assert tuple(run) == results.RUN_FIELDS
+    assert run["environment"] is None and run["versions"] == "versions"
+
+
+def test_the_environment_is_recorded_in_the_scratch_directory(tmp_path):
+    assert results.read_environment(tmp_path) is None
+    env = {"threads": 2, "torch": "2.13.0", "cuda": None, "cpu_capability": "AVX2", "device": "cpu"}
+    results.write_environment(tmp_path, env)
+    assert results.read_environment(tmp_path) == env

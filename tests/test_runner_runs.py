@@ -19,8 +19,9 @@ import nbformat
 import pytest
 import yaml
 
-from lab import LabError, results, runner
-from test_runner import make_root
+from lab import LabError, cli, results
+from lab.runner import commands, execute, provenance, scripts, staleness
+from runner_fixture import REPO, make_root
 
 pytestmark = pytest.mark.slow
 
@@ -72,14 +73,16 @@ def test_run_writes_record_notebook_figures_and_history(good_run):
 
     run = results.load_run("demo", root)
     assert tuple(run) == results.RUN_FIELDS
-    script = runner.read_script("demo", root)
+    script = scripts.read_script("demo", root)
     assert run["name"] == "demo" and run["status"] == "ok"
     assert run["params"] == script.defaults() and run["seed"] == 0
     assert run["commit"] is None and run["dirty"] is None  # the temporary root is not a git repo
-    assert run["input_hash"] == runner.input_hash(script, script.defaults())
+    assert run["input_hash"] == staleness.input_hash(script, script.defaults())
     assert run["run_id"].endswith("Z") and run["started"].endswith("+00:00")
-    assert set(run["versions"]) == {"python", *runner.VERSIONED_PACKAGES}
+    assert set(run["versions"]) == {"python", *provenance.VERSIONED_PACKAGES}
     assert run["versions"]["plotly"] and run["versions"]["papermill"]
+    assert run["environment"] == {  # what the demo records in place of lab.numerics.pin()
+        "threads": 2, "torch": None, "cuda": None, "cpu_capability": "DEFAULT", "device": "cpu"}
     assert run["metrics"] == {
         "total_width": {"value": 0.006, "unit": "mm", "description": "sum of widths"}}
     assert run["figures"] == [{"id": "widths", "caption": "The widths", "file": "figures/widths.json"}]
@@ -94,6 +97,16 @@ def test_run_writes_record_notebook_figures_and_history(good_run):
     assert figure["data"][0]["type"] == "bar"
 
     assert results.load_history("demo", root) == [results.history_entry(run)]
+
+
+def test_papermill_records_when_each_cell_started_and_how_long_it_took(good_run):
+    """The metadata ``execute.cell_durations`` and ``last_started_cell`` rely on."""
+    root, _ = good_run
+    nb = nbformat.read(results.result_dir("demo", root) / "notebook.ipynb", as_version=4)
+    assert all(cell.metadata.papermill.start_time for cell in nb.cells)
+    durations = execute.cell_durations(nb)
+    assert len(durations) == sum(cell.cell_type == "code" for cell in nb.cells)
+    assert all(isinstance(c["duration_s"], float) and c["duration_s"] >= 0 for c in durations)
 
 
 def test_kernel_is_this_interpreter_in_the_repository_root(good_run):
@@ -132,21 +145,21 @@ def test_page_has_front_matter_write_up_embeds_and_short_outputs(good_run):
 
 
 def test_fresh_until_script_or_parameters_change(good_root, capsys):
-    assert runner.experiment_state("demo", good_root).status == "fresh"
-    assert runner.run_stale_command(good_root) == 0  # nothing to run: no kernel starts
+    assert staleness.experiment_state("demo", good_root).status == "fresh"
+    assert commands.run_stale_command(good_root) == 0  # nothing to run: no kernel starts
     assert capsys.readouterr().out.startswith("skip demo: fresh (run ")
 
     script = good_root / "experiments" / "demo.py"
     original = script.read_text()
     script.write_text(original.replace("# A tiny experiment", "# A small experiment"))
-    state = runner.experiment_state("demo", good_root)
+    state = staleness.experiment_state("demo", good_root)
     assert (state.status, state.detail, state.due) == ("stale", "script changed", True)
 
     script.write_text(original.replace("seed = 0", "seed = 1"))
-    assert runner.experiment_state("demo", good_root).detail == "script changed, params changed"
+    assert staleness.experiment_state("demo", good_root).detail == "script changed, params changed"
 
     script.write_text(original)
-    assert runner.experiment_state("demo", good_root).status == "fresh"
+    assert staleness.experiment_state("demo", good_root).status == "fresh"
 
 
 # --------------------------------------------------------------------------- failure
@@ -156,7 +169,7 @@ def test_failure_keeps_last_good_results_and_records_where(good_root, capsys):
     folder = results.result_dir("demo", good_root)
     before = snapshot(folder)
 
-    assert runner.run_command("demo", ["fail=true", "label=a b"], good_root) == 1
+    assert commands.run_command("demo", ["fail=true", "label=a b"], good_root) == 1
 
     after = snapshot(folder)
     assert after.pop("failure.json")
@@ -175,7 +188,7 @@ def test_failure_keeps_last_good_results_and_records_where(good_root, capsys):
     assert f"error: demo failed at experiments/demo.py:{line}\n" in err
     assert "ValueError: asked to fail with label 'a b'" in err
 
-    state = runner.experiment_state("demo", good_root)
+    state = staleness.experiment_state("demo", good_root)
     assert state.status == "failed" and f"demo.py:{line}: ValueError" in state.detail
     assert state.due  # it failed with fail=true; the defaults are a different input
 
@@ -243,7 +256,7 @@ def test_a_second_run_is_refused_while_one_runs(good_root):
         assert second.returncode == 1
         assert f"error: demo is already running (pid {first.pid}, lock build/locks/demo.lock)" in err
         with pytest.raises(LabError, match="already running"):
-            runner.run_command("demo", [], good_root)
+            commands.run_command("demo", [], good_root)
     finally:
         first.terminate()
         first.wait(timeout=30)
@@ -256,14 +269,248 @@ def test_a_second_run_is_refused_while_one_runs(good_root):
 
 def test_new_experiment_runs_as_written(tmp_path):
     root = make_root(tmp_path)
-    assert runner.new_experiment_command("probe", root) == 0
+    assert commands.new_experiment_command("probe", root) == 0
 
-    assert runner.run_command("probe", [], root) == 0
+    assert commands.run_command("probe", [], root) == 0
     run = results.load_run("probe", root)
     assert set(run["metrics"]) == {"slope"} and 1.5 < run["metrics"]["slope"]["value"] < 2.5
     assert [f["id"] for f in run["figures"]] == ["scatter"]
+    assert run["environment"] is None  # the template records none (no lab.numerics)
 
     plain = subprocess.run([sys.executable, "experiments/probe.py"], cwd=root,
                            capture_output=True, text=True, timeout=120)
     assert plain.returncode == 0, plain.stderr
     assert "slope" in results.read_metrics(root / "build" / "scratch" / "probe")
+
+
+# --------------------------------------------------------------------------- reproduction
+
+
+def site_files(root: Path) -> dict[str, bytes]:
+    return snapshot(root / "site")
+
+
+def reproduced_notebook_text(root: Path) -> str:
+    nb = nbformat.read(root / "build" / "reproduce" / "demo" / "notebook.ipynb", as_version=4)
+    return "".join(o.get("text", "") for cell in nb.cells for o in cell.get("outputs", []))
+
+
+def test_reproduce_reports_identical_and_writes_only_the_verdict(good_root, capsys):
+    before = site_files(good_root)
+    committed = results.load_run("demo", good_root)
+
+    assert commands.reproduce_command([], root=good_root) == 0  # all with committed results: demo
+
+    after = site_files(good_root)
+    verdict = json.loads(after.pop("experiments/demo/reproduction.json"))
+    assert after == before
+    assert tuple(verdict) == results.REPRODUCTION_FIELDS
+    assert (verdict["identical"], verdict["within"], verdict["drifted"]) == (1, 0, 0)
+    assert verdict["run_id"] == committed["run_id"] and verdict["environment"] == committed["environment"]
+    assert verdict["tolerance"] == {"relative": 0.0, "why": "same environment: bit-identical"}
+    assert verdict["cached"] is False and verdict["failure"] is None
+    out = capsys.readouterr().out
+    assert f"[demo] reproduction of run {committed['run_id']} (" in out
+    assert "1 identical, 0 within tolerance, 0 drifted" in out
+    assert "    total_width  identical  0.006      0.006  +0.000e+00" in out
+    # a fresh model cache reached the kernel; the reproduced run is kept for a look
+    assert f"model cache {good_root.resolve() / 'build' / 'reproduce' / 'cache'}\n" in reproduced_notebook_text(good_root)
+    assert results.read_json(good_root / "build" / "reproduce" / "demo" / "run.json")["metrics"] == committed["metrics"]
+
+
+def test_reproduce_names_a_drifted_metric_and_exits_non_zero(good_root, monkeypatch, capsys):
+    run_json = results.result_dir("demo", good_root) / "run.json"
+    run = json.loads(run_json.read_text())
+    run["metrics"]["total_width"]["value"] = 0.007
+    run_json.write_text(results.dumps(run))
+    before = site_files(good_root)
+
+    monkeypatch.chdir(good_root)
+    assert cli.main(["reproduce", "demo", "--cached"]) == 1
+
+    after = site_files(good_root)
+    verdict = json.loads(after.pop("experiments/demo/reproduction.json"))
+    assert after == before
+    assert verdict["drifted"] == 1 and verdict["cached"] is True
+    assert verdict["drifts"] == [{"metric": "total_width", "committed": 0.007, "new": 0.006,
+                                  "difference": pytest.approx(-0.001)}]
+    out, err = capsys.readouterr()
+    assert "    total_width  drifted  0.007      0.006  -1.000e-03" in out
+    assert err.endswith("not reproduced: demo\n")
+    assert "model cache None\n" in reproduced_notebook_text(good_root)  # --cached: the lab's cache
+
+
+# --------------------------------------------------------------------------- history across runs
+
+
+def git(root: Path, *args: str) -> str:
+    done = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+                          cwd=root, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def test_history_grows_by_good_runs_and_a_failure_lasts_until_the_next_good_one(good_root):
+    folder = results.result_dir("demo", good_root)
+    first = (folder / "history.jsonl").read_bytes()
+
+    assert commands.run_command("demo", ["seed=1"], good_root) == 0
+    second = results.load_run("demo", good_root)
+    history = (folder / "history.jsonl").read_bytes()
+    assert history.startswith(first)  # earlier runs kept byte for byte
+    assert [h["run_id"] for h in results.load_history("demo", good_root)][-1] == second["run_id"]
+    assert [h["seed"] for h in results.load_history("demo", good_root)] == [0, 1]
+
+    assert commands.run_command("demo", ["fail=true"], good_root) == 1
+    assert (folder / "failure.json").exists()
+    assert (folder / "history.jsonl").read_bytes() == history  # a failure is not a run of the history
+
+    assert commands.run_command("demo", [], good_root) == 0
+    assert not (folder / "failure.json").exists()
+    assert [h["seed"] for h in results.load_history("demo", good_root)] == [0, 1, 0]
+    assert staleness.experiment_state("demo", good_root).status == "fresh"
+
+
+# --------------------------------------------------------------------------- git provenance
+
+
+def test_a_run_records_the_commit_and_ignores_results_awaiting_a_commit(good_root):
+    shutil.copy(REPO / ".gitignore", good_root / ".gitignore")  # build/ is scratch, as in the lab
+    git(good_root, "init", "-q")
+    git(good_root, "add", "-A")
+    git(good_root, "commit", "-qm", "experiments and their results")
+    head = git(good_root, "rev-parse", "HEAD").strip()
+
+    (good_root / "site" / "draft.md").write_text("# A note not yet committed\n")
+    assert commands.run_command("demo", [], good_root) == 0
+    run = results.load_run("demo", good_root)
+    assert (run["commit"], run["dirty"]) == (head, False)
+    changed = [line[3:] for line in git(good_root, "status", "--porcelain").splitlines()]
+    assert changed and all(path.startswith("site/") for path in changed)  # notes and results only
+
+    (good_root / "experiments" / "demo.py").write_text(
+        (good_root / "experiments" / "demo.py").read_text() + "\n# edited\n")
+    assert commands.run_command("demo", [], good_root) == 0
+    assert results.load_run("demo", good_root)["dirty"] is True
+
+
+# --------------------------------------------------------------------------- run-stale
+
+
+def test_run_stale_runs_what_is_due_and_exits_non_zero_on_a_failure(tmp_path, capsys):
+    root = make_root(tmp_path)
+    demo = (root / "experiments" / "demo.py").read_text()
+    (root / "experiments" / "broken.py").write_text(demo.replace("fail = False", "fail = True"))
+
+    assert commands.run_stale_command(root) == 1
+
+    out, err = capsys.readouterr()
+    assert "run broken: never run\n" in out and "run demo: never run\n" in out
+    assert err.endswith("failed: broken\n")
+    assert results.load_failure("broken", root)["exception"] == "ValueError"
+    assert results.load_run("broken", root) is None
+    assert results.load_run("demo", root)["status"] == "ok"
+
+    assert commands.run_stale_command(root) == 0  # demo fresh; broken failed with unchanged inputs
+    assert capsys.readouterr().out.startswith("skip broken: failed")
+
+
+# --------------------------------------------------------------------------- kill during publication
+
+# Runs demo with the directory swap paused at one point; the test kills it there.
+PAUSED_SWAP = """
+import os, sys, time
+from lab import cli, results
+
+point = sys.argv[1]
+exchange, rename = results._exchange, os.rename
+
+def pause():
+    print("swap paused", flush=True)
+    time.sleep(60)
+
+def paused_exchange(new, target):
+    if point == "before exchange":
+        pause()
+    done = exchange(new, target)
+    if point == "after exchange":
+        pause()
+    return done
+
+def paused_rename(src, dst):  # where renameat2 is missing: target moved aside, new not yet in
+    rename(src, dst)
+    if point == "between renames" and str(dst).endswith(".old"):
+        pause()
+
+results._exchange = (lambda new, target: False) if point == "between renames" else paused_exchange
+os.rename = paused_rename
+sys.exit(cli.main(["run", "demo", "seed=7"]))
+"""
+
+
+def consistent_results(folder: Path) -> str:
+    """The run id that page, run record and history agree on; fails on a mix."""
+    run = json.loads((folder / "run.json").read_text())
+    page_front = yaml.safe_load((folder / "index.md").read_text().split("---\n")[1])
+    history = [json.loads(line) for line in (folder / "history.jsonl").read_text().splitlines()]
+    nb = nbformat.read(folder / "notebook.ipynb", as_version=4)
+    assert page_front["run_id"] == run["run_id"] == history[-1]["run_id"]
+    assert f"label {run['params']['label']!r}" in "".join(  # the notebook is this run's too
+        o.get("text", "") for cell in nb.cells for o in cell.get("outputs", []))
+    assert nb.metadata.papermill.parameters == {k: v for k, v in run["params"].items() if k == "seed" and v == 7}
+    assert sorted(p.name for p in (folder / "figures").iterdir()) == ["widths.json"]
+    return run["run_id"]
+
+
+@pytest.mark.parametrize("point", ["before exchange", "after exchange", "between renames"])
+def test_killing_a_run_inside_the_swap_leaves_old_or_new_results_never_a_mix(good_root, point):
+    folder = results.result_dir("demo", good_root)
+    before = snapshot(folder)
+    old_id = results.load_run("demo", good_root)["run_id"]
+    time.sleep(1.1)  # run ids are per second
+    proc = subprocess.Popen([sys.executable, "-c", PAUSED_SWAP, point], cwd=good_root, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    watchdog = threading.Timer(120, proc.kill)
+    watchdog.start()
+    try:
+        assert any(line == "swap paused\n" for line in proc.stdout), proc.stderr.read()
+        proc.kill()
+        proc.wait()
+    finally:
+        watchdog.cancel()
+
+    if point == "between renames":  # no renameat2: the old results wait aside for the next run
+        assert not folder.exists()
+        assert snapshot(folder.with_name(".demo.old")) == before
+    elif point == "after exchange":
+        assert consistent_results(folder) != old_id
+        assert results.load_run("demo", good_root)["params"]["seed"] == 7
+    else:
+        assert snapshot(folder) == before
+    assert commands.run_command("demo", [], good_root) == 0  # the next run recovers and cleans up
+    assert consistent_results(folder) != old_id
+    assert (folder / "history.jsonl").read_bytes().startswith(before["history.jsonl"])  # nothing lost
+    assert sorted(p.name for p in folder.parent.iterdir()) == ["demo"]
+
+
+# --------------------------------------------------------------------------- the failure on the wiki
+
+
+def test_the_built_page_opens_with_the_failure_banner_over_the_last_good_results(good_root):
+    label = "<b>bold</b> & co"  # markup in the message must arrive as text
+    assert commands.run_command("demo", ["fail=true", f"label={label}"], good_root) == 1
+    failure = results.load_failure("demo", good_root)
+    shutil.copy(REPO / "mkdocs.yml", good_root / "mkdocs.yml")
+    built = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=good_root, capture_output=True,
+                           text=True, timeout=300, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    assert built.returncode == 0, built.stderr
+
+    page = (good_root / "build" / "site" / "experiments" / "demo" / "index.html").read_text()
+    banner = page[page.index('<div class="admonition failure">'):]
+    banner = banner[:banner.index("</div>")]
+    assert page.index('<div class="admonition failure">') < page.index('<h1 id="demo">')  # on top
+    assert '<p class="admonition-title">The latest attempt failed</p>' in banner
+    assert f"Run {failure['run_id']} at " in banner
+    assert f"line {failure['line']} of the script: <code>raise ValueError(" in banner
+    assert "ValueError: asked to fail with label" in banner
+    assert "&lt;b&gt;bold&lt;/b&gt; &amp; co" in banner and "<b>bold</b>" not in banner
+    assert "total_width" in page  # the last good results are still the page

@@ -2,13 +2,17 @@
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from wiki_fixture import make_wiki
+from lab import LabError
+from lab.wiki import vault
+from wiki_fixture import VAULT, make_vault_wiki, make_wiki
 
 # `mkdocs build …`, then a check that building imported neither torch nor TransformerLens.
 MKDOCS = """
@@ -89,13 +93,17 @@ def test_broken_link_fails_strict_build_with_file_and_line_and_is_marked_otherwi
     assert 'class="lab-broken"' in html
 
 
-def test_bad_front_matter_fails_any_build_naming_file_and_field(tmp_path):
+def test_bad_front_matter_fails_any_build_naming_every_file_and_field(tmp_path):
     make_wiki(tmp_path)
     note = tmp_path / "site/ideas/ablate-mlp.md"
-    note.write_text(note.read_text().replace("priority: low", "priority: urgent"))
+    note.write_text(note.read_text().replace("priority: low", "priority: urgent").replace("status: done", "status: finished"))
+    other = tmp_path / "site/insights/carry-heads.md"
+    other.write_text(other.read_text().replace("status: supported", "status: proven"))
     result = mkdocs(tmp_path)
     assert result.returncode == 1
+    assert "site/ideas/ablate-mlp.md:3: field 'status' is 'finished'" in result.stderr
     assert "site/ideas/ablate-mlp.md:4: field 'priority' is 'urgent'; use one of: high, normal, low" in result.stderr
+    assert "site/insights/carry-heads.md:3: field 'status' is 'proven'" in result.stderr
 
 
 def test_new_note_command(tmp_path):
@@ -105,3 +113,133 @@ def test_new_note_command(tmp_path):
     first, second = run(), run()
     assert first.returncode == 0 and "site/insights/heads-compute-carries.md" in first.stdout
     assert second.returncode == 2 and "already exists" in second.stderr
+
+
+# --------------------------------------------------------------------------- an Obsidian vault
+
+
+@pytest.fixture(scope="module")
+def vault_site(tmp_path_factory) -> Path:
+    """The fixture wiki with tests/fixtures/vault pointed at from mkdocs.yml, built strictly."""
+    root = tmp_path_factory.mktemp("vault-wiki")
+    make_vault_wiki(root)
+    result = mkdocs(root, "--strict")
+    assert result.returncode == 0, result.stderr
+    assert "WARNING" not in result.stderr, result.stderr
+    return root / "build" / "site"
+
+
+def article(site: Path, page: str) -> str:
+    html = (site / page / "index.html").read_text()
+    return html.split('<article class="md-content__inner md-typeset">', 1)[1].split('<h2 id="linked-from">', 1)[0]
+
+
+def test_vault_is_read_in_place_without_its_hidden_folders(vault_site):
+    for path in ("vault/index.html", "vault/Welcome/index.html", "vault/Research/Carry Notes/index.html",
+                 "vault/Research/Name (with paren/index.html", "vault/Daily/2024-01-01/index.html",
+                 "vault/attachments/diagram.png", "vault/attachments/board.canvas"):
+        assert (vault_site / path).exists(), path
+    assert not list(vault_site.rglob(".obsidian"))
+
+
+def test_vault_images_render_with_sizes_and_other_files_link(vault_site):
+    html = article(vault_site, "vault/Welcome")
+    for img in ('<img class="lab-image" src="../attachments/diagram.png" alt="diagram.png">',
+                '<img class="lab-image" src="../attachments/diagram.png" alt="diagram.png" width="120">',
+                '<img class="lab-image" src="../attachments/diagram.png" alt="diagram.png" width="64" height="48">',
+                '<img class="lab-image" src="../attachments/icons.svg#icon" alt="icons.svg">'):
+        assert img in html
+    assert 'nested with a tab\n    <img class="lab-image" src="../attachments/diagram.png" alt="diagram.png" width="32"></li>' in html
+    assert html.count('<a href="../attachments/paper.pdf">paper.pdf</a>') == 2  # the link and the embed
+    assert '<a href="../attachments/board.canvas">board.canvas</a>' in html
+
+
+def test_vault_links_follow_obsidian(vault_site):
+    html = article(vault_site, "vault/Welcome")
+    assert '<a href="../#start-here">the vault\'s home</a>' in html  # the vault's index, not the lab's Home
+    assert 'alias <a href="../Research/Carry%20Notes/">' in html
+    assert '<a href="../Research/Carry%20Notes/#^key-claim">the claim</a>' in html
+    assert '<a href="../Research/Carry%20Notes/#ablations">Carry Notes › Evidence › Ablations</a>' in html
+    assert '<a href="../../insights/carry-heads/">Two heads compute the carry</a>' in html
+    assert '<a href="../Research/Name%20%28with%20paren/">Name (with paren</a>' in html
+    assert '<td><a href="../Research/Carry%20Notes/">the notes</a></td>' in html  # [[…\\|…]] in a table
+    assert '<li>an item with an id of its own <a id="^item-id"></a></li>' in article(vault_site, "vault/Research/Carry Notes")
+    assert 'The carry is computed late in the network. <a id="^key-claim"></a>' in article(vault_site, "vault/Research/Carry Notes")
+
+
+def test_vault_transclusion_shows_the_text_with_a_link_and_stops_at_cycles(vault_site):
+    embeds = article(vault_site, "vault/Welcome").split('<div class="lab-embed">')[1:]
+    assert len(embeds) == 3
+    assert '<a class="lab-embed-source" href="../Research/Carry%20Notes/#evidence">Carry Notes › Evidence</a>' in embeds[0]
+    assert "Ablating the late MLP brings the shelf back." in embeds[0] and "Open questions" not in embeds[0]
+    assert "<p>The carry is computed late in the network.</p>" in embeds[1] and "Evidence" not in embeds[1]
+    assert '<a href="./">Welcome</a> (embedded here already)' in embeds[2]
+
+
+def test_vault_callouts_become_admonitions_and_details(vault_site):
+    html = article(vault_site, "vault/Welcome")
+    assert '<div class="admonition note">\n<p class="admonition-title">Read this first</p>' in html
+    assert '<details class="tip">\n<summary>A folded tip</summary>' in html
+    assert '<details class="warning" open="open">\n<summary>An open fold</summary>' in html
+    assert "[!" not in html
+
+
+def test_vault_math_is_mathml_and_code_and_math_hold_no_links(vault_site):
+    html = article(vault_site, "vault/Welcome")
+    assert html.count('<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline">') == 3
+    assert '<div class="lab-math"><math xmlns="http://www.w3.org/1998/Math/MathML" display="block">' in html
+    assert "$" not in re.sub(r"<math.*?</math>", "", html, flags=re.S)
+    assert "<pre><code>[[indented-code-is-not-a-link]]" in html and "[[fenced-code-is-not-a-link]]" in html
+    assert "not-a-link" not in "".join(re.findall(r"<a [^>]*>", html))
+
+
+def test_vault_is_a_section_of_the_sidebar_and_of_home(vault_site):
+    page = (vault_site / "insights/carry-heads/index.html").read_text()
+    nav = page.split('class="md-nav md-nav--primary"', 1)[1].split("</nav>", 1)[0]
+    assert nav.count('class="md-nav__link') == 7 and 'href="../../vault/"' in nav
+    assert '<a href="vault/">vault</a> — 5 notes' in (vault_site / "index.html").read_text()
+
+
+def test_vault_dropped_into_site_builds_strictly_too(tmp_path):
+    make_wiki(tmp_path)
+    shutil.copytree(VAULT, tmp_path / "site/notes")
+    result = mkdocs(tmp_path, "--strict")
+    assert result.returncode == 0 and "WARNING" not in result.stderr, result.stderr
+    assert '<a href="../#start-here">' in article(tmp_path / "build/site", "notes/Welcome")
+
+
+def copied_vault(tmp_path: Path) -> tuple[Path, Path]:
+    """(wiki root, a copy of the fixture vault it points at), for tests that break the vault."""
+    shutil.copytree(VAULT, tmp_path / "vault")
+    make_vault_wiki(tmp_path / "wiki", tmp_path / "vault")
+    return tmp_path / "wiki", tmp_path / "vault"
+
+
+def test_ambiguous_name_warns_with_candidates_fails_strict_and_builds_otherwise(tmp_path):
+    root, copy = copied_vault(tmp_path)
+    (copy / "Archive/Old").mkdir(parents=True)
+    (copy / "Archive/Old/Carry Notes.md").write_text("An older copy.\n")
+    strict = mkdocs(root, "--strict")
+    assert strict.returncode == 1
+    assert ("../vault/Welcome.md:13: [[Carry Notes]] is ambiguous: it could be vault/Archive/Old/Carry Notes.md, "
+            "vault/Research/Carry Notes.md; chose vault/Research/Carry Notes.md as Obsidian does") in strict.stderr
+    assert mkdocs(root).returncode == 0
+    assert 'The main note is <a href="../Research/Carry%20Notes/">' in article(root / "build/site", "vault/Welcome")
+
+
+def test_missing_heading_fails_strict_naming_the_headings_and_is_marked_otherwise(tmp_path):
+    root, copy = copied_vault(tmp_path)
+    welcome = copy / "Welcome.md"
+    welcome.write_text(welcome.read_text() + "\nSee [[Carry Notes#No such heading]].\n")
+    strict = mkdocs(root, "--strict")
+    assert strict.returncode == 1
+    assert ("../vault/Welcome.md:75: [[Carry Notes#No such heading]]: vault/Research/Carry Notes.md has no heading "
+            "'No such heading' (its headings: Carry notes, Evidence, Ablations, Open questions)") in strict.stderr
+    assert mkdocs(root).returncode == 0
+    assert '<span class="lab-broken" title="[[Carry Notes#No such heading]]' in article(root / "build/site", "vault/Welcome")
+
+
+def test_a_vault_named_like_a_kind_folder_is_refused(tmp_path):
+    (tmp_path / "ideas").mkdir()
+    with pytest.raises(LabError, match="its name 'ideas' is already a folder"):
+        list(vault.files(tmp_path / "ideas", tmp_path / "site"))

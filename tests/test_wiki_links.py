@@ -31,7 +31,7 @@ BASE = {
 def test_scan_finds_every_form_with_lines():
     text = "See [[a]], [[dir/b|shown]] and [[c#Some heading]].\n![[experiments/x#fig]] is {{ metric x.loss }}\n"
     refs = links.scan(text)
-    assert [(r.kind, r.target, r.anchor, r.label, r.line) for r in refs] == [
+    assert [(r.form, r.target, r.anchor, r.label, r.line) for r in refs] == [
         ("link", "a", "", "", 1), ("link", "dir/b", "", "shown", 1), ("link", "c", "Some heading", "", 1),
         ("embed", "experiments/x", "fig", "", 2), ("metric", "x", "loss", "", 2),
     ]
@@ -56,18 +56,20 @@ def test_resolution_by_stem_path_and_experiment_name():
     assert graph.page("", "ideas/probe.md").src == "ideas/probe.md"  # [[#heading]]
 
 
-def test_ambiguous_is_fatal_and_lists_candidates():
+def test_ambiguous_resolves_as_obsidian_does_with_a_warning_naming_the_candidates():
     graph = make_graph({**BASE, "ideas/carry.md": page("Other", "See [[carry]].\n", "status: open\n")})
     [problem] = graph.problems
-    assert problem.fatal and problem.where == "site/ideas/carry.md:5"
-    assert "ideas/carry.md, insights/carry.md" in problem.message
-    assert graph.page("insights/carry", "x.md").src == "insights/carry.md"
+    assert problem.where == "site/ideas/carry.md:5"
+    assert "ambiguous: it could be ideas/carry.md, insights/carry.md; chose ideas/carry.md" in problem.message
+    assert graph.page("carry", "insights/x.md").src == "insights/carry.md"  # the linking note's folder first
+    assert graph.page("carry", "journal/x.md").src == "ideas/carry.md"  # then the shortest path, by name
+    assert graph.page("insights/carry", "x.md") == links.Resolved("insights/carry.md")
 
 
 def test_unresolved_names_file_and_line_and_is_marked():
     graph = make_graph({**BASE, "ideas/probe.md": page("Probe", "One.\n\nSee [[nowhere]].\n", "status: open\n")})
     [problem] = graph.problems
-    assert not problem.fatal and str(problem) == "site/ideas/probe.md:7: [[nowhere]] does not name any page"
+    assert str(problem) == "site/ideas/probe.md:7: [[nowhere]] does not name any page or file"
     html = links.render("See [[nowhere]].", "ideas/probe.md", graph, str)
     assert '<span class="lab-broken"' in html and "nowhere</span>" in html
 
@@ -106,7 +108,7 @@ def test_metric_citation_renders_value_unit_and_run():
     ("{{ metric loss-shelf.nope }}", "experiment 'loss-shelf' has no metric 'nope' (it has: final_loss, steps)"),
     ("{{ metric carry.x }}", "'carry' is not an experiment page (insights/carry.md)"),
     ("![[experiments/loss-shelf#nope]]", "experiment 'loss-shelf' has no figure 'nope' (it has: loss-curve)"),
-    ("![[experiments/ghost#fig]]", "[[experiments/ghost]] does not name any page"),
+    ("![[experiments/ghost#fig]]", "![[experiments/ghost#fig]] does not name any page or file"),
 ])
 def test_missing_metric_or_figure_names_file_and_line(text, message):
     graph = make_graph({**BASE, "ideas/probe.md": page("Probe", f"x\n{text}\n", "status: open\n")})
@@ -120,7 +122,7 @@ def test_metric_and_figure_resolve_among_experiments_only():
                                                  "![[loss-shelf#loss-curve]]\n", "status: open\n")}
     assert make_graph(pages).problems == []
     pages["ideas/probe.md"] = page("Probe", "[[loss-shelf]]\n", "status: open\n")
-    assert [p.fatal for p in make_graph(pages).problems] == [True]
+    assert ["ambiguous" in p.message for p in make_graph(pages).problems] == [True]
 
 
 def test_experiment_without_a_good_run_cannot_be_cited():
@@ -136,3 +138,143 @@ def test_figure_embed_renders_a_plot_div_with_caption_elsewhere():
     assert "*Loss per digit* (from [The loss shelf](../experiments/loss-shelf/index.md))" in elsewhere
     own = links.render("![[loss-shelf#loss-curve]]", "experiments/loss-shelf/index.md", graph, url)
     assert "Loss per digit" not in own and "lab-plot" in own
+
+
+# --------------------------------------------------------------------------- Obsidian's syntax and rules
+
+
+def test_scan_reads_obsidian_forms():
+    text = "| [[a\\|shown]] | x |\n[[b#H1#H2]] [[c#^blk]] [[Name (with paren]] ![[p.png|300x200]]\n"
+    assert [(r.form, r.target, r.anchor, r.label) for r in links.scan(text)] == [
+        ("link", "a", "", "shown"), ("link", "b", "H1#H2", ""), ("link", "c", "^blk", ""),
+        ("link", "Name (with paren", "", ""), ("embed", "p.png", "", "300x200"),
+    ]
+    assert links.scan(text)[0].written == "[[a\\|shown]]"
+
+
+def test_scan_leaves_indented_code_and_math_alone_but_not_nested_list_content():
+    text = ("Para.\n\n    [[indented-code]]\n\n$[[in-math]]$ and $$\n[[display]]\n$$ costs $5 or $6 [[after-dollars]]\n\n"
+            "- item\n\t- nested\n\t\t![[pic.png]]\n\n!!! note\n\n    [[in-admonition]]\n")
+    assert [r.target for r in links.scan(text)] == ["after-dollars", "pic.png", "in-admonition"]
+
+
+def test_scan_counts_lines_through_many_links():
+    text = "".join(f"line {i} [[n{i}]] [[m{i}]]\n" for i in range(2000))
+    refs = links.scan(text)
+    assert [r.line for r in refs[::2]] == list(range(1, 2001)) and refs[-1].target == "m1999"
+
+
+VAULT = {
+    **BASE,
+    "vault/index.md": page("Vault home", "# Start here\n"),
+    "vault/Welcome.md": page("Welcome", "Hi.\n", "aliases: [Front door]\n"),
+    "vault/Research/Carry Notes.md": page("Carry Notes", "The claim. ^key\n\n## Evidence\n\n### Ablations\n\nText.\n\n"
+                                          "## Other\n\n### Ablations\n\nMore.\n", "aliases: carry\n"),
+    "vault/A/Same.md": page("Same A", "In A.\n"),
+    "vault/B/Same.md": page("Same B", "In B.\n"),
+}
+FILES = ["vault/attachments/diagram.png", "vault/attachments/paper.pdf", "vault/attachments/icons.svg"]
+
+
+def vault_graph(extra: dict[str, str] | None = None) -> links.Graph:
+    notes = [parse_note(src, text, f"site/{src}") for src, text in {**VAULT, **(extra or {})}.items()]
+    return links.build_graph(notes, {"loss-shelf": RUN}, {}, generated=["index.md", "ideas/index.md"], files=FILES)
+
+
+def test_aliases_name_a_note_but_a_file_name_wins():
+    graph = vault_graph({"vault/Carry.md": page("Plain carry", "x\n")})
+    assert graph.page("Front door", "vault/x.md").src == "vault/Welcome.md"
+    assert graph.page("carry", "vault/x.md").src == "vault/Carry.md"
+    assert vault_graph().page("carry", "vault/x.md").src == "vault/Research/Carry Notes.md"
+
+
+def test_a_vault_resolves_its_own_names_first():
+    graph = vault_graph()
+    assert graph.page("index", "vault/Research/x.md").src == "vault/index.md"  # not the lab's Home
+    assert graph.page("index", "ideas/probe.md").src == "index.md"
+    assert graph.page("ideas", "ideas/probe.md").src == "ideas/index.md"  # a section page, by its folder
+    assert graph.page("carry", "vault/x.md").message == ""  # insights/carry.md is the lab's, no rival
+
+
+def test_ambiguous_vault_name_picks_same_folder_then_shortest_path_and_warns():
+    graph = vault_graph({"vault/A/Sub/Same.md": page("Same deep", "x\n")})
+    assert graph.page("Same", "vault/A/Sub/x.md").src == "vault/A/Sub/Same.md"
+    found = graph.page("Same", "vault/Welcome.md")
+    assert found.src == "vault/A/Same.md"
+    assert found.message == ("[[Same]] is ambiguous: it could be vault/A/Same.md, vault/A/Sub/Same.md, vault/B/Same.md; "
+                             "chose vault/A/Same.md as Obsidian does, not vault/A/Sub/Same.md, vault/B/Same.md; "
+                             "write the folder to choose")
+
+
+def test_attachments_resolve_by_name_or_path_with_their_extension():
+    graph = vault_graph()
+    assert graph.page("diagram.png", "vault/Welcome.md").src == "vault/attachments/diagram.png"
+    assert graph.page("attachments/paper.pdf", "vault/Welcome.md").src == "vault/attachments/paper.pdf"
+    assert not graph.page("diagram", "vault/Welcome.md").src
+
+
+def test_heading_paths_and_block_ids_resolve_to_their_ids():
+    graph = vault_graph()
+    assert graph.page("Carry Notes", "vault/x.md", "Evidence#Ablations").anchor == "ablations"
+    assert graph.page("Carry Notes", "vault/x.md", "Other#Ablations").anchor == "ablations_1"
+    assert graph.page("Carry Notes", "vault/x.md", "other").anchor == "other"  # case does not matter
+    assert graph.page("Carry Notes", "vault/x.md", "^key").anchor == "^key"
+
+
+def test_missing_heading_or_block_names_file_line_and_the_headings():
+    graph = vault_graph({"vault/x.md": page("X", "a\n[[Carry Notes#Nope]] [[Carry Notes#Evidence#Other]] [[carry#^nope]]\n")})
+    headings = "(its headings: Evidence, Ablations, Other, Ablations)"
+    assert [str(p) for p in graph.problems] == [
+        f"site/vault/x.md:5: [[Carry Notes#Nope]]: vault/Research/Carry Notes.md has no heading 'Nope' {headings}",
+        f"site/vault/x.md:5: [[Carry Notes#Evidence#Other]]: vault/Research/Carry Notes.md has no heading 'Evidence#Other' {headings}",
+        f"site/vault/x.md:5: [[carry#^nope]]: vault/Research/Carry Notes.md has no block '^nope' {headings}",
+    ]
+    html = links.render("[[Carry Notes#Nope]]", "vault/x.md", graph, str)
+    assert html.startswith('<span class="lab-broken" title="[[Carry Notes#Nope]]: vault/Research/Carry Notes.md has no heading')
+
+
+def test_images_render_with_size_and_fragment_and_other_files_as_links():
+    graph = vault_graph()
+    out = links.render("![[diagram.png]] ![[diagram.png|300]] ![[diagram.png|a plan|30x20]] ![[icons.svg#icon]] ![[paper.pdf]] "
+                       "[[paper.pdf|the paper]]", "vault/Welcome.md", graph, lambda path: f"/{path}")
+    assert out == ('<img class="lab-image" src="/vault/attachments/diagram.png" alt="diagram.png"> '
+                   '<img class="lab-image" src="/vault/attachments/diagram.png" alt="diagram.png" width="300"> '
+                   '<img class="lab-image" src="/vault/attachments/diagram.png" alt="a plan" width="30" height="20"> '
+                   '<img class="lab-image" src="/vault/attachments/icons.svg#icon" alt="icons.svg"> '
+                   "[paper.pdf](attachments/paper.pdf) [the paper](attachments/paper.pdf)")
+    assert "![[diagram.png]]" not in links.scan("![[diagram.png]]")[0].written[1:]  # the ! is part of what messages show
+
+
+def test_transclusion_shows_the_part_with_a_link_and_guards_cycles():
+    graph = vault_graph({"vault/Loop.md": page("Loop", "Loop text ![[Loop2]]\n"),
+                         "vault/Loop2.md": page("Loop2", "Second ![[Loop]]\n")})
+    out = links.render("![[Carry Notes#Evidence]]", "vault/Welcome.md", graph, str)
+    assert out.startswith('\n\n<div class="lab-embed" markdown>\n\n[Carry Notes › Evidence](<Research/Carry Notes.md#evidence>)'
+                          "{ .lab-embed-source }\n\n## Evidence\n\n### Ablations\n\nText.\n\n</div>")
+    block = links.render("- ![[carry#^key]]", "vault/Welcome.md", graph, str)
+    assert "\n    The claim.\n" in block and "^key" not in block.split(")", 1)[1]  # nested in the item, no marker
+    loop = links.render("![[Loop2]]", "vault/Loop.md", graph, str)
+    assert "Second" in loop and "[Loop](Loop.md) (embedded here already)" in loop
+
+
+def test_block_markers_become_anchors_on_their_own_page():
+    graph = vault_graph()
+    note = graph.notes["vault/Research/Carry Notes.md"]
+    assert 'The claim. <a id="^key"></a>' in links.render(note.body, note.src, graph, str)
+
+
+def test_unbalanced_parenthesis_and_spaces_in_a_link_target():
+    assert links.md_link("vault/a.md", "vault/Name (with paren.md", "x") == "[x](<Name (with paren.md>)"
+
+
+def test_snippets_drop_callout_markers_and_show_a_table_row_as_cells():
+    body = "> [!note] Title\n> Read [[carry]] first.\n\n| a | b |\n|---|---|\n| [[carry\\|c]] | why |\n"
+    graph = make_graph({**BASE, "ideas/probe.md": page("Probe", body, "status: open\n"),
+                        "ideas/other.md": page("Other", "| x | [[carry]] |\n", "status: open\n")})
+    assert [b.snippet for b in graph.backlinks["insights/carry.md"]] == ["Read carry first.", "x · carry"]
+
+
+def test_a_plain_page_links_through_properties_written_as_wikilinks_only():
+    graph = vault_graph({"vault/p.md": page("P", "x\n", 'project: Website redesign\nrelated: ["[[Welcome]]", "[[ghost]]"]\n')})
+    assert [str(p) for p in graph.problems] == ["site/vault/p.md:4: [[ghost]] does not name any page or file"]
+    assert [b.snippet for b in graph.backlinks["vault/Welcome.md"]] == ["related: Welcome"]

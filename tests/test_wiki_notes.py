@@ -71,3 +71,39 @@ def test_new_note_command_refuses_to_overwrite(tmp_path, capsys):
     assert err.value.code == 2
     with pytest.raises(LabError, match="unknown kind of note 'note'"):
         notes.new_note_command("note", "x", root=tmp_path)
+
+
+def test_obsidian_properties_are_accepted_on_every_note():
+    front = ("title: X\nstatus: open\naliases: [Probe, Carry probe]\ntags:\ncssclasses: wide\npublish: true\n"
+             "permalink: x\ndescription: A note.\ndraft: false\n")
+    idea = note("ideas/x.md", front)
+    assert idea.aliases == ["Probe", "Carry probe"] and idea.meta["tags"] == [] and idea.meta["cssclasses"] == ["wide"]
+    assert note("projects/p.md", "title: P\naliases: Lab\n").aliases == ["Lab"]  # one name is a list of one
+
+
+def test_plain_pages_accept_any_property_but_kind_folders_catch_typos():
+    page = note("vault/Daily/day.md", "mood: fine\ntags:\nrating: 4\n")
+    assert page.kind == "page" and page.meta["mood"] == "fine" and page.title == "day"
+    with pytest.raises(NoteError, match=r"^site/ideas/x.md:4: field 'priorty' is not a field of a idea note"):
+        note("ideas/x.md", "title: X\nstatus: open\npriorty: high\n")
+
+
+def test_every_problem_of_a_note_is_reported_at_once():
+    with pytest.raises(NoteError) as err:
+        note("ideas/x.md", "status: maybe\npriority: urgent\nstaus: open\n")
+    assert str(err.value).splitlines() == [
+        "site/ideas/x.md:2: field 'status' is 'maybe'; use one of: open, next, doing, done, dropped",
+        "site/ideas/x.md:3: field 'priority' is 'urgent'; use one of: high, normal, low",
+        "site/ideas/x.md:4: field 'staus' is not a field of a idea note (known: "
+        + ", ".join(notes.SCHEMAS["idea"]) + ")",
+        "site/ideas/x.md: field 'title' is missing (required in a idea note)",
+    ]
+
+
+def test_front_matter_of_only_comments_is_empty():
+    page = parse_note("vault/x.md", "---\n# all properties removed\n---\nText.\n")
+    assert page.meta == {} and page.body == "Text.\n"
+
+
+def test_experiment_name_comes_from_the_page_path():
+    assert notes.experiment_name("experiments/loss-shelf/index.md") == "loss-shelf"

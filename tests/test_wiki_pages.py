@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from lab import results
-from lab.wiki import links, pages
+from lab.wiki import folders, links, pages
 from lab.wiki.notes import parse_note
 from wiki_fixture import make_wiki
 
@@ -101,3 +101,15 @@ def test_backlinks_list_linking_pages_with_their_sentence_and_say_when_none(grap
 def test_sparkline():
     assert pages.sparkline([1.0]) == ""
     assert 'points="0.0,20.0 50.0,0.0 100.0,10.0"' in pages.sparkline([0, 2, 1])
+
+
+def test_folders_outside_the_kind_folders_get_a_page_and_a_place_on_home(graph):
+    extra = [parse_note(src, text, f"site/{src}") for src, text in {
+        "notes/a.md": "---\ntitle: Alpha\n---\nA.\n", "notes/sub/b.md": "Beta.\n", "vault/index.md": "Home of it.\n",
+        "about.md": "About.\n"}.items()]
+    both = links.build_graph([*graph.notes.values(), *extra], graph.runs, graph.failures,
+                             generated=[src for _, src, _ in pages.SECTIONS])
+    assert folders.folders(both.notes) == ["notes", "vault"]
+    assert folders.folder_index(both, "notes") == "# notes\n\n- [Alpha](a.md)\n\n## sub\n\n- [b](sub/b.md)\n"
+    assert section(pages.home(both), "Folders") == "\n- [notes](notes/index.md) — 2 notes\n- [vault](vault/index.md) — 1 note\n"
+    assert "## Folders" not in pages.home(graph)

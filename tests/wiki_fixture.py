@@ -1,9 +1,12 @@
 """A small wiki to test against: the notes in tests/fixtures/wiki/site, two experiment
 results written through ``lab.results`` (one whose latest attempt failed), and the
-repository's own mkdocs.yml."""
+repository's own mkdocs.yml; and the same with the Obsidian vault in
+tests/fixtures/vault pointed at from mkdocs.yml."""
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from pathlib import Path
 
@@ -22,7 +25,7 @@ def _run(name: str, run_id: str, final_loss: float, figures: list[dict]) -> dict
     values = {
         "name": name, "status": "ok", "run_id": run_id, "started": f"{run_id[:4]}-{run_id[4:6]}-{run_id[6:8]}T12:00:00Z",
         "duration_s": 12.5, "commit": "0123456789abcdef", "dirty": False, "params": {"n_digits": 2, "seed": 0},
-        "seed": 0, "versions": {"python": "3.11", "torch": "2.13.0"}, "cells": [{"index": 0, "duration_s": 1.0}],
+        "seed": 0, "versions": {"python": "3.11", "torch": "2.13.0"}, "environment": None, "cells": [{"index": 0, "duration_s": 1.0}],
         "metrics": {"final_loss": {"value": final_loss, "unit": "nats", "description": "loss at the end"},
                     "shelf_steps": {"value": 180.0, "unit": None, "description": "length of the shelf"}},
         "figures": figures, "input_hash": "abc",
@@ -66,4 +69,16 @@ def make_wiki(dest: Path) -> Path:
     )
     config = dest / "mkdocs.yml"
     shutil.copy(REPO / "mkdocs.yml", config)
+    return config
+
+
+VAULT = Path(__file__).parent / "fixtures" / "vault"
+
+
+def make_vault_wiki(dest: Path, vault: Path = VAULT) -> Path:
+    """The fixture wiki with the fixture Obsidian vault read in place (the plugin's
+    ``vault`` setting); returns its mkdocs.yml. The vault shows under ``vault/``."""
+    config = make_wiki(dest)
+    text = re.sub(r"^  - lab\b.*$", f"  - lab:\n      vault: {json.dumps(str(vault))}", config.read_text(), count=1, flags=re.M)
+    config.write_text(text)
     return config

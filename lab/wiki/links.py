@@ -1,12 +1,13 @@
-"""Wikilinks, figure embeds and metric citations, and the graph they make.
+"""Wikilinks, embeds and metric citations (``lab.wiki.syntax``), and the graph they make.
 
-    [[name]]  [[folder/name]]  [[name|shown text]]  [[name#heading]]   a link
-    ![[experiments/NAME#FIGURE_ID]]                                   a figure
-    {{ metric NAME.metric_name }}                                     a metric value
-
-Names resolve Obsidian-style, by file stem or by any trailing part of the path
-(``experiments/NAME`` and ``NAME`` both name ``experiments/NAME/index.md``),
-case-insensitively. Anything inside code spans or fenced code blocks is left alone.
+Names resolve as Obsidian resolves them: by file name or by any trailing part of the
+path (``experiments/NAME`` and ``NAME`` both name ``experiments/NAME/index.md``),
+case-insensitively, attachments with their extension (``picture.png``), and by a
+note's ``aliases``. When several pages share a name, Obsidian's pick wins (the
+linking note's folder, then the shortest path) and a warning names the others.
+Each vault (a top folder outside the kind folders) resolves its own names first,
+so it neither shadows the lab's pages nor is shadowed by them. Code and math are
+left alone (``lab.wiki.mask``).
 
 ``build_graph`` reads every note once: it resolves each reference, records what is
 broken (with file and line) and collects backlinks with a snippet of the linking
@@ -18,104 +19,127 @@ from __future__ import annotations
 import html
 import posixpath
 import re
+from bisect import bisect
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from markdown.extensions.toc import slugify
-
 from lab import results
-from lab.wiki.notes import Note
+from lab.wiki.mask import mask
+from lab.wiki.notes import FOLDERS, Note, experiment_name
+from lab.wiki.outline import Outline, slug
+from lab.wiki.syntax import BLOCK_ID, METRIC, WIKILINK, plain
 
-_WIKILINK = re.compile(
-    r"(?P<embed>!?)\[\[(?P<target>[^\[\]|#\n]*)(?:#(?P<anchor>[^\[\]|\n]*))?(?:\|(?P<label>[^\[\]\n]*))?\]\]"
-)
-_METRIC = re.compile(r"\{\{\s*metric\s+(?P<target>[^\s.{}]+)\.(?P<anchor>[^\s{}]+)\s*\}\}")
-_FENCE = re.compile(r"^[ \t>]*(`{3,}|~{3,})")
-_CODE_SPAN = re.compile(r"(`+)(?:(?!\n[ \t]*\n).)+?(?<!`)\1(?!`)", re.S)
+IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".svg", ".webp", ".avif")
+MAX_EMBED_DEPTH = 4  # transclusions inside transclusions
+_SIZE = re.compile(r"(\d+)(?:x(\d+))?")
 
 
 @dataclass(frozen=True)
 class Ref:
     """One reference in a page's text."""
 
-    kind: str  # "link", "embed" or "metric"
-    target: str  # the page (for a metric: the experiment) as written
-    anchor: str  # heading, figure id or metric name; "" if none
-    label: str  # shown text; "" if none
+    form: str  # "link", "embed" or "metric"
+    target: str  # the page or file (for a metric: the experiment) as written
+    anchor: str  # heading path, ^block, figure id or metric name; "" if none
+    label: str  # shown text (for an image: its size); "" if none
     start: int  # offsets in the text
     end: int
     line: int  # 1-based line in the text
+    written: str  # the reference as written, for messages
 
 
-def _blank(text: str) -> str:
-    return re.sub(r"[^\n]", " ", text)
-
-
-def mask_code(text: str) -> str:
-    """``text`` with fenced code blocks and code spans blanked out, same length."""
-    lines, fence = [], None
-    for line in text.splitlines(keepends=True):
-        match = _FENCE.match(line)
-        if fence is None and match:
-            fence = match.group(1)
-        elif fence is not None and match and match.group(1).startswith(fence) and not line[match.end():].strip():
-            lines.append(_blank(line))
-            fence = None
-            continue
-        lines.append(_blank(line) if fence else line)
-    return _CODE_SPAN.sub(lambda m: _blank(m.group()), "".join(lines))
-
-
-def scan(text: str) -> list[Ref]:
-    """Every wikilink, embed and metric citation outside code, in order."""
-    masked = mask_code(text)
-    refs = []
-    for m in _WIKILINK.finditer(masked):
-        kind = "embed" if m["embed"] else "link"
-        refs.append((m.start(), kind, m["target"].strip(), (m["anchor"] or "").strip(), (m["label"] or "").strip(), m.end()))
-    for m in _METRIC.finditer(masked):
-        refs.append((m.start(), "metric", m["target"], m["anchor"], "", m.end()))
-    refs.sort()
-    return [Ref(kind, target, anchor, label, start, end, text.count("\n", 0, start) + 1)
-            for start, kind, target, anchor, label, end in refs]
+def scan(text: str, masked: str | None = None) -> list[Ref]:
+    """Every wikilink, embed and metric citation outside code and math, in order.
+    ``masked``: ``mask(text)``, if the caller has it already."""
+    masked = mask(text) if masked is None else masked
+    found = []
+    for m in WIKILINK.finditer(masked):
+        form = "embed" if m["embed"] else "link"
+        found.append((m.start(), m.end(), form, m["target"], m["anchor"] or "", m["label"] or ""))
+    for m in METRIC.finditer(masked):
+        found.append((m.start(), m.end(), "metric", m["target"], m["anchor"], ""))
+    found.sort()
+    refs, line, counted = [], 1, 0
+    for start, end, form, target, anchor, label in found:
+        line += text.count("\n", counted, start)  # counted once through the text: linear in its size
+        counted = start
+        refs.append(Ref(form, target.strip(), anchor.strip(), label.strip(), start, end, line, text[start:end]))
+    return refs
 
 
 # --------------------------------------------------------------------------- resolution
 
 
 def page_keys(src: str) -> list[str]:
-    """The names a page answers to: each trailing part of its path, without ``.md``."""
+    """The names a page or file answers to: each trailing part of its path, without
+    ``.md``. ``experiments/NAME/index.md`` answers to ``NAME``; a vault's ``index.md``,
+    as in Obsidian, also to ``index``."""
     parts = src.removesuffix(".md").split("/")
+    keys = []
     if parts[-1] == "index" and len(parts) > 1:
-        parts.pop()  # experiments/NAME/index.md is "experiments/NAME" and "NAME"
-    return ["/".join(parts[i:]).casefold() for i in range(len(parts))]
+        if vault_of(src):
+            keys += ["/".join(parts[i:]) for i in range(len(parts))]
+        parts.pop()
+    keys += ["/".join(parts[i:]) for i in range(len(parts))]
+    return [key.casefold() for key in keys]
 
 
 def normalize(name: str) -> str:
     """``[[name]]`` and front-matter values alike: brackets, slashes and ``.md`` dropped."""
     name = name.strip().removeprefix("[[").removesuffix("]]").split("|")[0].split("#")[0]
-    return name.strip().strip("/").removesuffix(".md").casefold()
+    return name.strip().rstrip("\\").strip().strip("/").removesuffix(".md").casefold()
+
+
+def vault_of(src: str) -> str:
+    """The top folder a page belongs to: "" for the lab's own notes (the kind folders
+    and the docs dir itself), else the folder a vault was put in."""
+    top = src.split("/", 1)[0] if "/" in src else ""
+    return "" if top in FOLDERS else top
+
+
+def obsidian_pick(candidates: list[str], from_src: str) -> str:
+    """Obsidian's choice among pages sharing a name: the linking note's own folder
+    first, then the shortest path."""
+    here = posixpath.dirname(from_src)
+    return min(candidates, key=lambda c: (posixpath.dirname(c) != here, c.count("/"), len(c), c))
 
 
 class Resolver:
-    """Name -> pages, built once from every page's path."""
+    """Name -> pages and files, built once from every path and alias."""
 
-    def __init__(self, srcs: Iterable[str]):
-        self._pages: dict[str, list[str]] = defaultdict(list)
+    def __init__(self, srcs: Iterable[str], aliases: dict[str, list[str]] | None = None):
+        self._paths: dict[str, list[str]] = defaultdict(list)
+        self._aliases: dict[str, list[str]] = defaultdict(list)
         for src in srcs:
             for key in page_keys(src):
-                self._pages[key].append(src)
+                self._paths[key].append(src)
+        for src, names in (aliases or {}).items():
+            for name in names:
+                self._aliases[normalize(name)].append(src)
 
-    def candidates(self, name: str) -> list[str]:
-        return sorted(self._pages.get(normalize(name), []))
+    def candidates(self, name: str, from_src: str | None = None) -> list[str]:
+        """Pages named ``name`` by path, or else by alias (a file name wins, as in Obsidian).
+
+        From a page (``from_src``), its own vault's pages come first: the lab's pages do
+        not shadow a vault's names, nor a vault's the lab's."""
+        key = normalize(name)
+        by_path, by_alias = self._paths.get(key, []), self._aliases.get(key, [])
+        if len(by_path) == 1 and (from_src is None or vault_of(by_path[0]) == vault_of(from_src)):
+            return by_path  # the common case, and the fast one
+        if from_src is not None:
+            vault = vault_of(from_src)
+            for found in (by_path, by_alias):
+                if own := [src for src in found if vault_of(src) == vault]:
+                    return sorted(set(own))
+        return sorted(set(by_path or by_alias))
 
 
 @dataclass(frozen=True)
 class Resolved:
-    src: str | None  # the page it points to; None when broken
-    error: str = ""  # why it is broken
-    fatal: bool = False  # ambiguous names always fail; broken ones fail the strict build
+    src: str | None  # the page or file it points to; None when broken
+    message: str = ""  # why it is broken, or a warning about how it resolved
+    anchor: str = ""  # the HTML id on that page, for a heading or ^block
 
 
 @dataclass(frozen=True)
@@ -128,7 +152,6 @@ class Backlink:
 class Problem:
     where: str  # "site/ideas/x.md:12"
     message: str
-    fatal: bool
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
@@ -143,51 +166,88 @@ class Graph:
     backlinks: dict[str, list[Backlink]] = field(default_factory=lambda: defaultdict(list))
     members: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # project src -> note srcs
     problems: list[Problem] = field(default_factory=list)
+    _outlines: dict[str, Outline] = field(default_factory=dict)
 
     def title(self, src: str) -> str:
         note = self.notes.get(src)
-        return note.title if note else src
+        return note.title if note else posixpath.basename(src)
 
-    def page(self, name: str, from_src: str) -> Resolved:
-        if not normalize(name):
-            return Resolved(from_src)  # [[#heading]]: this page
-        found = self.resolver.candidates(name)
-        if len(found) == 1:
-            return Resolved(found[0])
-        if found:
-            return Resolved(None, f"[[{name}]] is ambiguous: it could be {', '.join(found)}; write the folder too", True)
-        return Resolved(None, f"[[{name}]] does not name any page")
+    def outline(self, src: str) -> Outline:
+        if src not in self._outlines:
+            self._outlines[src] = Outline(self.notes[src].body)
+        return self._outlines[src]
 
-    def experiment(self, name: str, from_src: str) -> tuple[str, Resolved]:
-        """(experiment name, its page) for a name that must be a run experiment.
+    def page(self, name: str, from_src: str, anchor: str = "", written: str = "") -> Resolved:
+        """The page or file ``name`` points to from ``from_src``, and the id of ``anchor`` there."""
+        written = written or (name if name.startswith("[[") else f"[[{name}]]")
+        found = self.resolver.candidates(name, from_src) if normalize(name) else [from_src]  # [[#heading]]: this page
+        if not found:
+            return Resolved(None, f"{written} does not name any page or file")
+        src = found[0] if len(found) == 1 else obsidian_pick(found, from_src)
+        warning = ""
+        if len(found) > 1:
+            others = ", ".join(c for c in found if c != src)
+            warning = (f"{written} is ambiguous: it could be {', '.join(found)}; "
+                       f"chose {src} as Obsidian does, not {others}; write the folder to choose")
+        if not src.endswith(".md") or anchor.startswith("^") and src not in self.notes:
+            return Resolved(src, warning, anchor)  # a file's own fragment (an SVG's view), or a generated page's
+        if not anchor or src not in self.notes:  # a page the wiki generates: not read
+            return Resolved(src, warning, slug(anchor.split("#")[-1]) if anchor else "")
+        place = self.outline(src).anchor(anchor)
+        if place is None and self.notes[src].kind in ("experiment", "project") and not anchor.startswith("^"):
+            place = slug(anchor.split("#")[-1])  # a section the wiki adds to these pages (Run, Metrics, Ideas, …)
+        if place is None:
+            return self._no_place(written, src, anchor)
+        return Resolved(src, warning, place)
 
-        Only experiment pages are candidates: figures and metrics belong to
-        experiments, so an idea named like the experiment realizing it is no rival.
-        """
+    def _no_place(self, written: str, src: str, anchor: str) -> Resolved:
+        what = f"block {anchor!r}" if anchor.startswith("^") else f"heading {anchor!r}"
+        headings = ", ".join(self.outline(src).names()) or "none"
+        return Resolved(None, f"{written}: {src} has no {what} (its headings: {headings})")
+
+    def _experiment_page(self, name: str) -> str | None:
+        """The one experiment page ``name`` names. Only experiment pages are candidates:
+        figures and metrics belong to experiments, so an idea named like the experiment
+        realizing it is no rival."""
         pages = [src for src in self.resolver.candidates(name)
                  if (note := self.notes.get(src)) and note.kind == "experiment"]
-        if len(pages) != 1:
-            found = self.page(name, from_src)
+        return pages[0] if len(pages) == 1 else None
+
+    def experiment(self, name: str, from_src: str, written: str) -> tuple[str, Resolved]:
+        """(experiment name, its page) for a name that must be a run experiment."""
+        page = self._experiment_page(name)
+        if page is None:
+            found = self.page(name, from_src, written=written)
             if found.src:
                 return "", Resolved(None, f"{name!r} is not an experiment page ({found.src})")
             return "", found
-        found = Resolved(pages[0])
-        exp = found.src.split("/")[-2]
+        exp = experiment_name(page)
         if exp not in self.runs:
             return exp, Resolved(None, f"experiment {exp!r} has no successful run yet")
-        return exp, found
+        return exp, Resolved(page)
+
+    def is_figure(self, ref: Ref) -> bool:
+        """Whether ``ref`` embeds a figure: ``![[experiment#id]]`` where ``id`` is one of
+        its figures, or at least not one of its headings (then it is a missing figure)."""
+        page = self._experiment_page(ref.target) if ref.form == "embed" and ref.anchor else None
+        if page is None:
+            return False
+        run = self.runs.get(experiment_name(page))
+        return bool(run and ref.anchor in figure_captions(run)) or self.outline(page).anchor(ref.anchor) is None
 
     def resolve(self, ref: Ref, from_src: str) -> Resolved:
-        if ref.kind == "link":
-            return self.page(ref.target, from_src)
-        exp, found = self.experiment(ref.target, from_src)
-        if not found.src:
+        if ref.form == "metric" or self.is_figure(ref):
+            exp, found = self.experiment(ref.target, from_src, ref.written)
+            if not found.src:
+                return found
+            have = self.runs[exp].get("metrics", {}) if ref.form == "metric" else figure_captions(self.runs[exp])
+            if ref.anchor not in have:
+                what = "metric" if ref.form == "metric" else "figure"
+                return Resolved(None, f"experiment {exp!r} has no {what} {ref.anchor!r} (it has: {', '.join(have) or 'none'})")
             return found
-        run = self.runs[exp]
-        if ref.kind == "embed" and ref.anchor not in figure_captions(run):
-            return Resolved(None, f"experiment {exp!r} has no figure {ref.anchor!r} (it has: {', '.join(figure_captions(run)) or 'none'})")
-        if ref.kind == "metric" and ref.anchor not in run.get("metrics", {}):
-            return Resolved(None, f"experiment {exp!r} has no metric {ref.anchor!r} (it has: {', '.join(run.get('metrics', {})) or 'none'})")
+        found = self.page(ref.target, from_src, ref.anchor, ref.written)
+        if ref.form == "embed" and found.src in self.notes and ref.anchor and self.outline(found.src).anchor(ref.anchor) is None:
+            return self._no_place(ref.written, found.src, ref.anchor)  # a section the wiki adds cannot be shown here
         return found
 
 
@@ -196,15 +256,21 @@ def figure_captions(run: dict) -> dict[str, str]:
 
 
 def build_graph(notes: Iterable[Note], runs: dict[str, dict], failures: dict[str, dict],
-                generated: Iterable[str] = ()) -> Graph:
-    """Resolve every reference of every note once; collect backlinks and problems."""
+                generated: Iterable[str] = (), files: Iterable[str] = ()) -> Graph:
+    """Resolve every reference of every note once; collect backlinks and problems.
+
+    ``generated`` are the pages the wiki writes itself, ``files`` the other files of
+    the docs dir (images, attachments), which embeds and links may name too.
+    """
     notes = {n.src: n for n in notes}
-    graph = Graph(notes, runs, failures, Resolver([*notes, *generated]))
+    resolver = Resolver([*notes, *generated, *files], {src: n.aliases for src, n in notes.items() if n.aliases})
+    graph = Graph(notes, runs, failures, resolver)
     for note in notes.values():
+        paragraphs = [m.end() for m in _BLANK_LINE.finditer(note.body)]
         for ref in scan(note.body):
             found = graph.resolve(ref, note.src)
             line = note.body_line + ref.line - 1
-            _record(graph, note, found, note.where(line), lambda: snippet(note.body, ref))
+            _record(graph, note, found, note.where(line), lambda: snippet(note.body, ref, paragraphs))
         for name, value in note.references():
             found = graph.page(value, note.src)
             _record(graph, note, found, note.where(note.field_lines.get(name)), lambda: f"{name}: {plain(value)}")
@@ -214,8 +280,9 @@ def build_graph(notes: Iterable[Note], runs: dict[str, dict], failures: dict[str
 
 
 def _record(graph: Graph, note: Note, found: Resolved, where: str, make_snippet: Callable[[], str]) -> None:
+    if found.message:
+        graph.problems.append(Problem(where, found.message))
     if not found.src:
-        graph.problems.append(Problem(where, found.error, found.fatal))
         return
     backlinks = graph.backlinks[found.src]
     if found.src != note.src and not any(b.source == note.src for b in backlinks[-1:]):
@@ -225,26 +292,27 @@ def _record(graph: Graph, note: Note, found: Resolved, where: str, make_snippet:
 # --------------------------------------------------------------------------- snippets
 
 
-def plain(text: str) -> str:
-    """Markdown source as readable plain text: links as their shown text, no markup."""
-    text = _WIKILINK.sub(lambda m: m["label"] or m["target"].split("/")[-1] or m["anchor"], text)
-    text = _METRIC.sub(lambda m: f"{m['target']}.{m['anchor']}", text)
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # [text](url)
-    text = re.sub(r"^\s*(?:[-*+>]|\d+\.|#+)\s+", "", text)  # list, quote, heading markers
-    return re.sub(r"[*`]+|(?<!\w)_+|_+(?!\w)", "", text).strip()  # emphasis, not snake_case
-
-
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
-def snippet(text: str, ref: Ref, width: int = 200) -> str:
-    """The sentence around ``ref`` (within its paragraph), as plain text on one line."""
-    starts = [m.end() for m in _BLANK_LINE.finditer(text, 0, ref.start)]
-    end = _BLANK_LINE.search(text, ref.end)
-    before = _SENTENCE_END.split(text[starts[-1] if starts else 0:ref.start])[-1]
-    after = _SENTENCE_END.split(text[ref.end:end.start() if end else len(text)], maxsplit=1)[0]
-    sentence = " ".join(plain(before + text[ref.start:ref.end] + after).split())
+def snippet(text: str, ref: Ref, paragraphs: list[int] | None = None, width: int = 200) -> str:
+    """The sentence around ``ref`` (within its paragraph, or its table row), as plain
+    text on one line. ``paragraphs``: where each paragraph of ``text`` starts, if known."""
+    line_start = text.rfind("\n", 0, ref.start) + 1
+    line_end = text.find("\n", ref.end) % (len(text) + 1)
+    if text[line_start:ref.start].lstrip().startswith("|"):  # a table row: its cells
+        cells = [plain(cell) for cell in text[line_start:line_end].strip().strip("|").split("|")]
+        sentence = " · ".join(c for c in cells if c)
+    else:
+        if paragraphs is None:
+            paragraphs = [m.end() for m in _BLANK_LINE.finditer(text, 0, ref.start)]
+        starts = paragraphs[:bisect(paragraphs, ref.start)]
+        end = _BLANK_LINE.search(text, ref.end)
+        before = _SENTENCE_END.split(text[starts[-1] if starts else 0:ref.start])[-1]
+        after = _SENTENCE_END.split(text[ref.end:end.start() if end else len(text)], maxsplit=1)[0]
+        sentence = plain(before + text[ref.start:ref.end] + after)
+    sentence = " ".join(sentence.split())
     return sentence if len(sentence) <= width else sentence[: width - 1].rstrip() + "…"
 
 
@@ -253,14 +321,15 @@ def snippet(text: str, ref: Ref, width: int = 200) -> str:
 
 def md_escape(text: str) -> str:
     """Plain text safe to put in Markdown (and its inline HTML)."""
-    return re.sub(r"([\\`*_{}\[\]#|!])", r"\\\1", html.escape(text, quote=False))
+    return re.sub(r"([\\`*_{}\[\]#|!$])", r"\\\1", html.escape(text, quote=False))
 
 
 def md_link(from_src: str, to_src: str, text: str, anchor: str = "", title: str = "") -> str:
     """A Markdown link between two pages; MkDocs turns the ``.md`` path into a URL."""
-    path = posixpath.relpath(to_src, posixpath.dirname(from_src) or ".")
-    target = path + (f"#{anchor}" if anchor else "") + (f' "{html.escape(title)}"' if title else "")
-    return f"[{text}]({target})"
+    target = posixpath.relpath(to_src, posixpath.dirname(from_src) or ".") + (f"#{anchor}" if anchor else "")
+    if re.search(r"[\s()<>]", target):
+        target = f"<{target}>"  # spaces, or unbalanced parentheses in a name
+    return f"[{text}]({target}" + (f' "{html.escape(title)}"' if title else "") + ")"
 
 
 def format_metric(metric: dict) -> str:
@@ -268,36 +337,105 @@ def format_metric(metric: dict) -> str:
     return f"{metric['value']:.4g}" + (f" {unit}" if unit else "")
 
 
+@dataclass(frozen=True)
+class _Context:
+    graph: Graph
+    url: Callable[[str], str]  # a file of the docs dir -> its URL relative to the page
+    page: str  # the page being built: links are written relative to it
+    embedding: tuple[str, ...] = ()  # "src#anchor" of the transclusions we are inside
+
+
 def render(text: str, src: str, graph: Graph, url: Callable[[str], str]) -> str:
     """``text`` of page ``src`` with its references as Markdown and HTML.
 
-    ``url(path)`` gives the URL of a static file of the docs dir (a figure's JSON)
+    ``url(path)`` gives the URL of a file of the docs dir (a figure's JSON, an image)
     relative to this page. Broken references were reported by ``build_graph``; here
-    they are marked in red so they show in ``mkdocs serve``.
+    they are marked in red so they show in ``mkdocs serve``. ``^id`` markers become
+    anchors.
     """
+    return _render(text, src, _Context(graph, url, src))
+
+
+def _render(text: str, src: str, ctx: _Context) -> str:
+    """``text``, which lives in ``src`` (names resolve from there), for ``ctx.page``."""
+    masked = mask(text)
+    edits = [(ref.start, ref.end, _render_ref(ref, src, ctx, text)) for ref in scan(text, masked)]
+    if "^" in masked:
+        anchor = (lambda m: f'<a id="^{m["id"]}"></a>') if src == ctx.page else (lambda m: "")  # ids once per page
+        edits += [(m.start(), m.end(), anchor(m)) for m in BLOCK_ID.finditer(masked)]
     out, pos = [], 0
-    for ref in scan(text):
-        out += [text[pos:ref.start], _render_ref(ref, src, graph, url)]
-        pos = ref.end
+    for start, end, new in sorted(edits):
+        out += [text[pos:start], new]
+        pos = end
     return "".join(out) + text[pos:]
 
 
-def _render_ref(ref: Ref, src: str, graph: Graph, url: Callable[[str], str]) -> str:
+def _render_ref(ref: Ref, src: str, ctx: _Context, text: str) -> str:
+    graph = ctx.graph
     found = graph.resolve(ref, src)
     if not found.src:
         shown = ref.label or ref.target or ref.anchor
-        return f'<span class="lab-broken" title="{html.escape(found.error)}">{md_escape(shown)}</span>'
-    if ref.kind == "link":
-        shown = ref.label or graph.title(found.src) + (f" › {ref.anchor}" if ref.anchor else "")
-        return md_link(src, found.src, md_escape(shown), slugify(ref.anchor, "-") if ref.anchor else "")
-    exp = found.src.split("/")[-2]
-    run = graph.runs[exp]
-    if ref.kind == "metric":
+        return f'<span class="lab-broken" title="{html.escape(found.message)}">{md_escape(shown)}</span>'
+    if ref.form == "metric":
+        exp = experiment_name(found.src)
+        run = graph.runs[exp]
         value = md_escape(format_metric(run["metrics"][ref.anchor]))
-        return md_link(src, found.src, value, title=f"{exp}.{ref.anchor}, run {run.get('run_id')}") + "{ .lab-metric }"
-    figure = f"{posixpath.dirname(found.src)}/{results.figure_file(ref.anchor)}"
-    div = f'\n<div class="lab-plot" data-figure="{html.escape(url(figure))}"></div>\n\n'
-    if found.src == src:
+        return md_link(ctx.page, found.src, value, title=f"{exp}.{ref.anchor}, run {run.get('run_id')}") + "{ .lab-metric }"
+    is_page = found.src.endswith(".md")
+    if ref.form == "link" or (ref.form == "embed" and not is_page and not found.src.lower().endswith(IMAGES)):
+        shown = ref.label or (graph.title(found.src) + (f" › {ref.anchor.replace('#', ' › ')}" if ref.anchor else ""))
+        return md_link(ctx.page, found.src, md_escape(shown), found.anchor)
+    if not is_page:
+        return _image(ref, found.src, ctx)
+    if graph.is_figure(ref):
+        return _figure(ref, found.src, ctx)
+    return _as_block(_transclusion(ref, found, ctx), text, ref)
+
+
+def _image(ref: Ref, file: str, ctx: _Context) -> str:
+    """``![[picture.png|300]]``: the image, ``|W`` or ``|WxH`` its size, other text its alt."""
+    alt, attrs = posixpath.basename(file), ""
+    for part in ref.label.split("|") if ref.label else []:
+        size = _SIZE.fullmatch(part.strip())
+        if size:
+            attrs += f' width="{size[1]}"' + (f' height="{size[2]}"' if size[2] else "")
+        elif part.strip():
+            alt = part.strip()
+    address = ctx.url(file) + (f"#{ref.anchor}" if ref.anchor else "")  # an SVG's #fragment is a view of it
+    return f'<img class="lab-image" src="{html.escape(address)}" alt="{html.escape(alt)}"{attrs}>'
+
+
+def _figure(ref: Ref, page: str, ctx: _Context) -> str:
+    exp = experiment_name(page)
+    figure = f"{posixpath.dirname(page)}/{results.figure_file(ref.anchor)}"
+    div = f'\n<div class="lab-plot" data-figure="{html.escape(ctx.url(figure))}"></div>\n\n'
+    if page == ctx.page:
         return div  # the experiment's own page: the runner wrote the caption
-    caption = md_escape(figure_captions(run)[ref.anchor])
-    return div + f"*{caption}* (from {md_link(src, found.src, md_escape(graph.title(found.src)))})\n"
+    caption = md_escape(figure_captions(ctx.graph.runs[exp])[ref.anchor])
+    return div + f"*{caption}* (from {md_link(ctx.page, page, md_escape(ctx.graph.title(page)))})\n"
+
+
+def _transclusion(ref: Ref, found: Resolved, ctx: _Context) -> str:
+    """``![[note#…]]``: the note's text (or a heading's section, or a block) in a box
+    that links to it. A note that embeds itself, directly or not, gets a link instead."""
+    graph = ctx.graph
+    where = f"{found.src}#{ref.anchor}"
+    title = graph.title(found.src) + (f" › {ref.anchor.replace('#', ' › ')}" if ref.anchor else "")
+    link = md_link(ctx.page, found.src, md_escape(ref.label or title), found.anchor)
+    if where in ctx.embedding or found.src == ctx.page and not ref.anchor or len(ctx.embedding) >= MAX_EMBED_DEPTH:
+        return f"{link} (embedded here already)"
+    part = graph.outline(found.src).part(ref.anchor)
+    inner = _render(part, found.src, _Context(graph, ctx.url, ctx.page, (*ctx.embedding, where)))
+    return f'<div class="lab-embed" markdown>\n\n{link}{{ .lab-embed-source }}\n\n{inner.strip()}\n\n</div>'
+
+
+def _as_block(block: str, text: str, ref: Ref) -> str:
+    """``block`` in place of ``ref``, on lines of its own that keep the quote or list
+    it sits in (``> ![[note]]``, ``- ![[note]]``)."""
+    before = text[text.rfind("\n", 0, ref.start) + 1:ref.start]
+    lead = re.match(r"[ \t>]*", before).group()
+    if lead != before:  # after a list marker (the block nests in the item), or after text
+        nested = re.fullmatch(r"[ \t]*(?:[-*+]|\d+[.)])[ \t]+", before)
+        lead = " " * 4 * (1 + len(before.expandtabs(4)) // 4) if nested else ""
+    lines = ["", *block.split("\n"), ""]
+    return "\n" + "\n".join(lead + line if line else lead.rstrip() for line in lines) + "\n"

@@ -7,8 +7,12 @@
     site/journal/    dated entries: ``date: YYYY-MM-DD``
     site/experiments/NAME/index.md   written by the runner, read like any note
 
-Every note has a ``title``; ``tags``, ``project``, ``links`` and ``date`` are
-optional. A bad value fails the build with the file, line and field named.
+Every other page (an Obsidian vault's notes, say) is a plain page.
+
+Every note may have a ``title``, ``tags``, ``project``, ``links``, ``date``, and
+Obsidian's standard properties (``aliases``, ``cssclasses``, ``publish``, …). In
+the kind folders any other field is a typo and fails the build; a plain page may
+hold any property. Every bad value of every note is reported, with file and line.
 """
 
 from __future__ import annotations
@@ -55,8 +59,8 @@ def _text(value: Any) -> str:
 
 
 def _text_list(value: Any) -> list[str]:
-    """A list of text; a single string is a list of one (``tags: draft``)."""
-    values = [value] if isinstance(value, str) else value
+    """A list of text; a single string is a list of one (``tags: draft``), nothing is none."""
+    values = [] if value is None else [value] if isinstance(value, str) else value
     if not isinstance(values, list):
         raise ValueError(f"must be a list of text, got {value!r}")
     return [_text(v) for v in values]
@@ -84,7 +88,19 @@ class Field:
     required: bool = False
 
 
+def _any(value: Any) -> Any:
+    return value
+
+
+# Obsidian's standard properties (and Obsidian Publish's): accepted on every note.
+OBSIDIAN = {
+    "aliases": Field(_text_list),  # more names the note answers to in links
+    "cssclasses": Field(_text_list),
+    **{name: Field(_any) for name in ("cssclass", "publish", "permalink", "description", "image", "cover",
+                                      "banner", "draft", "author", "authors", "created", "updated", "modified")},
+}
 COMMON = {
+    **OBSIDIAN,
     "title": Field(_text, required=True),
     "tags": Field(_text_list),
     "project": Field(_text),
@@ -92,7 +108,8 @@ COMMON = {
     "date": Field(_date),
 }
 SCHEMAS: dict[str, dict[str, Field]] = {
-    "page": {**COMMON, "title": Field(_text)},
+    # A plain page: the fields the wiki reads are checked; any other property is kept.
+    "page": {"title": Field(_text), **{name: COMMON[name] for name in ("aliases", "cssclasses", "tags")}},
     "project": COMMON,
     "insight": {
         **COMMON,
@@ -110,7 +127,7 @@ SCHEMAS: dict[str, dict[str, Field]] = {
     # Written by the runner, which may add fields: those are kept, not rejected.
     "experiment": {**COMMON, "question": Field(_text), "experiment": Field(_text), "run_id": Field(_text)},
 }
-OPEN_SCHEMAS = ("experiment",)
+OPEN_SCHEMAS = ("experiment", "page")
 
 # Front-matter fields whose values name other pages (they count as links).
 REFERENCE_FIELDS = ("project", "links", "evidence", "waits_on", "realized_by")
@@ -133,16 +150,23 @@ class Note:
     def title(self) -> str:
         return self.meta.get("title") or Path(self.src).stem
 
+    @property
+    def aliases(self) -> list[str]:
+        return self.meta.get("aliases", [])
+
     def where(self, line: int | None = None) -> str:
         return f"{self.path or self.src}:{line}" if line else (self.path or self.src)
 
     def references(self) -> list[tuple[str, str]]:
-        """(field, value) for every front-matter value that names another page."""
+        """(field, value) for every front-matter value that names another page: the
+        reference fields of the lab's notes; on a plain page, as in Obsidian, any
+        property written as a wikilink (``related: "[[note]]"``)."""
         refs = []
-        for name in REFERENCE_FIELDS:
+        for name in REFERENCE_FIELDS if self.kind != "page" else self.meta:
             value = self.meta.get(name)
             for v in value if isinstance(value, list) else [value] if value else []:
-                refs.append((name, v))
+                if self.kind != "page" or isinstance(v, str) and v.strip().startswith("[[") and v.strip().endswith("]]"):
+                    refs.append((name, v))
         return refs
 
 
@@ -151,6 +175,9 @@ def kind_of(src: str) -> str:
     return FOLDERS.get(folder, "page")
 
 
+def experiment_name(src: str) -> str:
+    """NAME, for the page the runner writes at experiments/NAME/index.md."""
+    return src.split("/")[-2]
 
 
 class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml: parsing is a good part of a build
@@ -183,7 +210,8 @@ def _field_lines(yaml_text: str) -> dict[str, int]:
 
 
 def parse_note(src: str, text: str, path: str = "") -> Note:
-    """Parse and validate one note; raises NoteError naming the file, line and field."""
+    """Parse and validate one note; raises NoteError naming the file, line and field
+    of every problem (one per line)."""
     where = path or src
     yaml_text, body, body_line = split_front_matter(text)
     try:
@@ -193,6 +221,8 @@ def parse_note(src: str, text: str, path: str = "") -> Note:
         line = f":{mark.line + 2}" if mark else ""
         problem = getattr(err, "problem", None) or str(err)
         raise NoteError(f"{where}{line}: malformed YAML front matter: {problem}") from None
+    if meta is None:  # only comments
+        meta = {}
     if not isinstance(meta, dict):
         raise NoteError(f"{where}:2: front matter must be 'key: value' lines, got {type(meta).__name__}")
     note = Note(src, kind_of(src), {}, body, path, body_line, _field_lines(yaml_text))
@@ -203,21 +233,24 @@ def parse_note(src: str, text: str, path: str = "") -> Note:
 def _validate(note: Note, meta: dict) -> dict:
     schema = SCHEMAS[note.kind]
     clean = dict(meta) if note.kind in OPEN_SCHEMAS else {}
+    errors = []
     for key, value in meta.items():
         line = note.field_lines.get(str(key))
         spec = schema.get(key)
         if spec is None:
-            if note.kind in OPEN_SCHEMAS:
-                continue
-            known = ", ".join(schema)
-            raise NoteError(f"{note.where(line)}: field '{key}' is not a field of a {note.kind} note (known: {known})")
+            if note.kind not in OPEN_SCHEMAS:
+                known = ", ".join(schema)
+                errors.append(f"{note.where(line)}: field '{key}' is not a field of a {note.kind} note (known: {known})")
+            continue
         try:
             clean[key] = spec.check(value)
         except ValueError as err:
-            raise NoteError(f"{note.where(line)}: field '{key}' {err}") from None
+            errors.append(f"{note.where(line)}: field '{key}' {err}")
     for key, spec in schema.items():
-        if spec.required and key not in clean:
-            raise NoteError(f"{note.where()}: field '{key}' is missing (required in a {note.kind} note)")
+        if spec.required and key not in meta:
+            errors.append(f"{note.where()}: field '{key}' is missing (required in a {note.kind} note)")
+    if errors:
+        raise NoteError("\n".join(errors))
     if note.kind == "idea":
         clean.setdefault("priority", "normal")
     return clean

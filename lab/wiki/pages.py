@@ -15,9 +15,9 @@ from __future__ import annotations
 import html
 from typing import Callable
 
-from lab.wiki import notes as kinds
+from lab.wiki import folders
 from lab.wiki.links import Graph, format_metric, md_escape, md_link
-from lab.wiki.notes import Note
+from lab.wiki.notes import PRIORITIES, Note, experiment_name
 
 HOME = "index.md"
 
@@ -28,10 +28,6 @@ HOME = "index.md"
 def _notes(graph: Graph, kind: str, srcs: list[str] | None = None) -> list[Note]:
     chosen = graph.notes.values() if srcs is None else (graph.notes[s] for s in srcs)
     return sorted((n for n in chosen if n.kind == kind), key=lambda n: n.title.casefold())
-
-
-def experiment_name(note: Note) -> str:
-    return note.src.split("/")[-2]  # experiments/NAME/index.md
 
 
 def _when(record: dict | None, key: str = "started") -> str:
@@ -57,7 +53,7 @@ def _list(lines: list[str], empty: str) -> str:
 
 
 def _by_priority(note: Note) -> tuple[int, str]:
-    return kinds.PRIORITIES.index(note.meta["priority"]), note.title.casefold()
+    return PRIORITIES.index(note.meta["priority"]), note.title.casefold()
 
 
 def _newest_first(items: list[Note]) -> list[Note]:
@@ -84,7 +80,7 @@ def _runs_table(from_src: str, graph: Graph, experiments: list[Note]) -> str:
         return "*No experiments yet: `make experiment NAME=…` runs one.*"
     rows = ["| Experiment | Project | Last run | Status | Headline metrics |", "|---|---|---|---|---|"]
     for note in experiments:
-        name = experiment_name(note)
+        name = experiment_name(note.src)
         project = _ref_link(from_src, note.meta["project"], graph) if note.meta.get("project") else ""
         run = graph.runs.get(name)
         rows.append(f"| {md_link(from_src, note.src, md_escape(name))} | {project} | {_when(run)} "
@@ -93,7 +89,7 @@ def _runs_table(from_src: str, graph: Graph, experiments: list[Note]) -> str:
 
 
 def _latest(graph: Graph, note: Note) -> str:
-    name = experiment_name(note)
+    name = experiment_name(note.src)
     return max(_when(graph.runs.get(name)), _when(graph.failures.get(name), "when"))
 
 
@@ -113,7 +109,8 @@ def home(graph: Graph) -> str:
                for n in sorted(open_ideas, key=_by_priority)], "No open ideas."),
         "## Newest insights",
         _list([_item(HOME, n, graph, n.meta["status"], n.meta.get("date", "")) for n in insights], "No insights yet."),
-    ]) + "\n"
+        folders.home_section(graph, HOME),
+    ]).rstrip() + "\n"
 
 
 def projects_index(graph: Graph) -> str:
@@ -189,7 +186,7 @@ def decorate(note: Note, markdown: str, graph: Graph, history: list[dict]) -> st
     if note.kind == "project":
         bottom.append(_project_lists(note, graph))
     if note.kind == "experiment":
-        name = experiment_name(note)
+        name = experiment_name(note.src)
         top.append(_failure_banner(graph.failures.get(name)))
         bottom += [_provenance(graph.runs.get(name)), _metric_history(graph.runs.get(name), history)]
     return "\n\n".join(p for p in [*top, markdown, *bottom] if p) + "\n"

@@ -123,3 +123,19 @@ def test_search_finds_a_note(page, site):
     page.locator(".md-search__input").click()
     page.keyboard.type("probe residual")  # material searches on key presses, not on fill()
     expect(page.locator(".md-search-result__item").first).to_contain_text("Probe the residual stream")
+
+
+def test_a_failed_experiment_shows_its_failure_banner_above_the_last_good_results(page, site):
+    page.goto(f"{site}experiments/carry-probe/")
+    banner = page.locator("article .admonition.failure")
+    expect(banner).to_be_visible()
+    expect(banner.locator(".admonition-title")).to_have_text("The latest attempt failed")
+    expect(banner).to_contain_text("line 12 of the script: check(n_digits)")
+    expect(banner).to_contain_text("ValueError: n_digits must be > 0")
+    expect(page.locator("article")).to_contain_text("A probe per digit.")  # the last good page, below
+    above = page.evaluate("""() => {
+        const banner = document.querySelector('article .admonition.failure');
+        const text = [...document.querySelectorAll('article p')].find(p => p.textContent.includes('A probe per digit'));
+        return !!(banner.compareDocumentPosition(text) & Node.DOCUMENT_POSITION_FOLLOWING);
+    }""")
+    assert above

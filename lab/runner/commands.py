@@ -1,0 +1,158 @@
+"""The runner's commands (``python -m lab run|run-stale|status|list|reproduce|new-experiment``): the
+only layer that prints. Each returns its exit code; bad input raises LabError, which
+the cli prints as one line.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from lab import LabError, results
+from lab.runner import params, reproduce, run, scripts, staleness
+
+
+def say(line: str) -> None:
+    """Progress in the terminal, flushed at once (the kernel's output interleaves)."""
+    print(line, flush=True)
+
+
+def run_command(name: str, items: list[str], root: Path = Path(".")) -> int:
+    """Run ``name`` with parameter overrides ``items`` (``k=v``); 0 on success, 1 if it failed."""
+    script = scripts.read_script(name, root)
+    overrides = params.parse_params(items, script)
+    if not script.has_result_section():
+        print(f"warning: {script.path} has no '## Result' section: "
+              "state the finding in sentences, citing its metrics", file=sys.stderr)
+    try:
+        record = run.run(script, overrides, root, say)
+    except run.RunFailed as failed:
+        _report_failure(script, failed)
+        return 1
+    print(f"[{name}] done in {record['duration_s']:.1f} s: {results.result_dir(name)}/")
+    return 0
+
+
+def _report_failure(script: scripts.Script, failed: run.RunFailed) -> None:
+    f = failed.failure
+    where = f"{script.path}:{f['line']}" if f["line"] else f"cell {f['cell']}"
+    print(failed.traceback, file=sys.stderr)
+    print(
+        f"error: {script.name} failed at {where}\n"
+        + (f"    {f['source']}\n" if f["source"] else "")
+        + f"{f['exception']}: {f['message']}\n"
+        f"the failed notebook is kept in {f['notebook']}; "
+        f"the last good results in {results.result_dir(script.name)}/ are untouched",
+        file=sys.stderr,
+    )
+
+
+def run_stale_command(root: Path = Path(".")) -> int:
+    """Run every experiment that is stale, never ran, or failed and changed since; skip the rest."""
+    failed = []
+    for name in scripts.experiment_names(root):
+        try:
+            state = staleness.experiment_state(name, root)
+            print(f"{'run' if state.due else 'skip'} {name}: {state.status}"
+                  + (f" ({state.detail})" if state.detail else ""), flush=True)
+            code = run_command(name, [], root) if state.due else 0
+        except LabError as err:
+            print(f"error: {err}", file=sys.stderr)
+            code = err.code
+        if code:
+            failed.append(name)
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def status_command(root: Path = Path(".")) -> int:
+    """One line per experiment: fresh, stale (why), failed (where) or never run."""
+    for name in scripts.experiment_names(root):
+        try:
+            state = staleness.experiment_state(name, root)
+        except LabError as err:  # one broken script should not hide the others
+            state = staleness.State(name, "invalid", str(err), due=False)
+        print(f"{state.status:<10} {name:<24} {state.detail}".rstrip())
+    return 0
+
+
+def list_command(root: Path = Path(".")) -> int:
+    """The experiments with their titles and parameters; a broken script is named with its
+    error, the others still listed, and the exit code is then 2."""
+    names = scripts.experiment_names(root)
+    if not names:
+        print("no experiments yet: make new-experiment NAME=...")
+    broken = 0
+    for name in names:
+        try:
+            script = scripts.read_script(name, root)
+        except LabError as err:
+            print(f"error: {err}", file=sys.stderr)
+            broken += 1
+            continue
+        question = script.header.get("question")
+        print(f"{name}: {script.header.get('title', name)}" + (f" ({question})" if question else ""))
+        for param in script.params.values():
+            print(f"    {param}")
+    return 2 if broken else 0
+
+
+def reproduce_command(names: list[str], cached: bool = False, root: Path = Path(".")) -> int:
+    """Reproduce the named experiments (by default every one with committed results) and
+    print a table each; 0 only when no metric drifted and every run ran."""
+    names = names or reproduce.committed_names(root)
+    for name in names:  # every name checked before the first (long) run
+        scripts.find_script(name, root)
+        if results.load_run(name, root) is None:
+            raise LabError(f"{name} has no committed results to reproduce "
+                           f"({results.result_dir(name)}/{results.RUN} is missing)")
+    if not names:
+        print("nothing to reproduce: no experiment has committed results")
+        return 0
+    cache = None if cached else reproduce.fresh_cache(root)
+    bad = []
+    for name in names:
+        try:
+            verdict, comparisons = reproduce.reproduce(name, root, say, cache)
+        except LabError as err:
+            print(f"error: {err}", file=sys.stderr)
+            bad.append(name)
+            continue
+        print(_reproduction_table(name, verdict, comparisons))
+        if verdict["drifted"] or verdict["failure"]:
+            bad.append(name)
+    if bad:
+        print(f"not reproduced: {', '.join(bad)}", file=sys.stderr)
+    return 1 if bad else 0
+
+
+def _reproduction_table(name: str, verdict: dict, comparisons: list[reproduce.Comparison]) -> str:
+    tolerance = verdict["tolerance"]
+    models = "models from the cache" if verdict["cached"] else "models retrained"
+    lines = [
+        f"[{name}] reproduction of run {verdict['run_id']} ({verdict['duration_s']:.1f} s, {models}): "
+        f"{verdict['identical']} identical, {verdict['within']} within tolerance, {verdict['drifted']} drifted",
+        f"    tolerance {tolerance['relative']:g} relative ({tolerance['why']})",
+    ]
+    if verdict["failure"]:
+        lines.append(f"    the run failed: {verdict['failure']}")
+    rows = [("metric", "verdict", "committed", "new", "difference")] + [
+        (c.metric, c.verdict, _number(c.committed), _number(c.new),
+         "" if c.difference is None else f"{c.difference:+.3e}")
+        for c in comparisons]
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    lines += ["    " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    return "\n".join(lines)
+
+
+def _number(value: float | None) -> str:
+    """A metric value in full (repr: the shortest text that reads back the same float)."""
+    return "-" if value is None else repr(value)
+
+
+def new_experiment_command(name: str, root: Path = Path(".")) -> int:
+    """Write ``experiments/NAME.py`` from ``experiments/_template.py``."""
+    path = scripts.new_script(name, root)
+    print(f"wrote {path}; run it with: make experiment NAME={name}")
+    return 0

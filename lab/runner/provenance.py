@@ -1,0 +1,44 @@
+"""Where a run's numbers came from: the git commit and the package versions.
+
+The numerics environment (threads, torch build, CPU capability, device) is recorded
+by the kernel itself (``lab.numerics.pin``), since only it knows what torch ran with.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import subprocess
+from pathlib import Path
+
+VERSIONED_PACKAGES = ("lab", "torch", "transformer-lens", "numpy", "plotly", "papermill", "jupytext")
+
+
+def git_state(root: Path) -> tuple[str | None, bool | None]:
+    """(commit, dirty) of the repository, or (None, None) outside git.
+
+    Dirty means uncommitted changes outside ``site/``: results and notes awaiting a
+    commit do not make the code that produced a run any less reproducible.
+    """
+    try:
+        commit = _git(root, "rev-parse", "HEAD")
+        changes = _git(root, "status", "--porcelain", "--", ".", ":(exclude)site")
+    except (OSError, subprocess.CalledProcessError):
+        return None, None
+    return commit, bool(changes)
+
+
+def _git(root: Path, *args: str) -> str:
+    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True)
+    return done.stdout.strip()
+
+
+def versions() -> dict[str, str | None]:
+    """Versions of Python and the packages a run depends on, without importing them."""
+    found: dict[str, str | None] = {"python": platform.python_version()}
+    for package in VERSIONED_PACKAGES:
+        try:
+            found[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            found[package] = None
+    return found

@@ -1,0 +1,76 @@
+"""Putting a run's results in place: assembled beside the old ones, swapped in one step.
+
+A good run's result directory (page, figures, executed notebook, ``run.json`` and the
+history carried over with one more line) is assembled in a staging directory next to
+the target and exchanged with it atomically (``results.replace_dir``), so a reader or
+a crash sees the old results or the new ones, never a mix. A failed run only adds
+``failure.json`` to the last good results and keeps its notebook in ``build/failed/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from lab import render, results
+from lab.runner.scripts import Script
+
+BUILD = Path("build")
+
+
+def figures(nb: Any, out: Path) -> list[dict]:
+    """The run's figures (files in the scratch dir), with the captions given in the notebook."""
+    captions = {
+        output.data[results.FIGURE_MIMETYPE]["id"]: output.data[results.FIGURE_MIMETYPE].get("caption", "")
+        for cell in nb.cells for output in cell.get("outputs", [])
+        if results.FIGURE_MIMETYPE in output.get("data", {})
+    }
+    return [
+        {"id": path.stem, "caption": captions.get(path.stem, ""),
+         "file": results.figure_file(path.stem)}
+        for path in results.figure_files(out)
+    ]
+
+
+def publish(script: Script, run: dict, nb: Any, out: Path, target: Path, root: Path) -> None:
+    """Assemble the result directory beside ``target`` (``site/experiments/NAME``, or a
+    scratch place), then swap it in for ``target`` in one step."""
+    import nbformat
+
+    results.recover_dir(target)  # a swap interrupted on a system without renameat2
+    staging = fresh_dir(target.with_name(f".{target.name}.new"))
+    if (out / results.FIGURES).is_dir():
+        shutil.copytree(out / results.FIGURES, staging / results.FIGURES)
+    # papermill records absolute scratch paths; the committed notebook names the real ones
+    nb.metadata.papermill.update(input_path=str(script.path),
+                                 output_path=str(target.relative_to(root) / results.NOTEBOOK))
+    nbformat.write(nb, staging / results.NOTEBOOK)
+    (staging / results.PAGE).write_text(render.page(nb, script.header, script.name, run["run_id"]),
+                                        encoding="utf-8")
+    (staging / results.RUN).write_text(results.dumps(run), encoding="utf-8")
+    history = target / results.HISTORY
+    previous = history.read_bytes() if history.exists() else b""
+    (staging / results.HISTORY).write_bytes(previous + results.history_line(run).encode())
+    results.replace_dir(staging, target)
+
+
+def keep_failed_notebook(notebook: Path, name: str, root: Path) -> Path:
+    """Move a failed run's notebook to ``build/failed/NAME.ipynb``; that path, from ``root``."""
+    kept = BUILD / "failed" / f"{name}.ipynb"
+    (root / kept).parent.mkdir(parents=True, exist_ok=True)
+    os.replace(notebook, root / kept)
+    return kept
+
+
+def publish_failure(failure: dict, target: Path) -> None:
+    """Add ``failure.json`` to the last good results in ``target``; nothing else there changes."""
+    results.atomic_write_json(target / results.FAILURE, failure)
+
+
+def fresh_dir(path: Path) -> Path:
+    """An empty directory at ``path``, clearing what an interrupted run left there."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path

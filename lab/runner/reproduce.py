@@ -1,0 +1,156 @@
+"""Reproduce a committed run: ``make reproduce [NAME=...]``.
+
+The experiment runs again with the parameters of its committed ``run.json``, in a
+scratch place (``build/reproduce/NAME/``), its models retrained into a fresh scratch
+cache unless ``--cached``; then every metric is compared with the committed one. The
+committed results stay as they are; only the verdict, ``reproduction.json``, is
+written next to them.
+
+Same numerics environment (threads, torch build, CPU capability, device): every
+metric must be bit-identical. Another environment cannot promise that (another CPU
+capability rounds differently; CUDA even more), so a relative tolerance applies,
+chosen in ``TOLERANCES``.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from lab import LabError, results
+from lab.runner import provenance, publish, run, scripts
+
+REPRODUCE_DIR = publish.BUILD / "reproduce"
+CACHE_ENV = "LAB_CACHE"  # read by lab.models: where trained models are cached
+
+# Relative tolerance by how the reproduction's environment differs from the committed one.
+TOLERANCES = {
+    "same": 0.0,  # same threads, torch, CPU capability and device: bit-identical
+    "cpu": 1e-6,  # another CPU capability, thread count or torch build: float32 rounding
+    "device": 1e-3,  # CUDA against CPU: other kernels, other reduction orders
+}
+
+
+@dataclass
+class Tolerance:
+    relative: float
+    why: str
+
+
+@dataclass
+class Comparison:
+    metric: str
+    committed: float | None  # None: the metric is new
+    new: float | None  # None: the metric went missing
+    verdict: str  # "identical", "within" or "drifted"
+
+    @property
+    def difference(self) -> float | None:
+        return None if self.committed is None or self.new is None else self.new - self.committed
+
+
+def tolerance(committed: dict | None, new: dict | None) -> Tolerance:
+    """The tolerance that applies between two numerics environments (run.json ``environment``)."""
+    if committed == new:
+        return Tolerance(TOLERANCES["same"], "same environment: bit-identical")
+    if committed is None or new is None:
+        which = "the committed run" if committed is None else "the reproduction"
+        return Tolerance(TOLERANCES["cpu"], f"{which} recorded no environment")
+    if committed.get("device") != new.get("device"):
+        return Tolerance(TOLERANCES["device"],
+                         f"device {committed.get('device')} -> {new.get('device')}")
+    changed = ", ".join(f"{key} {committed.get(key)} -> {new.get(key)}"
+                        for key in sorted({*committed, *new}) if committed.get(key) != new.get(key))
+    return Tolerance(TOLERANCES["cpu"], changed)
+
+
+def compare(committed: dict[str, dict], new: dict[str, dict], relative: float) -> list[Comparison]:
+    """Every metric of either run (run.json ``metrics``), in the committed order then new ones."""
+    comparisons = []
+    for name in [*committed, *(n for n in new if n not in committed)]:
+        old_value = committed[name]["value"] if name in committed else None
+        new_value = new[name]["value"] if name in new else None
+        if old_value is None or new_value is None:
+            verdict = "drifted"
+        elif new_value == old_value:
+            verdict = "identical"
+        elif math.isclose(new_value, old_value, rel_tol=relative, abs_tol=0.0):
+            verdict = "within"
+        else:
+            verdict = "drifted"
+        comparisons.append(Comparison(name, old_value, new_value, verdict))
+    return comparisons
+
+
+def committed_names(root: Path) -> list[str]:
+    """The experiments that have a committed good run (a ``run.json``)."""
+    names = scripts.experiment_names(root)
+    return [n for n in results.result_names(root) if n in names and results.load_run(n, root)]
+
+
+def reproduce(name: str, root: Path, say: run.Say,
+              cache: Path | None = None) -> tuple[dict, list[Comparison]]:
+    """Re-run ``name`` with its committed parameters and compare; (verdict, comparisons).
+
+    ``cache`` is a fresh model cache to retrain into (``fresh_cache``), or None to load
+    trained models from the lab's cache (``--cached``: checks only the analysis). The
+    verdict is written to ``site/experiments/NAME/reproduction.json``.
+    """
+    root = Path(root).resolve()
+    script = scripts.read_script(name, root)
+    committed = results.load_run(name, root)
+    if committed is None:
+        raise LabError(f"{name} has no committed results to reproduce ({results.result_dir(name)}/{results.RUN})")
+    overrides = _overrides(script, committed["params"])
+    started = datetime.now(timezone.utc)
+    commit, dirty = provenance.git_state(root)
+    target = root / REPRODUCE_DIR / name
+    shutil.rmtree(target, ignore_errors=True)
+    env = {CACHE_ENV: str(cache)} if cache else {}
+    t0 = time.monotonic()
+    try:
+        new = run.run(script, overrides, root, say, target=target, env=env)
+        failure = None
+    except run.RunFailed as failed:
+        new = {"metrics": {}, "environment": None}
+        failure = f"{failed.failure['exception']}: {failed.failure['message']}"
+    allowed = tolerance(committed.get("environment"), new["environment"])
+    comparisons = compare(committed["metrics"], new["metrics"], allowed.relative)
+    count = {v: sum(c.verdict == v for c in comparisons) for v in ("identical", "within", "drifted")}
+    verdict = results.make_record(results.REPRODUCTION_FIELDS, {
+        "run_id": committed["run_id"],
+        "when": started.isoformat(timespec="seconds"),
+        "commit": commit,
+        "dirty": dirty,
+        "environment": new["environment"],
+        "cached": cache is None,
+        "tolerance": asdict(allowed),
+        "duration_s": round(time.monotonic() - t0, 3),
+        **count,
+        "drifts": [{"metric": c.metric, "committed": c.committed, "new": c.new, "difference": c.difference}
+                   for c in comparisons if c.verdict == "drifted"],
+        "failure": failure,
+    })
+    results.atomic_write_json(results.result_dir(name, root) / results.REPRODUCTION, verdict)
+    return verdict, comparisons
+
+
+def _overrides(script: scripts.Script, committed: dict[str, Any]) -> dict[str, Any]:
+    """The committed parameters that differ from the script's defaults now."""
+    gone = [k for k in committed if k not in script.params]
+    if gone:
+        raise LabError(f"{script.path} no longer has parameter {', '.join(gone)} of the committed run; "
+                       "reproduce runs the committed parameters")
+    defaults = script.defaults()
+    return {k: v for k, v in committed.items() if v != defaults[k]}
+
+
+def fresh_cache(root: Path) -> Path:
+    """An empty ``build/reproduce/cache`` for ``LAB_CACHE``: shared by the experiments of
+    one reproduce command, so each model is retrained once, not once per experiment."""
+    return publish.fresh_dir(Path(root).resolve() / REPRODUCE_DIR / "cache")

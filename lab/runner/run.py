@@ -1,0 +1,136 @@
+"""One run of an experiment, as named steps: check, lock, execute, record, publish.
+
+1. check the parameter values (the header's ``checks``), before any lock or kernel;
+2. take the experiment's lock (``build/locks/NAME.lock``);
+3. execute the script in a fresh kernel (``execute``), the kernel writing what it
+   records into a scratch output directory;
+4. build the run record from what the run recorded, or, when a cell raised, the
+   failure record from ``execute.CellFailed``;
+5. publish: swap the assembled results in (``publish``), or add ``failure.json``.
+
+An interrupted or killed run changes nothing in the results: the kernel exits with
+its parent, and the lock is an flock, which the OS drops with its holder. Progress
+goes to the ``say`` callback; only the commands print.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from lab import LabError, results
+from lab.runner import execute, params, provenance, publish, staleness
+from lab.runner.scripts import Script
+
+Say = Callable[[str], None]
+
+
+class RunFailed(Exception):
+    """The experiment raised (or its kernel died); carries the failure record as written."""
+
+    def __init__(self, failure: dict, traceback: str):
+        super().__init__(failure["message"])
+        self.failure = failure
+        self.traceback = traceback
+
+
+def run(script: Script, overrides: dict[str, Any], root: Path, say: Say,
+        target: Path | None = None, env: dict[str, str] | None = None) -> dict:
+    """Run ``script`` with ``overrides`` and publish into ``target`` (by default its
+    ``site/experiments/NAME``); the run record, or RunFailed.
+
+    ``env`` is added to the kernel's environment (``reproduce`` points the model
+    cache elsewhere with it).
+    """
+    root = Path(root).resolve()
+    target = target or results.result_dir(script.name, root)
+    values = {**script.defaults(), **overrides}
+    params.check_params(script, values)
+    with experiment_lock(script.name, root):
+        work = publish.fresh_dir(root / publish.BUILD / "runs" / script.name)
+        try:
+            return _run(script, overrides, values, work, root, target, say, env or {})
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(script: Script, overrides: dict[str, Any], values: dict[str, Any], work: Path,
+         root: Path, target: Path, say: Say, env: dict[str, str]) -> dict:
+    started = datetime.now(timezone.utc)
+    run_id = started.strftime("%Y%m%dT%H%M%SZ")
+    commit, dirty = provenance.git_state(root)
+    input_hash = staleness.input_hash(script, values)
+    out = work / "out"
+    out.mkdir()
+    given = " ".join(f"{k}={v!r}" for k, v in overrides.items())
+    say(f"[{script.name}] run {run_id}: {script.path} {given}".rstrip())
+
+    def on_cell(number: int, total: int, line: int | None) -> None:
+        where = f"{script.path}:{line}" if line else "parameters from the command line"
+        say(f"[{script.name}] cell {number}/{total}  {where}")
+
+    t0 = time.monotonic()
+    try:
+        executed = execute.execute(script, overrides, work, out, root, env, on_cell)
+    except execute.CellFailed as failed:
+        failure = results.make_record(results.FAILURE_FIELDS, {
+            "run_id": run_id,
+            "when": started.isoformat(timespec="seconds"),
+            "cell": failed.cell,
+            "line": failed.line,
+            "source": failed.source,
+            "exception": failed.exception,
+            "message": failed.message,
+            "notebook": str(publish.keep_failed_notebook(failed.notebook, script.name, root)),
+            "input_hash": input_hash,
+        })
+        publish.publish_failure(failure, target)
+        raise RunFailed(failure, failed.traceback) from None
+    run = results.make_record(results.RUN_FIELDS, {
+        "name": script.name,
+        "status": "ok",
+        "run_id": run_id,
+        "started": started.isoformat(timespec="seconds"),
+        "duration_s": round(time.monotonic() - t0, 3),
+        "commit": commit,
+        "dirty": dirty,
+        "params": values,
+        "seed": values.get("seed"),
+        "versions": provenance.versions(),
+        "environment": results.read_environment(out),
+        "cells": executed.cells,
+        "metrics": results.read_metrics(out),
+        "figures": publish.figures(executed.notebook, out),
+        "input_hash": input_hash,
+    })
+    publish.publish(script, run, executed.notebook, out, target, root)
+    return run
+
+
+@contextmanager
+def experiment_lock(name: str, root: Path) -> Iterator[None]:
+    """Hold ``build/locks/NAME.lock`` or refuse: one run of an experiment at a time.
+
+    flock, not a pid file: the OS releases it when the holder dies, even by SIGKILL.
+    """
+    path = root / publish.BUILD / "locks" / f"{name}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "?"
+            raise LabError(
+                f"{name} is already running (pid {holder}, lock {path.relative_to(root)}); "
+                "wait for it to finish or stop it", code=1) from None
+        lock.truncate(0)
+        lock.write(f"{os.getpid()}\n")
+        lock.flush()
+        yield

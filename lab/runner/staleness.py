@@ -1,0 +1,120 @@
+"""Whether an experiment's results are still what its inputs give: ``status``, ``run-stale``.
+
+A run's ``input_hash`` covers the script, the parameters and the lab modules the
+script imports, one short hash each, so that a stale experiment can say which input
+changed. ``experiment_state`` compares the last good run (and any later failure)
+with the inputs as they are now.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lab import LabError, results
+from lab.runner import scripts
+from lab.runner.scripts import Script
+
+LAB_DIR = Path(__file__).resolve().parent.parent  # the lab package the kernel imports
+
+
+def input_hash(script: Script, params: dict[str, Any], lab_dir: Path = LAB_DIR) -> str:
+    """What a run's results depend on: ``script=... params=... lab=...``, one short hash each.
+
+    Kept in parts so that ``status`` can say which input changed.
+    """
+    lab = hashlib.sha256()
+    for path in sorted(lab_files(script.text, lab_dir)):
+        lab.update(f"{path.relative_to(lab_dir)}\n".encode() + path.read_bytes())
+    parts = {
+        "script": hashlib.sha256(script.text.encode()).hexdigest(),
+        "params": hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest(),
+        "lab": lab.hexdigest(),
+    }
+    return " ".join(f"{key}={digest[:12]}" for key, digest in parts.items())
+
+
+def lab_files(source: str, lab_dir: Path = LAB_DIR) -> set[Path]:
+    """The files of the lab package that ``source`` imports, directly or through lab modules."""
+    found: set[Path] = set()
+    todo = [(source, "")]
+    while todo:
+        text, package = todo.pop()
+        for module in _lab_imports(ast.parse(text), package):
+            path = _module_file(module, lab_dir)
+            if path and path not in found:
+                found.add(path)
+                package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+                todo.append((path.read_text(encoding="utf-8"), package))
+    return found
+
+
+def _lab_imports(tree: ast.AST, package: str) -> set[str]:
+    """Modules named by the imports in ``tree`` that belong to lab, with their parent packages.
+
+    ``from lab import record`` names both ``lab`` and ``lab.record`` (one of them may
+    be an attribute, not a module: ``_module_file`` sorts that out).
+    """
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:  # relative: from . import x, from .results import y
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parent + ([node.module] if node.module else []))
+            names.add(base)
+            names.update(f"{base}.{alias.name}" for alias in node.names)
+    modules = {name for name in names if name == "lab" or name.startswith("lab.")}
+    parents = {".".join(m.split(".")[:i]) for m in modules for i in range(1, m.count(".") + 1)}
+    return modules | parents
+
+
+def _module_file(module: str, lab_dir: Path) -> Path | None:
+    parts = module.split(".")[1:]
+    candidates = [lab_dir.joinpath(*parts, "__init__.py")]
+    if parts:
+        candidates.append(lab_dir.joinpath(*parts[:-1], parts[-1] + ".py"))
+    return next((path for path in candidates if path.is_file()), None)
+
+
+@dataclass
+class State:
+    name: str
+    status: str  # "fresh", "stale", "failed" or "never run"
+    detail: str  # why, in words
+    due: bool  # whether `make experiments` should run it
+
+
+def experiment_state(name: str, root: Path, lab_dir: Path = LAB_DIR) -> State:
+    """Where ``name`` stands: its last good run and any later failure, against its inputs now."""
+    script = scripts.read_script(name, root)
+    now = input_hash(script, script.defaults(), lab_dir)
+    try:
+        run, failure = results.load_run(name, root), results.load_failure(name, root)
+    except ValueError as err:  # a malformed run.json or failure.json: name the file
+        raise LabError(str(err)) from None
+    if failure:
+        where = f"{script.path}:{failure['line']}" if failure["line"] else f"cell {failure['cell']}"
+        detail = f"{failure['when']} at {where}: {failure['exception']}: {failure['message']}"
+        if failure["input_hash"] == now:
+            return State(name, "failed", f"{detail}; inputs unchanged since", due=False)
+        return State(name, "failed", f"{detail}; inputs changed since", due=True)
+    if run is None:
+        return State(name, "never run", "", due=True)
+    if run["input_hash"] == now:
+        return State(name, "fresh", f"run {run['run_id']}", due=False)
+    return State(name, "stale", changed_inputs(run["input_hash"], now), due=True)
+
+
+def changed_inputs(old: str, new: str) -> str:
+    """``script changed, params changed`` and so on, from two ``input_hash`` values."""
+    old_parts, new_parts = (dict(p.split("=", 1) for p in h.split()) for h in (old, new))
+    changed = [f"{key if key != 'lab' else 'lab code'} changed"
+               for key in new_parts if old_parts.get(key) != new_parts[key]]
+    return ", ".join(changed)

@@ -1,0 +1,43 @@
+"""The notes' own syntax, written and read here only.
+
+    [[name]]  [[folder/name]]  [[name|shown text]]  [[name#heading#subheading]]  [[name#^block]]
+    ![[name]]  ![[name#heading]]  ![[name#^block]]       transclusion: the target's text, shown here
+    ![[picture.png]]  ![[picture.png|300]]  ![[picture.png|300x200]]   an image (width, height)
+    ![[experiments/NAME#FIGURE_ID]]                      a figure of an experiment's latest run
+    {{ metric NAME.metric_name }}                        a metric value of that run
+
+In a table cell Obsidian writes the alias pipe as ``\\|`` (``[[name\\|shown]]``); it
+means the same.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lab import results
+
+WIKILINK = re.compile(
+    r"(?P<embed>!?)\[\["
+    r"(?P<target>(?:[^\[\]|#\n\\]|\\(?!\|))*)"  # a backslash only counts as the table escape before |
+    r"(?:#(?P<anchor>(?:[^\[\]|\n\\]|\\(?!\|))*))?"
+    r"(?:\\?\|(?P<label>[^\[\]\n]*))?\]\]"
+)
+METRIC = re.compile(r"\{\{\s*metric\s+(?P<target>[^\s.{}]+)\.(?P<anchor>[^\s{}]+)\s*\}\}")
+# "^id" at the end of a line marks that block, so that [[note#^id]] can point at it.
+BLOCK_ID = re.compile(r"(?:^|(?<=[ \t]))\^(?P<id>[A-Za-z0-9-]+)[ \t]*$", re.M)
+
+
+def figure_embed(experiment: str, figure_id: str) -> str:
+    """How a page embeds figure ``figure_id`` of ``experiment`` (what ``lab.render`` writes)."""
+    return f"![[{results.RESULTS_DIR.name}/{experiment}#{figure_id}]]"
+
+
+def plain(text: str) -> str:
+    """Markdown source as readable plain text: links as their shown text, no markup."""
+    text = WIKILINK.sub(lambda m: (m["label"] or m["target"].split("/")[-1] or m["anchor"] or "").rstrip("\\"), text)
+    text = METRIC.sub(lambda m: f"{m['target']}.{m['anchor']}", text)
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # [text](url)
+    text = re.sub(r"^[ \t>]*\[![\w-]+\][+-]?.*$", "", text, flags=re.M)  # a callout's first line
+    text = re.sub(r"^[ \t]*(?:(?:[-*+>]|\d+\.|#+)[ \t]+)+", "", text, flags=re.M)  # list, quote, heading markers
+    text = BLOCK_ID.sub("", text)
+    return re.sub(r"[*`]+|(?<!\w)_+|_+(?!\w)", "", text).strip()  # emphasis, not snake_case

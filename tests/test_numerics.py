@@ -1,0 +1,111 @@
+"""The lab, not the user's shell, fixes what changes numbers, and the cache key follows it."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from lab import models, numerics
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# A tiny training run that prints its loss history and a hash of its weights. The
+# "user" sets a thread count of their own first: the lab must override it.
+TRAIN = """
+import hashlib, json, sys, torch
+from lab import models, presets, train
+torch.set_num_threads(int(sys.argv[1]))
+preset = presets.resolve("tiny", {"steps": 40, "eval_every": 20, "n_checkpoints": 2})
+model = models.build_model(preset.model, preset.training.data)
+result = train.train(model, preset.training, log=None)
+h = hashlib.sha256()
+for key, value in sorted(model.original_model.state_dict().items()):
+    h.update(key.encode() + value.numpy().tobytes())
+print(json.dumps({"loss": result.history["loss"], "train_loss": result.history["train_loss"],
+                  "weights": h.hexdigest(), "threads": torch.get_num_threads()}))
+"""
+
+
+def _train_in_subprocess(threads: int, tmp_path: Path) -> dict:
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
+           "LAB_CACHE": str(tmp_path / "cache")}
+    done = subprocess.run([sys.executable, "-c", TRAIN, str(threads)], env=env, cwd=ROOT,
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_training_is_bit_identical_whatever_the_shell_sets(tmp_path):
+    one, three = _train_in_subprocess(1, tmp_path), _train_in_subprocess(3, tmp_path)
+    assert one["threads"] == three["threads"] == numerics.THREADS
+    assert one["loss"] == three["loss"] and one["train_loss"] == three["train_loss"]
+    assert one["weights"] == three["weights"]
+
+
+def test_pin_records_the_environment_for_the_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAB_OUTPUT_DIR", str(tmp_path))
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        env = numerics.pin()
+        assert torch.get_num_threads() == numerics.THREADS
+    finally:
+        torch.set_num_threads(before)
+    recorded = json.loads((tmp_path / "environment.json").read_text())
+    assert recorded == env
+    assert recorded["threads"] == numerics.THREADS and recorded["torch"] == torch.__version__
+    assert recorded["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+
+
+def test_cache_key_follows_the_environment_not_the_shell(monkeypatch):
+    preset = models.resolve("tiny")
+    key = models.cache_key(preset)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)  # the user's setting: training pins it back, so same weights
+        assert models.cache_key(preset) == key
+    finally:
+        torch.set_num_threads(before)
+    real = numerics.environment
+    monkeypatch.setattr(numerics, "environment", lambda device=None: {**real(device), "cpu_capability": "X"})
+    assert models.cache_key(preset) != key
+
+
+HASH = "from lab import models; print(models.code_hash())"
+
+
+def _code_hash_after(edit, tmp_path: Path) -> str:
+    """``models.code_hash()`` computed on a copy of the lab package edited by ``edit``."""
+    copy = tmp_path / "copy"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(ROOT / "lab", copy / "lab", ignore=shutil.ignore_patterns("__pycache__"))
+    train_py = copy / "lab" / "train.py"
+    train_py.write_text(edit(train_py.read_text()))
+    env = {**os.environ, "PYTHONPATH": str(copy)}
+    done = subprocess.run([sys.executable, "-c", HASH], env=env, cwd=copy, capture_output=True,
+                          text=True, check=True)
+    return done.stdout.strip()
+
+
+@pytest.mark.slow
+def test_code_hash_ignores_docs_and_progress_but_not_the_loss(tmp_path):
+    unchanged = _code_hash_after(lambda s: s, tmp_path)
+    assert unchanged == models.code_hash()
+    docs = _code_hash_after(lambda s: s.replace(
+        '"""One optimizer step on the answer-only loss;',
+        '"""One optimizer step (edited docs) on the answer-only loss;').replace(
+        "    logits = model(tokens)[:, positions]", "    # a new comment\n    logits = model(tokens)[:, positions]"),
+        tmp_path)
+    progress = _code_hash_after(lambda s: s.replace('f"step {step:>6}/{steps}', 'f"at step {step:>6}/{steps}'),
+                                tmp_path)
+    loss = _code_hash_after(lambda s: s.replace(
+        "loss = F.cross_entropy(logits.flatten(0, 1), tokens[:, positions + 1].flatten())",
+        "loss = F.cross_entropy(logits.flatten(0, 1), tokens[:, positions + 1].flatten(), label_smoothing=0.1)"),
+        tmp_path)
+    assert docs == unchanged and progress == unchanged
+    assert loss != unchanged
