@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from lab import results
-from test_runner import REPO, make_root
+from runner_fixture import REPO, make_root
 
 pytestmark = pytest.mark.slow
 
