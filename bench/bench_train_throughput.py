@@ -1,12 +1,16 @@
-"""Training-step throughput: the lab's TransformerBridge against a plain-PyTorch
-transformer of the same shape, side by side in one process.
+"""Training-step throughput: the lab's real training step on its TransformerBridge
+against the same step on a plain-PyTorch transformer of the same shape, side by side
+in one process.
 
     .venv/bin/python bench/bench_train_throughput.py [--preset add2] [--steps 60]
 
 Prints the median step time of each and their ratio (lab / plain throughput; target
->= 0.9). Both use the lab's optimizer (``lab.train.make_optimizer``) on the same
-batches. Steps alternate between the two, one by one, so that load from other
-processes hits both alike; medians ignore the odd step that a burst of load slows.
+>= 0.9). Both run ``lab.train.train_step`` (forward, answer-only loss, zero_grad,
+backward, gradient clipping, optimizer step) with ``lab.train.make_optimizer`` on the
+same batches, at the thread count the lab pins (``lab.numerics``). The plain model is
+the strongest honest baseline: fused LayerNorm and ``F.scaled_dot_product_attention``.
+Steps alternate between the two, one by one, so that load from other processes hits
+both alike; medians ignore the odd step that a burst of load slows.
 """
 
 from __future__ import annotations
@@ -19,28 +23,25 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from lab import models
+from lab import models, numerics
 from lab.data import AdditionData
-from lab.train import make_optimizer
+from lab.train import make_optimizer, train_step
 
 
 class PlainBlock(nn.Module):
-    def __init__(self, d_model: int, n_heads: int, d_mlp: int, n_ctx: int):
+    def __init__(self, d_model: int, n_heads: int, d_mlp: int):
         super().__init__()
         self.n_heads = n_heads
         self.ln1, self.ln2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
         self.qkv = nn.Linear(d_model, 3 * d_model)
         self.out = nn.Linear(d_model, d_model)
         self.mlp = nn.Sequential(nn.Linear(d_model, d_mlp), nn.ReLU(), nn.Linear(d_mlp, d_model))
-        self.register_buffer("mask", torch.triu(torch.ones(n_ctx, n_ctx, dtype=torch.bool), 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, t, d = x.shape
         q, k, v = self.qkv(self.ln1(x)).view(b, t, 3, self.n_heads, d // self.n_heads).unbind(2)
         q, k, v = (z.transpose(1, 2) for z in (q, k, v))                  # [b, head, t, d_head]
-        scores = (q @ k.transpose(-1, -2)) / (d // self.n_heads) ** 0.5
-        scores = scores.masked_fill(self.mask[:t, :t], float("-inf"))
-        z = (scores.softmax(-1) @ v).transpose(1, 2).reshape(b, t, d)
+        z = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(b, t, d)
         x = x + self.out(z)
         return x + self.mlp(self.ln2(x))
 
@@ -51,7 +52,7 @@ class PlainTransformer(nn.Module):
     def __init__(self, cfg: models.ModelConfig, n_ctx: int, d_vocab: int):
         super().__init__()
         self.embed, self.pos = nn.Embedding(d_vocab, cfg.d_model), nn.Embedding(n_ctx, cfg.d_model)
-        self.blocks = nn.ModuleList(PlainBlock(cfg.d_model, cfg.n_heads, cfg.d_mlp, n_ctx)
+        self.blocks = nn.ModuleList(PlainBlock(cfg.d_model, cfg.n_heads, cfg.d_mlp)
                                     for _ in range(cfg.n_layers))
         self.ln_final, self.unembed = nn.LayerNorm(cfg.d_model), nn.Linear(cfg.d_model, d_vocab)
 
@@ -64,13 +65,9 @@ class PlainTransformer(nn.Module):
 
 def step_seconds(model: nn.Module, optimizer: torch.optim.Optimizer, tokens: torch.Tensor,
                  positions: torch.Tensor) -> float:
-    """Time one full training step (forward, answer-only loss, backward, optimizer)."""
+    """Time one call of the lab's training step."""
     start = time.perf_counter()
-    logits = model(tokens)[:, positions]
-    loss = F.cross_entropy(logits.flatten(0, 1), tokens[:, positions + 1].flatten())
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
+    train_step(model, optimizer, tokens, positions)
     return time.perf_counter() - start
 
 
@@ -80,6 +77,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=60)
     args = parser.parse_args()
 
+    environment = numerics.pin()   # the lab pins it for training; the baseline runs at the same count
     preset = models.PRESETS[args.preset]
     data: AdditionData = preset.training.data
     rng = np.random.default_rng(0)
@@ -91,8 +89,9 @@ def main() -> None:
     optimizers = {name: make_optimizer(model.parameters(), preset.training)
                   for name, model in contenders.items()}
     sizes = {name: sum(p.numel() for p in model.parameters()) for name, model in contenders.items()}
-    print(f"preset {args.preset}: parameters {sizes}, batch {preset.training.batch_size}, "
-          f"{torch.get_num_threads()} threads, {args.steps} steps each")
+    tensors = {name: len(list(model.parameters())) for name, model in contenders.items()}
+    print(f"preset {args.preset}: parameters {sizes} in {tensors} tensors, batch {preset.training.batch_size}, "
+          f"{args.steps} steps each\n{environment}")
 
     times: dict[str, list[float]] = {name: [] for name in contenders}
     for i, tokens in enumerate([*batches[:3], *batches]):   # the first three warm up

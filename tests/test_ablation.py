@@ -27,6 +27,27 @@ def batch():
     return task.sample(DATA.task, np.random.default_rng(0), 64, nine_share=0.4)
 
 
+@pytest.mark.parametrize("reverse", [False, True])
+def test_answer_losses_are_the_cross_entropy_of_each_answer_digit(reverse):
+    """On random logits, each answer digit's loss by hand: -log softmax at the position
+    that predicts it, read at the digit itself (``batch.answers``, not the tokens)."""
+    b = task.from_values(task.AdditionTask(2, reverse=reverse), [15, 50, 99], [27, 49, 1])
+    logits = torch.randn(len(b), b.tokens.shape[1], DATA.d_vocab, generator=torch.Generator().manual_seed(0))
+    losses = ablation.answer_losses(logits, b)
+    assert losses.shape == (3, 3)
+    expected = torch.zeros(3, 3)
+    for row in range(3):
+        for digit, position in enumerate(b.task.predict_positions):
+            scores = logits[row, position].double()
+            expected[row, digit] = (scores.exp().sum().log() - scores[b.answers[row, digit]]).item()
+    torch.testing.assert_close(losses, expected)
+    # logits at the other positions play no part
+    others = np.setdiff1d(np.arange(b.tokens.shape[1]), b.task.predict_positions)
+    noisy = logits.clone()
+    noisy[:, others] = torch.randn(3, len(others), DATA.d_vocab)
+    torch.testing.assert_close(ablation.answer_losses(noisy, b), losses)
+
+
 @pytest.mark.parametrize("method", ablation.METHODS)
 def test_ablating_nothing_changes_nothing(model, batch, method):
     effect = ablation.Ablator(model, batch, method).effect([])

@@ -29,16 +29,45 @@ def column_counts(batch, label):
 # --------------------------------------------------------------------------- loss decomposition
 
 
-def test_parts_add_up_to_the_loss_on_random_distributions():
-    rng = np.random.default_rng(0)
-    logp = torch.randn(500, 12).log_softmax(-1).double().numpy()
-    labels = rng.integers(0, 2, 500)
-    parts = carry.decompose_loss(logp[:, 3], logp[:, 4], labels)
-    direct = -np.where(labels == 1, logp[:, 4], logp[:, 3]).mean()
-    assert parts.loss == pytest.approx(direct, abs=1e-12)
+def random_log_probs(seed: int, n: int = 500):
+    """log P(+0), log P(+1) of ``n`` random distributions over 12 tokens, and random carries."""
+    rng = np.random.default_rng(seed)
+    logp = torch.randn(n, 12, generator=torch.Generator().manual_seed(seed)).log_softmax(-1).double().numpy()
+    return logp[:, 3], logp[:, 4], rng.integers(0, 2, n)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_each_part_is_its_own_formula_on_random_distributions(seed):
+    """Each part against its definition, computed here from probabilities (not from the
+    other parts): q = p_true / (p0 + p1) is the split, m = p0 + p1 the mass."""
+    logp0, logp1, labels = random_log_probs(seed)
+    p0, p1 = np.exp(logp0), np.exp(logp1)
+    p_true = np.where(labels == 1, p1, p0)
+    q, m = p_true / (p0 + p1), p0 + p1
+    parts = carry.decompose_loss(logp0, logp1, labels)
+    assert parts.loss == pytest.approx(-np.log(p_true).mean(), abs=1e-12)
+    assert parts.fixed_split == pytest.approx(-np.log(q.mean()), abs=1e-12)
+    assert parts.spread == pytest.approx(np.mean(-np.log(q)) + np.log(q.mean()), abs=1e-12)
+    assert parts.neither == pytest.approx(-np.log(m).mean(), abs=1e-12)
+    assert parts.spread > 1e-3                     # q varies, so Jensen's gap is strictly positive
     assert parts.fixed_split + parts.spread + parts.neither == pytest.approx(parts.loss, abs=1e-12)
-    assert parts.spread >= 0 and parts.neither > 0
-    assert parts.p_plus0 == pytest.approx(np.exp(logp[:, 3]).mean())
+    assert parts.p_plus0 == pytest.approx(p0.mean()) and parts.p_plus1 == pytest.approx(p1.mean())
+
+
+def test_spread_grows_with_how_much_the_split_varies():
+    """Splits 0.5 + delta and 0.5 - delta, half the examples each: the mean split stays
+    0.5 (fixed_split = ln 2), and the spread, mean(-ln q) + ln mean(q), is
+    -(ln(0.5 + delta) + ln(0.5 - delta)) / 2 + ln 0.5: zero at delta = 0, then growing."""
+    n = 200
+    spreads = []
+    for delta in (0.0, 0.1, 0.3):
+        q = np.where(np.arange(n) % 2 == 0, 0.5 + delta, 0.5 - delta)
+        parts = carry.decompose_loss(np.log(q), np.log(1 - q), np.zeros(n, int))
+        expected = -(np.log(0.5 + delta) + np.log(0.5 - delta)) / 2 + np.log(0.5)
+        assert parts.spread == pytest.approx(expected, abs=1e-12)
+        assert parts.fixed_split == pytest.approx(-np.log(0.5), abs=1e-12)
+        spreads.append(parts.spread)
+    assert spreads[0] == pytest.approx(0, abs=1e-12) and 0 < spreads[1] < spreads[2]
 
 
 def test_a_fixed_split_on_the_two_candidates_has_no_spread_and_no_leak():

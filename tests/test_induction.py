@@ -1,10 +1,9 @@
-"""Induction and previous-token scores against hand-built patterns and TransformerLens'
-own scoring; the change-point detector against a planted step."""
+"""Induction and previous-token scores against hand-built patterns and a hand computation
+on a model's patterns; the change-point detector against a planted step."""
 
 import numpy as np
 import pytest
 import torch
-from transformer_lens.head_detector import compute_head_attention_similarity_score
 
 from lab.analysis import attention, induction
 from lab.data import RepeatData
@@ -87,16 +86,39 @@ def test_previous_token_score_of_a_hand_built_pattern(tokens):
     assert induction.head_scores(pattern, detection)[0, 0] == pytest.approx(expected, abs=1e-6)
 
 
-def test_scores_match_transformer_lens_on_a_model(model, tokens):
-    pattern = attention.patterns(model, tokens)
+def targets_by_hand(detector: str, seq: int) -> dict[int, int]:
+    """Query -> key of a perfect ``detector`` head on the fixture's rows, read off their layout."""
+    if detector == "induction":  # as in test_induction_score_of_a_hand_built_pattern
+        return {q: q - SPAN + 1 for q in range(SPAN + 1, seq)}
+    return {q: q - 1 for q in range(1, seq)}
+
+
+@pytest.mark.parametrize("targets_only,exclude_bos", [(True, False), (False, True)])
+def test_scores_of_a_model_match_a_hand_computation(model, tokens, targets_only, exclude_bos):
+    """Each head's score on each row, written out: its attention on the targets over its
+    attention from the scored queries (all, or only those with a target), BOS left out
+    or not; then the mean over rows. No TransformerLens scoring involved."""
+    pattern = attention.patterns(model, tokens)                        # [batch, layer, head, q, k]
+    seq = tokens.shape[1]
     for detector in ("induction", "previous_token"):
-        detection = induction.detection_patterns(tokens, detector)
-        ours = induction.head_scores(pattern, detection, targets_only=False, exclude_bos=True)
-        theirs = torch.tensor([[np.mean([compute_head_attention_similarity_score(
-            pattern[b, layer, head], detection[b], exclude_bos=True, exclude_current_token=False,
-            error_measure="mul") for b in range(len(tokens))]) for head in range(2)] for layer in range(2)])
-        torch.testing.assert_close(ours, theirs.float())
-        assert pattern.sum(-1).allclose(torch.ones(())), "scoring must not modify the patterns"
+        targets = targets_by_hand(detector, seq)
+        queries = list(targets) if targets_only else list(range(seq))
+        expected = torch.zeros(2, 2)
+        for layer in range(2):
+            for head in range(2):
+                per_row = []
+                for row in range(len(tokens)):
+                    attn = pattern[row, layer, head].clone()
+                    if exclude_bos:
+                        attn[:, 0] = 0
+                    on_targets = sum(attn[q, k] for q, k in targets.items())
+                    per_row.append(on_targets / attn[queries].sum())
+                expected[layer, head] = torch.stack(per_row).mean()
+        ours = induction.head_scores(pattern, induction.detection_patterns(tokens, detector),
+                                     targets_only=targets_only, exclude_bos=exclude_bos)
+        assert expected.min() > 0.01                                   # a real quantity on every head
+        torch.testing.assert_close(ours, expected)
+    assert pattern.sum(-1).allclose(torch.ones(())), "scoring must not modify the patterns"
 
 
 def test_loss_and_accuracy_score_the_next_token(model, tokens):

@@ -93,3 +93,46 @@ def test_interaction_map_and_path_effects_shapes(model, batch):
     effects = interactions.path_effects(ablator)
     assert effects.activation.shape == (2, 2, 2, 64, 3) and effects.logit_diff.shape == (2, 2, 3)
     assert effects.activation[1, :, 0].abs().max() == 0          # nor change its activation
+
+
+@pytest.fixture(scope="module")
+def mean_effects(model, batch):
+    ablator = ablation.Ablator(model, batch, "mean")
+    return ablator, interactions.path_effects(ablator)
+
+
+def test_path_effects_on_the_logits_are_the_ablators_effects_of_each_heads_paths(model, mean_effects):
+    ablator, effects = mean_effects
+    for layer in range(2):
+        for head in range(2):
+            expected = ablator.effect(interactions.head_paths(model, layer, head)).logit_diff.mean(0)
+            assert expected.abs().max() > 1e-4                    # every head's paths matter somewhat
+            torch.testing.assert_close(effects.logit_diff[layer, head], expected)
+
+
+def mlp_by_hand(block, resid_mid: torch.Tensor, eps: float) -> torch.Tensor:
+    """A block's neuron activations from its MLP input, written out: ln2, then ReLU(x W_in + b_in)."""
+    centred = resid_mid - resid_mid.mean(-1, keepdim=True)
+    normalized = centred / (centred.pow(2).mean(-1, keepdim=True) + eps).sqrt() * block.ln2.w + block.ln2.b
+    return torch.relu(normalized @ block.mlp.W_in + block.mlp.b_in)
+
+
+@pytest.mark.parametrize("layer,head", [(0, 0), (1, 1)])
+def test_path_effect_on_a_neuron_is_a_hand_patched_mlp_input(model, batch, mean_effects, layer, head):
+    """Mean-ablating head ``(layer, head)``'s path into its own layer's MLP, by hand: the
+    MLP's input is the clean one with the head's result replaced by its mean over the
+    batch; the neurons' change, averaged over problems at the answer positions, is
+    ``path_effects``' activation change."""
+    _, effects = mean_effects
+    positions = batch.task.predict_positions
+    block = model.blocks[layer]
+    with torch.no_grad():
+        _, cache = model.run_with_cache(torch.as_tensor(batch.tokens))
+        resid_mid = cache[f"blocks.{layer}.hook_resid_mid"]
+        result = cache[f"blocks.{layer}.attn.hook_z"][:, :, head] @ block.attn.W_O[head]   # [batch, pos, d_model]
+        clean = mlp_by_hand(block, resid_mid, model.cfg.eps)
+        patched = mlp_by_hand(block, resid_mid - result + result.mean(0, keepdim=True), model.cfg.eps)
+    torch.testing.assert_close(clean, cache[f"blocks.{layer}.mlp.hook_post"])       # the hand MLP is the model's
+    expected = (patched - clean)[:, positions].mean(0).T                              # [neuron, answer_pos]
+    assert expected.abs().max() > 1e-3
+    torch.testing.assert_close(effects.activation[layer, head, layer], expected, atol=1e-5, rtol=1e-4)

@@ -1,10 +1,11 @@
 """Models, training and the model cache, on test-sized presets."""
 
+import shutil
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
-
-from dataclasses import replace
 
 from lab import LabError, models, presets, task, train
 from lab.data import AdditionData, RepeatData
@@ -20,9 +21,17 @@ def cache(tmp_path_factory):
         yield path
 
 
+@pytest.fixture(scope="module", autouse=True)
+def restore_threads():
+    """Building and training pin torch's thread count (``numerics.pin``); give later test
+    modules back the count this process had."""
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def tiny(cache):
-    torch.set_num_threads(2)
     return models.load_or_train("tiny", log=None)
 
 
@@ -85,15 +94,21 @@ def test_corrupt_cache_file_is_detected(tiny, tmp_path, how):
         models.load(copy)
 
 
-def test_corrupt_cache_entry_is_reported_in_one_line_and_retrained(tiny, cache, capsys):
-    _damage(tiny.path, "flip")
+def test_corrupt_cache_entry_is_reported_in_one_line_and_retrained(tiny, cache, tmp_path, monkeypatch, capsys):
+    # A copy of the module's cache, so the entry the other tests load stays intact.
+    shutil.copytree(cache, tmp_path / "cache")
+    monkeypatch.setenv(models.CACHE_ENV, str(tmp_path / "cache"))
+    entry = tmp_path / "cache" / tiny.path.relative_to(cache)
+    shared = tiny.path.read_bytes()
+    _damage(entry, "flip")
     retrained = models.load_or_train("tiny", log=None)
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and str(tiny.path) in err and "corrupt" in err and "retraining" in err
+    assert err.count("\n") == 1 and str(entry) in err and "corrupt" in err and "retraining" in err
     for a, b in zip(tiny.model.original_model.state_dict().values(),
                     retrained.model.original_model.state_dict().values()):
         assert torch.equal(a, b)  # deterministic retrain gives the same model back
-    models.load(tiny.path)  # and the entry is good again
+    models.load(entry)  # and the entry is good again
+    assert tiny.path.read_bytes() == shared
 
 
 def test_same_seed_same_losses_other_seed_differs():
