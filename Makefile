@@ -87,6 +87,8 @@ new-note: $(STAMP)
 	$(LAB) new-note $(KIND) "$(TITLE)"
 
 test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest
 
 test-browser: $(STAMP)

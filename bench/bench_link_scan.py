@@ -69,11 +69,15 @@ def generate_vault(root: Path, notes: int = 630, images: int = 500, links_total:
     for i, name in enumerate(names):
         body = [f"# {name}", "", PARAGRAPH, "", "## Details", "", PARAGRAPH]
         body += [f"See [[{rng.choice(names)}]] for more." for _ in range(per_note_links[i])]
-        body += [f"![[figure-{rng.randrange(60)}.png|{rng.choice([200, 300, 400])}]]" for _ in range(per_note_images[i])]
+        body += [
+            f"![[figure-{rng.randrange(60)}.png|{rng.choice([200, 300, 400])}]]" for _ in range(per_note_images[i])
+        ]
         body += ["", "> [!note] Why", "> Because the carry comes late.", ""]
         path = root / rng.choice(folders) / f"{name}.md"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"---\n{yaml.safe_dump({'tags': ['research'], 'aliases': [f'N{i}']})}---\n" + "\n".join(body) + "\n")
+        path.write_text(
+            f"---\n{yaml.safe_dump({'tags': ['research'], 'aliases': [f'N{i}']})}---\n" + "\n".join(body) + "\n"
+        )
 
 
 def unlink(root: Path) -> None:
@@ -98,8 +102,10 @@ def main() -> None:
     args = parser.parse_args()
 
     small, large = scan_seconds(page_with_links(1000)), scan_seconds(page_with_links(8000))
-    print(f"links.scan on one page: 1,000 links {small * 1e3:.1f} ms, 8,000 links {large * 1e3:.1f} ms; "
-          f"8,000/1,000 = {large / small:.1f}x for 8x the links (linear: ~8x; quadratic: ~64x)")
+    print(
+        f"links.scan on one page: 1,000 links {small * 1e3:.1f} ms, 8,000 links {large * 1e3:.1f} ms; "
+        f"8,000/1,000 = {large / small:.1f}x for 8x the links (linear: ~8x; quadratic: ~64x)"
+    )
 
     with tempfile.TemporaryDirectory(prefix="bench-vault-") as tmp:
         tmp = Path(tmp)
@@ -108,9 +114,11 @@ def main() -> None:
         unlink(tmp / "plain" / "vault")
         linked_s, linked_cpu = build_median(tmp, tmp / "linked" / "vault", "wiki-linked", args.repeat)
         plain_s, plain_cpu = build_median(tmp, tmp / "plain" / "vault", "wiki-plain", args.repeat)
-    print(f"630-note vault, wall (CPU) seconds: with ~1,650 links and 500 image embeds {linked_s:.1f} ({linked_cpu:.1f}), "
-          f"same notes without links {plain_s:.1f} ({plain_cpu:.1f}); "
-          f"linked/plain {linked_s / plain_s:.2f}x wall, {linked_cpu / plain_cpu:.2f}x CPU")
+    print(
+        f"630-note vault, wall (CPU) seconds: with ~1,650 links and 500 image embeds {linked_s:.1f} ({linked_cpu:.1f}), "
+        f"same notes without links {plain_s:.1f} ({plain_cpu:.1f}); "
+        f"linked/plain {linked_s / plain_s:.2f}x wall, {linked_cpu / plain_cpu:.2f}x CPU"
+    )
 
 
 if __name__ == "__main__":

@@ -27,8 +27,13 @@ SEEDS = (0, 1, 2, 3)
 def lab(root: Path, *args: str) -> float:
     """Seconds ``python -m lab ARGS`` takes in ``root``; it must succeed."""
     t0 = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "lab", *args], cwd=root, capture_output=True, text=True,
-                          env={k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"})
+    done = subprocess.run(
+        [sys.executable, "-m", "lab", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"},
+    )
     if done.returncode:
         raise SystemExit(f"python -m lab {' '.join(args)} failed:\n{done.stderr}")
     return time.perf_counter() - t0
@@ -54,9 +59,11 @@ def main() -> None:
     print(f"  one after another (4 x make experiment): {serial:6.1f} s")
     print(f"  sweep, pool, --jobs 2:                   {pool2:6.1f} s   {pool2 / serial:.2f}x serial (target <= 0.60x)")
     print(f"  sweep, pool, --jobs 1:                   {pool1:6.1f} s   {pool1 / serial:.2f}x serial")
-    print(f"  sweep, ray (local instance, 2 CPUs a task, so one at a time on 2 cores):")
-    print(f"                                           {ray:6.1f} s   {ray / pool1:.2f}x the pool at --jobs 1, "
-          f"{ray - pool1:+.1f} s")
+    print("  sweep, ray (local instance, 2 CPUs a task, so one at a time on 2 cores):")
+    print(
+        f"                                           {ray:6.1f} s   {ray / pool1:.2f}x the pool at --jobs 1, "
+        f"{ray - pool1:+.1f} s"
+    )
 
 
 if __name__ == "__main__":

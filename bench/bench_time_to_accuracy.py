@@ -41,34 +41,36 @@ def main() -> None:
 
     # Only the accuracy curve matters here: no checkpoint series (each checkpoint is
     # also an evaluation, dense early), and evaluations sparse enough not to dominate.
-    overrides = {"eval_size": 20_000, "eval_every": 200, "n_checkpoints": 2,
-                 **presets.parse_settings(args.overrides)}
+    overrides = {"eval_size": 20_000, "eval_every": 200, "n_checkpoints": 2, **presets.parse_settings(args.overrides)}
     preset = models.resolve(args.preset, overrides)
     environment = numerics.pin()
-    print(f"{args.preset}: {preset.model}\n{preset.training}\n{environment} "
-          f"(pinned to {numerics.THREADS} threads; the machine has {os.cpu_count()} CPUs)")
+    print(
+        f"{args.preset}: {preset.model}\n{preset.training}\n{environment} "
+        f"(pinned to {numerics.THREADS} threads; the machine has {os.cpu_count()} CPUs)"
+    )
     model = models.build_model(preset.model, preset.training.data)
     start = time.perf_counter()
     run = train.train(model, preset.training, log=print)
     wall = time.perf_counter() - start
     h = run.history
 
-    print(f"\ntrained {preset.training.steps} steps in {run.seconds:.0f}s of training "
-          f"({wall:.0f}s wall, the evaluations on 20,000 problems included)")
+    print(
+        f"\ntrained {preset.training.steps} steps in {run.seconds:.0f}s of training "
+        f"({wall:.0f}s wall, the evaluations on 20,000 problems included)"
+    )
     for threshold in (0.99, 0.999, 0.9999):
         hit = first_reaching(h, threshold)
         if hit is None:
             print(f"time to {100 * threshold:g}%: not reached")
             continue
         print(f"time to {100 * threshold:g}%: {hit[1]:6.0f}s of training (step {hit[0]})")
-    last_quarter = h["exact"][-max(1, len(h["exact"]) // 4):]
+    last_quarter = h["exact"][-max(1, len(h["exact"]) // 4) :]
     print(f"min exact over the last quarter of training: {100 * min(last_quarter):.3f}%")
 
     final = train.evaluator(preset.training.data, 100_000, next(model.parameters()).device)(model)
     errors = round((1 - final["exact"]) * 100_000)
     print(f"\nfinal exact match, 100,000 uniform held-out: {100 * final['exact']:.4f}% ({errors} errors)")
-    rates = ", ".join(f"S{c}: {100 * (1 - a):.4f}%" for c, a in enumerate(final["class_exact"])
-                      if not np.isnan(a))
+    rates = ", ".join(f"S{c}: {100 * (1 - a):.4f}%" for c, a in enumerate(final["class_exact"]) if not np.isnan(a))
     print(f"error rate per cascade class (100,000 enriched held-out): {rates}")
 
 

@@ -40,7 +40,7 @@ class PlainBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, t, d = x.shape
         q, k, v = self.qkv(self.ln1(x)).view(b, t, 3, self.n_heads, d // self.n_heads).unbind(2)
-        q, k, v = (z.transpose(1, 2) for z in (q, k, v))                  # [b, head, t, d_head]
+        q, k, v = (z.transpose(1, 2) for z in (q, k, v))  # [b, head, t, d_head]
         z = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(b, t, d)
         x = x + self.out(z)
         return x + self.mlp(self.ln2(x))
@@ -52,8 +52,7 @@ class PlainTransformer(nn.Module):
     def __init__(self, cfg: models.ModelConfig, n_ctx: int, d_vocab: int):
         super().__init__()
         self.embed, self.pos = nn.Embedding(d_vocab, cfg.d_model), nn.Embedding(n_ctx, cfg.d_model)
-        self.blocks = nn.ModuleList(PlainBlock(cfg.d_model, cfg.n_heads, cfg.d_mlp)
-                                    for _ in range(cfg.n_layers))
+        self.blocks = nn.ModuleList(PlainBlock(cfg.d_model, cfg.n_heads, cfg.d_mlp) for _ in range(cfg.n_layers))
         self.ln_final, self.unembed = nn.LayerNorm(cfg.d_model), nn.Linear(cfg.d_model, d_vocab)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
@@ -63,8 +62,9 @@ class PlainTransformer(nn.Module):
         return self.unembed(self.ln_final(x))
 
 
-def step_seconds(model: nn.Module, optimizer: torch.optim.Optimizer, tokens: torch.Tensor,
-                 positions: torch.Tensor) -> float:
+def step_seconds(
+    model: nn.Module, optimizer: torch.optim.Optimizer, tokens: torch.Tensor, positions: torch.Tensor
+) -> float:
     """Time one call of the lab's training step."""
     start = time.perf_counter()
     train_step(model, optimizer, tokens, positions)
@@ -77,7 +77,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=60)
     args = parser.parse_args()
 
-    environment = numerics.pin()   # the lab pins it for training; the baseline runs at the same count
+    environment = numerics.pin()  # the lab pins it for training; the baseline runs at the same count
     preset = models.PRESETS[args.preset]
     data: AdditionData = preset.training.data
     rng = np.random.default_rng(0)
@@ -86,15 +86,16 @@ def main() -> None:
     lab_model = models.build_model(preset.model, data, "cpu").train()
     plain = PlainTransformer(preset.model, data.seq_len, data.d_vocab).train()
     contenders = {"lab (TransformerBridge)": lab_model, "plain PyTorch": plain}
-    optimizers = {name: make_optimizer(model.parameters(), preset.training)
-                  for name, model in contenders.items()}
+    optimizers = {name: make_optimizer(model.parameters(), preset.training) for name, model in contenders.items()}
     sizes = {name: sum(p.numel() for p in model.parameters()) for name, model in contenders.items()}
     tensors = {name: len(list(model.parameters())) for name, model in contenders.items()}
-    print(f"preset {args.preset}: parameters {sizes} in {tensors} tensors, batch {preset.training.batch_size}, "
-          f"{args.steps} steps each\n{environment}")
+    print(
+        f"preset {args.preset}: parameters {sizes} in {tensors} tensors, batch {preset.training.batch_size}, "
+        f"{args.steps} steps each\n{environment}"
+    )
 
     times: dict[str, list[float]] = {name: [] for name in contenders}
-    for i, tokens in enumerate([*batches[:3], *batches]):   # the first three warm up
+    for i, tokens in enumerate([*batches[:3], *batches]):  # the first three warm up
         order = list(contenders) if i % 2 else list(reversed(contenders))
         for name in order:
             seconds = step_seconds(contenders[name], optimizers[name], tokens, positions)

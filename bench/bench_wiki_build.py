@@ -60,8 +60,10 @@ def front_matter(kind: str, i: int, rng: random.Random) -> dict:
     if kind == "insights":
         meta["status"] = rng.choice(["hypothesis", "supported", "refuted"])
     if kind == "ideas":
-        meta |= {"status": rng.choice(["open", "next", "doing", "done", "dropped"]),
-                 "priority": rng.choice(["high", "normal", "low"])}
+        meta |= {
+            "status": rng.choice(["open", "next", "doing", "done", "dropped"]),
+            "priority": rng.choice(["high", "normal", "low"]),
+        }
     if kind == "journal":
         meta["date"] = f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}"
     if kind != "projects":
@@ -128,8 +130,23 @@ def build(core: str, config: Path, site_dir: Path, env: dict) -> tuple[float, fl
     when others share the cores."""
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", **env}
     cpu_before, start = _children_cpu(), time.perf_counter()
-    subprocess.run([sys.executable, "-m", core, "build", "--strict", "--quiet", "--config-file", str(config),
-                    "--site-dir", str(site_dir)], check=True, env=env, cwd=config.parent)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            core,
+            "build",
+            "--strict",
+            "--quiet",
+            "--config-file",
+            str(config),
+            "--site-dir",
+            str(site_dir),
+        ],
+        check=True,
+        env=env,
+        cwd=config.parent,
+    )
     return time.perf_counter() - start, _children_cpu() - cpu_before
 
 
@@ -147,7 +164,9 @@ def main() -> None:
     parser.add_argument("--notes", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3, help="rounds of builds (the median is kept)")
     parser.add_argument("--today", default=TODAY, help="the commit whose lab plugin is 'today'")
-    parser.add_argument("--every-page-nav", action="store_true", help="also build the old nav-of-every-page baseline once")
+    parser.add_argument(
+        "--every-page-nav", action="store_true", help="also build the old nav-of-every-page baseline once"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-wiki-") as tmp:
         tmp = Path(tmp)
@@ -158,7 +177,8 @@ def main() -> None:
                 for name in ("baseline", "today", "lab"):
                     config, env = runs[name]
                     times.setdefault((core, name), []).append(
-                        build(core, config, tmp / "build" / f"{core}-{name}-{round_}", env))
+                        build(core, config, tmp / "build" / f"{core}-{name}-{round_}", env)
+                    )
         if "every page" in runs:  # slow: once
             config, env = runs["every page"]
             times["mkdocs", "every page"] = [build("mkdocs", config, tmp / "build" / "every-page", env)]
@@ -171,15 +191,20 @@ def report(args: argparse.Namespace, med: dict[tuple[str, str], tuple[float, flo
 
     print(f"{args.notes} notes, median of {args.repeat} builds, wall (CPU) seconds; today = {args.today[:10]}")
     for core in CORES:
-        row = ", ".join(f"{name} {med[core, name][0]:.1f} ({med[core, name][1]:.1f})"
-                        for name in ("baseline", "today", "lab"))
+        row = ", ".join(
+            f"{name} {med[core, name][0]:.1f} ({med[core, name][1]:.1f})" for name in ("baseline", "today", "lab")
+        )
         print(f"  {core:10s} {row}")
-        print(f"  {'':10s} lab/today {ratio((core, 'lab'), (core, 'today'))} (target <= 1.2x); "
-              f"lab/baseline {ratio((core, 'lab'), (core, 'baseline'))} (the plugin's own cost)")
+        print(
+            f"  {'':10s} lab/today {ratio((core, 'lab'), (core, 'today'))} (target <= 1.2x); "
+            f"lab/baseline {ratio((core, 'lab'), (core, 'baseline'))} (the plugin's own cost)"
+        )
     print(f"  properdocs/mkdocs, lab: {ratio(('properdocs', 'lab'), ('mkdocs', 'lab'))}")
     if ("mkdocs", "every page") in med:
-        print(f"  mkdocs, every page in the nav (once): {med['mkdocs', 'every page'][0]:.1f} "
-              f"({med['mkdocs', 'every page'][1]:.1f}); every-page/lab {ratio(('mkdocs', 'every page'), ('mkdocs', 'lab'))}")
+        print(
+            f"  mkdocs, every page in the nav (once): {med['mkdocs', 'every page'][0]:.1f} "
+            f"({med['mkdocs', 'every page'][1]:.1f}); every-page/lab {ratio(('mkdocs', 'every page'), ('mkdocs', 'lab'))}"
+        )
 
 
 if __name__ == "__main__":

@@ -45,8 +45,9 @@ trained = models.load_or_train(preset, overrides)
 model, task = trained.model, trained.task
 rng = np.random.default_rng(seed)
 batch = problems.heldout(task, rng, n_problems, nine_share)
-found = neurons.neuron_families(model, ranked_on=batch, mapped_on=problems.heldout(task, rng, 4 * n_problems),
-                                k=n_top, threshold=min_correlation)
+found = neurons.neuron_families(
+    model, ranked_on=batch, mapped_on=problems.heldout(task, rng, 4 * n_problems), k=n_top, threshold=min_correlation
+)
 
 sites = ablation.model_sites(model)
 for family, members in found.families().items():
@@ -54,7 +55,7 @@ for family, members in found.families().items():
 sites[f"top {n_top} neurons"] = ablation.neuron_group_sites([(l, n) for _, l, n in found.neurons], "top")
 
 # %%
-effects = {}                                     # method -> component -> {"digit": ..., "carry case": ..., ...}
+effects = {}  # method -> component -> {"digit": ..., "carry case": ..., ...}
 for method in ablation.METHODS:
     ablator = ablation.Ablator(model, batch, method, seed=seed)
     effects[method] = {label: ablation.group_means(ablator.effect(group).loss, batch) for label, group in sites.items()}
@@ -72,14 +73,21 @@ ablated = list(sites)
 
 
 def view(grouping: str, columns: list[str]):
-    return figures.heatmap_menu({method: np.stack([effects[method][c][grouping] for c in ablated])
-                                 for method in ablation.METHODS},
-                                columns, ablated, xlabel=grouping, ylabel="ablated",
-                                hover="%{y} ablated, %{x}: loss +%{z:.3f} nats")
+    return figures.heatmap_menu(
+        {method: np.stack([effects[method][c][grouping] for c in ablated]) for method in ablation.METHODS},
+        columns,
+        ablated,
+        xlabel=grouping,
+        ylabel="ablated",
+        hover="%{y} ablated, %{x}: loss +%{z:.3f} nats",
+    )
 
 
-record.figure(view("digit", trained.labels), "loss-by-digit",
-              "Loss increase per answer digit; the menu picks zero, mean or resample ablation")
+record.figure(
+    view("digit", trained.labels),
+    "loss-by-digit",
+    "Loss increase per answer digit; the menu picks zero, mean or resample ablation",
+)
 
 # %% [markdown]
 # ## Per carry case and cascade class
@@ -89,10 +97,16 @@ record.figure(view("digit", trained.labels), "loss-by-digit",
 # cascades need shows up in the cascade column alone.
 
 # %%
-record.figure(view("carry case", list(CASE_NAMES)), "loss-by-carry-kind",
-              "Loss increase per carry case of the answer digit; the menu picks the ablation method")
-record.figure(view("cascade class", [f"S{c}" for c in range(task.n_digits + 1)]), "loss-by-cascade-class",
-              "Loss increase per cascade class of the problem; the menu picks the ablation method")
+record.figure(
+    view("carry case", list(CASE_NAMES)),
+    "loss-by-carry-kind",
+    "Loss increase per carry case of the answer digit; the menu picks the ablation method",
+)
+record.figure(
+    view("cascade class", [f"S{c}" for c in range(task.n_digits + 1)]),
+    "loss-by-cascade-class",
+    "Loss increase per cascade class of the problem; the menu picks the ablation method",
+)
 
 # %% [markdown]
 # ## Headline numbers and the table
@@ -104,17 +118,37 @@ record.figure(view("cascade class", [f"S{c}" for c in range(task.n_digits + 1)])
 mean_effects = effects["mean"]
 heads = [c for c in ablated if components.is_a(c, Head)]
 worst = max(heads, key=lambda c: mean_effects[c]["digit"].mean())
-record.metric("worst_head_loss_increase", mean_effects[worst]["digit"].mean(), unit="nats",
-              description=f"mean-ablating the most important head ({worst})")
+record.metric(
+    "worst_head_loss_increase",
+    mean_effects[worst]["digit"].mean(),
+    unit="nats",
+    description=f"mean-ablating the most important head ({worst})",
+)
 for label in [c for c in ablated if components.is_a(c, Mlp)] + [f"top {n_top} neurons"]:
     slug = components.slug(label)
-    record.metric(f"{slug}_loss_increase", mean_effects[label]["digit"].mean(), unit="nats",
-                  description=f"mean-ablating {label}, all digits")
-    record.metric(f"{slug}_cascade_loss_increase", mean_effects[label]["carry case"][2], unit="nats",
-                  description=f"mean-ablating {label}, cascade digits")
-record.table([{"ablated": c, **{method: float(effects[method][c]["digit"].mean()) for method in ablation.METHODS},
-               **{f"mean, {name}": float(mean_effects[c]["carry case"][k]) for k, name in enumerate(CASE_NAMES)}}
-              for c in ablated], "Loss increase (nats) by ablation method, and by carry case under mean ablation")
+    record.metric(
+        f"{slug}_loss_increase",
+        mean_effects[label]["digit"].mean(),
+        unit="nats",
+        description=f"mean-ablating {label}, all digits",
+    )
+    record.metric(
+        f"{slug}_cascade_loss_increase",
+        mean_effects[label]["carry case"][2],
+        unit="nats",
+        description=f"mean-ablating {label}, cascade digits",
+    )
+record.table(
+    [
+        {
+            "ablated": c,
+            **{method: float(effects[method][c]["digit"].mean()) for method in ablation.METHODS},
+            **{f"mean, {name}": float(mean_effects[c]["carry case"][k]) for k, name in enumerate(CASE_NAMES)},
+        }
+        for c in ablated
+    ],
+    "Loss increase (nats) by ablation method, and by carry case under mean ablation",
+)
 
 # %% [markdown]
 # ## Result

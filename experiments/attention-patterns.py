@@ -38,8 +38,8 @@ from lab.analysis import attention, problems
 trained = models.load_or_train(preset, overrides)
 model, task = trained.model, trained.task
 batch = problems.heldout(task, seed, n_problems, nine_share)
-pattern = attention.patterns(model, batch.tokens)                     # [problem, layer, head, q, k]
-average = pattern.mean(0)                                              # [layer, head, q, k]
+pattern = attention.patterns(model, batch.tokens)  # [problem, layer, head, q, k]
+average = pattern.mean(0)  # [layer, head, q, k]
 positions = attention.sequence_labels(task)
 heads = components.head_labels(model.cfg.n_layers, model.cfg.n_heads)
 
@@ -50,10 +50,15 @@ heads = components.head_labels(model.cfg.n_layers, model.cfg.n_heads)
 # problems. The rows of the answer positions (bottom) are the ones the loss scores.
 
 # %%
-fig = attention.head_grid(average, positions, positions, zmax=1.0,
-                          title=f"Average attention pattern of every head ({n_problems} problems)")
-record.figure(fig, "average-patterns", caption="Mean attention pattern of every head over held-out "
-              "problems; rows are query positions, columns key positions")
+fig = attention.head_grid(
+    average, positions, positions, zmax=1.0, title=f"Average attention pattern of every head ({n_problems} problems)"
+)
+record.figure(
+    fig,
+    "average-patterns",
+    caption="Mean attention pattern of every head over held-out "
+    "problems; rows are query positions, columns key positions",
+)
 
 # %% [markdown]
 # ## The staircase
@@ -65,23 +70,38 @@ record.figure(fig, "average-patterns", caption="Mean attention pattern of every 
 # `staircase_own_max` and `staircase_right_max` give the shares per head.
 
 # %%
-by_column = attention.column_attention(average, task)                  # [layer, head, answer, column]
+by_column = attention.column_attention(average, task)  # [layer, head, answer, column]
 columns = [f"c{c} (a{c},b{c})" for c in range(task.n_digits - 1, -1, -1)]
-fig = attention.head_grid(by_column.flip(-1), columns, task.answer_labels(), zmax=1.0,
-                          title="Attention from each answer digit to each column's digit pair",
-                          axis_names=("predicting", "reads"))
-record.figure(fig, "staircase", caption="Average attention from the position predicting each answer "
-              "digit to the digit pair of each column (sum over a_c and b_c)")
+fig = attention.head_grid(
+    by_column.flip(-1),
+    columns,
+    task.answer_labels(),
+    zmax=1.0,
+    title="Attention from each answer digit to each column's digit pair",
+    axis_names=("predicting", "reads"),
+)
+record.figure(
+    fig,
+    "staircase",
+    caption="Average attention from the position predicting each answer "
+    "digit to the digit pair of each column (sum over a_c and b_c)",
+)
 
 shares = {name: share.flatten() for name, share in attention.staircase_shares(average, task).items()}
-record.table([{"head": head, "own column": own, "column to the right": right}
-              for head, own, right in zip(heads, shares["own"].tolist(), shares["right"].tolist())],
-             caption="Share of each head's attention from answer positions on the staircase")
+record.table(
+    [
+        {"head": head, "own column": own, "column to the right": right}
+        for head, own, right in zip(heads, shares["own"].tolist(), shares["right"].tolist())
+    ],
+    caption="Share of each head's attention from answer positions on the staircase",
+)
 for name, what in (("own", "its own column (a_c, b_c)"), ("right", "the column to the right")):
     best = int(shares[name].argmax())
-    record.metric(f"staircase_{name}_max", shares[name][best],
-                  description=f"largest mean attention from an answer digit's position to {what} "
-                              f"({heads[best]})")
+    record.metric(
+        f"staircase_{name}_max",
+        shares[name][best],
+        description=f"largest mean attention from an answer digit's position to {what} ({heads[best]})",
+    )
 
 # %% [markdown]
 # ## Problem by problem
@@ -92,11 +112,18 @@ for name, what in (("own", "its own column (a_c, b_c)"), ("right", "the column t
 # %%
 a_values, b_values = batch.values()
 titles = [f"{a}+{b}" for a, b in zip(a_values[:n_shown], b_values[:n_shown])]
-fig = attention.example_patterns_figure(pattern[:n_shown], positions,
-                                        attention.token_labels(task, batch.tokens[:n_shown]), titles,
-                                        title="Attention of every head, problem by problem")
-record.figure(fig, "examples", caption="Every head's attention pattern on single problems; the slider "
-              "picks the problem, hover names the tokens")
+fig = attention.example_patterns_figure(
+    pattern[:n_shown],
+    positions,
+    attention.token_labels(task, batch.tokens[:n_shown]),
+    titles,
+    title="Attention of every head, problem by problem",
+)
+record.figure(
+    fig,
+    "examples",
+    caption="Every head's attention pattern on single problems; the slider picks the problem, hover names the tokens",
+)
 
 # %% [markdown]
 # ## Result

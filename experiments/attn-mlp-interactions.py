@@ -52,7 +52,7 @@ model = trained.model
 cfg = model.cfg
 batch = problems.heldout(trained.task, seed, n_problems, nine_share)
 positions = trained.labels
-top = attribution.top_neurons(attribution.attribute(model, batch), n_neurons)     # (pos, layer, neuron)
+top = attribution.top_neurons(attribution.attribute(model, batch), n_neurons)  # (pos, layer, neuron)
 neuron_labels = [str(Neuron(l, n)) for _, l, n in top]
 head_list = [(head.layer, head.head) for head in components.heads(cfg.n_layers, cfg.n_heads)]
 head_labels = components.head_labels(cfg.n_layers, cfg.n_heads)
@@ -64,13 +64,15 @@ head_labels = components.head_labels(cfg.n_layers, cfg.n_heads)
 # `composition-scores`); a neuron of layer 0 cannot read a head of layer 1 (blank).
 
 # %%
-scores = interactions.head_neuron_composition(model)                          # [layer, head, layer, neuron]
-composition = np.array([[float(scores[hl, h, l, n]) if l >= hl else np.nan for _, l, n in top]
-                        for hl, h in head_list])                                # [head, top neuron]
+scores = interactions.head_neuron_composition(model)  # [layer, head, layer, neuron]
+composition = np.array(
+    [[float(scores[hl, h, l, n]) if l >= hl else np.nan for _, l, n in top] for hl, h in head_list]
+)  # [head, top neuron]
 record.metric("composition_baseline", 1 / np.sqrt(cfg.d_model), description="score of a random reader, 1/sqrt(d_model)")
 record.metric("composition_max", np.nanmax(composition), description="largest head x top-neuron composition score")
-fig = figures.heatmap(composition, neuron_labels, head_labels, xlabel="neuron (top by attribution)",
-                      ylabel="head", diverging=False)
+fig = figures.heatmap(
+    composition, neuron_labels, head_labels, xlabel="neuron (top by attribution)", ylabel="head", diverging=False
+)
 record.figure(fig, "composition-scores", "Composition score of each head's OV output with each top neuron's input")
 
 # %% [markdown]
@@ -83,9 +85,17 @@ record.figure(fig, "composition-scores", "Composition score of each head's OV ou
 # %%
 ablator = ablation.Ablator(model, batch, method, seed=seed)
 paths = interactions.path_effects(ablator)
-record.figure(figures.heatmap(paths.logit_diff.reshape(len(head_list), -1).numpy(), positions, head_labels,
-                              xlabel="answer digit", ylabel="head's paths into the MLPs cut"),
-              "path-logit-diff", "Change of the correct-minus-rival logit difference when a head's MLP paths are cut")
+record.figure(
+    figures.heatmap(
+        paths.logit_diff.reshape(len(head_list), -1).numpy(),
+        positions,
+        head_labels,
+        xlabel="answer digit",
+        ylabel="head's paths into the MLPs cut",
+    ),
+    "path-logit-diff",
+    "Change of the correct-minus-rival logit difference when a head's MLP paths are cut",
+)
 activation = np.array([[float(paths.activation[hl, h, l, n, pos]) for pos, l, n in top] for hl, h in head_list])
 fig = figures.heatmap(activation, neuron_labels, head_labels, xlabel="neuron (at its digit)", ylabel="head")
 record.figure(fig, "path-activation", "Mean change of each top neuron's activation when a head's MLP paths are cut")
@@ -102,13 +112,21 @@ record.figure(fig, "path-activation", "Mean change of each top neuron's activati
 
 # %%
 grid = interactions.interaction_map(ablator, head_list, [(l, n) for _, l, n in top]).numpy()  # [head, neuron, pos]
-own_digit = np.stack([grid[:, j, pos] for j, (pos, _, _) in enumerate(top)], 1)               # [head, neuron]
+own_digit = np.stack([grid[:, j, pos] for j, (pos, _, _) in enumerate(top)], 1)  # [head, neuron]
 maps = {"at each neuron's digit": own_digit, **{p: grid[:, :, i] for i, p in enumerate(positions)}}
-record.figure(figures.heatmap_menu(maps, neuron_labels, head_labels, xlabel="neuron", ylabel="head",
-                                 hover="%{y} × %{x}: %{z:.3f} logits"),
-              "interaction-map", "Interaction (joint minus separate effects) of heads' MLP paths with top neurons")
-record.metric("top_interaction", np.abs(own_digit).max(), unit="logits",
-              description="largest |interaction| of a head's MLP paths with a top neuron, at the neuron's digit")
+record.figure(
+    figures.heatmap_menu(
+        maps, neuron_labels, head_labels, xlabel="neuron", ylabel="head", hover="%{y} × %{x}: %{z:.3f} logits"
+    ),
+    "interaction-map",
+    "Interaction (joint minus separate effects) of heads' MLP paths with top neurons",
+)
+record.metric(
+    "top_interaction",
+    np.abs(own_digit).max(),
+    unit="logits",
+    description="largest |interaction| of a head's MLP paths with a top neuron, at the neuron's digit",
+)
 
 
 def ranks(x: np.ndarray) -> np.ndarray:
@@ -116,14 +134,26 @@ def ranks(x: np.ndarray) -> np.ndarray:
 
 
 ok = ~np.isnan(composition)
-record.metric("weight_activation_rank_corr",
-              np.corrcoef(ranks(composition[ok]), ranks(np.abs(activation[ok])))[0, 1],
-              description="rank correlation of composition score with |activation change| over head x neuron pairs")
+record.metric(
+    "weight_activation_rank_corr",
+    np.corrcoef(ranks(composition[ok]), ranks(np.abs(activation[ok])))[0, 1],
+    description="rank correlation of composition score with |activation change| over head x neuron pairs",
+)
 order = np.dstack(np.unravel_index(np.argsort(-np.abs(own_digit), axis=None), own_digit.shape))[0][:10]
-record.table([{"head": head_labels[h], "neuron": neuron_labels[j], "digit": positions[top[j][0]],
-               "interaction": float(own_digit[h, j]), "activation change": float(activation[h, j]),
-               "composition": float(composition[h, j])} for h, j in order],
-             "Strongest head × neuron interactions")
+record.table(
+    [
+        {
+            "head": head_labels[h],
+            "neuron": neuron_labels[j],
+            "digit": positions[top[j][0]],
+            "interaction": float(own_digit[h, j]),
+            "activation change": float(activation[h, j]),
+            "composition": float(composition[h, j]),
+        }
+        for h, j in order
+    ],
+    "Strongest head × neuron interactions",
+)
 
 # %% [markdown]
 # ## Result

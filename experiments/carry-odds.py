@@ -70,11 +70,19 @@ for s, (step, model) in enumerate(checkpoint_models(trained)):
         if i == d:
             maps[step] = odds
 
-fig = figures.lines(trained.steps, {name: distances[:, d, k] for k, name in enumerate(PREDICTOR_NAMES)},
-                    title=f"{digit}: distance of the model's P(+1) from each predictor", log_x=True,
-                    ylabel="mean |P_model - P_predictor|")
-record.figure(fig, "predictor-distance", caption=f"How far the model's carry odds at {digit} are from each "
-                                                 "predictor over training (lower = follows it more closely)")
+fig = figures.lines(
+    trained.steps,
+    {name: distances[:, d, k] for k, name in enumerate(PREDICTOR_NAMES)},
+    title=f"{digit}: distance of the model's P(+1) from each predictor",
+    log_x=True,
+    ylabel="mean |P_model - P_predictor|",
+)
+record.figure(
+    fig,
+    "predictor-distance",
+    caption=f"How far the model's carry odds at {digit} are from each "
+    "predictor over training (lower = follows it more closely)",
+)
 
 # %% [markdown]
 # ## Which predictor the model follows, and when
@@ -82,7 +90,7 @@ record.figure(fig, "predictor-distance", caption=f"How far the model's carry odd
 # For each answer digit, the predictor closest to the model at each checkpoint.
 
 # %%
-best = distances.argmin(-1)                                    # [n_ckpt, answer_len]
+best = distances.argmin(-1)  # [n_ckpt, answer_len]
 rows = []
 for i in digits_with_right:
     phases, start = [], 0
@@ -96,12 +104,24 @@ record.table(rows, caption="The predictor closest to the model, checkpoint by ch
 for k, name in enumerate(PREDICTOR_NAMES):
     key = components.slug(name)
     closest = int(np.argmin(distances[:, d, k]))
-    record.metric(f"min_distance_{key}", distances[closest, d, k], None,
-                  f"smallest distance of the model at {digit} from the {name} predictor")
-    record.metric(f"closest_step_{key}", trained.steps[closest], "steps",
-                  f"checkpoint at which the model at {digit} is closest to the {name} predictor")
-    record.metric(f"best_checkpoints_{key}", int((best[:, d] == k).sum()), "checkpoints",
-                  f"number of checkpoints at which {name} is the closest predictor at {digit}")
+    record.metric(
+        f"min_distance_{key}",
+        distances[closest, d, k],
+        None,
+        f"smallest distance of the model at {digit} from the {name} predictor",
+    )
+    record.metric(
+        f"closest_step_{key}",
+        trained.steps[closest],
+        "steps",
+        f"checkpoint at which the model at {digit} is closest to the {name} predictor",
+    )
+    record.metric(
+        f"best_checkpoints_{key}",
+        int((best[:, d] == k).sum()),
+        "checkpoints",
+        f"number of checkpoints at which {name} is the closest predictor at {digit}",
+    )
 
 # %% [markdown]
 # ## The maps
@@ -113,10 +133,12 @@ for k, name in enumerate(PREDICTOR_NAMES):
 shown = sorted({trained.steps[int(np.argmin(distances[:, d, k]))] for k in range(len(PREDICTOR_NAMES))})
 grid = {name: carry.log_odds(p) for name, p in truth[d].items()}
 grid |= {f"model, step {step}": maps[step] for step in shown}
-record.figure(figures.digit_grid(grid, title=f"{digit}: log-odds of +1 against +0 over (d1 rows, d2 columns)",
-                                 cols=5, zmax=7),
-              "odds-maps", caption="Log-odds of a carry by the digits of the column to the right: predictors "
-                                   "and the model at selected checkpoints")
+record.figure(
+    figures.digit_grid(grid, title=f"{digit}: log-odds of +1 against +0 over (d1 rows, d2 columns)", cols=5, zmax=7),
+    "odds-maps",
+    caption="Log-odds of a carry by the digits of the column to the right: predictors "
+    "and the model at selected checkpoints",
+)
 
 # %% [markdown]
 # ## Is the product the best additive rule?
@@ -133,24 +155,43 @@ counts = carry.expected_counts(true_p)
 fit = carry.fit_additive(counts, ridge=ridge)
 base = counts[..., 1].sum() / counts.sum()
 naive_bayes = carry.sigmoid(carry.log_odds(carry.product(), eps=1e-12) + np.log((1 - base) / base))
-rules = {"base rate": carry.base_rate(base), "digit d1": carry.one_digit(1), "product": carry.product(),
-         "naive Bayes": naive_bayes, "additive ML fit": carry.sigmoid(fit.log_odds), "exact": true_p}
+rules = {
+    "base rate": carry.base_rate(base),
+    "digit d1": carry.one_digit(1),
+    "product": carry.product(),
+    "naive Bayes": naive_bayes,
+    "additive ML fit": carry.sigmoid(fit.log_odds),
+    "exact": true_p,
+}
 rows = []
 for name, p in rules.items():
     value = carry.nll(p, counts, eps=1e-12)
-    record.metric(f"nll_{components.slug(name)}", value, "nats", f"mean NLL of the true carry of "
-                  f"column {fit_column} under the {name} rule (uniform digits)")
-    rows.append({"rule": name, "NLL (nats)": value,
-                 "sign agrees with d1+d2 >= 10": bool(((p > 0.5) == (true_p > 0.5)).all())})
+    record.metric(
+        f"nll_{components.slug(name)}",
+        value,
+        "nats",
+        f"mean NLL of the true carry of column {fit_column} under the {name} rule (uniform digits)",
+    )
+    rows.append(
+        {"rule": name, "NLL (nats)": value, "sign agrees with d1+d2 >= 10": bool(((p > 0.5) == (true_p > 0.5)).all())}
+    )
 record.table(rows, caption=f"How well each rule predicts the carry into column {fit_column}")
-record.metric("fit_slope", np.polyfit(np.arange(10), fit.f, 1)[0], "nats per digit",
-              "slope of the fitted f(d) against d")
+record.metric(
+    "fit_slope", np.polyfit(np.arange(10), fit.f, 1)[0], "nats per digit", "slope of the fitted f(d) against d"
+)
 
 d_axis = np.arange(1, 10)
-fig = figures.lines(d_axis, {"fitted f(d)": fit.f[1:] - fit.f[5], "fitted g(d)": fit.g[1:] - fit.g[5],
-                             "product term ln(d/(10-d))": np.log(d_axis / (10 - d_axis))},
-                    title="Additive terms of the log-odds (shifted to 0 at d = 5)", xlabel="digit d",
-                    ylabel="log-odds term")
+fig = figures.lines(
+    d_axis,
+    {
+        "fitted f(d)": fit.f[1:] - fit.f[5],
+        "fitted g(d)": fit.g[1:] - fit.g[5],
+        "product term ln(d/(10-d))": np.log(d_axis / (10 - d_axis)),
+    },
+    title="Additive terms of the log-odds (shifted to 0 at d = 5)",
+    xlabel="digit d",
+    ylabel="log-odds term",
+)
 record.figure(fig, "additive-terms", caption="The maximum-likelihood additive terms against the product's")
 
 # %% [markdown]

@@ -49,14 +49,16 @@ subjects = {
     "induction": models.load_or_train(induction_preset, induction_overrides),
 }
 folded = {role: circuits.folded(trained.model) for role, trained in subjects.items()}
-token_names = {"addition": TOKEN_NAMES,
-               "induction": [str(t) for t in range(subjects["induction"].data.d_vocab)]}
-position_names = {"addition": attention.sequence_labels(subjects["addition"].task),
-                  "induction": [str(p) for p in range(subjects["induction"].data.seq_len)]}
+token_names = {"addition": TOKEN_NAMES, "induction": [str(t) for t in range(subjects["induction"].data.d_vocab)]}
+position_names = {
+    "addition": attention.sequence_labels(subjects["addition"].task),
+    "induction": [str(p) for p in range(subjects["induction"].data.seq_len)],
+}
 
 
 def labels(model) -> list[str]:
     return components.head_labels(model.cfg.n_layers, model.cfg.n_heads)
+
 
 # %% [markdown]
 # ## OV circuits: what each head writes
@@ -73,23 +75,39 @@ for role, model in folded.items():
     ov = circuits.full_ov_circuit(model)
     copying[role] = circuits.copying_score(ov).flatten()
     best = int(copying[role].argmax())
-    record.metric(f"{role}_copying_max", copying[role][best],
-                  description=f"top eigenvalue copying score of a head of the {role} model "
-                              f"({labels(model)[best]})")
-    fig = attention.head_grid(ov.AB, token_names[role], token_names[role], diverging=True,
-                              title=f"Full OV circuit of every head ({role} model)",
-                              axis_names=("attended token", "logit of"))
-    record.figure(fig, f"full-ov-{role}", caption=f"W_E W_V W_O W_U per head of the {role} model "
-                  "(LayerNorm folded): rows the attended token, columns the logit it changes")
+    record.metric(
+        f"{role}_copying_max",
+        copying[role][best],
+        description=f"top eigenvalue copying score of a head of the {role} model ({labels(model)[best]})",
+    )
+    fig = attention.head_grid(
+        ov.AB,
+        token_names[role],
+        token_names[role],
+        diverging=True,
+        title=f"Full OV circuit of every head ({role} model)",
+        axis_names=("attended token", "logit of"),
+    )
+    record.figure(
+        fig,
+        f"full-ov-{role}",
+        caption=f"W_E W_V W_O W_U per head of the {role} model "
+        "(LayerNorm folded): rows the attended token, columns the logit it changes",
+    )
 
 # The two models may have different heads: one axis over all of them, a gap where a model has none.
-heads = sorted({components.parse(head) for model in folded.values() for head in labels(model)},
-               key=lambda head: (head.layer, head.head))
+heads = sorted(
+    {components.parse(head) for model in folded.values() for head in labels(model)},
+    key=lambda head: (head.layer, head.head),
+)
 by_head = {role: dict(zip(labels(folded[role]), copying[role].tolist())) for role in folded}
-fig = figures.bars([str(head) for head in heads],
-                   {f"{role} model": [by_head[role].get(str(head), float("nan")) for head in heads] for role in folded},
-                   title="Eigenvalue copying score of every head", ylabel="copying score Re(Σλ)/Σ|λ|",
-                   yrange=(-1, 1))
+fig = figures.bars(
+    [str(head) for head in heads],
+    {f"{role} model": [by_head[role].get(str(head), float("nan")) for head in heads] for role in folded},
+    title="Eigenvalue copying score of every head",
+    ylabel="copying score Re(Σλ)/Σ|λ|",
+    yrange=(-1, 1),
+)
 record.figure(fig, "copying-scores", caption="Copying score of each head's full OV circuit; 1 = pure copying")
 
 # %% [markdown]
@@ -108,16 +126,32 @@ for role, model in folded.items():
     qk = circuits.positional_qk_circuit(model).AB
     causal = torch.ones(qk.shape[-2:], dtype=torch.bool).tril()
     qk = qk.masked_fill(~causal, float("nan"))
-    fig = attention.head_grid(qk, position_names[role], position_names[role], diverging=True,
-                              title=f"Positional QK circuit of every head ({role} model)")
-    record.figure(fig, f"positional-qk-{role}", caption=f"W_pos W_Q W_K^T W_pos^T per head of the {role} "
-                  "model (LayerNorm folded): the attention score from position alone; exact for layer 0")
+    fig = attention.head_grid(
+        qk,
+        position_names[role],
+        position_names[role],
+        diverging=True,
+        title=f"Positional QK circuit of every head ({role} model)",
+    )
+    record.figure(
+        fig,
+        f"positional-qk-{role}",
+        caption=f"W_pos W_Q W_K^T W_pos^T per head of the {role} "
+        "model (LayerNorm folded): the attention score from position alone; exact for layer 0",
+    )
 
 qk = circuits.full_qk_circuit(folded["induction"]).AB
-record.figure(attention.head_grid(qk, token_names["induction"], token_names["induction"], diverging=True,
-                                  title="Token QK circuit of every head (induction model)"),
-              "token-qk-induction", caption="W_E W_Q W_K^T W_E^T per head: the attention score from the "
-              "query and key tokens alone")
+record.figure(
+    attention.head_grid(
+        qk,
+        token_names["induction"],
+        token_names["induction"],
+        diverging=True,
+        title="Token QK circuit of every head (induction model)",
+    ),
+    "token-qk-induction",
+    caption="W_E W_Q W_K^T W_E^T per head: the attention score from the query and key tokens alone",
+)
 
 # %% [markdown]
 # ## Composition between layers
@@ -131,29 +165,50 @@ record.figure(attention.head_grid(qk, token_names["induction"], token_names["ind
 rows = []
 for role, model in folded.items():
     baseline = circuits.composition_baseline(model.cfg.d_model, model.cfg.d_head, seed=seed)
-    record.metric(f"composition_baseline_{role}", baseline,
-                  description=f"mean composition score of random matrices of the {role} model's shapes")
+    record.metric(
+        f"composition_baseline_{role}",
+        baseline,
+        description=f"mean composition score of random matrices of the {role} model's shapes",
+    )
     scores = {mode: circuits.composition_scores(model, mode) for mode in circuits.MODES}
     n_heads = model.cfg.n_heads
     fig = make_subplots(rows=1, cols=3, subplot_titles=[f"{mode}-composition" for mode in circuits.MODES])
     bound = max(float(s.max()) for s in scores.values())
     for col, (mode, score) in enumerate(scores.items(), start=1):
         block = score[:-1, :, 1:, :].flatten(0, 1).flatten(1)  # writers in layers < L-1, readers after
-        fig.add_trace(go.Heatmap(z=block.numpy(), x=labels(model)[n_heads:], y=labels(model)[:-n_heads],
-                                 colorscale=figures.SEQUENTIAL, zmin=0, zmax=bound, showscale=col == 1,
-                                 hovertemplate="writer %{y}<br>reader %{x}<br>%{z:.3f}<extra></extra>"),
-                      row=1, col=col)
+        fig.add_trace(
+            go.Heatmap(
+                z=block.numpy(),
+                x=labels(model)[n_heads:],
+                y=labels(model)[:-n_heads],
+                colorscale=figures.SEQUENTIAL,
+                zmin=0,
+                zmax=bound,
+                showscale=col == 1,
+                hovertemplate="writer %{y}<br>reader %{x}<br>%{z:.3f}<extra></extra>",
+            ),
+            row=1,
+            col=col,
+        )
         best = float(score.max())
-        record.metric(f"{role}_{mode.lower()}_composition_max", best,
-                      description=f"strongest {mode}-composition in the {role} model "
-                                  f"({best / baseline:.1f}× the random baseline)")
+        record.metric(
+            f"{role}_{mode.lower()}_composition_max",
+            best,
+            description=f"strongest {mode}-composition in the {role} model "
+            f"({best / baseline:.1f}× the random baseline)",
+        )
     fig.update_yaxes(autorange="reversed", title="writer")
     fig.update_xaxes(title="reader")
-    record.figure(figures.style(fig, f"Composition scores ({role} model; random baseline {baseline:.3f})"),
-                  f"composition-{role}", caption=f"Q-, K- and V-composition of every earlier head into every "
-                  f"later one in the {role} model; random matrices score {baseline:.3f} on average")
-    rows += [{"model": role, **row, "× baseline": row["score"] / baseline}
-             for row in circuits.top_compositions(scores, top_pairs)]
+    record.figure(
+        figures.style(fig, f"Composition scores ({role} model; random baseline {baseline:.3f})"),
+        f"composition-{role}",
+        caption=f"Q-, K- and V-composition of every earlier head into every "
+        f"later one in the {role} model; random matrices score {baseline:.3f} on average",
+    )
+    rows += [
+        {"model": role, **row, "× baseline": row["score"] / baseline}
+        for row in circuits.top_compositions(scores, top_pairs)
+    ]
 record.table(rows, caption="Strongest composing head pairs per mode")
 
 # %% [markdown]

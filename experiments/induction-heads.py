@@ -62,14 +62,17 @@ from lab.dynamics import find_step
 rng = np.random.default_rng(seed)
 trained = models.load_or_train(induction_preset, induction_overrides)
 data = trained.data
-rows = {k: torch.as_tensor(induction.repeat_rows(rng, n_examples, data.seq_len, k, data.vocab))
-        for k in repeat_lengths}
+rows = {k: torch.as_tensor(induction.repeat_rows(rng, n_examples, data.seq_len, k, data.vocab)) for k in repeat_lengths}
 labels = components.head_labels(trained.model.cfg.n_layers, trained.model.cfg.n_heads)
 repeat_queries = {k: induction.copy_positions(data.seq_len, k)["repeat"] for k in repeat_lengths}
-series = {k: induction.over_checkpoints(trained, tokens, queries={"induction": repeat_queries[k]})
-          for k, tokens in rows.items()}
-mean_scores = {detector: torch.stack([series[k][detector] for k in repeat_lengths]).mean(0)
-               for detector in ("induction", "previous_token")}  # [checkpoint, layer, head], mean over k
+series = {
+    k: induction.over_checkpoints(trained, tokens, queries={"induction": repeat_queries[k]})
+    for k, tokens in rows.items()
+}
+mean_scores = {
+    detector: torch.stack([series[k][detector] for k in repeat_lengths]).mean(0)
+    for detector in ("induction", "previous_token")
+}  # [checkpoint, layer, head], mean over k
 steps = trained.steps
 
 # %% [markdown]
@@ -78,6 +81,7 @@ steps = trained.steps
 # Induction scores of every head over training (figure `induction-score`), with the
 # previous-token scores (figure `previous-token-score`); the dotted line is the phase
 # change (metric `phase_change_step`).
+
 
 # %%
 def by_head(scores: torch.Tensor) -> dict[str, np.ndarray]:
@@ -92,22 +96,39 @@ phase_change = find_step(steps, mean_scores["induction"].flatten(1)[:, top_induc
 phase_change_previous = find_step(steps, mean_scores["previous_token"].flatten(1)[:, top_previous].numpy()).at
 phase_change_loss = find_step(trained.history["step"], trained.history["loss"]).at
 
-record.metric("phase_change_step", phase_change, unit="steps",
-              description=f"where the induction score of the top induction head ({labels[top_induction]}) jumps")
-record.metric("phase_change_step_previous_token", phase_change_previous, unit="steps",
-              description=f"where the previous-token score of the top previous-token head "
-                          f"({labels[top_previous]}) jumps")
-record.metric("phase_change_step_loss", phase_change_loss, unit="steps",
-              description="where the evaluation loss on the scored half of training rows drops "
-                          "(evaluations every few steps)")
+record.metric(
+    "phase_change_step",
+    phase_change,
+    unit="steps",
+    description=f"where the induction score of the top induction head ({labels[top_induction]}) jumps",
+)
+record.metric(
+    "phase_change_step_previous_token",
+    phase_change_previous,
+    unit="steps",
+    description=f"where the previous-token score of the top previous-token head ({labels[top_previous]}) jumps",
+)
+record.metric(
+    "phase_change_step_loss",
+    phase_change_loss,
+    unit="steps",
+    description="where the evaluation loss on the scored half of training rows drops (evaluations every few steps)",
+)
 
 for detector, name in (("induction", "Induction"), ("previous_token", "Previous-token")):
-    fig = figures.lines(steps, by_head(mean_scores[detector]), title=f"{name} score of every head",
-                        ylabel="score (share of attention on targets)")
-    record.figure(figures.reference(fig, x=phase_change, text="phase change"), detector.replace("_", "-") + "-score",
-                  caption=f"{name} score of every head of {induction_preset} at each checkpoint, the mean "
-                          f"over {n_examples} rows for each repeat length k in {repeat_lengths}; "
-                          "dotted: the phase change")
+    fig = figures.lines(
+        steps,
+        by_head(mean_scores[detector]),
+        title=f"{name} score of every head",
+        ylabel="score (share of attention on targets)",
+    )
+    record.figure(
+        figures.reference(fig, x=phase_change, text="phase change"),
+        detector.replace("_", "-") + "-score",
+        caption=f"{name} score of every head of {induction_preset} at each checkpoint, the mean "
+        f"over {n_examples} rows for each repeat length k in {repeat_lengths}; "
+        "dotted: the phase change",
+    )
 
 # %% [markdown]
 # ## Repeated tokens at every offset
@@ -121,6 +142,7 @@ for detector, name in (("induction", "Induction"), ("previous_token", "Previous-
 # `repeated_loss_k<k>`, e.g. `repeated_acc_k4`; their means `repeated_loss_final`,
 # `first_copy_loss_final`); the loss of every position at the end in `loss-by-position`.
 
+
 # %%
 def on_copy(k: int, key: str, copy: str) -> np.ndarray:
     """``series[k][key]`` averaged over the positions predicting one copy ("first" or
@@ -130,33 +152,71 @@ def on_copy(k: int, key: str, copy: str) -> np.ndarray:
 
 loss_curves = {f"repeat, k={k}": on_copy(k, "loss", "repeat") for k in repeat_lengths}
 first_copy = np.mean([on_copy(k, "loss", "first") for k in repeat_lengths], axis=0)
-fig = figures.lines(steps, {**loss_curves, "first copy (random)": first_copy},
-                    title="Loss on the repeat, per span length k", ylabel="loss (nats)")
-record.figure(figures.reference(fig, x=phase_change, text="phase change"), "loss-over-training",
-              caption="Mean loss of the predictions of the repeat x_2'..x_k' for each k, and of the random "
-                      "first copy (mean over k), at each checkpoint")
-fig = figures.lines(steps, {f"k={k}": on_copy(k, "accuracy", "repeat") for k in repeat_lengths},
-                    title="Accuracy on the repeat, per span length k", ylabel="accuracy")
-record.figure(figures.reference(fig, x=phase_change, text="phase change"), "repeated-accuracy-over-training",
-              caption="Share of the repeated tokens x_2'..x_k' predicted right (arg-max) at each checkpoint")
-fig = figures.heatmap(np.stack([series[k]["loss"][-1].numpy() for k in repeat_lengths]),
-                      x=[str(p) for p in range(data.seq_len - 1)], y=[f"k={k}" for k in repeat_lengths],
-                      title="Loss by position at the end of training",
-                      xlabel="position (predicting the next token)", ylabel="span length", diverging=False)
-record.figure(fig, "loss-by-position", caption="Loss of the prediction made at each position at the end of "
-              "training, for rows whose repeat has k tokens (the repeat is predicted at the last k - 1 "
-              "positions)")
+fig = figures.lines(
+    steps,
+    {**loss_curves, "first copy (random)": first_copy},
+    title="Loss on the repeat, per span length k",
+    ylabel="loss (nats)",
+)
+record.figure(
+    figures.reference(fig, x=phase_change, text="phase change"),
+    "loss-over-training",
+    caption="Mean loss of the predictions of the repeat x_2'..x_k' for each k, and of the random "
+    "first copy (mean over k), at each checkpoint",
+)
+fig = figures.lines(
+    steps,
+    {f"k={k}": on_copy(k, "accuracy", "repeat") for k in repeat_lengths},
+    title="Accuracy on the repeat, per span length k",
+    ylabel="accuracy",
+)
+record.figure(
+    figures.reference(fig, x=phase_change, text="phase change"),
+    "repeated-accuracy-over-training",
+    caption="Share of the repeated tokens x_2'..x_k' predicted right (arg-max) at each checkpoint",
+)
+fig = figures.heatmap(
+    np.stack([series[k]["loss"][-1].numpy() for k in repeat_lengths]),
+    x=[str(p) for p in range(data.seq_len - 1)],
+    y=[f"k={k}" for k in repeat_lengths],
+    title="Loss by position at the end of training",
+    xlabel="position (predicting the next token)",
+    ylabel="span length",
+    diverging=False,
+)
+record.figure(
+    fig,
+    "loss-by-position",
+    caption="Loss of the prediction made at each position at the end of "
+    "training, for rows whose repeat has k tokens (the repeat is predicted at the last k - 1 "
+    "positions)",
+)
 
 for k in repeat_lengths:
-    record.metric(f"repeated_acc_k{k}", on_copy(k, "accuracy", "repeat")[-1],
-                  description=f"accuracy on the repeat x_2'..x_k' of rows with k={k} at the end of training")
-    record.metric(f"repeated_loss_k{k}", loss_curves[f"repeat, k={k}"][-1], unit="nats",
-                  description=f"loss on the repeat x_2'..x_k' of rows with k={k} at the end of training")
-record.metric("repeated_loss_final", np.mean([curve[-1] for curve in loss_curves.values()]), unit="nats",
-              description=f"loss on the repeat at the end of training, mean over k in {repeat_lengths}")
-record.metric("first_copy_loss_final", first_copy[-1], unit="nats",
-              description=f"loss on the random first copy at the end, mean over k "
-                          f"(log(vocab - 1) = {np.log(data.vocab - 1):.3f})")
+    record.metric(
+        f"repeated_acc_k{k}",
+        on_copy(k, "accuracy", "repeat")[-1],
+        description=f"accuracy on the repeat x_2'..x_k' of rows with k={k} at the end of training",
+    )
+    record.metric(
+        f"repeated_loss_k{k}",
+        loss_curves[f"repeat, k={k}"][-1],
+        unit="nats",
+        description=f"loss on the repeat x_2'..x_k' of rows with k={k} at the end of training",
+    )
+record.metric(
+    "repeated_loss_final",
+    np.mean([curve[-1] for curve in loss_curves.values()]),
+    unit="nats",
+    description=f"loss on the repeat at the end of training, mean over k in {repeat_lengths}",
+)
+record.metric(
+    "first_copy_loss_final",
+    first_copy[-1],
+    unit="nats",
+    description=f"loss on the random first copy at the end, mean over k "
+    f"(log(vocab - 1) = {np.log(data.vocab - 1):.3f})",
+)
 
 # %% [markdown]
 # ## The heads at the end of training
@@ -170,42 +230,74 @@ record.metric("first_copy_loss_final", first_copy[-1], unit="nats",
 # `k - 1` to the left of the diagonal that moves with `k`; a previous-token head the
 # sub-diagonal).
 
+
 # %%
 def position_names(k: int) -> list[str]:
     """What each position of a ``repeat_rows`` row with span ``k`` holds: BOS, filler
     ``f<i>``, the first copy ``x<i>``, the repeat ``x<i>'``."""
     filler = data.seq_len - 1 - 2 * k
-    return (["BOS"] + [f"f{i}" for i in range(1, filler + 1)] + [f"x{i}" for i in range(1, k + 1)]
-            + [f"x{i}'" for i in range(1, k + 1)])
+    return (
+        ["BOS"]
+        + [f"f{i}" for i in range(1, filler + 1)]
+        + [f"x{i}" for i in range(1, k + 1)]
+        + [f"x{i}'" for i in range(1, k + 1)]
+    )
 
 
 for detector in ("induction", "previous_token"):
     for label, value in zip(labels, final[detector].tolist()):
-        record.metric(f"{detector}_score_{components.slug(label)}", value, description=f"{detector.replace('_', '-')} "
-                      f"score of {label} at the end of training (mean over k)")
-record.metric("induction_score_max", final["induction"].max(),
-              description=f"top induction score at the end ({labels[top_induction]}, mean over k)")
-record.metric("previous_token_score_max", final["previous_token"].max(),
-              description=f"top previous-token score at the end ({labels[top_previous]}, mean over k)")
+        record.metric(
+            f"{detector}_score_{components.slug(label)}",
+            value,
+            description=f"{detector.replace('_', '-')} score of {label} at the end of training (mean over k)",
+        )
+record.metric(
+    "induction_score_max",
+    final["induction"].max(),
+    description=f"top induction score at the end ({labels[top_induction]}, mean over k)",
+)
+record.metric(
+    "previous_token_score_max",
+    final["previous_token"].max(),
+    description=f"top previous-token score at the end ({labels[top_previous]}, mean over k)",
+)
 induction_by_k = {k: series[k]["induction"][-1].flatten().tolist() for k in repeat_lengths}
 for k, values in induction_by_k.items():
     best = int(np.argmax(values))
-    record.metric(f"induction_score_max_k{k}", values[best],
-                  description=f"top induction score at the end on rows with k={k} ({labels[best]})")
-record.table([{"head": label, "induction": final["induction"][h].item(),
-               **{f"induction (k={k})": induction_by_k[k][h] for k in repeat_lengths},
-               "previous token": final["previous_token"][h].item()} for h, label in enumerate(labels)],
-             caption=f"Scores of the heads of {induction_preset} at the end of training (induction and "
-                     "previous token: means over k)")
+    record.metric(
+        f"induction_score_max_k{k}",
+        values[best],
+        description=f"top induction score at the end on rows with k={k} ({labels[best]})",
+    )
+record.table(
+    [
+        {
+            "head": label,
+            "induction": final["induction"][h].item(),
+            **{f"induction (k={k})": induction_by_k[k][h] for k in repeat_lengths},
+            "previous token": final["previous_token"][h].item(),
+        }
+        for h, label in enumerate(labels)
+    ],
+    caption=f"Scores of the heads of {induction_preset} at the end of training (induction and "
+    "previous token: means over k)",
+)
 
 shown = torch.stack([tokens[0] for tokens in rows.values()])
 hover = [[f"{name}={int(t)}" for name, t in zip(position_names(k), row)] for k, row in zip(repeat_lengths, shown)]
-fig = attention.example_patterns_figure(attention.patterns(trained.model, shown),
-                                        [str(p) for p in range(data.seq_len)], hover,
-                                        [f"k={k}" for k in repeat_lengths],
-                                        title="Attention of every head on rows with repeats of k tokens")
-record.figure(fig, "attention-examples", caption="Every head's attention pattern at the end of training on one "
-              "row per span length k; the slider picks the row, hover shows each token")
+fig = attention.example_patterns_figure(
+    attention.patterns(trained.model, shown),
+    [str(p) for p in range(data.seq_len)],
+    hover,
+    [f"k={k}" for k in repeat_lengths],
+    title="Attention of every head on rows with repeats of k tokens",
+)
+record.figure(
+    fig,
+    "attention-examples",
+    caption="Every head's attention pattern at the end of training on one "
+    "row per span length k; the slider picks the row, hover shows each token",
+)
 
 # %% [markdown]
 # ## Do the addition models have induction heads?
@@ -225,19 +317,35 @@ repeat_scores = induction.scores(adder.model, digit_repeats)
 addition_problems = problems.heldout(adder.task, rng, n_examples).tokens
 problem_scores = induction.scores(adder.model, addition_problems, detectors=("previous_token",))
 adder_labels = components.head_labels(adder.model.cfg.n_layers, adder.model.cfg.n_heads)
-record.table([{"head": label, "induction (repeated digits)": i, "previous token (repeated digits)": p,
-               "previous token (problems)": q}
-              for label, i, p, q in zip(adder_labels, repeat_scores["induction"].flatten().tolist(),
-                                        repeat_scores["previous_token"].flatten().tolist(),
-                                        problem_scores["previous_token"].flatten().tolist())],
-             caption=f"Induction and previous-token scores of the heads of {addition_preset}")
+record.table(
+    [
+        {
+            "head": label,
+            "induction (repeated digits)": i,
+            "previous token (repeated digits)": p,
+            "previous token (problems)": q,
+        }
+        for label, i, p, q in zip(
+            adder_labels,
+            repeat_scores["induction"].flatten().tolist(),
+            repeat_scores["previous_token"].flatten().tolist(),
+            problem_scores["previous_token"].flatten().tolist(),
+        )
+    ],
+    caption=f"Induction and previous-token scores of the heads of {addition_preset}",
+)
 best = int(repeat_scores["induction"].flatten().argmax())
-record.metric("addition_induction_score_max", repeat_scores["induction"].max(),
-              description=f"top induction score of {addition_preset} on repeated digits ({adder_labels[best]})")
+record.metric(
+    "addition_induction_score_max",
+    repeat_scores["induction"].max(),
+    description=f"top induction score of {addition_preset} on repeated digits ({adder_labels[best]})",
+)
 best = int(problem_scores["previous_token"].flatten().argmax())
-record.metric("addition_previous_token_score_max", problem_scores["previous_token"].max(),
-              description=f"top previous-token score of {addition_preset} on addition problems "
-                          f"({adder_labels[best]})")
+record.metric(
+    "addition_previous_token_score_max",
+    problem_scores["previous_token"].max(),
+    description=f"top previous-token score of {addition_preset} on addition problems ({adder_labels[best]})",
+)
 
 # %% [markdown]
 # ## Result

@@ -83,8 +83,13 @@ CARRY_ENTROPY = -(0.45 * np.log(0.45) + 0.55 * np.log(0.55))
 def digit_curves(tm: models.TrainedModel, title: str) -> go.Figure:
     history = tm.history
     losses = np.array(history["digit_loss"])
-    fig = figures.lines(history["step"], {label: losses[:, i] for i, label in enumerate(tm.labels)},
-                        title=title, ylabel="held-out loss (nats)", log_y=True)
+    fig = figures.lines(
+        history["step"],
+        {label: losses[:, i] for i, label in enumerate(tm.labels)},
+        title=title,
+        ylabel="held-out loss (nats)",
+        log_y=True,
+    )
     for level in (np.log(10), CARRY_ENTROPY):
         figures.reference(fig, y=level)
     return fig
@@ -92,16 +97,24 @@ def digit_curves(tm: models.TrainedModel, title: str) -> go.Figure:
 
 def describe(tm: models.TrainedModel) -> str:
     cfg, m = tm.train_config, tm.preset.model
-    return (f"{m.n_layers} layers, d_model {m.d_model}, {cfg.data.n_digits} digits, lr {cfg.lr:g}, "
-            f"nine_share {cfg.data.nine_share:g}")
+    return (
+        f"{m.n_layers} layers, d_model {m.d_model}, {cfg.data.n_digits} digits, lr {cfg.lr:g}, "
+        f"nine_share {cfg.data.nine_share:g}"
+    )
 
 
-record.figure(digit_curves(trained, describe(trained)), "loss-per-digit",
-              caption="Held-out loss per answer digit over training, with the chosen settings")
+record.figure(
+    digit_curves(trained, describe(trained)),
+    "loss-per-digit",
+    caption="Held-out loss per answer digit over training, with the chosen settings",
+)
 for i, other in enumerate(compare):
     tm = models.load_or_train(preset, other)
-    record.figure(digit_curves(tm, describe(tm)), f"loss-per-digit-compare-{i}",
-                  caption=f"The same curves for {describe(tm)}, for contrast")
+    record.figure(
+        digit_curves(tm, describe(tm)),
+        f"loss-per-digit-compare-{i}",
+        caption=f"The same curves for {describe(tm)}, for contrast",
+    )
 
 # %% [markdown]
 # ## Finding the shelf
@@ -113,7 +126,7 @@ for i, other in enumerate(compare):
 
 # %%
 mass, info = [], []
-for step, model in checkpoint_models(trained):
+for _, model in checkpoint_models(trained):
     lp = carry.carry_log_probs(model, batch)
     mass.append(float(np.exp(np.logaddexp(lp.logp0[:, d], lp.logp1[:, d])).mean()))
     info.append(carry.carry_information(lp, d))
@@ -121,16 +134,28 @@ mass, info = np.array(mass), np.array(info)
 candidates = np.flatnonzero(info < max_carry_info)
 shelf_step = trained.steps[int(candidates[np.argmax(mass[candidates])])]
 
-fig = figures.lines(trained.steps, {"P(+0) + P(+1)": mass, "carry information (share of entropy)": info},
-                    title=f"{digit}: column sum known, carry not yet", ylabel="")
+fig = figures.lines(
+    trained.steps,
+    {"P(+0) + P(+1)": mass, "carry information (share of entropy)": info},
+    title=f"{digit}: column sum known, carry not yet",
+    ylabel="",
+)
 figures.reference(fig, x=shelf_step)
-record.figure(fig, "shelf-finder", caption=f"Mass on the two candidates and carry information of {digit}; "
-                                           "the dotted line marks the shelf checkpoint")
+record.figure(
+    fig,
+    "shelf-finder",
+    caption=f"Mass on the two candidates and carry information of {digit}; the dotted line marks the shelf checkpoint",
+)
 record.metric("shelf_step", shelf_step, "steps", f"training step of the shelf checkpoint of {digit}")
-record.metric("shelf_mass", mass[trained.steps.index(shelf_step)], None,
-              f"mean P(+0) + P(+1) of {digit} at the shelf checkpoint")
-record.metric("shelf_carry_info", info[trained.steps.index(shelf_step)], None,
-              f"share of the carry entropy of {digit} explained at the shelf checkpoint")
+record.metric(
+    "shelf_mass", mass[trained.steps.index(shelf_step)], None, f"mean P(+0) + P(+1) of {digit} at the shelf checkpoint"
+)
+record.metric(
+    "shelf_carry_info",
+    info[trained.steps.index(shelf_step)],
+    None,
+    f"share of the carry entropy of {digit} explained at the shelf checkpoint",
+)
 
 # %% [markdown]
 # ## The loss at the shelf, decomposed
@@ -148,21 +173,43 @@ for name, p in parts.items():
     record.metric(f"{name}_loss", p.loss, "nats", f"mean loss of {digit} on only-+{name[-1]} positions at the shelf")
     record.metric(f"{name}_p_plus0", p.p_plus0, None, f"mean P(+0) of {digit} on only-+{name[-1]} positions")
     record.metric(f"{name}_p_plus1", p.p_plus1, None, f"mean P(+1) of {digit} on only-+{name[-1]} positions")
-    record.metric(f"{name}_fixed_mean_p", -np.log(mean_p_true), "nats",
-                  f"-ln of the mean P of the true candidate on only-+{name[-1]} positions")
+    record.metric(
+        f"{name}_fixed_mean_p",
+        -np.log(mean_p_true),
+        "nats",
+        f"-ln of the mean P of the true candidate on only-+{name[-1]} positions",
+    )
     record.metric(f"{name}_fixed_split", p.fixed_split, "nats", "-ln mean split q of the true candidate")
     record.metric(f"{name}_spread", p.spread, "nats", "Jensen gap of the split across examples")
     record.metric(f"{name}_neither", p.neither, "nats", "loss from probability on neither candidate")
-    rows.append({"positions": f"only-+{name[-1]}", "n": p.n, "loss": p.loss, "P(+0)": p.p_plus0,
-                 "P(+1)": p.p_plus1, "-ln P̄": -np.log(mean_p_true), "fixed split": p.fixed_split,
-                 "spread": p.spread, "neither": p.neither,
-                 "sum of parts": p.fixed_split + p.spread + p.neither})
+    rows.append(
+        {
+            "positions": f"only-+{name[-1]}",
+            "n": p.n,
+            "loss": p.loss,
+            "P(+0)": p.p_plus0,
+            "P(+1)": p.p_plus1,
+            "-ln P̄": -np.log(mean_p_true),
+            "fixed split": p.fixed_split,
+            "spread": p.spread,
+            "neither": p.neither,
+            "sum of parts": p.fixed_split + p.spread + p.neither,
+        }
+    )
 record.table(rows, caption=f"{digit} at the shelf checkpoint (step {shelf_step})")
 
-fig = figures.bars(["only-+0", "only-+1"], {part: [getattr(p, key) for p in parts.values()] for part, key in
-                                          (("fixed split", "fixed_split"), ("spread", "spread"), ("neither", "neither"))},
-                   title=f"Loss of {digit} at step {shelf_step}, in three parts", ylabel="nats", stacked=True,
-                   totals=[p.loss for p in parts.values()], totals_name="measured loss")
+fig = figures.bars(
+    ["only-+0", "only-+1"],
+    {
+        part: [getattr(p, key) for p in parts.values()]
+        for part, key in (("fixed split", "fixed_split"), ("spread", "spread"), ("neither", "neither"))
+    },
+    title=f"Loss of {digit} at step {shelf_step}, in three parts",
+    ylabel="nats",
+    stacked=True,
+    totals=[p.loss for p in parts.values()],
+    totals_name="measured loss",
+)
 record.figure(fig, "shelf-decomposition", caption="The measured loss (bar tops) = fixed split + spread + neither")
 
 # %% [markdown]
@@ -178,8 +225,18 @@ for i, label in enumerate(labels):
     if not lp.has_right[0, i]:
         continue
     for name, p in carry.shelf_parts(lp, i).items():
-        rows.append({"digit": label, "positions": f"only-+{name[-1]}", "loss": p.loss, "P(+0)": p.p_plus0,
-                     "P(+1)": p.p_plus1, "fixed split": p.fixed_split, "spread": p.spread, "neither": p.neither})
+        rows.append(
+            {
+                "digit": label,
+                "positions": f"only-+{name[-1]}",
+                "loss": p.loss,
+                "P(+0)": p.p_plus0,
+                "P(+1)": p.p_plus1,
+                "fixed split": p.fixed_split,
+                "spread": p.spread,
+                "neither": p.neither,
+            }
+        )
 record.table(rows, caption=f"Every digit at step {shelf_step}")
 
 # %% [markdown]

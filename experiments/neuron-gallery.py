@@ -53,9 +53,10 @@ model, task = trained.model, trained.task
 rng = np.random.default_rng(seed)
 positions = trained.labels
 ranked_on = problems.heldout(task, rng, n_attribution, 0.4)
-found = neurons.neuron_families(model, ranked_on=ranked_on, mapped_on=problems.heldout(task, rng, n_problems),
-                                k=n_top, threshold=min_correlation)
-attr, top, maps, matches = found.attribution, found.neurons, found.maps, found.matches   # top: (pos, layer, neuron)
+found = neurons.neuron_families(
+    model, ranked_on=ranked_on, mapped_on=problems.heldout(task, rng, n_problems), k=n_top, threshold=min_correlation
+)
+attr, top, maps, matches = found.attribution, found.neurons, found.maps, found.matches  # top: (pos, layer, neuron)
 labels = [f"{Neuron(l, n)} at {positions[p]}" for p, l, n in top]
 
 # %% [markdown]
@@ -67,14 +68,27 @@ labels = [f"{Neuron(l, n)} at {positions[p]}" for p, l, n in top]
 # own digits, the units digit no column to its right.
 
 # %%
-fig = make_subplots(rows=1, cols=2, subplot_titles=["own column (a_c, b_c)", "column to the right (a_c-1, b_c-1)"],
-                    horizontal_spacing=0.12)
+fig = make_subplots(
+    rows=1,
+    cols=2,
+    subplot_titles=["own column (a_c, b_c)", "column to the right (a_c-1, b_c-1)"],
+    horizontal_spacing=0.12,
+)
 for (pos, layer, n), match, label in zip(top, matches, labels):
     for col, column in enumerate(neurons.COLUMNS, start=1):
-        fig.add_trace(go.Heatmap(z=maps[column][pos, layer, n], x=list(range(10)), y=list(range(10)),
-                                 colorscale=figures.SEQUENTIAL, showscale=col == 2, hoverongaps=False,
-                                 hovertemplate=f"{label}<br>a=%{{y}}, b=%{{x}}: %{{z:.3f}}<extra>{match.name} ({match.correlation:+.2f})</extra>"),
-                      row=1, col=col)
+        fig.add_trace(
+            go.Heatmap(
+                z=maps[column][pos, layer, n],
+                x=list(range(10)),
+                y=list(range(10)),
+                colorscale=figures.SEQUENTIAL,
+                showscale=col == 2,
+                hoverongaps=False,
+                hovertemplate=f"{label}<br>a=%{{y}}, b=%{{x}}: %{{z:.3f}}<extra>{match.name} ({match.correlation:+.2f})</extra>",
+            ),
+            row=1,
+            col=col,
+        )
 fig.update_xaxes(title="digit of b")
 fig.update_yaxes(title="digit of a", autorange="reversed")
 fig = figures.with_menu(figures.style(fig, height=460), [f"{label}: {m.name}" for label, m in zip(labels, matches)], 2)
@@ -90,21 +104,37 @@ record.figure(fig, "gallery", "Mean activation of each top neuron over digit pai
 # %%
 families = list(found.families())
 counts = Counter((m.name, layer) for m, (_, layer, _) in zip(matches, top))
-fig = figures.bars(families, {f"layer {l}": [counts[(f, l)] for f in families] for l in range(model.cfg.n_layers)},
-                   ylabel="top neurons", stacked=True)
+fig = figures.bars(
+    families,
+    {f"layer {l}": [counts[(f, l)] for f in families] for l in range(model.cfg.n_layers)},
+    ylabel="top neurons",
+    stacked=True,
+)
 record.figure(fig, "families", f"Families of the top {n_top} neurons, by layer")
-record.metric("classified_share", np.mean([m.family != "other" for m in matches]),
-              description=f"share of the top {n_top} neurons matching a template with |corr| >= {min_correlation}")
-record.metric("n_families", len({m.name for m in matches if m.family != "other"}), description="distinct families among the top neurons")
+record.metric(
+    "classified_share",
+    np.mean([m.family != "other" for m in matches]),
+    description=f"share of the top {n_top} neurons matching a template with |corr| >= {min_correlation}",
+)
+record.metric(
+    "n_families",
+    len({m.name for m in matches if m.family != "other"}),
+    description="distinct families among the top neurons",
+)
 
 template_columns = {name: column for name, (column, _) in neurons.templates().items()}
 family_maps = {}
 for family, members in found.families().items():
     column = template_columns[members[0][1].template]
-    stacked = neurons.standardize(np.stack([np.sign(m.correlation) * maps[column][p, l, n] for (p, l, n), m in members]))
+    stacked = neurons.standardize(
+        np.stack([np.sign(m.correlation) * maps[column][p, l, n] for (p, l, n), m in members])
+    )
     family_maps[f"{family} ({column}, {len(members)})"] = stacked.mean(0).reshape(10, 10)
-record.figure(figures.digit_grid(family_maps, cols=3), "family-maps",
-              "Mean standardized map of each family on the column its template reads (sign-aligned)")
+record.figure(
+    figures.digit_grid(family_maps, cols=3),
+    "family-maps",
+    "Mean standardized map of each family on the column its template reads (sign-aligned)",
+)
 
 # %% [markdown]
 # ## Clusters without templates
@@ -113,16 +143,28 @@ record.figure(figures.digit_grid(family_maps, cols=3), "family-maps",
 # of neurons whose family is the most common family of their cluster.
 
 # %%
-points = np.concatenate([neurons.standardize(np.stack([maps[c][p, l, n] for p, l, n in top]))
-                         for c in neurons.COLUMNS], 1)
+points = np.concatenate(
+    [neurons.standardize(np.stack([maps[c][p, l, n] for p, l, n in top])) for c in neurons.COLUMNS], 1
+)
 clusters = neurons.kmeans(points, n_clusters, seed)
-purity = sum(Counter(m.name for m, c in zip(matches, clusters) if c == k).most_common(1)[0][1]
-             for k in set(clusters)) / len(top)
+purity = sum(
+    Counter(m.name for m, c in zip(matches, clusters) if c == k).most_common(1)[0][1] for k in set(clusters)
+) / len(top)
 record.metric("kmeans_purity", purity, description="agreement of k-means clusters with template families")
-record.table([{"neuron": label, "family": m.name, "template": m.template, "correlation": m.correlation,
-               "cluster": int(c), "importance": float(attr.importance()[attr.labels.index(str(Neuron(l, n))), p])}
-              for label, m, c, (p, l, n) in zip(labels, matches, clusters, top)],
-             "Top neurons: family, best template, k-means cluster, attribution importance")
+record.table(
+    [
+        {
+            "neuron": label,
+            "family": m.name,
+            "template": m.template,
+            "correlation": m.correlation,
+            "cluster": int(c),
+            "importance": float(attr.importance()[attr.labels.index(str(Neuron(l, n))), p]),
+        }
+        for label, m, c, (p, l, n) in zip(labels, matches, clusters, top)
+    ],
+    "Top neurons: family, best template, k-means cluster, attribution importance",
+)
 
 # %% [markdown]
 # ## Result

@@ -69,13 +69,20 @@ heads, neurons = attr.indices(Head), attr.indices(Neuron)
 # difference and the sum of all parts plus the constant.
 
 # %%
-record.metric("attribution_residual_max", attr.residual.abs().max(), unit="logits",
-              description="max |logit diff - sum of parts - constant|, final LN scale frozen")
-record.metric("logit_diff_mean", attr.logit_diff.mean(), unit="logits",
-              description="mean correct-minus-rival logit difference")
-record.metric("neuron_share_of_attribution",
-              attr.parts[neurons].sum(0).abs().mean() / attr.parts.abs().sum(0).mean(),
-              description="|summed neuron parts| / summed |parts|, mean over problems and digits")
+record.metric(
+    "attribution_residual_max",
+    attr.residual.abs().max(),
+    unit="logits",
+    description="max |logit diff - sum of parts - constant|, final LN scale frozen",
+)
+record.metric(
+    "logit_diff_mean", attr.logit_diff.mean(), unit="logits", description="mean correct-minus-rival logit difference"
+)
+record.metric(
+    "neuron_share_of_attribution",
+    attr.parts[neurons].sum(0).abs().mean() / attr.parts.abs().sum(0).mean(),
+    description="|summed neuron parts| / summed |parts|, mean over problems and digits",
+)
 
 # %% [markdown]
 # ## Who pushes the carry decision, per answer digit and carry case
@@ -87,10 +94,14 @@ record.metric("neuron_share_of_attribution",
 
 # %%
 groups = {attr.labels[i]: [i] for i in heads}
-groups.update({f"{Mlp(l)} neurons": [i for i in neurons if components.parse(attr.labels[i]).layer == l]
-               for l in range(model.cfg.n_layers)})
+groups.update(
+    {
+        f"{Mlp(l)} neurons": [i for i in neurons if components.parse(attr.labels[i]).layer == l]
+        for l in range(model.cfg.n_layers)
+    }
+)
 groups.update({label: [attr.labels.index(label)] for label in ("embed", "pos_embed", "bias")})
-grouped = torch.stack([attr.parts[idx].sum(0) for idx in groups.values()])        # [group, batch, pos]
+grouped = torch.stack([attr.parts[idx].sum(0) for idx in groups.values()])  # [group, batch, pos]
 grouped = torch.cat([grouped, attr.constant[None]]).numpy()
 group_names = [*groups, "LN/unembed bias"]
 
@@ -100,13 +111,23 @@ def masked_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return np.where(mask.sum(0) > 0, (values * mask).sum(1) / np.maximum(mask.sum(0), 1), np.nan)
 
 
-cases = {"all digits": np.ones_like(batch.cases, dtype=bool),
-         **{name: batch.cases == k for k, name in enumerate(CASE_NAMES)}}
-fig = figures.heatmap_menu({case: masked_mean(grouped, mask) for case, mask in cases.items()},
-                         positions, group_names, xlabel="answer digit", ylabel="component",
-                         hover="%{y} at %{x}: %{z:.2f} logits")
-record.figure(fig, "attribution-by-component",
-              "Mean attribution to the correct-minus-rival logit difference; the menu picks the carry case")
+cases = {
+    "all digits": np.ones_like(batch.cases, dtype=bool),
+    **{name: batch.cases == k for k, name in enumerate(CASE_NAMES)},
+}
+fig = figures.heatmap_menu(
+    {case: masked_mean(grouped, mask) for case, mask in cases.items()},
+    positions,
+    group_names,
+    xlabel="answer digit",
+    ylabel="component",
+    hover="%{y} at %{x}: %{z:.2f} logits",
+)
+record.figure(
+    fig,
+    "attribution-by-component",
+    "Mean attribution to the correct-minus-rival logit difference; the menu picks the carry case",
+)
 
 # %% [markdown]
 # ## How concentrated the neurons' attribution is
@@ -117,14 +138,26 @@ record.figure(fig, "attribution-by-component",
 # whole curve per digit.
 
 # %%
-importance = attr.importance()[neurons]                                           # [neuron, pos]
+importance = attr.importance()[neurons]  # [neuron, pos]
 share = attribution.top_share(importance, top_k)
-record.metric("top_neuron_share", share.mean(), description=f"share of neuron importance held by the top {top_k}, mean over digits")
+record.metric(
+    "top_neuron_share",
+    share.mean(),
+    description=f"share of neuron importance held by the top {top_k}, mean over digits",
+)
 cumulative = importance.sort(0, descending=True).values.cumsum(0) / importance.sum(0)
-record.metric("neurons_for_half", (cumulative < 0.5).sum(0).float().mean() + 1,
-              description="neurons needed for half the neuron importance, mean over digits")
-fig = figures.lines(np.arange(1, len(neurons) + 1), {p: cumulative[:, i] for i, p in enumerate(positions)},
-                    xlabel="neurons, most important first", ylabel="share of neuron importance", log_x=True)
+record.metric(
+    "neurons_for_half",
+    (cumulative < 0.5).sum(0).float().mean() + 1,
+    description="neurons needed for half the neuron importance, mean over digits",
+)
+fig = figures.lines(
+    np.arange(1, len(neurons) + 1),
+    {p: cumulative[:, i] for i, p in enumerate(positions)},
+    xlabel="neurons, most important first",
+    ylabel="share of neuron importance",
+    log_x=True,
+)
 record.figure(fig, "neuron-concentration", "Cumulative share of neuron importance per answer digit")
 
 # %% [markdown]
@@ -134,16 +167,32 @@ record.figure(fig, "neuron-concentration", "Cumulative share of neuron importanc
 # neuron id; the menu picks digit and carry case), and the top neurons as a table.
 
 # %%
-signed = {f"{p} · {case}": masked_mean(attr.parts[neurons].numpy(), mask)[:, i]
-          for i, p in enumerate(positions) for case, mask in cases.items()}
+signed = {
+    f"{p} · {case}": masked_mean(attr.parts[neurons].numpy(), mask)[:, i]
+    for i, p in enumerate(positions)
+    for case, mask in cases.items()
+}
 neuron_labels = [attr.labels[i] for i in neurons]
-fig = go.Figure([go.Scatter(x=np.arange(len(neurons)), y=y, mode="markers", text=neuron_labels,
-                            marker=dict(size=5), hovertemplate="%{text}: %{y:.3f} logits<extra></extra>")
-                 for y in signed.values()])
+fig = go.Figure(
+    [
+        go.Scatter(
+            x=np.arange(len(neurons)),
+            y=y,
+            mode="markers",
+            text=neuron_labels,
+            marker=dict(size=5),
+            hovertemplate="%{text}: %{y:.3f} logits<extra></extra>",
+        )
+        for y in signed.values()
+    ]
+)
 fig.update_xaxes(title="neuron (layer 0 then layer 1)")
 fig.update_yaxes(title="mean attribution (logits)")
-record.figure(figures.with_menu(figures.style(fig), list(signed)), "neuron-attribution",
-              "Mean attribution of every neuron; the menu picks answer digit and carry case")
+record.figure(
+    figures.with_menu(figures.style(fig), list(signed)),
+    "neuron-attribution",
+    "Mean attribution of every neuron; the menu picks answer digit and carry case",
+)
 
 top = attribution.top_neurons(attr, 15)
 rows = []
@@ -172,17 +221,31 @@ record.table(rows, "Top neurons: importance and mean attribution at their digit,
 overall = attr.importance().mean(1)
 candidates = [i for i in overall.argsort(descending=True).tolist() if i in heads or i in neurons][:n_gap]
 gap_labels = [attr.labels[i] for i in candidates]
-effects = attribution.direct_path_effects(model, batch, gap_labels)                # [component, batch, pos]
+effects = attribution.direct_path_effects(model, batch, gap_labels)  # [component, batch, pos]
 parts = attr.parts[candidates]
 relative = (effects - parts).abs().mean((1, 2)) / parts.abs().mean((1, 2))
-record.metric("ln_gap_median", relative.median(), description="median relative gap between attribution and direct-path removal")
-fig = go.Figure([go.Scatter(x=parts.mean(1)[:, i], y=effects.mean(1)[:, i], mode="markers", name=p,
-                            text=gap_labels, hovertemplate="%{text}: attribution %{x:.3f}, removal %{y:.3f}<extra></extra>")
-                 for i, p in enumerate(positions)])
+record.metric(
+    "ln_gap_median", relative.median(), description="median relative gap between attribution and direct-path removal"
+)
+fig = go.Figure(
+    [
+        go.Scatter(
+            x=parts.mean(1)[:, i],
+            y=effects.mean(1)[:, i],
+            mode="markers",
+            name=p,
+            text=gap_labels,
+            hovertemplate="%{text}: attribution %{x:.3f}, removal %{y:.3f}<extra></extra>",
+        )
+        for i, p in enumerate(positions)
+    ]
+)
 figures.diagonal(fig, float(parts.mean(1).abs().max()))
 fig.update_xaxes(title="attribution, LN scale frozen (logits)")
 fig.update_yaxes(title="direct-path removal, LN recomputed (logits)")
-record.figure(figures.style(fig), "ln-gap", "Attribution vs. direct-path removal, per answer digit (mean over problems)")
+record.figure(
+    figures.style(fig), "ln-gap", "Attribution vs. direct-path removal, per answer digit (mean over problems)"
+)
 
 # %% [markdown]
 # ## Result

@@ -57,9 +57,13 @@ history = trained.history
 # %%
 for key, name in (("digit_loss", "loss (nats)"), ("digit_acc", "accuracy")):
     values = np.array(history[key])
-    fig = figures.lines(history["step"], {label: values[:, i] for i, label in enumerate(labels)},
-                        title=f"{n_digits}-digit addition: held-out {name.split()[0]} per answer digit",
-                        ylabel=name, log_y=key == "digit_loss")
+    fig = figures.lines(
+        history["step"],
+        {label: values[:, i] for i, label in enumerate(labels)},
+        title=f"{n_digits}-digit addition: held-out {name.split()[0]} per answer digit",
+        ylabel=name,
+        log_y=key == "digit_loss",
+    )
     record.figure(fig, key.replace("_", "-"), caption=f"Held-out {name} of each answer digit over training")
 
 # %% [markdown]
@@ -71,11 +75,17 @@ for key, name in (("digit_loss", "loss (nats)"), ("digit_acc", "accuracy")):
 # %%
 batch = problems.heldout(trained.task, seed, n_eval, EVAL_NINE_SHARE)
 curves = dynamics.case_curves(trained, batch)
-series = {f"{label} {case}": curves.acc[:, i, k] for i, label in enumerate(labels)
-          for k, case in enumerate(CASE_NAMES) if not np.isnan(curves.acc[:, i, k]).all()}
-record.figure(figures.lines(curves.steps, series, title="Accuracy per digit and carry case", ylabel="accuracy"),
-              "case-acc", caption="Accuracy of each answer digit on base, carry and cascade positions "
-                                  "(enriched held-out set)")
+series = {
+    f"{label} {case}": curves.acc[:, i, k]
+    for i, label in enumerate(labels)
+    for k, case in enumerate(CASE_NAMES)
+    if not np.isnan(curves.acc[:, i, k]).all()
+}
+record.figure(
+    figures.lines(curves.steps, series, title="Accuracy per digit and carry case", ylabel="accuracy"),
+    "case-acc",
+    caption="Accuracy of each answer digit on base, carry and cascade positions (enriched held-out set)",
+)
 
 # %% [markdown]
 # ## When each skill is learned, and the lags
@@ -84,6 +94,7 @@ record.figure(figures.lines(curves.steps, series, title="Accuracy per digit and 
 # best step function through the loss curve. Both are recorded as metrics named
 # `learned_<digit>_<case>` and `phase_<digit>_<case>`, and the lags as
 # `lag_<digit>_carry` and `lag_<digit>_cascade` (steps after the base add).
+
 
 # %%
 def metric_if_reached(name: str, value: float, description: str) -> float | str:
@@ -102,19 +113,24 @@ for i, label in enumerate(labels):
             continue
         name = f"{components.slug(label)}_{case}"
         learned[case] = dynamics.crossing(curves.steps, curves.acc[:, i, k], learned_acc)
-        row[f"{case} learned"] = metric_if_reached(f"learned_{name}", learned[case],
-                                                   f"first step with {case} accuracy of {label} >= {learned_acc}")
+        row[f"{case} learned"] = metric_if_reached(
+            f"learned_{name}", learned[case], f"first step with {case} accuracy of {label} >= {learned_acc}"
+        )
         row[f"{case} phase"] = dynamics.find_step(curves.steps, curves.loss[:, i, k]).at
         record.metric(f"phase_{name}", row[f"{case} phase"], "steps", f"phase change of the {case} loss of {label}")
     for case in ("carry", "cascade"):
         if case in learned and "base" in learned:
-            row[f"{case} lag"] = metric_if_reached(f"lag_{components.slug(label)}_{case}", learned[case] - learned["base"],
-                                                   f"steps from {label}'s base add to its {case} use being learned")
+            row[f"{case} lag"] = metric_if_reached(
+                f"lag_{components.slug(label)}_{case}",
+                learned[case] - learned["base"],
+                f"steps from {label}'s base add to its {case} use being learned",
+            )
     rows.append(row)
 columns = sorted({c for r in rows for c in r}, key=lambda c: (c != "digit", c))
-record.table([{c: r.get(c, "") for c in columns} for r in rows],
-             caption=f"Steps at which each digit's skills are learned (accuracy {learned_acc}) and its "
-                     "loss changes phase")
+record.table(
+    [{c: r.get(c, "") for c in columns} for r in rows],
+    caption=f"Steps at which each digit's skills are learned (accuracy {learned_acc}) and its loss changes phase",
+)
 
 # %% [markdown]
 # ## Per cascade class
@@ -126,11 +142,17 @@ record.table([{c: r.get(c, "") for c in columns} for r in rows],
 # %%
 exact = np.array(history["class_exact"], dtype=float)
 classes = {f"S{c}": exact[:, c] for c in range(exact.shape[1]) if not np.isnan(exact[:, c]).all()}
-record.figure(figures.lines(history["step"], classes, title="Exact match per cascade class", ylabel="exact match"),
-              "class-exact", caption="Whole-answer exact match per cascade class over training")
+record.figure(
+    figures.lines(history["step"], classes, title="Exact match per cascade class", ylabel="exact match"),
+    "class-exact",
+    caption="Whole-answer exact match per cascade class over training",
+)
 for name, curve in classes.items():
-    metric_if_reached(f"learned_{components.slug(name)}", dynamics.crossing(history["step"], curve, learned_acc),
-                      f"first step with exact match of class {name} >= {learned_acc}")
+    metric_if_reached(
+        f"learned_{components.slug(name)}",
+        dynamics.crossing(history["step"], curve, learned_acc),
+        f"first step with exact match of class {name} >= {learned_acc}",
+    )
 
 # %% [markdown]
 # ## Result

@@ -56,8 +56,14 @@ def wrong_answers(model: torch.nn.Module, batch: addition.Batch, chunk_size: int
     return ~correct.all(1).numpy()
 
 
-def count_errors(model: torch.nn.Module, data: AdditionData, n_uniform: int = 1_000_000,
-                 n_enriched: int = 200_000, seed: int = SEED, chunk: int = 100_000) -> ErrorCounts:
+def count_errors(
+    model: torch.nn.Module,
+    data: AdditionData,
+    n_uniform: int = 1_000_000,
+    n_enriched: int = 200_000,
+    seed: int = SEED,
+    chunk: int = 100_000,
+) -> ErrorCounts:
     """Score ``model`` on ``n_uniform`` uniform and ``n_enriched`` enriched held-out
     problems of ``data``'s task (drawn ``chunk`` at a time)."""
     rng = np.random.default_rng(seed)

@@ -75,7 +75,7 @@ def carry_log_probs(model: torch.nn.Module, batch: Batch, chunk_size: int = 1024
     with torch.no_grad():
         for chunk in torch.as_tensor(batch.tokens, device=device).split(chunk_size):
             logprobs.append(model(chunk)[:, positions].double().log_softmax(-1).cpu())
-    logprobs = torch.cat(logprobs).numpy()                          # [batch, answer_len, vocab]
+    logprobs = torch.cat(logprobs).numpy()  # [batch, answer_len, vocab]
     plus0, plus1 = plus_tokens(batch)
     d1, d2 = batch.right_digits()
     return CarryLogProbs(_pick(logprobs, plus0), _pick(logprobs, plus1), batch.carry_in, d1, d2)
@@ -123,9 +123,12 @@ def decompose_loss(logp0: np.ndarray, logp1: np.ndarray, carry: np.ndarray) -> L
     log_split = log_true - log_mass
     fixed = -np.log(np.mean(np.exp(log_split)))
     return LossParts(
-        n=len(log_true), loss=float(-log_true.mean()),
-        p_plus0=float(np.exp(logp0).mean()), p_plus1=float(np.exp(logp1).mean()),
-        fixed_split=float(fixed), spread=float(-log_split.mean() - fixed),
+        n=len(log_true),
+        loss=float(-log_true.mean()),
+        p_plus0=float(np.exp(logp0).mean()),
+        p_plus1=float(np.exp(logp1).mean()),
+        fixed_split=float(fixed),
+        spread=float(-log_split.mean() - fixed),
         neither=float(-log_mass.mean()),
     )
 
@@ -153,7 +156,8 @@ def carry_information(lp: CarryLogProbs, digit: int) -> float:
         return float("nan")
     entropy = -(rate * np.log(rate) + (1 - rate) * np.log(1 - rate))
     log_split = np.where(carry == 1, lp.logp1[:, digit], lp.logp0[:, digit]) - np.logaddexp(
-        lp.logp0[:, digit], lp.logp1[:, digit])
+        lp.logp0[:, digit], lp.logp1[:, digit]
+    )
     return float(1 + log_split.mean() / entropy)
 
 
@@ -209,9 +213,13 @@ def predictors(counts: np.ndarray) -> dict[str, np.ndarray]:
     ``[10, 10, 2]`` of one answer digit (``cell_counts``)."""
     nines = DIGITS[:, None] + DIGITS[None, :] == 9
     cascade = counts[nines, 1].sum() / max(1.0, counts[nines].sum())
-    return {"base rate": base_rate(counts[..., 1].sum() / counts.sum()),
-            "digit d1": one_digit(1), "digit d2": one_digit(2),
-            "product": product(), "exact": exact(cascade)}
+    return {
+        "base rate": base_rate(counts[..., 1].sum() / counts.sum()),
+        "digit d1": one_digit(1),
+        "digit d2": one_digit(2),
+        "product": product(),
+        "exact": exact(cascade),
+    }
 
 
 def uniform_cascade_rate(column: int) -> float:

@@ -21,28 +21,40 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run one experiment: run NAME [k=v ...]")
     run.add_argument("name")
     run.add_argument("params", nargs="*", help="parameter overrides, k=v")
-    run.add_argument("--params", dest="params_text", default="",
-                     help="overrides as one string, as make passes PARAMS: quotes are kept")
+    run.add_argument(
+        "--params",
+        dest="params_text",
+        default="",
+        help="overrides as one string, as make passes PARAMS: quotes are kept",
+    )
 
     sub.add_parser("run-stale", help="run every experiment that is stale or never ran")
     sub.add_parser("status", help="fresh / stale / failed / never run, per experiment and sweep")
     sub.add_parser("list", help="the experiments there are, with their parameters")
 
-    reproduce = sub.add_parser("reproduce", help="re-run with the committed parameters in a scratch "
-                               "place and compare every metric with run.json")
+    reproduce = sub.add_parser(
+        "reproduce",
+        help="re-run with the committed parameters in a scratch place and compare every metric with run.json",
+    )
     reproduce.add_argument("names", nargs="*", help="experiments (default: all with committed results)")
-    reproduce.add_argument("--cached", action="store_true",
-                           help="load trained models from the cache instead of retraining them")
+    reproduce.add_argument(
+        "--cached", action="store_true", help="load trained models from the cache instead of retraining them"
+    )
 
-    sweep = sub.add_parser("sweep", help="run an experiment over a grid: sweep NAME k=v1,v2 ... "
-                           "or sweep NAME --sweep NAMED (declared in its header)")
+    sweep = sub.add_parser(
+        "sweep",
+        help="run an experiment over a grid: sweep NAME k=v1,v2 ... "
+        "or sweep NAME --sweep NAMED (declared in its header)",
+    )
     sweep.add_argument("name")
     sweep.add_argument("grid", nargs="*", help="parameters with their values, k=v1,v2")
-    sweep.add_argument("--grid", dest="grid_text", default="",
-                       help="the grid as one string, as make passes GRID: quotes are kept")
+    sweep.add_argument(
+        "--grid", dest="grid_text", default="", help="the grid as one string, as make passes GRID: quotes are kept"
+    )
     sweep.add_argument("--sweep", dest="named", help="a sweep declared in the script's header (sweeps:)")
-    sweep.add_argument("--name", dest="sweep_id", help="the sweep's id (default: the declared name, "
-                       "or one derived from the grid)")
+    sweep.add_argument(
+        "--name", dest="sweep_id", help="the sweep's id (default: the declared name, or one derived from the grid)"
+    )
     sweep.add_argument("--jobs", type=int, default=1, help="points run at a time by the pool engine")
     sweep.add_argument("--engine", default="pool", help="pool (local processes) or ray (RAY_ADDRESS)")
 
@@ -89,8 +101,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "reproduce":
             return commands.reproduce_command(args.names, cached=args.cached)
         if args.command == "sweep":
-            return commands.sweep_command(args.name, args.grid + params.split_params(args.grid_text),
-                                          args.named, args.sweep_id, args.jobs, args.engine)
+            return commands.sweep_command(
+                args.name,
+                args.grid + params.split_params(args.grid_text),
+                args.named,
+                args.sweep_id,
+                args.jobs,
+                args.engine,
+            )
         if args.command == "sweep-point":
             return commands.sweep_point_command(args.name, args.slot, Path(args.target), args.params_json)
         if args.command == "new-experiment":
@@ -130,9 +148,13 @@ def accuracy_table(model, data, size: int = 20_000) -> str:
     from lab import train
 
     scores = train.evaluator(data, size, next(model.parameters()).device)(model)
-    lines = [f"held-out exact match: {100 * scores['exact']:.3f}%  ({size} uniform problems)", "",
-             "digit  " + "  ".join(f"{label:>7}" for label in data.loss_labels()),
-             "acc %  " + "  ".join(f"{100 * a:7.3f}" for a in scores["digit_acc"]), "",
-             "class  " + "  ".join(f"{'S' + str(c):>7}" for c in range(len(scores["class_exact"]))),
-             "exact% " + "  ".join(f"{100 * a:7.3f}" for a in scores["class_exact"])]
+    lines = [
+        f"held-out exact match: {100 * scores['exact']:.3f}%  ({size} uniform problems)",
+        "",
+        "digit  " + "  ".join(f"{label:>7}" for label in data.loss_labels()),
+        "acc %  " + "  ".join(f"{100 * a:7.3f}" for a in scores["digit_acc"]),
+        "",
+        "class  " + "  ".join(f"{'S' + str(c):>7}" for c in range(len(scores["class_exact"]))),
+        "exact% " + "  ".join(f"{100 * a:7.3f}" for a in scores["class_exact"]),
+    ]
     return "\n".join(lines)

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Union
 
 
 @dataclass(frozen=True)
@@ -86,7 +85,7 @@ class Path:
         return f"{self.head}>{Mlp(self.mlp_layer)}"
 
 
-Component = Union[Head, Neuron, Mlp, Group, Path]
+Component = Head | Neuron | Mlp | Group | Path
 
 # Full-match patterns, one per component type; a group's name is anything without "@", so a
 # family name such as "carry in (right sum >= 10)" is a valid group name.

@@ -14,7 +14,7 @@ read back, and under which ``lab.train`` finds its evaluation.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import ClassVar, Union
+from typing import ClassVar
 
 import numpy as np
 
@@ -101,7 +101,7 @@ class RepeatData:
         return np.take_along_axis(rows, source, axis=1)
 
 
-DataSource = Union[AdditionData, RepeatData]
+DataSource = AdditionData | RepeatData
 SOURCES: dict[str, type[DataSource]] = {cls.source: cls for cls in (AdditionData, RepeatData)}
 
 

@@ -13,8 +13,8 @@ passes a level (e.g. accuracy 0.9), for "when is X learned".
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 import torch
@@ -24,8 +24,7 @@ from lab.task import CASE_NAMES, Batch
 from lab.train import position_scores
 
 
-def checkpoint_models(trained: TrainedModel, steps: list[int] | None = None
-                      ) -> Iterator[tuple[int, torch.nn.Module]]:
+def checkpoint_models(trained: TrainedModel, steps: list[int] | None = None) -> Iterator[tuple[int, torch.nn.Module]]:
     """``(step, model)`` for each checkpoint in ``steps`` (default: all), loading the
     weights into one model in turn rather than building one per checkpoint."""
     steps = trained.steps if steps is None else steps
@@ -98,7 +97,7 @@ def find_step(x: np.ndarray, y: np.ndarray) -> Step:
     if len(y) < 2:
         raise ValueError("a step needs a curve of at least two points")
     n = len(y)
-    k = np.arange(1, n)                                   # size of the first segment
+    k = np.arange(1, n)  # size of the first segment
     head, head2 = np.cumsum(y)[:-1], np.cumsum(y**2)[:-1]
     tail, tail2 = y.sum() - head, (y**2).sum() - head2
     sse = head2 - head**2 / k + tail2 - tail**2 / (n - k)
@@ -110,7 +109,7 @@ def crossing(x: np.ndarray, y: np.ndarray, level: float) -> float:
     """First ``x`` at which ``y`` reaches ``level`` from its starting side, linearly
     interpolated between points; NaN if it never does."""
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    sign = 1.0 if y[0] < level else -1.0                  # rising towards level, or falling
+    sign = 1.0 if y[0] < level else -1.0  # rising towards level, or falling
     past = np.flatnonzero(sign * (y - level) >= 0)
     if len(past) == 0:
         return float("nan")

@@ -28,10 +28,11 @@ import os
 import sys
 import tempfile
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from transformer_lens.config import TransformerBridgeConfig
@@ -44,8 +45,19 @@ from lab import task as addition
 from lab.data import DataSource
 from lab.presets import PRESETS, ModelConfig, Preset, TrainConfig, resolve
 
-__all__ = ["PRESETS", "ModelConfig", "Preset", "TrainConfig", "TrainedModel", "build_model",
-           "cache_key", "load", "load_or_train", "resolve", "save"]
+__all__ = [
+    "PRESETS",
+    "ModelConfig",
+    "Preset",
+    "TrainConfig",
+    "TrainedModel",
+    "build_model",
+    "cache_key",
+    "load",
+    "load_or_train",
+    "resolve",
+    "save",
+]
 
 CACHE_ENV = "LAB_CACHE"
 CACHE_FORMAT = 2
@@ -70,8 +82,7 @@ class LayerNormBridge(NormalizationBridge):
         return self.hook_out(self.original_component(self.hook_in(hidden_states)))
 
 
-def build_model(cfg: ModelConfig, data: DataSource,
-                device: torch.device | str | None = None) -> TransformerBridge:
+def build_model(cfg: ModelConfig, data: DataSource, device: torch.device | str | None = None) -> TransformerBridge:
     """A freshly initialized TransformerBridge for ``data`` (deterministic in ``cfg.seed``).
 
     Every model the lab computes with is built here, so this is where the thread count
@@ -80,10 +91,18 @@ def build_model(cfg: ModelConfig, data: DataSource,
     numerics.pin()
     device = device or numerics.default_device()
     bridge_cfg = TransformerBridgeConfig(
-        d_model=cfg.d_model, d_head=cfg.d_head, n_heads=cfg.n_heads, n_layers=cfg.n_layers,
-        d_mlp=cfg.d_mlp, attn_only=cfg.attn_only, act_fn=cfg.act_fn,
-        normalization_type=cfg.normalization_type, n_ctx=data.seq_len, d_vocab=data.d_vocab,
-        seed=cfg.seed, device=str(device),
+        d_model=cfg.d_model,
+        d_head=cfg.d_head,
+        n_heads=cfg.n_heads,
+        n_layers=cfg.n_layers,
+        d_mlp=cfg.d_mlp,
+        attn_only=cfg.attn_only,
+        act_fn=cfg.act_fn,
+        normalization_type=cfg.normalization_type,
+        n_ctx=data.seq_len,
+        d_vocab=data.d_vocab,
+        seed=cfg.seed,
+        device=str(device),
     )
     model = TransformerBridge.boot_native(bridge_cfg, device=device)
     for module in model.modules():
@@ -114,24 +133,45 @@ def _preset_from_record(record: dict) -> Preset:
 # anyway, so editing one preset does not retrain the others), not the cache, not the
 # progress line.
 WEIGHT_CODE: tuple[Any, ...] = (
-    addition, data_sources, presets.ModelConfig, presets.TrainConfig,
-    train.lr_at, train.checkpoint_steps, train.position_scores, train._mean_where,
-    train.AdditionEvaluator, train.RepeatEvaluator, train.make_optimizer, train.train_step,
-    train.train, train.EVAL_SEED, train.EVAL_NINE_SHARE,
-    numerics.THREADS, LayerNormBridge, build_model,
+    addition,
+    data_sources,
+    presets.ModelConfig,
+    presets.TrainConfig,
+    train.lr_at,
+    train.checkpoint_steps,
+    train.position_scores,
+    train._mean_where,
+    train.AdditionEvaluator,
+    train.RepeatEvaluator,
+    train.make_optimizer,
+    train.train_step,
+    train.train,
+    train.EVAL_SEED,
+    train.EVAL_NINE_SHARE,
+    numerics.THREADS,
+    LayerNormBridge,
+    build_model,
 )
 
 
 def code_source(obj: Any) -> str:
     """The code of a module, class or function as the interpreter sees it: parsed and
-    printed back, without docstrings or comments. Other values (constants) by repr."""
+    printed back, without docstrings, comments or a module's imports. Other values
+    (constants) by repr."""
     if not (inspect.ismodule(obj) or inspect.isclass(obj) or inspect.isfunction(obj)):
         return repr(obj)
     tree = ast.parse(textwrap.dedent(inspect.getsource(obj)))
+    # a module's imports only name what its code uses: sorting them changes no weight
+    tree.body = [node for node in tree.body if not isinstance(node, (ast.Import, ast.ImportFrom))]
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
-        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
-                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+        if (
+            isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
             node.body = body[1:] or [ast.Pass()]
     return ast.unparse(tree)
 
@@ -215,13 +255,16 @@ def save(trained: TrainedModel, path: Path) -> None:
     """
     live = trained.model.original_model.state_dict()
     buffer = io.BytesIO()
-    torch.save({
-        "format": CACHE_FORMAT,
-        "config": _config_record(trained.preset),
-        "state_dict": live,
-        "history": trained.history,
-        "checkpoints": {step: _share_aliases(state, live) for step, state in trained.checkpoints.items()},
-    }, buffer)
+    torch.save(
+        {
+            "format": CACHE_FORMAT,
+            "config": _config_record(trained.preset),
+            "state_dict": live,
+            "history": trained.history,
+            "checkpoints": {step: _share_aliases(state, live) for step, state in trained.checkpoints.items()},
+        },
+        buffer,
+    )
     payload = buffer.getvalue()
     digest = hashlib.sha256(payload).hexdigest().encode()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -257,8 +300,12 @@ def load(path: Path, device: torch.device | str | None = None) -> TrainedModel:
     return TrainedModel(model.eval(), preset, record["history"], checkpoints, Path(path))
 
 
-def load_or_train(preset: str | Preset, overrides: dict[str, Any] | None = None,
-                  retrain: bool = False, log: Callable[[str], None] | None = print) -> TrainedModel:
+def load_or_train(
+    preset: str | Preset,
+    overrides: dict[str, Any] | None = None,
+    retrain: bool = False,
+    log: Callable[[str], None] | None = print,
+) -> TrainedModel:
     """The trained model for ``preset`` (+ overrides): from the cache, or trained and cached."""
     name = preset if isinstance(preset, str) else "custom"
     resolved = resolve(preset, overrides)

@@ -45,7 +45,7 @@ class TrainConfig:
     lr: float = 1e-3
     weight_decay: float = 0.1
     warmup_steps: int = 100
-    min_lr_ratio: float = 0.0       # cosine decay ends at lr * min_lr_ratio
+    min_lr_ratio: float = 0.0  # cosine decay ends at lr * min_lr_ratio
     eval_every: int = 50
     eval_size: int = 2000
     n_checkpoints: int = 40
@@ -78,14 +78,21 @@ PRESETS: dict[str, Preset] = {
         # Repeats of 4-16 tokens, so the offset varies and only induction finds them.
         # On a GPU sweep this reached ~90% accuracy on repeats at every offset; the
         # phase change sits near step 260.
-        TrainConfig(data=RepeatData(span=16, vocab=64, min_span=4), steps=1000, lr=3e-3,
-                    eval_every=10, eval_size=1000, n_checkpoints=60),
+        TrainConfig(
+            data=RepeatData(span=16, vocab=64, min_span=4),
+            steps=1000,
+            lr=3e-3,
+            eval_every=10,
+            eval_size=1000,
+            n_checkpoints=60,
+        ),
         "2 attention-only layers on repeated random spans, for induction heads",
     ),
     "tiny": Preset(
         ModelConfig(n_layers=1, d_model=64, n_heads=4, d_mlp=256),
-        TrainConfig(data=AdditionData(2), steps=600, lr=3e-3, warmup_steps=50, eval_every=100,
-                    eval_size=500, n_checkpoints=10),
+        TrainConfig(
+            data=AdditionData(2), steps=600, lr=3e-3, warmup_steps=50, eval_every=100, eval_size=500, n_checkpoints=10
+        ),
         "1 layer, 2-digit addition: test-sized",
     ),
 }
@@ -127,8 +134,7 @@ def resolve(preset: str | Preset, overrides: dict[str, Any] | None = None) -> Pr
     overrides = {name: _checked(name, value, defaults[name]) for name, value in overrides.items()}
     # A name in several configs sets it in each: ``seed`` is both the weight
     # initialization's and the training data order's, one seed for one training run.
-    model, training, data = (replace(t, **{k: v for k, v in overrides.items() if k in _names(t)})
-                             for t in targets)
+    model, training, data = (replace(t, **{k: v for k, v in overrides.items() if k in _names(t)}) for t in targets)
     return replace(preset, model=model, training=replace(training, data=data))
 
 
@@ -157,4 +163,3 @@ def _optional(name: str) -> bool:
             if f.name == name:
                 return "None" in str(f.type)
     return False
-

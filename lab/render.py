@@ -122,23 +122,32 @@ def reproduction_block(verdict: dict) -> str:
     elif verdict["drifted"]:
         kind, title = "warning", f"Not reproduced: {verdict['drifted']} of {total} metrics drifted"
     elif verdict["within"]:
-        kind, title = "success", (f"Reproduced: {verdict['identical']} of {total} metrics identical, "
-                                  f"{verdict['within']} within {tolerance['relative']:g}")
+        kind, title = (
+            "success",
+            (
+                f"Reproduced: {verdict['identical']} of {total} metrics identical, "
+                f"{verdict['within']} within {tolerance['relative']:g}"
+            ),
+        )
     else:
         kind, title = "success", f"Reproduced: all {total} metrics bit-identical"
     commit = f"commit `{verdict['commit'][:7]}`" if verdict["commit"] else "no git commit"
     models = "models loaded from the cache" if verdict["cached"] else "models retrained"
-    body = [f"Re-run {verdict['when'][:16].replace('T', ' ')} UTC at {commit}"
-            + (" with uncommitted changes" if verdict["dirty"] else "")
-            + f", {models}, in {_environment_text(verdict['environment'])}, "
-            f"{verdict['duration_s']:.0f} s. Tolerance {tolerance['relative']:g} relative "
-            f"(`{tolerance['why']}`)."]
+    body = [
+        f"Re-run {verdict['when'][:16].replace('T', ' ')} UTC at {commit}"
+        + (" with uncommitted changes" if verdict["dirty"] else "")
+        + f", {models}, in {_environment_text(verdict['environment'])}, "
+        f"{verdict['duration_s']:.0f} s. Tolerance {tolerance['relative']:g} relative "
+        f"(`{tolerance['why']}`)."
+    ]
     if verdict["failure"]:
         body.append(f"The run failed: `{verdict['failure']}`")
     if verdict["drifts"]:
-        rows = [f"| {d['metric']} | {_value(d['committed'])} | {_value(d['new'])} | "
-                f"{'' if d['difference'] is None else format(d['difference'], '+.3e')} |"
-                for d in verdict["drifts"]]
+        rows = [
+            f"| {d['metric']} | {_value(d['committed'])} | {_value(d['new'])} | "
+            f"{'' if d['difference'] is None else format(d['difference'], '+.3e')} |"
+            for d in verdict["drifts"]
+        ]
         body.append("\n".join(["| metric | committed | new | difference |", "|---|---|---|---|", *rows]))
     return f'!!! {kind} "{title}"\n\n' + textwrap.indent("\n\n".join(body), "    ") + "\n"
 
@@ -162,8 +171,10 @@ def reproduction_cell(verdict: dict | None) -> str:
 def _environment_text(environment: dict | None) -> str:
     if not environment:
         return "an unrecorded environment"
-    return (f"torch {environment.get('torch')} on {environment.get('device')}, "
-            f"{environment.get('threads')} threads, CPU capability {environment.get('cpu_capability')}")
+    return (
+        f"torch {environment.get('torch')} on {environment.get('device')}, "
+        f"{environment.get('threads')} threads, CPU capability {environment.get('cpu_capability')}"
+    )
 
 
 def _value(value: float | None) -> str:

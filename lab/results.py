@@ -35,8 +35,9 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 EXPERIMENTS_DIR = Path("experiments")
 RESULTS_DIR = Path("site") / "experiments"
@@ -63,84 +64,87 @@ FIGURE_MIMETYPE = "application/vnd.lab.figure+json"
 
 # Keys of run.json, in the order they are written.
 RUN_FIELDS = (
-    "name",         # experiment name
-    "status",       # "ok"
-    "run_id",       # UTC timestamp, unique per run: "20261126T223300Z"
-    "started",      # ISO 8601 UTC
-    "duration_s",   # wall time of the whole run
-    "commit",       # git commit of the repository, or null outside git
-    "dirty",        # whether the working tree had uncommitted changes
-    "params",       # {name: value}, defaults merged with overrides
-    "seed",         # params["seed"] when the experiment has one, else null
-    "versions",     # {package: version} for python, torch, transformer-lens, ...
+    "name",  # experiment name
+    "status",  # "ok"
+    "run_id",  # UTC timestamp, unique per run: "20261126T223300Z"
+    "started",  # ISO 8601 UTC
+    "duration_s",  # wall time of the whole run
+    "commit",  # git commit of the repository, or null outside git
+    "dirty",  # whether the working tree had uncommitted changes
+    "params",  # {name: value}, defaults merged with overrides
+    "seed",  # params["seed"] when the experiment has one, else null
+    "versions",  # {package: version} for python, torch, transformer-lens, ...
     "environment",  # what can change numbers (threads, torch, cpu_capability, device), or null
-    "cells",        # [{"index": i, "duration_s": s}] for each code cell
-    "metrics",      # {name: {"value": v, "unit": u, "description": d}}
-    "figures",      # [{"id": id, "caption": c, "file": "figures/ID.json"}]
-    "input_hash",   # "script=H params=H lab=H": short hashes of each input (staleness)
+    "cells",  # [{"index": i, "duration_s": s}] for each code cell
+    "metrics",  # {name: {"value": v, "unit": u, "description": d}}
+    "figures",  # [{"id": id, "caption": c, "file": "figures/ID.json"}]
+    "input_hash",  # "script=H params=H lab=H": short hashes of each input (staleness)
 )
 
 # Keys of failure.json, in the order they are written.
 FAILURE_FIELDS = (
-    "run_id",       # of the failed attempt
-    "when",         # ISO 8601 UTC, when the failed attempt started
-    "cell",         # index of the failing cell in the kept notebook
-    "line",         # line of experiments/NAME.py that raised, or null if unknown
-    "source",       # the text of that line
-    "exception",    # exception type, e.g. "ValueError"
-    "message",      # exception message
-    "notebook",     # the kept failed notebook, relative to the repository root
-    "input_hash",   # inputs of the failed attempt: a rerun is due once they change
+    "run_id",  # of the failed attempt
+    "when",  # ISO 8601 UTC, when the failed attempt started
+    "cell",  # index of the failing cell in the kept notebook
+    "line",  # line of experiments/NAME.py that raised, or null if unknown
+    "source",  # the text of that line
+    "exception",  # exception type, e.g. "ValueError"
+    "message",  # exception message
+    "notebook",  # the kept failed notebook, relative to the repository root
+    "input_hash",  # inputs of the failed attempt: a rerun is due once they change
 )
 
 # Keys of reproduction.json, in the order they are written.
 REPRODUCTION_FIELDS = (
-    "run_id",       # of the committed run that was reproduced
-    "when",         # ISO 8601 UTC, when the reproduction started
-    "commit",       # git commit it ran at, or null outside git
-    "dirty",        # whether the working tree had uncommitted changes (outside site/)
+    "run_id",  # of the committed run that was reproduced
+    "when",  # ISO 8601 UTC, when the reproduction started
+    "commit",  # git commit it ran at, or null outside git
+    "dirty",  # whether the working tree had uncommitted changes (outside site/)
     "environment",  # the reproduction's numerics environment (see run.json), or null
-    "cached",       # true if trained models came from the model cache, false if retrained
-    "tolerance",    # {"relative": r, "why": ...}: 0 (bit-identical) when the environments match
-    "duration_s",   # wall time of the reproduction
-    "identical",    # how many metrics came out bit-identical
-    "within",       # how many differ, within the tolerance
-    "drifted",      # how many differ beyond it, are new, or are missing
-    "drifts",       # [{"metric", "committed", "new", "difference"}] for the drifted ones
-    "failure",      # "Exception: message" if the reproduction failed to run, else null
+    "cached",  # true if trained models came from the model cache, false if retrained
+    "tolerance",  # {"relative": r, "why": ...}: 0 (bit-identical) when the environments match
+    "duration_s",  # wall time of the reproduction
+    "identical",  # how many metrics came out bit-identical
+    "within",  # how many differ, within the tolerance
+    "drifted",  # how many differ beyond it, are new, or are missing
+    "drifts",  # [{"metric", "committed", "new", "difference"}] for the drifted ones
+    "failure",  # "Exception: message" if the reproduction failed to run, else null
 )
 
 # Keys of sweep.json, in the order they are written.
 SWEEP_FIELDS = (
-    "name",         # experiment name
-    "sweep",        # sweep id: a name declared in the script's header, --name, or derived from the grid
-    "grid",         # {parameter: [values]}: the swept values, in the order given
-    "engine",       # "pool" or "ray", of the latest invocation
-    "updated",      # ISO 8601 UTC, when the latest invocation finished
-    "commit",       # git commit of the latest invocation, or null outside git
-    "dirty",        # whether the working tree had uncommitted changes then
-    "points",       # [SWEEP_POINT_FIELDS], in grid order
-    "aggregates",   # [AGGREGATE_FIELDS]: each metric over seeds, per group of the other parameters
-    "figures",      # [{"id": id, "caption": c, "file": "figures/ID.json"}]: the aggregate figures
+    "name",  # experiment name
+    "sweep",  # sweep id: a name declared in the script's header, --name, or derived from the grid
+    "grid",  # {parameter: [values]}: the swept values, in the order given
+    "engine",  # "pool" or "ray", of the latest invocation
+    "updated",  # ISO 8601 UTC, when the latest invocation finished
+    "commit",  # git commit of the latest invocation, or null outside git
+    "dirty",  # whether the working tree had uncommitted changes then
+    "points",  # [SWEEP_POINT_FIELDS], in grid order
+    "aggregates",  # [AGGREGATE_FIELDS]: each metric over seeds, per group of the other parameters
+    "figures",  # [{"id": id, "caption": c, "file": "figures/ID.json"}]: the aggregate figures
 )
 
 # Keys of each entry of sweep.json's ``points``.
 SWEEP_POINT_FIELDS = (
-    "id",           # directory name under points/: "seed-0", "lr-0.003_seed-1"
-    "params",       # {name: value}: the swept values of this point (the rest are the defaults)
-    "status",       # "ok", "failed", or "missing" (never ran, or cancelled)
-    "run_id",       # of the run now in points/ID/run.json, or null
-    "input_hash",   # of that run (or of the failed attempt): a rerun is due once the inputs change
-    "metrics",      # {name: value} of the good run, {} otherwise
+    "id",  # directory name under points/: "seed-0", "lr-0.003_seed-1"
+    "params",  # {name: value}: the swept values of this point (the rest are the defaults)
+    "status",  # "ok", "failed", or "missing" (never ran, or cancelled)
+    "run_id",  # of the run now in points/ID/run.json, or null
+    "input_hash",  # of that run (or of the failed attempt): a rerun is due once the inputs change
+    "metrics",  # {name: value} of the good run, {} otherwise
 )
 
 # Keys of each entry of sweep.json's ``aggregates``.
 AGGREGATE_FIELDS = (
-    "group",        # {parameter: value}: the swept parameters other than the seed
-    "metric",       # metric name
-    "unit",         # its unit, or null
-    "n",            # how many good points (seeds) the group has for it
-    "mean", "std", "ci_low", "ci_high",  # lab.stats.summarize; std and interval null for n = 1
+    "group",  # {parameter: value}: the swept parameters other than the seed
+    "metric",  # metric name
+    "unit",  # its unit, or null
+    "n",  # how many good points (seeds) the group has for it
+    "mean",
+    "std",
+    "ci_low",
+    "ci_high",  # lab.stats.summarize; std and interval null for n = 1
 )
 
 SEED_PARAM = "seed"  # the parameter aggregates are taken over
@@ -155,9 +159,7 @@ ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 def check_id(kind: str, value: str) -> str:
     """Return ``value`` if it is a valid metric name / figure id, else raise ValueError."""
     if not isinstance(value, str) or not ID_PATTERN.match(value):
-        raise ValueError(
-            f"{kind} {value!r} is not a valid id: use lower-case letters, digits, '_', '-', '.'"
-        )
+        raise ValueError(f"{kind} {value!r} is not a valid id: use lower-case letters, digits, '_', '-', '.'")
     return value
 
 

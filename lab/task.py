@@ -78,7 +78,7 @@ class AdditionTask:
         """Readable names of the answer digits in emission order: A5 … A0 (A0 = units)."""
         return [f"A{c}" for c in self.answer_columns]
 
-    def batch(self, a_digits: np.ndarray, b_digits: np.ndarray) -> "Batch":
+    def batch(self, a_digits: np.ndarray, b_digits: np.ndarray) -> Batch:
         return Batch(self, np.asarray(a_digits, dtype=np.int64), np.asarray(b_digits, dtype=np.int64))
 
 

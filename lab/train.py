@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 import numpy as np
 import torch
@@ -55,8 +55,9 @@ def checkpoint_steps(steps: int, n: int) -> list[int]:
 # --------------------------------------------------------------------------- scoring
 
 
-def position_scores(model: torch.nn.Module, tokens: torch.Tensor, positions: np.ndarray,
-                    chunk_size: int = 1024) -> tuple[torch.Tensor, torch.Tensor]:
+def position_scores(
+    model: torch.nn.Module, tokens: torch.Tensor, positions: np.ndarray, chunk_size: int = 1024
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Loss and correctness of the prediction made at each of ``positions``.
 
     tokens: ``[batch, seq]``. Returns ``loss, correct``, each ``[batch, len(positions)]``
@@ -66,8 +67,8 @@ def position_scores(model: torch.nn.Module, tokens: torch.Tensor, positions: np.
     pos = torch.as_tensor(positions, device=tokens.device)
     with torch.no_grad():
         for chunk in tokens.split(chunk_size):
-            logits = model(chunk)[:, pos]                       # [b, p, vocab]
-            target = chunk[:, pos + 1]                          # [b, p]
+            logits = model(chunk)[:, pos]  # [b, p, vocab]
+            target = chunk[:, pos + 1]  # [b, p]
             losses.append(F.cross_entropy(logits.transpose(1, 2), target, reduction="none"))
             correct.append(logits.argmax(-1) == target)
     return torch.cat(losses).float().cpu(), torch.cat(correct).cpu()
@@ -92,17 +93,22 @@ class AdditionEvaluator:
         self.data = data
         self.uniform = addition.sample(data.task, rng, size, 0.0, split="heldout")
         self.enriched = addition.sample(data.task, rng, size, EVAL_NINE_SHARE, split="heldout")
-        self.tokens = {k: torch.as_tensor(b.tokens, device=device)
-                       for k, b in (("uniform", self.uniform), ("enriched", self.enriched))}
+        self.tokens = {
+            k: torch.as_tensor(b.tokens, device=device)
+            for k, b in (("uniform", self.uniform), ("enriched", self.enriched))
+        }
 
     def __call__(self, model: torch.nn.Module) -> dict:
         loss, correct = position_scores(model, self.tokens["uniform"], self.data.loss_positions)
         cases = self.uniform.cases
-        scores = {"loss": float(loss.mean()), "digit_loss": loss.mean(0).tolist(),
-                  "digit_acc": correct.float().mean(0).tolist(),
-                  "exact": float(correct.all(1).float().mean()),
-                  "case_loss": [_mean_where(loss, cases == c) for c in range(len(addition.CASE_NAMES))],
-                  "case_acc": [_mean_where(correct, cases == c) for c in range(len(addition.CASE_NAMES))]}
+        scores = {
+            "loss": float(loss.mean()),
+            "digit_loss": loss.mean(0).tolist(),
+            "digit_acc": correct.float().mean(0).tolist(),
+            "exact": float(correct.all(1).float().mean()),
+            "case_loss": [_mean_where(loss, cases == c) for c in range(len(addition.CASE_NAMES))],
+            "case_acc": [_mean_where(correct, cases == c) for c in range(len(addition.CASE_NAMES))],
+        }
         _, enriched_correct = position_scores(model, self.tokens["enriched"], self.data.loss_positions)
         exact = enriched_correct.all(1)
         classes = self.enriched.cascade_class
@@ -120,8 +126,12 @@ class RepeatEvaluator:
 
     def __call__(self, model: torch.nn.Module) -> dict:
         loss, correct = position_scores(model, self.tokens, self.data.loss_positions)
-        return {"loss": float(loss.mean()), "digit_loss": loss.mean(0).tolist(),
-                "digit_acc": correct.float().mean(0).tolist(), "acc": float(correct.float().mean())}
+        return {
+            "loss": float(loss.mean()),
+            "digit_loss": loss.mean(0).tolist(),
+            "digit_acc": correct.float().mean(0).tolist(),
+            "acc": float(correct.float().mean()),
+        }
 
 
 # The evaluation of each data source, by the source's name (``lab.data.SOURCES``).
@@ -159,18 +169,18 @@ def make_optimizer(params: Iterable[torch.nn.Parameter], cfg: TrainConfig) -> to
     errors on 2M held-out problems), and the usual exemption would change every trained
     model and result. Whether exempting them trains faster is a question for a sweep
     over recipes, not a default to change silently."""
-    return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98),
-                             fused=True)
+    return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98), fused=True)
 
 
-def train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, tokens: torch.Tensor,
-               positions: torch.Tensor) -> torch.Tensor:
+def train_step(
+    model: torch.nn.Module, optimizer: torch.optim.Optimizer, tokens: torch.Tensor, positions: torch.Tensor
+) -> torch.Tensor:
     """One optimizer step on the answer-only loss; returns the loss before the step.
 
     tokens: ``[batch, seq]``; positions: ``[scored]``, the positions whose prediction of
     the next token counts. Gradients are clipped to global norm 1.
     """
-    logits = model(tokens)[:, positions]                     # [batch, scored, vocab]
+    logits = model(tokens)[:, positions]  # [batch, scored, vocab]
     loss = F.cross_entropy(logits.flatten(0, 1), tokens[:, positions + 1].flatten())
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
@@ -179,8 +189,7 @@ def train_step(model: torch.nn.Module, optimizer: torch.optim.Optimizer, tokens:
     return loss.detach()
 
 
-def train(model: torch.nn.Module, cfg: TrainConfig,
-          log: Callable[[str], None] | None = print) -> TrainResult:
+def train(model: torch.nn.Module, cfg: TrainConfig, log: Callable[[str], None] | None = print) -> TrainResult:
     """Train ``model`` (a TransformerBridge) in place on ``cfg.data``.
 
     Loss: mean cross-entropy of the scored positions (the answer digits) only.
@@ -208,8 +217,13 @@ def train(model: torch.nn.Module, cfg: TrainConfig,
             scores = evaluate(model)
             model.train()
             train_loss = float(np.mean(recent)) if recent else scores["loss"]
-            for key, value in {"step": step, "seconds": training, "lr": lr_at(step, cfg),
-                               "train_loss": train_loss, **scores}.items():
+            for key, value in {
+                "step": step,
+                "seconds": training,
+                "lr": lr_at(step, cfg),
+                "train_loss": train_loss,
+                **scores,
+            }.items():
                 result.history.setdefault(key, []).append(value)
             recent = []
             if log and step % cfg.eval_every == 0:
@@ -229,5 +243,7 @@ def train(model: torch.nn.Module, cfg: TrainConfig,
 
 def _progress_line(step: int, steps: int, scores: dict, seconds: float) -> str:
     accuracy = scores.get("exact", scores.get("acc"))
-    return (f"step {step:>6}/{steps}  loss {scores['loss']:.4f}  "
-            f"{'exact' if 'exact' in scores else 'acc'} {100 * accuracy:6.2f}%  {seconds:6.1f}s training")
+    return (
+        f"step {step:>6}/{steps}  loss {scores['loss']:.4f}  "
+        f"{'exact' if 'exact' in scores else 'acc'} {100 * accuracy:6.2f}%  {seconds:6.1f}s training"
+    )

@@ -49,9 +49,22 @@ def main(root: str, temp: str, args: list[str]) -> None:
     env = {**os.environ, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
     ray = Path(sys.executable).parent / "ray"
     cluster = subprocess.Popen(
-        [str(ray), "start", "--head", "--node-ip-address=127.0.0.1", f"--port={PORT}", "--num-cpus=2",
-         "--include-dashboard=false", "--disable-usage-stats", f"--temp-dir={temp}", "--block"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            str(ray),
+            "start",
+            "--head",
+            "--node-ip-address=127.0.0.1",
+            f"--port={PORT}",
+            "--num-cpus=2",
+            "--include-dashboard=false",
+            "--disable-usage-stats",
+            f"--temp-dir={temp}",
+            "--block",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:  # the GCS listens once the head is up
@@ -59,8 +72,14 @@ def main(root: str, temp: str, args: list[str]) -> None:
                 if s.connect_ex(("127.0.0.1", PORT)) == 0:
                     break
             time.sleep(0.5)
-        done = subprocess.run([sys.executable, "-m", "lab", "sweep", *args], cwd=root, capture_output=True,
-                              text=True, env={**env, "RAY_ADDRESS": f"127.0.0.1:{PORT}"}, timeout=400)
+        done = subprocess.run(
+            [sys.executable, "-m", "lab", "sweep", *args],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            env={**env, "RAY_ADDRESS": f"127.0.0.1:{PORT}"},
+            timeout=400,
+        )
     finally:
         started = descendants(cluster.pid)
         cluster.send_signal(signal.SIGTERM)  # `ray start --block` stops its own cluster; never `ray stop`
@@ -72,8 +91,17 @@ def main(root: str, temp: str, args: list[str]) -> None:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and any(alive(p) for p in started):
             time.sleep(0.2)
-    print(json.dumps({"code": done.returncode, "stdout": done.stdout, "stderr": done.stderr,
-                      "cluster": len(started), "left": sorted(p for p in started if alive(p))}))
+    print(
+        json.dumps(
+            {
+                "code": done.returncode,
+                "stdout": done.stdout,
+                "stderr": done.stderr,
+                "cluster": len(started),
+                "left": sorted(p for p in started if alive(p)),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

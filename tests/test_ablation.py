@@ -58,9 +58,9 @@ def _zero_head_by_hand(model, layer: int, head: int):
     """A copy of ``model`` whose head writes nothing: its columns of the output projection zeroed."""
     zeroed = copy.deepcopy(model)
     d_head = CONFIG.d_head
-    W_O = zeroed.original_model.layers[layer].attn.o.weight        # [d_model, n_heads * d_head]
+    W_O = zeroed.original_model.layers[layer].attn.o.weight  # [d_model, n_heads * d_head]
     with torch.no_grad():
-        W_O[:, head * d_head:(head + 1) * d_head] = 0
+        W_O[:, head * d_head : (head + 1) * d_head] = 0
     return zeroed
 
 
@@ -68,10 +68,11 @@ def _zero_head_by_hand(model, layer: int, head: int):
 def test_zero_ablated_head_matches_a_head_zeroed_by_hand(model, batch, layer, head):
     tokens = torch.as_tensor(batch.tokens)
     with torch.no_grad():
-        expected = (ablation.answer_losses(_zero_head_by_hand(model, layer, head)(tokens), batch)
-                    - ablation.answer_losses(model(tokens), batch))
+        expected = ablation.answer_losses(
+            _zero_head_by_hand(model, layer, head)(tokens), batch
+        ) - ablation.answer_losses(model(tokens), batch)
     effect = ablation.Ablator(model, batch, "zero").effect([ablation.head_site(layer, head)])
-    assert expected.abs().max() > 1e-3                               # the head matters at all
+    assert expected.abs().max() > 1e-3  # the head matters at all
     torch.testing.assert_close(effect.loss, expected, atol=1e-5, rtol=1e-4)
 
 
@@ -90,12 +91,14 @@ def test_zero_ablating_everything_changes_something(model, batch):
 
 def test_neuron_groups_split_by_layer():
     sites = ablation.neuron_group_sites([(1, 4), (0, 2), (1, 7)], "fam")
-    assert [(s.hook, s.index) for s in sites] == [("blocks.0.mlp.hook_post", ([2],)),
-                                                  ("blocks.1.mlp.hook_post", ([4, 7],))]
+    assert [(s.hook, s.index) for s in sites] == [
+        ("blocks.0.mlp.hook_post", ([2],)),
+        ("blocks.1.mlp.hook_post", ([4, 7],)),
+    ]
 
 
 def test_group_means_by_digit_case_and_class():
-    b = task.from_values(DATA.task, [15, 50], [27, 49])      # cases: [base, carry, base], [base]*3
+    b = task.from_values(DATA.task, [15, 50], [27, 49])  # cases: [base, carry, base], [base]*3
     values = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
     means = ablation.group_means(values, b)
     np.testing.assert_allclose(means["digit"], [2.5, 3.5, 4.5])

@@ -34,8 +34,10 @@ def test_error_counts_match_a_direct_count(half_trained):
     data = AdditionData(2)
     counts = accuracy.count_errors(half_trained.model, data, n_uniform=300, n_enriched=300, seed=5, chunk=128)
     rng = np.random.default_rng(5)
-    uniform_wrong, _ = np.concatenate([_direct_count(half_trained.model, data, m, 0.0, rng)[0]
-                                       for m in (128, 128, 44)]), None
+    uniform_wrong, _ = (
+        np.concatenate([_direct_count(half_trained.model, data, m, 0.0, rng)[0] for m in (128, 128, 44)]),
+        None,
+    )
     enriched = [_direct_count(half_trained.model, data, m, EVAL_NINE_SHARE, rng) for m in (128, 128, 44)]
     enriched_wrong = np.concatenate([w for w, _ in enriched])
     classes = np.concatenate([c for _, c in enriched])

@@ -66,8 +66,9 @@ def test_a_staircase_pattern_reads_as_one():
 def test_example_figure_slider_shows_one_example_at_a_time(model, tokens):
     pattern = attention.patterns(model, tokens[:3])
     names = attention.token_labels(TASK, tokens[:3].numpy())
-    fig = attention.example_patterns_figure(pattern, attention.sequence_labels(TASK), names,
-                                            ["first", "second", "third"])
+    fig = attention.example_patterns_figure(
+        pattern, attention.sequence_labels(TASK), names, ["first", "second", "third"]
+    )
     assert len(fig.data) == 3 * 2 * 2
     steps = fig.layout.sliders[0].steps
     assert [s.label for s in steps] == ["first", "second", "third"]

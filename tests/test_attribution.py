@@ -37,7 +37,7 @@ def test_parts_add_up_to_the_logit_difference(model, batch):
     attr = attribution.attribute(model, batch, chunk_size=20)
     n_cfg = model.cfg
     assert attr.parts.shape == (n_cfg.n_layers * (n_cfg.n_heads + n_cfg.d_mlp) + 3, len(batch), 3)
-    assert attr.logit_diff.abs().mean() > 0.1            # a real quantity, not zero = zero
+    assert attr.logit_diff.abs().mean() > 0.1  # a real quantity, not zero = zero
     assert attr.residual.abs().max() <= 1e-4
 
 
@@ -45,8 +45,10 @@ def test_logit_diff_is_read_from_the_logits(model, batch):
     logits = model(torch.as_tensor(batch.tokens))
     positions = batch.task.predict_positions
     rival = attribution.rival_digits(batch)
-    expected = np.take_along_axis(logits[:, positions].detach().numpy(), batch.answers[..., None], -1)[..., 0] \
+    expected = (
+        np.take_along_axis(logits[:, positions].detach().numpy(), batch.answers[..., None], -1)[..., 0]
         - np.take_along_axis(logits[:, positions].detach().numpy(), rival[..., None], -1)[..., 0]
+    )
     np.testing.assert_allclose(attribution.logit_diff(logits, batch).detach().numpy(), expected, atol=1e-5)
 
 
@@ -61,9 +63,12 @@ def test_matches_transformer_lens_logit_attrs(batch):
     positions = batch.task.predict_positions
     _, cache = m.run_with_cache(torch.as_tensor(batch.tokens))
     stack = cache.get_full_resid_decomposition(expand_neurons=True, pos_slice=positions)
-    expected = cache.logit_attrs(stack, tokens=torch.as_tensor(batch.answers),
-                                 incorrect_tokens=torch.as_tensor(attribution.rival_digits(batch)),
-                                 pos_slice=positions)
+    expected = cache.logit_attrs(
+        stack,
+        tokens=torch.as_tensor(batch.answers),
+        incorrect_tokens=torch.as_tensor(attribution.rival_digits(batch)),
+        pos_slice=positions,
+    )
     ours = attribution.attribute(m, batch).parts
     torch.testing.assert_close(ours, expected.detach(), atol=1e-5, rtol=1e-4)
 
@@ -103,7 +108,7 @@ def test_direct_path_effect_is_the_loss_of_a_component_removed_by_hand(model, ba
     resid, outputs = by_hand
     expected = logit_diff_by_hand(model, batch, resid) - logit_diff_by_hand(model, batch, resid - outputs)
     effects = attribution.direct_path_effects(model, batch, LABELS)
-    assert expected.abs().mean() > 0.01                                # both components matter
+    assert expected.abs().mean() > 0.01  # both components matter
     torch.testing.assert_close(effects, expected, atol=1e-5, rtol=1e-4)
 
 
@@ -119,4 +124,4 @@ def test_attribution_is_the_direct_path_effect_with_the_layernorm_scale_frozen(m
     parts = attr.parts[[attr.labels.index(label) for label in LABELS]]
     torch.testing.assert_close(parts, frozen, atol=1e-5, rtol=1e-4)
     effects = attribution.direct_path_effects(model, batch, LABELS)
-    assert (effects - parts).abs().max() > 1e-3 * parts.abs().max()   # the scale does move with the component
+    assert (effects - parts).abs().max() > 1e-3 * parts.abs().max()  # the scale does move with the component

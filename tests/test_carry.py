@@ -49,7 +49,7 @@ def test_each_part_is_its_own_formula_on_random_distributions(seed):
     assert parts.fixed_split == pytest.approx(-np.log(q.mean()), abs=1e-12)
     assert parts.spread == pytest.approx(np.mean(-np.log(q)) + np.log(q.mean()), abs=1e-12)
     assert parts.neither == pytest.approx(-np.log(m).mean(), abs=1e-12)
-    assert parts.spread > 1e-3                     # q varies, so Jensen's gap is strictly positive
+    assert parts.spread > 1e-3  # q varies, so Jensen's gap is strictly positive
     assert parts.fixed_split + parts.spread + parts.neither == pytest.approx(parts.loss, abs=1e-12)
     assert parts.p_plus0 == pytest.approx(p0.mean()) and parts.p_plus1 == pytest.approx(p1.mean())
 
@@ -102,11 +102,17 @@ def test_a_model_that_knows_every_carry_explains_all_of_its_entropy():
     n = 1000
     labels = np.arange(n) % 2
     sure, unsure = np.log(1 - 1e-9), np.log(1e-9)
-    lp = carry.CarryLogProbs(np.where(labels[:, None] == 0, sure, unsure), np.where(labels[:, None] == 1, sure, unsure),
-                             labels[:, None], np.zeros((n, 1), int), np.zeros((n, 1), int))
+    lp = carry.CarryLogProbs(
+        np.where(labels[:, None] == 0, sure, unsure),
+        np.where(labels[:, None] == 1, sure, unsure),
+        labels[:, None],
+        np.zeros((n, 1), int),
+        np.zeros((n, 1), int),
+    )
     assert carry.carry_information(lp, 0) == pytest.approx(1.0, abs=1e-6)
-    base = carry.CarryLogProbs(np.full((n, 1), np.log(0.5)), np.full((n, 1), np.log(0.5)), labels[:, None],
-                               lp.d1, lp.d2)
+    base = carry.CarryLogProbs(
+        np.full((n, 1), np.log(0.5)), np.full((n, 1), np.log(0.5)), labels[:, None], lp.d1, lp.d2
+    )
     assert carry.carry_information(base, 0) == pytest.approx(0.0, abs=1e-9)
 
 
@@ -114,7 +120,7 @@ def test_a_model_that_knows_every_carry_explains_all_of_its_entropy():
 
 
 def test_predictors_are_their_closed_forms_on_all_two_digit_problems(two_digit):
-    counts = column_counts(two_digit, "A1")          # the units column decides A1's carry
+    counts = column_counts(two_digit, "A1")  # the units column decides A1's carry
     maps = carry.predictors(counts)
     assert maps["base rate"] == pytest.approx(np.full((10, 10), 0.45))
     sums = np.add.outer(np.arange(10), np.arange(10))
@@ -139,12 +145,13 @@ def test_product_odds_favour_a_carry_exactly_when_the_sum_exceeds_ten():
 
 
 def test_exact_rule_takes_the_cascade_rate_from_the_column_further_right(two_digit):
-    counts = column_counts(two_digit, "A2")          # column 1 decides; its own carry is 45%
+    counts = column_counts(two_digit, "A2")  # column 1 decides; its own carry is 45%
     maps = carry.predictors(counts)
     sums = np.add.outer(np.arange(10), np.arange(10))
     assert maps["exact"][sums == 9] == pytest.approx(0.45)
     assert carry.nll(maps["exact"], counts, eps=1e-12) == pytest.approx(
-        0.1 * -(0.45 * np.log(0.45) + 0.55 * np.log(0.55)))
+        0.1 * -(0.45 * np.log(0.45) + 0.55 * np.log(0.55))
+    )
 
 
 def test_cell_mean_and_distance():
@@ -163,8 +170,9 @@ def lbfgs_fit(counts, ridge):
     frac = torch.as_tensor(counts[..., 1]) / total
     weight = total / total.sum()
     theta = torch.zeros(21, dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.LBFGS([theta], max_iter=1000, tolerance_grad=1e-12, tolerance_change=1e-15,
-                            line_search_fn="strong_wolfe")
+    opt = torch.optim.LBFGS(
+        [theta], max_iter=1000, tolerance_grad=1e-12, tolerance_change=1e-15, line_search_fn="strong_wolfe"
+    )
 
     def closure():
         z = theta[0] + theta[1:11, None] + theta[None, 11:]
@@ -178,10 +186,10 @@ def lbfgs_fit(counts, ridge):
 
 
 def test_additive_fit_matches_an_independent_optimizer(two_digit):
-    counts = column_counts(two_digit, "A2")          # cascades make the data non-separable
+    counts = column_counts(two_digit, "A2")  # cascades make the data non-separable
     fit = carry.fit_additive(counts, ridge=0.01)
     np.testing.assert_allclose(fit.log_odds, lbfgs_fit(counts, 0.01), atol=1e-6)
-    np.testing.assert_allclose(fit.f, fit.g, atol=1e-8)   # the task is symmetric in a and b
+    np.testing.assert_allclose(fit.f, fit.g, atol=1e-8)  # the task is symmetric in a and b
 
 
 def test_additive_fit_on_separable_data_tends_to_the_exact_rule_not_the_product(two_digit):

@@ -46,15 +46,14 @@ def test_full_circuits_are_the_dense_products(model, layer, head):
     W_E, W_U, W_pos = model.W_E, model.W_U, model.W_pos
     torch.testing.assert_close(circuits.full_ov_circuit(model)[layer, head].AB, W_E @ mats["OV"] @ W_U)
     torch.testing.assert_close(circuits.full_qk_circuit(model)[layer, head].AB, W_E @ mats["QK"] @ W_E.T)
-    torch.testing.assert_close(circuits.positional_qk_circuit(model)[layer, head].AB,
-                               W_pos @ mats["QK"] @ W_pos.T)
+    torch.testing.assert_close(circuits.positional_qk_circuit(model)[layer, head].AB, W_pos @ mats["QK"] @ W_pos.T)
 
 
 def test_copying_score_of_planted_circuits():
     basis = torch.linalg.qr(torch.randn(12, 12))[0]
-    copy = FactoredMatrix(basis[:, :4] * 2.0, basis[:, :4].T)      # a positive projection
+    copy = FactoredMatrix(basis[:, :4] * 2.0, basis[:, :4].T)  # a positive projection
     anti = FactoredMatrix(basis[:, :4], -basis[:, :4].T)
-    rotation = torch.tensor([[0.0, -1.0], [1.0, 0.0]])              # eigenvalues ±i
+    rotation = torch.tensor([[0.0, -1.0], [1.0, 0.0]])  # eigenvalues ±i
     rotate = FactoredMatrix(basis[:, :2] @ rotation, basis[:, :2].T)
     scores = [float(circuits.copying_score(m)) for m in (copy, anti, rotate)]
     assert scores == pytest.approx([1.0, -1.0, 0.0], abs=1e-5)
@@ -62,7 +61,7 @@ def test_copying_score_of_planted_circuits():
 
 def test_copying_score_matches_the_full_eigendecomposition(model):
     ov = circuits.full_ov_circuit(model)
-    eigenvalues = torch.linalg.eigvals(ov.AB.double())               # [layer, head, d_vocab]
+    eigenvalues = torch.linalg.eigvals(ov.AB.double())  # [layer, head, d_vocab]
     expected = (eigenvalues.sum(-1) / eigenvalues.abs().sum(-1)).real.float()
     torch.testing.assert_close(circuits.copying_score(ov), expected, atol=1e-3, rtol=1e-3)
 
@@ -78,9 +77,11 @@ def test_composition_scores_follow_the_definition(model):
         for reader in range(2):
             ov0 = dense(model, 0, writer)["OV"]
             after = dense(model, 1, reader)
-            expected = {"Q": frobenius_composition(ov0, after["QK"]),
-                        "K": frobenius_composition(ov0, after["QK"].T),
-                        "V": frobenius_composition(ov0, after["OV"])}
+            expected = {
+                "Q": frobenius_composition(ov0, after["QK"]),
+                "K": frobenius_composition(ov0, after["QK"].T),
+                "V": frobenius_composition(ov0, after["OV"]),
+            }
             for mode, value in expected.items():
                 assert float(scores[mode][0, writer, 1, reader]) == pytest.approx(value, rel=1e-4)
     assert (scores["K"][1, :, 0, :] == 0).all() and (scores["K"][0, :, 0, :] == 0).all()

@@ -26,8 +26,27 @@ def test_labels_round_trip(label, component):
     assert components.parse(str(component)) == component
 
 
-@pytest.mark.parametrize("label", ["", "L1", "H0", "L1H", "l1h0", "L1H0 ", "L-1H0", "MLP", "MLPx",
-                                   "@L1", "top@", "top@L", "a@b@L1", "L0H1>MLP", "L0N1>MLP1", "embed"])
+@pytest.mark.parametrize(
+    "label",
+    [
+        "",
+        "L1",
+        "H0",
+        "L1H",
+        "l1h0",
+        "L1H0 ",
+        "L-1H0",
+        "MLP",
+        "MLPx",
+        "@L1",
+        "top@",
+        "top@L",
+        "a@b@L1",
+        "L0H1>MLP",
+        "L0N1>MLP1",
+        "embed",
+    ],
+)
 def test_bad_labels_are_refused_with_the_forms(label):
     with pytest.raises(ValueError, match=r"is not a component label; labels are L<layer>H<head>"):
         components.parse(label)

@@ -54,14 +54,15 @@ def test_case_curves_score_each_checkpoint_per_digit_and_case():
     batch = everything.task.batch(everything.a_digits[every_37th], everything.b_digits[every_37th])
     curves = dynamics.case_curves(trained, batch)
     assert curves.loss.shape == (2, 3, 3) and curves.labels == ["A2", "A1", "A0"]
-    assert not np.allclose(curves.loss[0], curves.loss[1])      # each checkpoint's own weights
+    assert not np.allclose(curves.loss[0], curves.loss[1])  # each checkpoint's own weights
     units = curves.labels.index("A0")
-    assert np.isnan(curves.loss[:, units, 1:]).all()            # the units digit never has a carry
+    assert np.isnan(curves.loss[:, units, 1:]).all()  # the units digit never has a carry
     cases = batch.cases
     pos = batch.task.predict_positions
     with torch.no_grad():
         logits = trained.at_step(7)(torch.as_tensor(batch.tokens))[:, pos]
-    loss = torch.nn.functional.cross_entropy(logits.transpose(1, 2), torch.as_tensor(batch.tokens[:, pos + 1]),
-                                             reduction="none").numpy()
+    loss = torch.nn.functional.cross_entropy(
+        logits.transpose(1, 2), torch.as_tensor(batch.tokens[:, pos + 1]), reduction="none"
+    ).numpy()
     tens = curves.labels.index("A1")
     assert curves.loss[1, tens, 1] == pytest.approx(loss[cases[:, tens] == 1, tens].mean(), rel=1e-5)

@@ -44,6 +44,5 @@ def test_the_units_digit_fails_before_any_kernel(name):
 
 
 def test_the_checks_do_not_import_torch():
-    code = ("import sys, lab.checks, lab.analysis.problems, lab.components; "
-            "sys.exit('torch' in sys.modules)")
+    code = "import sys, lab.checks, lab.analysis.problems, lab.components; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0

@@ -32,8 +32,9 @@ def test_reference_lines_mark_a_step_or_a_level():
 
 
 def test_bars_stack_series_and_mark_totals():
-    fig = figures.bars(["p", "q"], {"a": [1, 2], "b": [3, 4]}, stacked=True, totals=[4, 6], totals_name="sum",
-                       yrange=(0, 10))
+    fig = figures.bars(
+        ["p", "q"], {"a": [1, 2], "b": [3, 4]}, stacked=True, totals=[4, 6], totals_name="sum", yrange=(0, 10)
+    )
     assert [t.name for t in fig.data] == ["a", "b", "sum"] and fig.layout.barmode == "stack"
     assert list(fig.data[2].y) == [4, 6] and list(fig.layout.yaxis.range) == [0, 10]
     assert figures.bars(["p"], {"a": [1]}).layout.barmode == "group"

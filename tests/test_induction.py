@@ -98,7 +98,7 @@ def test_scores_of_a_model_match_a_hand_computation(model, tokens, targets_only,
     """Each head's score on each row, written out: its attention on the targets over its
     attention from the scored queries (all, or only those with a target), BOS left out
     or not; then the mean over rows. No TransformerLens scoring involved."""
-    pattern = attention.patterns(model, tokens)                        # [batch, layer, head, q, k]
+    pattern = attention.patterns(model, tokens)  # [batch, layer, head, q, k]
     seq = tokens.shape[1]
     for detector in ("induction", "previous_token"):
         targets = targets_by_hand(detector, seq)
@@ -114,9 +114,10 @@ def test_scores_of_a_model_match_a_hand_computation(model, tokens, targets_only,
                     on_targets = sum(attn[q, k] for q, k in targets.items())
                     per_row.append(on_targets / attn[queries].sum())
                 expected[layer, head] = torch.stack(per_row).mean()
-        ours = induction.head_scores(pattern, induction.detection_patterns(tokens, detector),
-                                     targets_only=targets_only, exclude_bos=exclude_bos)
-        assert expected.min() > 0.01                                   # a real quantity on every head
+        ours = induction.head_scores(
+            pattern, induction.detection_patterns(tokens, detector), targets_only=targets_only, exclude_bos=exclude_bos
+        )
+        assert expected.min() > 0.01  # a real quantity on every head
         torch.testing.assert_close(ours, expected)
     assert pattern.sum(-1).allclose(torch.ones(())), "scoring must not modify the patterns"
 
@@ -134,7 +135,7 @@ def test_loss_and_accuracy_score_the_next_token(model, tokens):
 def test_repeat_rows_end_with_a_span_of_exactly_k_tokens_shown_twice(k):
     rows = induction.repeat_rows(np.random.default_rng(0), 500, 15, k, vocab=5)
     assert rows.shape == (500, 15) and (rows[:, 0] == 0).all() and (rows[:, 1:] > 0).all()
-    np.testing.assert_array_equal(rows[:, -k:], rows[:, -2 * k:-k])
+    np.testing.assert_array_equal(rows[:, -k:], rows[:, -2 * k : -k])
     # the filler and the span are drawn independently: a longer repeat is only chance
     # (vocab 4: 1/4 per extra token), not the rule
     if 2 * k + 1 < 15:

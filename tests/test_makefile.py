@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from runner_fixture import REPO, make_root
 
 from lab import results
-from runner_fixture import REPO, make_root
 
 pytestmark = pytest.mark.slow
 
@@ -28,8 +28,14 @@ def make(root: Path, *args: str) -> subprocess.CompletedProcess:
     """``make ARGS`` as from a user's shell (no variables inherited from an outer make).
     ``-o`` takes the installed .venv as given: the test must never reinstall it."""
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
-    return subprocess.run(["make", "--no-print-directory", "-o", ".venv/.installed", *args], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        ["make", "--no-print-directory", "-o", ".venv/.installed", *args],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def test_experiment_without_name_exits_2_with_usage_and_the_experiments(root):
@@ -59,6 +65,6 @@ def test_params_with_quotes_and_spaces_reach_run_json(root):
 def test_failed_run_exits_non_zero(root):
     done = make(root, "experiment", "NAME=demo", "PARAMS=fail=true label=x y")
     assert done.returncode != 0
-    assert "Error 1" in done.stderr                     # the runner's exit status, passed on by make
+    assert "Error 1" in done.stderr  # the runner's exit status, passed on by make
     assert "asked to fail with label 'x y'" in done.stdout + done.stderr
     assert not (results.result_dir("demo", root) / "run.json").exists()

@@ -37,8 +37,7 @@ def tiny(cache):
 
 def test_tiny_preset_learns_two_digit_addition(tiny):
     held_out = task.enumerate_all(task.AdditionTask(2), split="heldout")
-    loss, correct = train.position_scores(tiny.model, torch.as_tensor(held_out.tokens),
-                                          tiny.data.loss_positions)
+    loss, correct = train.position_scores(tiny.model, torch.as_tensor(held_out.tokens), tiny.data.loss_positions)
     exact = correct.all(1).float().mean().item()
     assert exact >= 0.99, f"exact match on all {len(held_out)} held-out problems: {exact:.4f}"
     assert tiny.history["exact"][-1] >= 0.99
@@ -69,8 +68,9 @@ def test_checkpoint_steps_are_dense_early():
 def test_cache_hit_returns_identical_weights(tiny, cache):
     again = models.load_or_train("tiny", log=None)
     assert again.path == tiny.path
-    for (k, a), (_, b) in zip(tiny.model.original_model.state_dict().items(),
-                              again.model.original_model.state_dict().items()):
+    for (k, a), (_, b) in zip(
+        tiny.model.original_model.state_dict().items(), again.model.original_model.state_dict().items()
+    ):
         assert torch.equal(a, b), k
     assert again.history == tiny.history
 
@@ -104,8 +104,9 @@ def test_corrupt_cache_entry_is_reported_in_one_line_and_retrained(tiny, cache, 
     retrained = models.load_or_train("tiny", log=None)
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and str(entry) in err and "corrupt" in err and "retraining" in err
-    for a, b in zip(tiny.model.original_model.state_dict().values(),
-                    retrained.model.original_model.state_dict().values()):
+    for a, b in zip(
+        tiny.model.original_model.state_dict().values(), retrained.model.original_model.state_dict().values()
+    ):
         assert torch.equal(a, b)  # deterministic retrain gives the same model back
     models.load(entry)  # and the entry is good again
     assert tiny.path.read_bytes() == shared
@@ -138,8 +139,7 @@ def test_overrides_are_checked():
         models.resolve("nope")
     with pytest.raises(LabError, match="lrr.*valid settings: .*lr"):
         models.resolve("tiny", {"lrr": 1e-3})
-    assert presets.parse_settings(["steps=10", "lr=3e-4", "reverse=true"]) == \
-        {"steps": 10, "lr": 3e-4, "reverse": True}
+    assert presets.parse_settings(["steps=10", "lr=3e-4", "reverse=true"]) == {"steps": 10, "lr": 3e-4, "reverse": True}
 
 
 def test_presets_build_bridges_with_transformer_lens_hooks():
@@ -164,12 +164,10 @@ def test_layernorm_fast_path_keeps_hooks_working(tiny):
     logits, cache = model.run_with_cache(tokens)
     assert torch.equal(logits, model(tokens))
 
-    resid = cache["blocks.0.hook_resid_pre"]                               # [batch, pos, d_model]
+    resid = cache["blocks.0.hook_resid_pre"]  # [batch, pos, d_model]
     centred = resid - resid.mean(-1, keepdim=True)
-    torch.testing.assert_close(cache["blocks.0.ln1.hook_scale"],
-                               (centred.pow(2).mean(-1, keepdim=True) + 1e-5).sqrt())
-    torch.testing.assert_close(cache["blocks.0.ln1.hook_normalized"],
-                               centred / cache["blocks.0.ln1.hook_scale"])
+    torch.testing.assert_close(cache["blocks.0.ln1.hook_scale"], (centred.pow(2).mean(-1, keepdim=True) + 1e-5).sqrt())
+    torch.testing.assert_close(cache["blocks.0.ln1.hook_normalized"], centred / cache["blocks.0.ln1.hook_scale"])
 
     def double_scale(scale, hook):
         return 2 * scale
@@ -185,7 +183,7 @@ def test_repeat_data_repeats_spans_of_varying_length():
     assert tokens.shape == (200, 11) and (tokens[:, 0] == 0).all()
     lengths = []
     for row in tokens:  # the longest k with row[-k:] == row[-2k:-k] (k=5 at most)
-        k = max(k for k in range(1, 6) if (row[11 - k:] == row[11 - 2 * k:11 - k]).all())
+        k = max(k for k in range(1, 6) if (row[11 - k :] == row[11 - 2 * k : 11 - k]).all())
         lengths.append(k)
     assert min(lengths) >= 2 and set(range(2, 6)) <= set(lengths)
     # the predictions at positions 5..9 (of tokens 6..10, the second half) are scored

@@ -10,7 +10,7 @@ from lab.models import ModelConfig, build_model
 
 
 def test_column_digits_of_each_answer_digit():
-    b = task.from_values(task.AdditionTask(3), [127], [405])     # answer digits A3 A2 A1 A0
+    b = task.from_values(task.AdditionTask(3), [127], [405])  # answer digits A3 A2 A1 A0
     cols = neurons.column_digits(b)
     assert [c.tolist() for c in cols["own"]] == [[[-1, 1, 2, 7]], [[-1, 4, 0, 5]]]
     assert [c.tolist() for c in cols["right"]] == [[[1, 2, 7, -1]], [[4, 0, 5, -1]]]
@@ -20,10 +20,10 @@ def test_maps_of_a_known_function_are_that_function():
     b = task.enumerate_all(task.AdditionTask(2))
     cols = neurons.column_digits(b)
     a, d = cols["right"]
-    values = np.where(a >= 0, a + d, 0.0)[..., None]               # [batch, answer_len, 1]
-    maps = neurons.digit_maps(values, a, d)                        # [answer_len, 1, 10, 10]
+    values = np.where(a >= 0, a + d, 0.0)[..., None]  # [batch, answer_len, 1]
+    maps = neurons.digit_maps(values, a, d)  # [answer_len, 1, 10, 10]
     np.testing.assert_allclose(maps[0, 0], np.add.outer(range(10), range(10)))
-    assert np.isnan(maps[-1]).all()                                # the units digit has no right column
+    assert np.isnan(maps[-1]).all()  # the units digit has no right column
 
 
 def test_classify_names_templates_and_their_complements():

@@ -32,10 +32,15 @@ print(json.dumps({"loss": result.history["loss"], "train_loss": result.history["
 
 
 def _train_in_subprocess(threads: int, tmp_path: Path) -> dict:
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
-           "LAB_CACHE": str(tmp_path / "cache")}
-    done = subprocess.run([sys.executable, "-c", TRAIN, str(threads)], env=env, cwd=ROOT,
-                          capture_output=True, text=True, check=True)
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": str(threads),
+        "MKL_NUM_THREADS": str(threads),
+        "LAB_CACHE": str(tmp_path / "cache"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", TRAIN, str(threads)], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
@@ -87,8 +92,7 @@ def _code_hash_after(edit, tmp_path: Path) -> str:
     train_py = copy / "lab" / "train.py"
     train_py.write_text(edit(train_py.read_text()))
     env = {**os.environ, "PYTHONPATH": str(copy)}
-    done = subprocess.run([sys.executable, "-c", HASH], env=env, cwd=copy, capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run([sys.executable, "-c", HASH], env=env, cwd=copy, capture_output=True, text=True, check=True)
     return done.stdout.strip()
 
 
@@ -96,16 +100,24 @@ def _code_hash_after(edit, tmp_path: Path) -> str:
 def test_code_hash_ignores_docs_and_progress_but_not_the_loss(tmp_path):
     unchanged = _code_hash_after(lambda s: s, tmp_path)
     assert unchanged == models.code_hash()
-    docs = _code_hash_after(lambda s: s.replace(
-        '"""One optimizer step on the answer-only loss;',
-        '"""One optimizer step (edited docs) on the answer-only loss;').replace(
-        "    logits = model(tokens)[:, positions]", "    # a new comment\n    logits = model(tokens)[:, positions]"),
-        tmp_path)
-    progress = _code_hash_after(lambda s: s.replace('f"step {step:>6}/{steps}', 'f"at step {step:>6}/{steps}'),
-                                tmp_path)
-    loss = _code_hash_after(lambda s: s.replace(
-        "loss = F.cross_entropy(logits.flatten(0, 1), tokens[:, positions + 1].flatten())",
-        "loss = F.cross_entropy(logits.flatten(0, 1), tokens[:, positions + 1].flatten(), label_smoothing=0.1)"),
-        tmp_path)
+    docs = _code_hash_after(
+        lambda s: s.replace(
+            '"""One optimizer step on the answer-only loss;',
+            '"""One optimizer step (edited docs) on the answer-only loss;',
+        ).replace(
+            "    logits = model(tokens)[:, positions]", "    # a new comment\n    logits = model(tokens)[:, positions]"
+        ),
+        tmp_path,
+    )
+    progress = _code_hash_after(
+        lambda s: s.replace('f"step {step:>6}/{steps}', 'f"at step {step:>6}/{steps}'), tmp_path
+    )
+    loss = _code_hash_after(
+        lambda s: s.replace(
+            "loss = F.cross_entropy(logits.flatten(0, 1), tokens[:, positions + 1].flatten())",
+            "loss = F.cross_entropy(logits.flatten(0, 1), tokens[:, positions + 1].flatten(), label_smoothing=0.1)",
+        ),
+        tmp_path,
+    )
     assert docs == unchanged and progress == unchanged
     assert loss != unchanged

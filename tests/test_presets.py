@@ -31,7 +31,10 @@ def test_settings_keep_their_types():
 def test_checks_name_the_bad_value():
     checks.model("add2", {"n_digits": 3})
     checks.carry_digit("A3", "add2", {"n_digits": 3})
-    with pytest.raises(LabError, match="digit='A0': A0, the units digit, never receives a carry; answer digits of 3-digit addition with an incoming carry are A3, A2, A1"):
+    with pytest.raises(
+        LabError,
+        match="digit='A0': A0, the units digit, never receives a carry; answer digits of 3-digit addition with an incoming carry are A3, A2, A1",
+    ):
         checks.carry_digit("A0", "add2", {"n_digits": 3})
     with pytest.raises(LabError, match="digit='A7'"):
         checks.carry_digit("A7", "add2", {})

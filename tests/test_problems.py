@@ -27,12 +27,19 @@ def test_digit_index_is_the_emission_order():
     assert problems.digit_index(TASK, "A1", carry_in=True) == 1
 
 
-@pytest.mark.parametrize("digit, carry_in, message", [
-    ("A3", False, "digit='A3': answer digits of 2-digit addition are A2, A1, A0"),
-    ("a1", False, "digit='a1': answer digits of 2-digit addition are A2, A1, A0"),
-    ("A0", True, "digit='A0': A0, the units digit, never receives a carry; answer digits of 2-digit "
-                 "addition with an incoming carry are A2, A1"),
-])
+@pytest.mark.parametrize(
+    "digit, carry_in, message",
+    [
+        ("A3", False, "digit='A3': answer digits of 2-digit addition are A2, A1, A0"),
+        ("a1", False, "digit='a1': answer digits of 2-digit addition are A2, A1, A0"),
+        (
+            "A0",
+            True,
+            "digit='A0': A0, the units digit, never receives a carry; answer digits of 2-digit "
+            "addition with an incoming carry are A2, A1",
+        ),
+    ],
+)
 def test_a_bad_digit_names_the_valid_ones(digit, carry_in, message):
     with pytest.raises(LabError) as err:
         problems.digit_index(TASK, digit, carry_in=carry_in)

@@ -32,7 +32,8 @@ def test_jupyter_notebooks_write_under_their_own_names(notebook, monkeypatch, tm
     monkeypatch.setenv("JPY_SESSION_NAME", "/home/me/lab/experiments/loss-shelf.py")
     record.metric("a", 1.0)
     assert results.read_metrics(tmp_path / "build" / "scratch" / "loss-shelf") == {
-        "a": {"value": 1.0, "unit": None, "description": None}}
+        "a": {"value": 1.0, "unit": None, "description": None}
+    }
 
 
 def test_vscode_notebooks_write_under_their_own_names(notebook, tmp_path):

@@ -6,7 +6,6 @@ import yaml
 from lab import render
 from lab.results import FIGURE_MIMETYPE
 
-
 # --------------------------------------------------------------------------- the page
 
 
@@ -22,29 +21,42 @@ def test_shorten_keeps_head_and_tail():
 
 
 def test_page_folds_code_and_keeps_text_tables_and_figure_embeds():
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_raw_cell("---\ntitle: ignored, the header comes from the script\n---"),
-        nbformat.v4.new_markdown_cell("# Write-up\n\nProse."),
-        nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell("show()", outputs=[
-            nbformat.v4.new_output("stream", name="stdout", text="hello\n"),
-            nbformat.v4.new_output("display_data", data={
-                FIGURE_MIMETYPE: {"id": "loss", "caption": "Loss per digit"}, "text/plain": "[figure]"}),
-            nbformat.v4.new_output("display_data", data={
-                "text/markdown": "| a |\n|---|\n| 1 |\n", "text/plain": "<Markdown>"}),
-            nbformat.v4.new_output("display_data", data={
-                "text/html": "<script>big()</script>", "text/plain": "<Figure>"}),
-            nbformat.v4.new_output("execute_result", data={"text/plain": "42"}, execution_count=1),
-        ]),
-        nbformat.v4.new_code_cell("   "),
-    ])
-    header = {"title": "Loss", "project": "p", "question": "why?", "links": ["ideas/x"],
-              "jupyter": {"kernelspec": {}}}
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_raw_cell("---\ntitle: ignored, the header comes from the script\n---"),
+            nbformat.v4.new_markdown_cell("# Write-up\n\nProse."),
+            nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+            nbformat.v4.new_code_cell(
+                "show()",
+                outputs=[
+                    nbformat.v4.new_output("stream", name="stdout", text="hello\n"),
+                    nbformat.v4.new_output(
+                        "display_data",
+                        data={FIGURE_MIMETYPE: {"id": "loss", "caption": "Loss per digit"}, "text/plain": "[figure]"},
+                    ),
+                    nbformat.v4.new_output(
+                        "display_data", data={"text/markdown": "| a |\n|---|\n| 1 |\n", "text/plain": "<Markdown>"}
+                    ),
+                    nbformat.v4.new_output(
+                        "display_data", data={"text/html": "<script>big()</script>", "text/plain": "<Figure>"}
+                    ),
+                    nbformat.v4.new_output("execute_result", data={"text/plain": "42"}, execution_count=1),
+                ],
+            ),
+            nbformat.v4.new_code_cell("   "),
+        ]
+    )
+    header = {"title": "Loss", "project": "p", "question": "why?", "links": ["ideas/x"], "jupyter": {"kernelspec": {}}}
     md = render.page(nb, header, "loss-shelf", "20260101T000000Z")
     _, front, body = md.split("---\n", 2)
-    assert yaml.safe_load(front) == {"title": "Loss", "project": "p", "question": "why?",
-                                     "links": ["ideas/x"], "experiment": "loss-shelf",
-                                     "run_id": "20260101T000000Z"}
+    assert yaml.safe_load(front) == {
+        "title": "Loss",
+        "project": "p",
+        "question": "why?",
+        "links": ["ideas/x"],
+        "experiment": "loss-shelf",
+        "run_id": "20260101T000000Z",
+    }
     assert body == (
         "\n# Write-up\n\nProse.\n\n"
         '??? abstract "Parameters"\n\n    ```python\n    x = 1\n    ```\n\n'

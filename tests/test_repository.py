@@ -9,10 +9,10 @@ import sys
 
 import jupytext
 import pytest
+from runner_fixture import REPO
 
 from lab.runner import params, scripts, staleness
 from lab.wiki import links
-from runner_fixture import REPO
 
 EXPERIMENTS = scripts.experiment_names(REPO)
 
@@ -23,8 +23,8 @@ def test_there_are_experiments():
 
 @pytest.mark.parametrize("name", EXPERIMENTS)
 def test_experiment_reads_with_a_valid_parameters_cell(name):
-    script = scripts.read_script(name, REPO)       # header and parameters cell, or a LabError naming the line
-    ast.parse(script.text, str(script.path))          # the whole script is Python
+    script = scripts.read_script(name, REPO)  # header and parameters cell, or a LabError naming the line
+    ast.parse(script.text, str(script.path))  # the whole script is Python
     assert {"title", "project", "question"} <= set(script.header), script.header
     assert script.params, f"{script.path}: no cell tagged parameters"
     # papermill sees the same cell: jupytext finds exactly one cell tagged parameters, holding these names
@@ -35,21 +35,36 @@ def test_experiment_reads_with_a_valid_parameters_cell(name):
     # each default, typed back as PARAMS, is accepted and gives the default again
     typed = [f"{p.name}={p.default!r}" for p in script.params.values()]
     assert params.parse_params(typed, script) == script.defaults()
-    params.check_params(script, script.defaults())      # the defaults pass the header's checks
-    assert staleness.input_hash(script, script.defaults())   # the lab modules it imports are found
+    params.check_params(script, script.defaults())  # the defaults pass the header's checks
+    assert staleness.input_hash(script, script.defaults())  # the lab modules it imports are found
 
 
 def test_wiki_builds_strictly(tmp_path):
     """``mkdocs build --strict`` of the repository's own mkdocs.yml and site/, into a
     temporary directory: warnings (broken links or citations included) fail it. Not with
     ``-q``: MkDocs 1.6 then drops warnings before strict mode counts them, and exits 0."""
-    done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(REPO / "mkdocs.yml"),
-                           "-d", str(tmp_path / "html")], capture_output=True, text=True, timeout=600,
-                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "build",
+            "--strict",
+            "-f",
+            str(REPO / "mkdocs.yml"),
+            "-d",
+            str(tmp_path / "html"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
     assert done.returncode == 0, done.stderr
     assert "WARNING" not in done.stderr, done.stderr
-    cited = [ref for path in (REPO / "site").rglob("*.md") for ref in links.scan(path.read_text())
-             if ref.form == "metric"]
+    cited = [
+        ref for path in (REPO / "site").rglob("*.md") for ref in links.scan(path.read_text()) if ref.form == "metric"
+    ]
     assert len(cited) > 10, "the notes cite few metrics: the check would be nearly empty"
     built = [p.read_text() for p in (tmp_path / "html").rglob("index.html")]
     assert len(built) > 10

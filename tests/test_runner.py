@@ -8,10 +8,10 @@ import subprocess
 import sys
 
 import pytest
+from runner_fixture import make_root, write_experiment
 
 from lab import LabError, cli, results
 from lab.runner import commands, scripts
-from runner_fixture import make_root, write_experiment
 
 
 @pytest.fixture
@@ -25,8 +25,10 @@ def demo(root):
 
 
 def test_list_and_status_import_neither_torch_nor_papermill(root):
-    code = ("import sys; from lab.runner import commands; commands.list_command(); commands.status_command(); "
-            "print([m for m in ('torch', 'transformer_lens', 'papermill', 'jupytext') if m in sys.modules])")
+    code = (
+        "import sys; from lab.runner import commands; commands.list_command(); commands.status_command(); "
+        "print([m for m in ('torch', 'transformer_lens', 'papermill', 'jupytext') if m in sys.modules])"
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.endswith("never run  demo\n[]\n")
@@ -50,11 +52,14 @@ def test_new_experiment_fills_in_the_template(root):
     assert "seed" in script.params
 
 
-@pytest.mark.parametrize("name, message", [
-    ("demo", "experiments/demo.py already exists"),
-    ("Bad Name", "lower-case letters"),
-    ("../x", "lower-case letters"),
-])
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("demo", "experiments/demo.py already exists"),
+        ("Bad Name", "lower-case letters"),
+        ("../x", "lower-case letters"),
+    ],
+)
 def test_new_experiment_refuses_bad_or_taken_names(root, name, message):
     with pytest.raises(LabError, match=message):
         commands.new_experiment_command(name, root)
@@ -82,8 +87,9 @@ def test_a_run_warns_in_the_terminal_when_the_script_states_no_result(root, monk
     write_experiment(root, "quiet", text.replace("# ## Results\n", "# ## Numbers\n"))
     assert commands.run_command("quiet", [], root) == 0
     out, err = capsys.readouterr()
-    assert err == ("warning: experiments/quiet.py has no '## Result' section: "
-                   "state the finding in sentences, citing its metrics\n")
+    assert err == (
+        "warning: experiments/quiet.py has no '## Result' section: state the finding in sentences, citing its metrics\n"
+    )
     assert "warning" not in out
 
     assert commands.run_command("demo", [], root) == 0
@@ -91,8 +97,11 @@ def test_a_run_warns_in_the_terminal_when_the_script_states_no_result(root, monk
 
 
 def test_reproduce_refuses_names_without_committed_results_before_running(root):
-    with pytest.raises(LabError, match=r"demo has no committed results to reproduce "
-                                       r"\(site/experiments/demo/run.json is missing\)"):
+    with pytest.raises(
+        LabError,
+        match=r"demo has no committed results to reproduce "
+        r"\(site/experiments/demo/run.json is missing\)",
+    ):
         commands.reproduce_command(["demo"], root=root)
     with pytest.raises(LabError, match="no experiment 'nope'"):
         commands.reproduce_command(["nope"], root=root)

@@ -50,33 +50,46 @@ def test_failing_line_is_none_without_a_cell_frame():
 def test_error_report_reads_papermills_execution_error():
     papermill = execute.import_papermill()
     err = papermill.PapermillExecutionError(
-        cell_index=3, exec_count=3, source="raise ValueError('boom')", ename="ValueError",
-        evalue="boom", traceback=["\x1b[31mValueError\x1b[39m  Traceback", "Cell In[3], line 1"])
+        cell_index=3,
+        exec_count=3,
+        source="raise ValueError('boom')",
+        ename="ValueError",
+        evalue="boom",
+        traceback=["\x1b[31mValueError\x1b[39m  Traceback", "Cell In[3], line 1"],
+    )
     assert execute.error_report(err) == ("ValueError", "boom", "ValueError  Traceback\nCell In[3], line 1")
 
 
 def test_error_report_of_a_dead_kernel():
     from nbclient.exceptions import DeadKernelError
 
-    assert execute.error_report(DeadKernelError("Kernel died")) == (
-        "DeadKernelError", "Kernel died", "Kernel died")
+    assert execute.error_report(DeadKernelError("Kernel died")) == ("DeadKernelError", "Kernel died", "Kernel died")
 
 
 def test_papermill_imports_without_loading_pyarrow():
-    code = ("import sys; from lab.runner import execute; pm = execute.import_papermill(); "
-            "print('pyarrow' in sys.modules, callable(pm.execute_notebook))")
+    code = (
+        "import sys; from lab.runner import execute; pm = execute.import_papermill(); "
+        "print('pyarrow' in sys.modules, callable(pm.execute_notebook))"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "False True\n"  # the stub is gone, and papermill works without HDFS
 
 
 def test_last_started_cell_and_durations_read_papermills_metadata():
-    meta = [{"papermill": {"start_time": "t0", "duration": 0.5}},
-            {"papermill": {"start_time": "t1", "duration": None}},
-            {"papermill": {"start_time": None, "duration": None}}]
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# x")] + [
-        nbformat.v4.new_code_cell(f"x = {i}", metadata=m) for i, m in enumerate(meta)])
+    meta = [
+        {"papermill": {"start_time": "t0", "duration": 0.5}},
+        {"papermill": {"start_time": "t1", "duration": None}},
+        {"papermill": {"start_time": None, "duration": None}},
+    ]
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_markdown_cell("# x")]
+        + [nbformat.v4.new_code_cell(f"x = {i}", metadata=m) for i, m in enumerate(meta)]
+    )
     nb = nbformat.from_dict(nb)
     assert execute.last_started_cell(nb) == 2
     assert execute.cell_durations(nb) == [
-        {"index": 1, "duration_s": 0.5}, {"index": 2, "duration_s": None}, {"index": 3, "duration_s": None}]
+        {"index": 1, "duration_s": 0.5},
+        {"index": 2, "duration_s": None},
+        {"index": 3, "duration_s": None},
+    ]

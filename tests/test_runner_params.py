@@ -4,10 +4,10 @@ import sys
 import types
 
 import pytest
+from runner_fixture import make_root
 
 from lab import LabError
 from lab.runner import params, scripts
-from runner_fixture import make_root
 
 
 @pytest.fixture
@@ -23,29 +23,42 @@ def demo(root):
 # --------------------------------------------------------------------------- parameters
 
 
-@pytest.mark.parametrize("text, default, value", [
-    ("3", 1, 3),
-    ("1e-3", 0.5, 0.001),
-    ("2", 0.5, 2.0),
-    ("true", False, True),
-    ("False", True, False),
-    ("[4, 5]", [1, 2], [4, 5]),
-    ("[1, 2.5]", [0.5], [1.0, 2.5]),
-    ("a b", "x", "a b"),          # PARAMS="title='a b'": the shell hands over `title=a b`
-    ("'a b'", "x", "a b"),        # python -m lab run demo "title='a b'"
-    ("42", "x", "42"),            # a string parameter keeps the text
-    ("{'a': 1}", {}, {"a": 1}),
-    ("anything", None, "anything"),
-])
+@pytest.mark.parametrize(
+    "text, default, value",
+    [
+        ("3", 1, 3),
+        ("1e-3", 0.5, 0.001),
+        ("2", 0.5, 2.0),
+        ("true", False, True),
+        ("False", True, False),
+        ("[4, 5]", [1, 2], [4, 5]),
+        ("[1, 2.5]", [0.5], [1.0, 2.5]),
+        ("a b", "x", "a b"),  # PARAMS="title='a b'": the shell hands over `title=a b`
+        ("'a b'", "x", "a b"),  # python -m lab run demo "title='a b'"
+        ("42", "x", "42"),  # a string parameter keeps the text
+        ("{'a': 1}", {}, {"a": 1}),
+        ("anything", None, "anything"),
+    ],
+)
 def test_values_parse_as_their_defaults_type(text, default, value):
     parsed = params.parse_value(text, default)
     assert parsed == value and type(parsed) is type(value)
 
 
-@pytest.mark.parametrize("text, default", [
-    ("2.5", 1), ("1e3", 1), ("true", 1), ("abc", 0.1), ("yes", False), ("1", False),
-    ("3", [1]), ("[1.5]", [1]), ("[1, 2]", {}),
-])
+@pytest.mark.parametrize(
+    "text, default",
+    [
+        ("2.5", 1),
+        ("1e3", 1),
+        ("true", 1),
+        ("abc", 0.1),
+        ("yes", False),
+        ("1", False),
+        ("3", [1]),
+        ("[1.5]", [1]),
+        ("[1, 2]", {}),
+    ],
+)
 def test_values_of_the_wrong_type_are_refused(text, default):
     with pytest.raises(ValueError):
         params.parse_value(text, default)
@@ -54,7 +67,11 @@ def test_values_of_the_wrong_type_are_refused(text, default):
 def test_params_merge_typed_values(demo):
     given = ["seed=3", "scale=1e-4", "widths=[7]", "label=a b", "fail=true"]
     assert params.parse_params(given, demo) == {
-        "seed": 3, "scale": 1e-4, "widths": [7], "label": "a b", "fail": True,
+        "seed": 3,
+        "scale": 1e-4,
+        "widths": [7],
+        "label": "a b",
+        "fail": True,
     }
 
 
@@ -67,16 +84,22 @@ def test_unknown_parameter_lists_valid_ones_with_defaults(demo):
 
 
 def test_wrong_type_names_value_default_and_line(demo):
-    with pytest.raises(LabError, match=r"seed='1.5' is not a whole number like the default 0 "
-                                       r"\(experiments/demo.py:14\)"):
+    with pytest.raises(
+        LabError,
+        match=r"seed='1.5' is not a whole number like the default 0 "
+        r"\(experiments/demo.py:14\)",
+    ):
         params.parse_params(["seed=1.5"], demo)
 
 
-@pytest.mark.parametrize("item, message", [
-    ("seed", "is not a parameter: write name=value"),
-    ("2]", "is not a parameter: write name=value"),
-    ("=3", "is not a parameter: write name=value"),
-])
+@pytest.mark.parametrize(
+    "item, message",
+    [
+        ("seed", "is not a parameter: write name=value"),
+        ("2]", "is not a parameter: write name=value"),
+        ("=3", "is not a parameter: write name=value"),
+    ],
+)
 def test_malformed_overrides_are_refused(demo, item, message):
     with pytest.raises(LabError, match=message):
         params.parse_params([item], demo)
@@ -87,11 +110,14 @@ def test_a_parameter_given_twice_is_refused(demo):
         params.parse_params(["seed=1", "seed=2"], demo)
 
 
-
 def test_make_params_string_keeps_quotes_and_spaces():
     text = " overrides={'n_digits': 3, 'steps': 600} title='a b' lrs=[1e-3, 1e-4] name=x y "
     assert params.split_params(text) == [
-        "overrides={'n_digits': 3, 'steps': 600}", "title='a b'", "lrs=[1e-3, 1e-4]", "name=x y"]
+        "overrides={'n_digits': 3, 'steps': 600}",
+        "title='a b'",
+        "lrs=[1e-3, 1e-4]",
+        "name=x y",
+    ]
     assert params.split_params("   ") == []
 
 
@@ -121,7 +147,8 @@ def checked(root, monkeypatch):
     monkeypatch.setattr(lab, "checks", fake, raising=False)
     text = (root / "experiments" / "demo.py").read_text()
     (root / "experiments" / "checked.py").write_text(
-        text.replace("# links: [ideas/runner]\n", '# links: [ideas/runner]\n# checks: ["positive(scale)"]\n'))
+        text.replace("# links: [ideas/runner]\n", '# links: [ideas/runner]\n# checks: ["positive(scale)"]\n')
+    )
     return scripts.read_script("checked", root)
 
 
@@ -138,8 +165,11 @@ def test_a_failing_check_names_the_script_the_call_and_the_value(checked):
 
 def test_an_unknown_check_names_the_available_ones(checked, monkeypatch):
     monkeypatch.delattr(sys.modules["lab.checks"], "positive")
-    with pytest.raises(LabError, match=r"experiments/checked.py:6: no check 'positive' in lab.checks; "
-                                       r"there are: at_most_ten$"):
+    with pytest.raises(
+        LabError,
+        match=r"experiments/checked.py:6: no check 'positive' in lab.checks; "
+        r"there are: at_most_ten$",
+    ):
         params.check_params(checked, checked.defaults())
 
 
@@ -151,5 +181,6 @@ def test_a_failing_check_stops_the_run_before_the_lock_or_a_kernel(checked, root
     monkeypatch.setattr(execute, "execute", lambda *a, **k: pytest.fail("a kernel was started"))
     assert cli.main(["run", "checked", "scale=-0.5"]) == 2
     assert capsys.readouterr().err == (
-        "error: experiments/checked.py: positive(scale=-0.5): scale=-0.5: must be positive\n")
+        "error: experiments/checked.py: positive(scale=-0.5): scale=-0.5: must be positive\n"
+    )
     assert not (root / "build").exists()  # no lock taken, no scratch directory made

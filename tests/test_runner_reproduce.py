@@ -18,11 +18,14 @@ def test_the_same_environment_requires_bit_identity():
     assert reproduce.tolerance(None, None).relative == 0.0  # no torch: nothing to vary
 
 
-@pytest.mark.parametrize("change, relative, why", [
-    ({"cpu_capability": "AVX512"}, 1e-6, "cpu_capability AVX2 -> AVX512"),
-    ({"threads": 1}, 1e-6, "threads 2 -> 1"),
-    ({"device": "cuda", "cuda": "12.8"}, 1e-3, "device cpu -> cuda"),
-])
+@pytest.mark.parametrize(
+    "change, relative, why",
+    [
+        ({"cpu_capability": "AVX512"}, 1e-6, "cpu_capability AVX2 -> AVX512"),
+        ({"threads": 1}, 1e-6, "threads 2 -> 1"),
+        ({"device": "cuda", "cuda": "12.8"}, 1e-3, "device cpu -> cuda"),
+    ],
+)
 def test_another_environment_gets_its_stated_tolerance(change, relative, why):
     assert reproduce.tolerance(CPU, {**CPU, **change}) == reproduce.Tolerance(relative, why)
     assert relative == reproduce.TOLERANCES["device" if "device" in change else "cpu"]
@@ -35,8 +38,10 @@ def test_an_unrecorded_environment_is_not_assumed_the_same():
 def test_every_metric_is_compared_and_new_or_missing_ones_drift():
     committed = metrics(same=0.25, close=1.0, far=1.0, gone=3.0)
     new = metrics(same=0.25, close=1.0 + 1e-8, far=1.001, added=4.0)
-    found = {c.metric: (c.verdict, c.committed, c.new, c.difference)
-             for c in reproduce.compare(committed, new, relative=1e-6)}
+    found = {
+        c.metric: (c.verdict, c.committed, c.new, c.difference)
+        for c in reproduce.compare(committed, new, relative=1e-6)
+    }
     assert found["same"] == ("identical", 0.25, 0.25, 0.0)
     assert found["close"][0] == "within" and found["close"][3] == pytest.approx(1e-8)
     assert found["far"][0] == "drifted"
@@ -51,18 +56,31 @@ def test_bit_identity_refuses_the_smallest_difference():
 
 
 def verdict(**changes):
-    base = {"run_id": "20261127T000000Z", "when": "2026-11-27T05:10:00+00:00", "commit": "0123456789abcdef",
-            "dirty": False, "environment": CPU, "cached": False,
-            "tolerance": {"relative": 0.0, "why": "same environment: bit-identical"}, "duration_s": 312.4,
-            "identical": 12, "within": 0, "drifted": 0, "drifts": [], "failure": None}
+    base = {
+        "run_id": "20261127T000000Z",
+        "when": "2026-11-27T05:10:00+00:00",
+        "commit": "0123456789abcdef",
+        "dirty": False,
+        "environment": CPU,
+        "cached": False,
+        "tolerance": {"relative": 0.0, "why": "same environment: bit-identical"},
+        "duration_s": 312.4,
+        "identical": 12,
+        "within": 0,
+        "drifted": 0,
+        "drifts": [],
+        "failure": None,
+    }
     return {**base, **changes}
 
 
 def test_the_page_block_says_when_where_and_how_many():
     block = render.reproduction_block(verdict())
     assert block.startswith('!!! success "Reproduced: all 12 metrics bit-identical"\n\n')
-    assert ("    Re-run 2026-11-27 05:10 UTC at commit `0123456`, models retrained, in torch 2.13.0 on cpu, "
-            "2 threads, CPU capability AVX2, 312 s.") in block
+    assert (
+        "    Re-run 2026-11-27 05:10 UTC at commit `0123456`, models retrained, in torch 2.13.0 on cpu, "
+        "2 threads, CPU capability AVX2, 312 s."
+    ) in block
 
 
 def test_the_page_block_lists_drift():
@@ -73,12 +91,18 @@ def test_the_page_block_lists_drift():
     assert "    | shelf_step | 111.0 | 156.0 | +4.500e+01 |" in block
 
 
-@pytest.mark.parametrize("changes, cell", [
-    ({}, "✓ 12/12 identical · 2026-11-27"),
-    ({"identical": 10, "within": 2, "tolerance": {"relative": 1e-6, "why": "x"}}, "≈ 12/12 within 1e-06 · 2026-11-27"),
-    ({"identical": 10, "drifted": 2}, "✗ 2/12 drifted · 2026-11-27"),
-    ({"failure": "ValueError: boom", "identical": 0, "drifted": 12}, "✗ failed to run · 2026-11-27"),
-])
+@pytest.mark.parametrize(
+    "changes, cell",
+    [
+        ({}, "✓ 12/12 identical · 2026-11-27"),
+        (
+            {"identical": 10, "within": 2, "tolerance": {"relative": 1e-6, "why": "x"}},
+            "≈ 12/12 within 1e-06 · 2026-11-27",
+        ),
+        ({"identical": 10, "drifted": 2}, "✗ 2/12 drifted · 2026-11-27"),
+        ({"failure": "ValueError: boom", "identical": 0, "drifted": 12}, "✗ failed to run · 2026-11-27"),
+    ],
+)
 def test_the_table_cell_summarises_the_verdict(changes, cell):
     assert render.reproduction_cell(verdict(**changes)) == cell
 

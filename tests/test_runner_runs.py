@@ -18,18 +18,25 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
+from runner_fixture import REPO, make_root
 
 from lab import LabError, cli, results
 from lab.runner import commands, execute, provenance, scripts, staleness
-from runner_fixture import REPO, make_root
 
 pytestmark = pytest.mark.slow
 
 
 def lab_command(root: Path, *args: str, **kwargs) -> subprocess.Popen:
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen([sys.executable, "-m", "lab", *args], cwd=root, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "lab", *args],
+        cwd=root,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kwargs,
+    )
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -69,7 +76,12 @@ def test_run_writes_record_notebook_figures_and_history(good_run):
     root, _ = good_run
     folder = results.result_dir("demo", root)
     assert sorted(snapshot(folder)) == [
-        "figures/widths.json", "history.jsonl", "index.md", "notebook.ipynb", "run.json"]
+        "figures/widths.json",
+        "history.jsonl",
+        "index.md",
+        "notebook.ipynb",
+        "run.json",
+    ]
 
     run = results.load_run("demo", root)
     assert tuple(run) == results.RUN_FIELDS
@@ -82,9 +94,13 @@ def test_run_writes_record_notebook_figures_and_history(good_run):
     assert set(run["versions"]) == {"python", *provenance.VERSIONED_PACKAGES}
     assert run["versions"]["plotly"] and run["versions"]["papermill"]
     assert run["environment"] == {  # what the demo records in place of lab.numerics.pin()
-        "threads": 2, "torch": None, "cuda": None, "cpu_capability": "DEFAULT", "device": "cpu"}
-    assert run["metrics"] == {
-        "total_width": {"value": 0.006, "unit": "mm", "description": "sum of widths"}}
+        "threads": 2,
+        "torch": None,
+        "cuda": None,
+        "cpu_capability": "DEFAULT",
+        "device": "cpu",
+    }
+    assert run["metrics"] == {"total_width": {"value": 0.006, "unit": "mm", "description": "sum of widths"}}
     assert run["figures"] == [{"id": "widths", "caption": "The widths", "file": "figures/widths.json"}]
 
     nb = nbformat.read(folder / "notebook.ipynb", as_version=4)
@@ -130,8 +146,13 @@ def test_page_has_front_matter_write_up_embeds_and_short_outputs(good_run):
     page = (results.result_dir("demo", root) / "index.md").read_text()
     _, front, body = page.split("---\n", 2)
     assert yaml.safe_load(front) == {
-        "title": "Demo", "project": "fixtures", "question": "Does the runner turn a script into a page?",
-        "links": ["ideas/runner"], "experiment": "demo", "run_id": run["run_id"]}
+        "title": "Demo",
+        "project": "fixtures",
+        "question": "Does the runner turn a script into a page?",
+        "links": ["ideas/runner"],
+        "experiment": "demo",
+        "run_id": run["run_id"],
+    }
     assert "A tiny experiment for the runner's tests" in body
     assert '??? abstract "Code"\n\n    ```python\n    import os\n' in body
     assert "![[experiments/demo#widths]]\n\n*The widths*\n" in body
@@ -294,8 +315,9 @@ def test_new_experiment_runs_as_written(tmp_path):
     assert [f["id"] for f in run["figures"]] == ["scatter"]
     assert run["environment"] is None  # the template records none (no lab.numerics)
 
-    plain = subprocess.run([sys.executable, "experiments/probe.py"], cwd=root,
-                           capture_output=True, text=True, timeout=120)
+    plain = subprocess.run(
+        [sys.executable, "experiments/probe.py"], cwd=root, capture_output=True, text=True, timeout=120
+    )
     assert plain.returncode == 0, plain.stderr
     assert "slope" in results.read_metrics(root / "build" / "scratch" / "probe")
 
@@ -331,7 +353,9 @@ def test_reproduce_reports_identical_and_writes_only_the_verdict(good_root, caps
     assert "1 identical, 0 within tolerance, 0 drifted" in out
     assert "    total_width  identical  0.006      0.006  +0.000e+00" in out
     # a fresh model cache reached the kernel; the reproduced run is kept for a look
-    assert f"model cache {good_root.resolve() / 'build' / 'reproduce' / 'cache'}\n" in reproduced_notebook_text(good_root)
+    assert f"model cache {good_root.resolve() / 'build' / 'reproduce' / 'cache'}\n" in reproduced_notebook_text(
+        good_root
+    )
     assert results.read_json(good_root / "build" / "reproduce" / "demo" / "run.json")["metrics"] == committed["metrics"]
 
 
@@ -349,8 +373,9 @@ def test_reproduce_names_a_drifted_metric_and_exits_non_zero(good_root, monkeypa
     verdict = json.loads(after.pop("experiments/demo/reproduction.json"))
     assert after == before
     assert verdict["drifted"] == 1 and verdict["cached"] is True
-    assert verdict["drifts"] == [{"metric": "total_width", "committed": 0.007, "new": 0.006,
-                                  "difference": pytest.approx(-0.001)}]
+    assert verdict["drifts"] == [
+        {"metric": "total_width", "committed": 0.007, "new": 0.006, "difference": pytest.approx(-0.001)}
+    ]
     out, err = capsys.readouterr()
     assert "    total_width  drifted  0.007      0.006  -1.000e-03" in out
     assert err.endswith("not reproduced: demo\n")
@@ -361,8 +386,13 @@ def test_reproduce_names_a_drifted_metric_and_exits_non_zero(good_root, monkeypa
 
 
 def git(root: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
-                          cwd=root, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return done.stdout
 
 
@@ -405,7 +435,8 @@ def test_a_run_records_the_commit_and_ignores_results_awaiting_a_commit(good_roo
     assert changed and all(path.startswith("site/") for path in changed)  # notes and results only
 
     (good_root / "experiments" / "demo.py").write_text(
-        (good_root / "experiments" / "demo.py").read_text() + "\n# edited\n")
+        (good_root / "experiments" / "demo.py").read_text() + "\n# edited\n"
+    )
     assert commands.run_command("demo", [], good_root) == 0
     assert results.load_run("demo", good_root)["dirty"] is True
 
@@ -472,7 +503,8 @@ def consistent_results(folder: Path) -> str:
     nb = nbformat.read(folder / "notebook.ipynb", as_version=4)
     assert page_front["run_id"] == run["run_id"] == history[-1]["run_id"]
     assert f"label {run['params']['label']!r}" in "".join(  # the notebook is this run's too
-        o.get("text", "") for cell in nb.cells for o in cell.get("outputs", []))
+        o.get("text", "") for cell in nb.cells for o in cell.get("outputs", [])
+    )
     assert nb.metadata.papermill.parameters == {k: v for k, v in run["params"].items() if k == "seed" and v == 7}
     assert sorted(p.name for p in (folder / "figures").iterdir()) == ["widths.json"]
     return run["run_id"]
@@ -484,8 +516,13 @@ def test_killing_a_run_inside_the_swap_leaves_old_or_new_results_never_a_mix(goo
     before = snapshot(folder)
     old_id = results.load_run("demo", good_root)["run_id"]
     time.sleep(1.1)  # run ids are per second
-    proc = subprocess.Popen([sys.executable, "-c", PAUSED_SWAP, point], cwd=good_root, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", PAUSED_SWAP, point],
+        cwd=good_root,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     watchdog = threading.Timer(120, proc.kill)
     watchdog.start()
     try:
@@ -517,13 +554,19 @@ def test_the_built_page_opens_with_the_failure_banner_over_the_last_good_results
     assert commands.run_command("demo", ["fail=true", f"label={label}"], good_root) == 1
     failure = results.load_failure("demo", good_root)
     shutil.copy(REPO / "mkdocs.yml", good_root / "mkdocs.yml")
-    built = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=good_root, capture_output=True,
-                           text=True, timeout=300, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    built = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build"],
+        cwd=good_root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
     assert built.returncode == 0, built.stderr
 
     page = (good_root / "build" / "site" / "experiments" / "demo" / "index.html").read_text()
-    banner = page[page.index('<div class="admonition failure">'):]
-    banner = banner[:banner.index("</div>")]
+    banner = page[page.index('<div class="admonition failure">') :]
+    banner = banner[: banner.index("</div>")]
     assert page.index('<div class="admonition failure">') < page.index('<h1 id="demo">')  # on top
     assert '<p class="admonition-title">The latest attempt failed</p>' in banner
     assert f"Run {failure['run_id']} at " in banner

@@ -1,10 +1,10 @@
 """Reading experiment scripts without running them: header, checks, parameters cell."""
 
 import pytest
+from runner_fixture import make_root, write_experiment
 
 from lab import LabError
 from lab.runner import scripts
-from runner_fixture import make_root, write_experiment
 
 
 @pytest.fixture
@@ -28,7 +28,12 @@ def test_reads_header_and_parameters_without_running(demo):
         "links": ["ideas/runner"],
     }
     assert demo.defaults() == {
-        "seed": 0, "scale": 1e-3, "widths": [1, 2, 3], "label": "plain", "fail": False, "pause_s": 0.0,
+        "seed": 0,
+        "scale": 1e-3,
+        "widths": [1, 2, 3],
+        "label": "plain",
+        "fail": False,
+        "pause_s": 0.0,
     }
     assert demo.params["scale"].comment == "a float written like 1e-3"
     assert demo.params["seed"].line == 14
@@ -51,16 +56,23 @@ def test_unknown_name_lists_experiments(root):
         scripts.find_script("demoo", root)
 
 
-@pytest.mark.parametrize("cell, message", [
-    ('# %% tags=["parameters"]\nx = 1\n\n# %% tags=["parameters"]\ny = 2\n',
-     r"bad\.py:4: a second cell tagged parameters"),
-    ('# %%\nimport os\n\n# %% tags=["parameters"]\nx = 1\ny = os.sep\n',
-     r"bad\.py:6: parameter y must be a literal"),
-    ('# %% tags=["parameters"]\nx = 1\ny = (\n', r"bad\.py:3: parameters cell"),
-    ('# %% tags=["parameters"]\nx = 1\nprint(x)\n', r"bad\.py:3: the parameters cell may hold only"),
-    ("# ---\n# title: a\n# links: [unclosed\n# ---\n", r"bad\.py:\d: the YAML header does not parse"),
-    ("# ---\n# title: a\n", r"bad\.py:1: the header opened by '# ---' is never closed"),
-])
+@pytest.mark.parametrize(
+    "cell, message",
+    [
+        (
+            '# %% tags=["parameters"]\nx = 1\n\n# %% tags=["parameters"]\ny = 2\n',
+            r"bad\.py:4: a second cell tagged parameters",
+        ),
+        (
+            '# %%\nimport os\n\n# %% tags=["parameters"]\nx = 1\ny = os.sep\n',
+            r"bad\.py:6: parameter y must be a literal",
+        ),
+        ('# %% tags=["parameters"]\nx = 1\ny = (\n', r"bad\.py:3: parameters cell"),
+        ('# %% tags=["parameters"]\nx = 1\nprint(x)\n', r"bad\.py:3: the parameters cell may hold only"),
+        ("# ---\n# title: a\n# links: [unclosed\n# ---\n", r"bad\.py:\d: the YAML header does not parse"),
+        ("# ---\n# title: a\n", r"bad\.py:1: the header opened by '# ---' is never closed"),
+    ],
+)
 def test_bad_scripts_are_reported_with_file_and_line(root, cell, message):
     write_experiment(root, "bad", cell)
     with pytest.raises(LabError, match=message):
@@ -78,15 +90,18 @@ def test_parameters_tag_may_use_single_quotes(root):
 def with_checks(root, checks: str) -> scripts.Script:
     """The demo fixture with ``checks`` (a YAML value) added to its header, as 'checked'."""
     text = (root / "experiments" / "demo.py").read_text()
-    write_experiment(root, "checked", text.replace("# links: [ideas/runner]\n",
-                                                   f"# links: [ideas/runner]\n# checks: {checks}\n"))
+    write_experiment(
+        root, "checked", text.replace("# links: [ideas/runner]\n", f"# links: [ideas/runner]\n# checks: {checks}\n")
+    )
     return scripts.read_script("checked", root)
 
 
 def test_checks_are_read_as_calls_on_parameters_with_their_lines(root):
     script = with_checks(root, '\n#   - "positive(scale)"\n#   - "sums_to(widths, seed, scale)"')
     assert [(c.function, c.args, c.line) for c in script.checks] == [
-        ("positive", ["scale"], 7), ("sums_to", ["widths", "seed", "scale"], 8)]
+        ("positive", ["scale"], 7),
+        ("sums_to", ["widths", "seed", "scale"], 8),
+    ]
     assert script.checks[1].text == "sums_to(widths, seed, scale)"
 
 
@@ -94,30 +109,39 @@ def test_a_script_without_checks_has_none(demo):
     assert demo.checks == []
 
 
-@pytest.mark.parametrize("checks, message", [
-    ('"positive(scale)"', r"checked\.py:6: checks must be a list of calls"),
-    ('["positive(scale"]', r"checked\.py:6: check 'positive\(scale' is not a call"),
-    ('["os.system(label)"]', r"checked\.py:6: check 'os.system\(label\)': write function\(parameter, \.\.\.\)"),
-    ('["positive(scale * 2)"]', r"checked\.py:6: check 'positive\(scale \* 2\)': write function"),
-    ('["positive(scale=scale)"]', r"checked\.py:6: check 'positive\(scale=scale\)': write function"),
-    ('["positive"]', r"checked\.py:6: check 'positive': write function"),
-    ('["positive(scael)"]', r"checked\.py:6: check 'positive\(scael\)' names scael, not a parameter "
-                            r"of the script \(its parameters: seed, scale"),
-])
+@pytest.mark.parametrize(
+    "checks, message",
+    [
+        ('"positive(scale)"', r"checked\.py:6: checks must be a list of calls"),
+        ('["positive(scale"]', r"checked\.py:6: check 'positive\(scale' is not a call"),
+        ('["os.system(label)"]', r"checked\.py:6: check 'os.system\(label\)': write function\(parameter, \.\.\.\)"),
+        ('["positive(scale * 2)"]', r"checked\.py:6: check 'positive\(scale \* 2\)': write function"),
+        ('["positive(scale=scale)"]', r"checked\.py:6: check 'positive\(scale=scale\)': write function"),
+        ('["positive"]', r"checked\.py:6: check 'positive': write function"),
+        (
+            '["positive(scael)"]',
+            r"checked\.py:6: check 'positive\(scael\)' names scael, not a parameter "
+            r"of the script \(its parameters: seed, scale",
+        ),
+    ],
+)
 def test_malformed_checks_name_the_script_and_header_line(root, checks, message):
     with pytest.raises(LabError, match=message) as err:
         with_checks(root, checks)
     assert err.value.code == 2
 
 
-@pytest.mark.parametrize("markdown, found", [
-    ("# ## Result\n#\n# The shelf is spread.\n", True),
-    ("# ## Results\n", True),
-    ("# ## Result: spread, not leak\n", True),
-    ("# ## Resulting curves\n", False),
-    ("# ### Result\n", False),
-    ("# Result\n", False),
-])
+@pytest.mark.parametrize(
+    "markdown, found",
+    [
+        ("# ## Result\n#\n# The shelf is spread.\n", True),
+        ("# ## Results\n", True),
+        ("# ## Result: spread, not leak\n", True),
+        ("# ## Resulting curves\n", False),
+        ("# ### Result\n", False),
+        ("# Result\n", False),
+    ],
+)
 def test_the_result_section_is_a_level_two_heading(root, markdown, found):
     write_experiment(root, "e", f"# %% [markdown]\n# # E\n\n# %% [markdown]\n{markdown}\n# %%\nx = 1\n")
     assert scripts.read_script("e", root).has_result_section() is found

@@ -3,10 +3,10 @@
 import shutil
 
 import pytest
+from runner_fixture import make_root, write_experiment
 
 from lab import results
 from lab.runner import commands, scripts, staleness
-from runner_fixture import make_root, write_experiment
 
 
 @pytest.fixture
@@ -37,7 +37,11 @@ def test_lab_files_resolve_relative_and_package_imports(tmp_path):
     (lab / "wiki" / "notes.py").write_text("from ..results import dumps\n")
     files = staleness.lab_files("from lab.wiki import notes\n", lab)
     assert {str(p.relative_to(lab)) for p in files} == {
-        "__init__.py", "results.py", "wiki/__init__.py", "wiki/notes.py"}
+        "__init__.py",
+        "results.py",
+        "wiki/__init__.py",
+        "wiki/notes.py",
+    }
 
 
 def test_input_hash_changes_with_script_params_and_used_lab_code_only(demo, tmp_path):
@@ -64,17 +68,27 @@ def test_never_run_experiments_are_due(root, capsys):
 
 
 def test_a_failure_is_retried_only_once_its_inputs_change(root, demo, capsys):
-    failure = results.make_record(results.FAILURE_FIELDS, {
-        "run_id": "20260101T000000Z", "when": "2026-01-01T00:00:00+00:00", "cell": 7, "line": 52,
-        "source": "raise ValueError(label)", "exception": "ValueError", "message": "boom",
-        "notebook": "build/failed/demo.ipynb", "input_hash": staleness.input_hash(demo, demo.defaults()),
-    })
+    failure = results.make_record(
+        results.FAILURE_FIELDS,
+        {
+            "run_id": "20260101T000000Z",
+            "when": "2026-01-01T00:00:00+00:00",
+            "cell": 7,
+            "line": 52,
+            "source": "raise ValueError(label)",
+            "exception": "ValueError",
+            "message": "boom",
+            "notebook": "build/failed/demo.ipynb",
+            "input_hash": staleness.input_hash(demo, demo.defaults()),
+        },
+    )
     results.atomic_write_json(results.result_dir("demo", root) / results.FAILURE, failure)
 
     assert commands.run_stale_command(root) == 0  # skipped: no kernel starts
     assert capsys.readouterr().out == (
         "skip demo: failed (2026-01-01T00:00:00+00:00 at experiments/demo.py:52: ValueError: boom; "
-        "inputs unchanged since)\n")
+        "inputs unchanged since)\n"
+    )
 
     script = root / "experiments" / "demo.py"
     script.write_text(script.read_text() + "\n# fixed\n")

@@ -8,8 +8,9 @@ import pytest
 from lab import stats
 
 
-@pytest.mark.parametrize("df, quantile", [(1, 12.706), (4, 2.776), (9, 2.262), (30, 2.042),
-                                          (40, 2.0211), (60, 2.0003), (120, 1.9799)])
+@pytest.mark.parametrize(
+    "df, quantile", [(1, 12.706), (4, 2.776), (9, 2.262), (30, 2.042), (40, 2.0211), (60, 2.0003), (120, 1.9799)]
+)
 def test_t_quantiles_match_published_tables(df, quantile):
     assert stats.t975(df) == pytest.approx(quantile, abs=2e-4)
 
@@ -18,8 +19,8 @@ def test_summary_matches_numpy_on_known_values():
     values = [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]
     s = stats.summarize(values)
     assert s.n == 8 and s.mean == 5.0
-    assert s.std == pytest.approx(np.std(values, ddof=1))           # 2.138
-    half = 2.365 * np.std(values, ddof=1) / math.sqrt(8)             # t(0.975, 7) = 2.365
+    assert s.std == pytest.approx(np.std(values, ddof=1))  # 2.138
+    half = 2.365 * np.std(values, ddof=1) / math.sqrt(8)  # t(0.975, 7) = 2.365
     assert (s.ci_low, s.ci_high) == pytest.approx((5.0 - half, 5.0 + half))
     assert s.half_width == pytest.approx(half)
 

@@ -10,19 +10,36 @@ from lab.runner import aggregate, sweep_page
 
 
 def point(lr, seed, loss, status="ok"):
-    return {"id": f"lr-{lr}_seed-{seed}", "params": {"lr": lr, "seed": seed}, "status": status,
-            "run_id": "r" if status == "ok" else None, "input_hash": "h",
-            "metrics": {"loss": loss, "acc": 1 - loss} if status == "ok" else {}}
+    return {
+        "id": f"lr-{lr}_seed-{seed}",
+        "params": {"lr": lr, "seed": seed},
+        "status": status,
+        "run_id": "r" if status == "ok" else None,
+        "input_hash": "h",
+        "metrics": {"loss": loss, "acc": 1 - loss} if status == "ok" else {},
+    }
 
 
-POINTS = [point(0.1, 0, 0.61), point(0.1, 1, 0.58), point(0.1, 2, 0.66), point(0.1, 3, 0.60), point(0.1, 4, 0.63),
-          point(0.3, 0, 0.40), point(0.3, 1, 0.44), point(0.3, 2, 9.99, status="failed")]
+POINTS = [
+    point(0.1, 0, 0.61),
+    point(0.1, 1, 0.58),
+    point(0.1, 2, 0.66),
+    point(0.1, 3, 0.60),
+    point(0.1, 4, 0.63),
+    point(0.3, 0, 0.40),
+    point(0.3, 1, 0.44),
+    point(0.3, 2, 9.99, status="failed"),
+]
 
 
 def test_each_metric_is_summarized_over_seeds_within_each_group_like_numpy():
     found = aggregate.aggregates(POINTS, ["lr", "seed"], {"loss": "nats"})
     assert [(a["group"], a["metric"], a["n"]) for a in found] == [
-        ({"lr": 0.1}, "loss", 5), ({"lr": 0.1}, "acc", 5), ({"lr": 0.3}, "loss", 2), ({"lr": 0.3}, "acc", 2)]
+        ({"lr": 0.1}, "loss", 5),
+        ({"lr": 0.1}, "acc", 5),
+        ({"lr": 0.3}, "loss", 2),
+        ({"lr": 0.3}, "acc", 2),
+    ]
     for a in found:
         assert tuple(a) == results.AGGREGATE_FIELDS
     loss = np.array([0.61, 0.58, 0.66, 0.60, 0.63])
@@ -47,8 +64,11 @@ def test_a_sweep_over_seeds_alone_has_one_group():
 
 
 def test_page_tables_show_mean_std_interval_and_every_point():
-    record = {"grid": {"lr": [0.1, 0.3], "seed": [0, 1, 2, 3, 4]}, "points": POINTS,
-              "aggregates": aggregate.aggregates(POINTS, ["lr", "seed"], {"loss": "nats"})}
+    record = {
+        "grid": {"lr": [0.1, 0.3], "seed": [0, 1, 2, 3, 4]},
+        "points": POINTS,
+        "aggregates": aggregate.aggregates(POINTS, ["lr", "seed"], {"loss": "nats"}),
+    }
     table = sweep_page.aggregates_table(record)
     assert "| lr | metric | mean ± std | 95% interval | n |" in table
     assert "| 0.1 | loss | 0.616 ± 0.030 (5 seeds) nats | [0.5781, 0.6539] | 5 |" in table
@@ -58,8 +78,12 @@ def test_page_tables_show_mean_std_interval_and_every_point():
 
 
 def record(points, swept, units=None):
-    return {"name": "loss-shelf", "sweep": "seeds", "points": points,
-            "aggregates": aggregate.aggregates(points, swept, units or {})}
+    return {
+        "name": "loss-shelf",
+        "sweep": "seeds",
+        "points": points,
+        "aggregates": aggregate.aggregates(points, swept, units or {}),
+    }
 
 
 def test_citations_name_an_experiment_and_a_sweep():

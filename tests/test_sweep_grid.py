@@ -8,10 +8,10 @@ import sys
 import types
 
 import pytest
+from runner_fixture import FIXTURES, make_root
 
 from lab import LabError, cli
 from lab.runner import execute, grid, scripts
-from runner_fixture import FIXTURES, make_root
 
 
 @pytest.fixture
@@ -26,13 +26,16 @@ def demo(root):
     return scripts.read_script("demo", root)
 
 
-@pytest.mark.parametrize("text, values", [
-    ("0,1,2", ["0", "1", "2"]),
-    ("[1, 2],[3]", ["[1, 2]", "[3]"]),
-    ("{'a': 1, 'b': 2},{'a': 3}", ["{'a': 1, 'b': 2}", "{'a': 3}"]),
-    ("'x,y',z", ["'x,y'", "z"]),
-    ("1e-3, 3e-3", ["1e-3", "3e-3"]),
-])
+@pytest.mark.parametrize(
+    "text, values",
+    [
+        ("0,1,2", ["0", "1", "2"]),
+        ("[1, 2],[3]", ["[1, 2]", "[3]"]),
+        ("{'a': 1, 'b': 2},{'a': 3}", ["{'a': 1, 'b': 2}", "{'a': 3}"]),
+        ("'x,y',z", ["'x,y'", "z"]),
+        ("1e-3, 3e-3", ["1e-3", "3e-3"]),
+    ],
+)
 def test_values_split_on_commas_outside_brackets_and_quotes(text, values):
     assert grid.split_values(text) == values
 
@@ -43,14 +46,17 @@ def test_grid_values_parse_as_their_defaults_types(demo):
     assert [type(v) for v in parsed["scale"]] == [float, float]
 
 
-@pytest.mark.parametrize("items, message", [
-    (["seed=0,x"], r"seed='x' is not a whole number like the default 0 \(experiments/demo.py:14\)"),
-    (["nope=1,2"], r"demo has no parameter 'nope'; its parameters: seed = 0"),
-    (["seed=0,1", "seed=2"], r"parameter seed is given twice"),
-    (["seed=0,,1"], r"'seed=0,,1': an empty value"),
-    (["seed"], r"'seed' is not a parameter: write name=value"),
-    ([], r"no grid: give parameters with their values \(seed=0,1,2\) or --sweep NAME"),
-])
+@pytest.mark.parametrize(
+    "items, message",
+    [
+        (["seed=0,x"], r"seed='x' is not a whole number like the default 0 \(experiments/demo.py:14\)"),
+        (["nope=1,2"], r"demo has no parameter 'nope'; its parameters: seed = 0"),
+        (["seed=0,1", "seed=2"], r"parameter seed is given twice"),
+        (["seed=0,,1"], r"'seed=0,,1': an empty value"),
+        (["seed"], r"'seed' is not a parameter: write name=value"),
+        ([], r"no grid: give parameters with their values \(seed=0,1,2\) or --sweep NAME"),
+    ],
+)
 def test_bad_grids_get_make_experiments_messages(demo, items, message):
     with pytest.raises(LabError, match=message) as err:
         grid.parse_grid(items, demo)
@@ -59,8 +65,13 @@ def test_bad_grids_get_make_experiments_messages(demo, items, message):
 
 def test_points_are_the_cartesian_product_first_parameter_slowest():
     assert grid.points({"lr": [0.1, 0.2], "seed": [0, 1, 2]}) == [
-        {"lr": 0.1, "seed": 0}, {"lr": 0.1, "seed": 1}, {"lr": 0.1, "seed": 2},
-        {"lr": 0.2, "seed": 0}, {"lr": 0.2, "seed": 1}, {"lr": 0.2, "seed": 2}]
+        {"lr": 0.1, "seed": 0},
+        {"lr": 0.1, "seed": 1},
+        {"lr": 0.1, "seed": 2},
+        {"lr": 0.2, "seed": 0},
+        {"lr": 0.2, "seed": 1},
+        {"lr": 0.2, "seed": 2},
+    ]
 
 
 def test_point_ids_name_the_varying_values_readably():
@@ -113,13 +124,15 @@ def test_every_point_is_checked_before_any_kernel_starts(root, monkeypatch, caps
     monkeypatch.setattr(lab, "checks", fake, raising=False)
     text = (root / "experiments" / "demo.py").read_text()
     (root / "experiments" / "checked.py").write_text(
-        text.replace("# links: [ideas/runner]\n", '# links: [ideas/runner]\n# checks: ["positive(scale)"]\n'))
+        text.replace("# links: [ideas/runner]\n", '# links: [ideas/runner]\n# checks: ["positive(scale)"]\n')
+    )
     monkeypatch.chdir(root)
     monkeypatch.setattr(execute, "execute", lambda *a, **k: pytest.fail("a kernel was started"))
 
     assert cli.main(["sweep", "checked", "seed=0,1", "scale=1,-0.5"]) == 2
     assert capsys.readouterr().err == (
-        "error: experiments/checked.py: positive(scale=-0.5): scale=-0.5: must be positive\n")
+        "error: experiments/checked.py: positive(scale=-0.5): scale=-0.5: must be positive\n"
+    )
     assert not (root / "build").exists() and not (root / "site").exists()
 
 

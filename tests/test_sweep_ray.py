@@ -13,9 +13,9 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from runner_fixture import FIXTURES, make_root
 
 from lab import results
-from runner_fixture import FIXTURES, make_root
 
 pytestmark = pytest.mark.slow
 
@@ -50,9 +50,25 @@ def test_a_sweep_runs_as_ray_tasks_on_a_local_cluster_that_the_test_stops(tmp_pa
     # Ray's unix sockets live under its temp dir, and a socket path may not pass 107 bytes
     temp = tempfile.mkdtemp(prefix="ray-", dir="/tmp")
     try:
-        done = subprocess.run(["unshare", "-n", sys.executable, str(HELPER), str(root), temp, "--",
-                               "grid", "seed=0,1", "lr=0.05,0.2", "--engine", "ray"],
-                              capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            [
+                "unshare",
+                "-n",
+                sys.executable,
+                str(HELPER),
+                str(root),
+                temp,
+                "--",
+                "grid",
+                "seed=0,1",
+                "lr=0.05,0.2",
+                "--engine",
+                "ray",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
     finally:
         shutil.rmtree(temp, ignore_errors=True)
     assert done.returncode == 0, done.stderr

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from runner_fixture import FIXTURES, make_root
 
 from lab import results
 from lab.runner import commands, scripts, staleness
-from runner_fixture import FIXTURES, make_root
 
 pytestmark = pytest.mark.slow
 
@@ -29,8 +29,9 @@ POINTS = ["lr-0.05_seed-0", "lr-0.2_seed-0", "lr-0.05_seed-1", "lr-0.2_seed-1"]
 
 
 def lab(root: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "lab", *args], cwd=root, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "lab", *args], cwd=root, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def point_runs(root: Path, sweep: str = SWEEP) -> dict[str, dict]:
@@ -61,7 +62,14 @@ def test_each_point_is_a_full_run_in_the_results_format(swept):
     assert sorted(p.name for p in (folder / "points").iterdir()) == sorted(POINTS)
     for point, run in point_runs(root).items():
         files = sorted(str(p.relative_to(folder / "points" / point)) for p in (folder / "points" / point).rglob("*"))
-        assert files == ["figures", "figures/loss-curve.json", "history.jsonl", "index.md", "notebook.ipynb", "run.json"]
+        assert files == [
+            "figures",
+            "figures/loss-curve.json",
+            "history.jsonl",
+            "index.md",
+            "notebook.ipynb",
+            "run.json",
+        ]
         lr, seed = float(point.split("_")[0][3:]), int(point[-1])
         assert run["params"] == {**script.defaults(), "lr": lr, "seed": seed}
         assert run["input_hash"] == staleness.input_hash(script, run["params"])
@@ -82,7 +90,11 @@ def test_sweep_record_lists_points_and_aggregates_over_seeds_like_numpy(swept):
         assert tuple(entry) == results.SWEEP_POINT_FIELDS and entry["status"] == "ok"
         assert entry["metrics"] == {k: m["value"] for k, m in runs[entry["id"]]["metrics"].items()}
     assert [(a["group"], a["metric"]) for a in record["aggregates"]] == [
-        ({"lr": 0.05}, "final_loss"), ({"lr": 0.05}, "slope"), ({"lr": 0.2}, "final_loss"), ({"lr": 0.2}, "slope")]
+        ({"lr": 0.05}, "final_loss"),
+        ({"lr": 0.05}, "slope"),
+        ({"lr": 0.2}, "final_loss"),
+        ({"lr": 0.2}, "slope"),
+    ]
     for a in record["aggregates"]:
         values = [runs[f"lr-{a['group']['lr']}_seed-{s}"]["metrics"][a["metric"]]["value"] for s in (0, 1)]
         half = 12.706 * np.std(values, ddof=1) / np.sqrt(2)  # t(0.975, 1)
@@ -99,7 +111,7 @@ def test_sweep_page_shows_tables_and_figures(swept):
     assert "| lr | metric | mean ± std | 95% interval | n |" in page
     assert "| point | seed | lr | status | final_loss | slope |" in page
     assert "[lr-0.05_seed-0](points/lr-0.05_seed-0/index.md)" in page
-    assert f'make sweep NAME=grid GRID="seed=0,1 lr=0.05,0.2"' in page
+    assert 'make sweep NAME=grid GRID="seed=0,1 lr=0.05,0.2"' in page
     figures = sorted(p.stem for p in (folder / "figures").glob("*.json"))
     assert figures == ["final_loss-vs-lr", "overlay-loss-curve", "slope-vs-lr"]
     for figure in figures:
@@ -134,8 +146,11 @@ def test_a_rerun_runs_only_missing_failed_and_stale_points(root):
 def test_a_failing_point_is_reported_and_loses_nothing(root):
     before = point_runs(root)
     script = root / "experiments" / "grid.py"
-    script.write_text(script.read_text().replace(
-        "if seed == fail_seed:", "if lr > 0.1:\n    raise ValueError(f'lr {lr} too high')\nif seed == fail_seed:"))
+    script.write_text(
+        script.read_text().replace(
+            "if seed == fail_seed:", "if lr > 0.1:\n    raise ValueError(f'lr {lr} too high')\nif seed == fail_seed:"
+        )
+    )
     line = next(i for i, text in enumerate(script.read_text().splitlines(), 1) if "too high" in text)
 
     done = lab(root, "sweep", "grid", *GRID, "--jobs", "2")
@@ -188,9 +203,14 @@ def gone(pid: int, within_s: float = 30.0) -> bool:
 def paused_sweep(root: Path) -> tuple[subprocess.Popen, list[int], list[int]]:
     """A sweep of two points, both sleeping in their last cell: the driver, the point
     processes' pids and their kernels' pids."""
-    proc = subprocess.Popen([sys.executable, "-m", "lab", "sweep", "grid", "seed=0,1", "pause_s=120",
-                             "--jobs", "2"], cwd=root, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lab", "sweep", "grid", "seed=0,1", "pause_s=120", "--jobs", "2"],
+        cwd=root,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     watchdog = threading.Timer(180, proc.kill)
     watchdog.start()
     points, logs = [], []
@@ -203,8 +223,12 @@ def paused_sweep(root: Path) -> tuple[subprocess.Popen, list[int], list[int]]:
                 break
         kernels = []
         while len(kernels) < 2 and proc.poll() is None:
-            kernels = [int(t.split()[1]) for log in logs for t in log.read_text().splitlines()
-                       if t.startswith("kernel ") and t.endswith(" pausing")]
+            kernels = [
+                int(t.split()[1])
+                for log in logs
+                for t in log.read_text().splitlines()
+                if t.startswith("kernel ") and t.endswith(" pausing")
+            ]
             time.sleep(0.2)
     finally:
         watchdog.cancel()
@@ -217,7 +241,9 @@ def test_sigterm_cancels_points_and_leaves_no_process_and_a_second_sweep_is_refu
     try:
         second = lab(root, "sweep", "grid", "seed=5")
         assert second.returncode == 1
-        assert f"error: grid/sweep is already running (pid {proc.pid}, lock build/locks/grid/sweep.lock)" in second.stderr
+        assert (
+            f"error: grid/sweep is already running (pid {proc.pid}, lock build/locks/grid/sweep.lock)" in second.stderr
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=60)
@@ -255,8 +281,10 @@ def test_a_kernel_that_fails_to_start_is_tried_once_more(tmp_path, monkeypatch):
     said = []
     record = run.run(scripts.read_script("demo", root), {}, root, said.append, slot="sweeps/s/seed-0")
     assert len(calls) == 2 and record["status"] == "ok"
-    assert any("[demo/sweeps/s/seed-0] the kernel did not start: Kernel died" in line
-               and line.endswith("trying once more") for line in said)
+    assert any(
+        "[demo/sweeps/s/seed-0] the kernel did not start: Kernel died" in line and line.endswith("trying once more")
+        for line in said
+    )
 
 
 def test_a_kernel_that_fails_to_start_twice_is_an_error(tmp_path, monkeypatch):

@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from lab import results
-from lab.runner import aggregate
 from runner_fixture import FIXTURES
 from test_wiki_build import mkdocs
 from wiki_fixture import make_wiki
+
+from lab import results
+from lab.runner import aggregate
 
 pytestmark = pytest.mark.slow
 
@@ -29,8 +29,9 @@ def swept(tmp_path_factory) -> Path:
     script = (FIXTURES / "grid.py").read_text().replace("# project: fixtures", "# project: addition")
     (root / "experiments" / "grid.py").write_text(script)
     for command in (["run", "grid"], ["sweep", "grid", "seed=0,1", "--jobs", "2"]):
-        done = subprocess.run([sys.executable, "-m", "lab", *command], cwd=root,
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable, "-m", "lab", *command], cwd=root, capture_output=True, text=True, timeout=300
+        )
         assert done.returncode == 0, done.stderr
     return root
 
@@ -64,10 +65,13 @@ def test_a_sweep_builds_strictly_with_its_page_points_and_citations(swept, tmp_p
     assert 'data-figure="figures/loss-curve.json"' in point  # the point's own figure, not the experiment's
 
 
-@pytest.mark.parametrize("citation, message", [
-    ("{{ metric grid@seed-0-1.nope }}", "sweep grid@seed-0-1 has no metric 'nope' (it has: final_loss, slope)"),
-    ("{{ metric grid@nope.final_loss }}", "experiment 'grid' has no sweep 'nope'"),
-])
+@pytest.mark.parametrize(
+    "citation, message",
+    [
+        ("{{ metric grid@seed-0-1.nope }}", "sweep grid@seed-0-1 has no metric 'nope' (it has: final_loss, slope)"),
+        ("{{ metric grid@nope.final_loss }}", "experiment 'grid' has no sweep 'nope'"),
+    ],
+)
 def test_a_bad_sweep_citation_fails_the_strict_build_naming_file_and_line(swept, tmp_path, citation, message):
     root = tmp_path / "repo"
     shutil.copytree(swept, root)

@@ -20,16 +20,20 @@ def test_readme_citations_name_recorded_metrics():
 
 
 def test_new_note_without_kind_makes_a_journal_entry():
-    dry = subprocess.run(["make", "-n", "new-note", "TITLE=First steps"], cwd=ROOT, capture_output=True,
-                         text=True, check=True)
+    dry = subprocess.run(
+        ["make", "-n", "new-note", "TITLE=First steps"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert re.search(r"-m lab new-note journal \"First steps\"", dry.stdout), dry.stdout
 
 
-@pytest.mark.parametrize("items, message", [
-    (["steps"], "setting 'steps' is not of the form name=value"),
-    (["steps=abc"], "setting steps='abc' must be a whole number"),
-    (["stepz=10"], "unknown setting(s) stepz"),
-])
+@pytest.mark.parametrize(
+    "items, message",
+    [
+        (["steps"], "setting 'steps' is not of the form name=value"),
+        (["steps=abc"], "setting steps='abc' must be a whole number"),
+        (["stepz=10"], "unknown setting(s) stepz"),
+    ],
+)
 def test_train_settings_are_checked_before_training(items, message, capsys):
     assert cli.main(["train", "tiny", *items]) == 2
     err = capsys.readouterr().err

@@ -51,9 +51,9 @@ def test_backlink_title_snippet_and_url_stay_text():
     graph = links.build_graph(notes, {}, {})
     [backlink] = graph.backlinks["ideas/target.md"]
     snippet = """Compare the <i>target</i> with <script>alert('&amp;')</script> & "more"."""
-    assert backlink.snippet == snippet                     # the plain text, specials and all
+    assert backlink.snippet == snippet  # the plain text, specials and all
     html = pages.backlinks(graph.notes["ideas/target.md"], graph, lambda src: HREF)
     parsed = Parsed(html)
-    assert parsed.tags == ["h2", "ul", "li", "a"]          # no markup from the note's text
+    assert parsed.tags == ["h2", "ul", "li", "a"]  # no markup from the note's text
     assert parsed.links == [(HREF, TITLE)]
-    assert parsed.items == [f"{TITLE} — “{snippet}”"]       # and no character lost or doubled
+    assert parsed.items == [f"{TITLE} — “{snippet}”"]  # and no character lost or doubled

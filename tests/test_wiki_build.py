@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from wiki_fixture import VAULT, make_vault_wiki, make_wiki
 
 from lab import LabError
 from lab.wiki import vault
 from lab.wiki.pages import SECTIONS
-from wiki_fixture import VAULT, make_vault_wiki, make_wiki
 
 # `mkdocs build …`, then a check that building imported neither torch nor TransformerLens.
 MKDOCS = """
@@ -30,8 +30,9 @@ ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
 
 
 def mkdocs(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", MKDOCS, "build", *args], cwd=root, env=ENV,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", MKDOCS, "build", *args], cwd=root, env=ENV, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture(scope="module")
@@ -44,9 +45,16 @@ def built(tmp_path_factory) -> Path:
 
 
 def test_strict_build_makes_every_page(built):
-    for page in ("index.html", "ideas/index.html", "insights/index.html", "projects/index.html",
-                 "journal/index.html", "experiments/index.html", "experiments/loss-shelf/index.html",
-                 "insights/carry-heads/index.html"):
+    for page in (
+        "index.html",
+        "ideas/index.html",
+        "insights/index.html",
+        "projects/index.html",
+        "journal/index.html",
+        "experiments/index.html",
+        "experiments/loss-shelf/index.html",
+        "insights/carry-heads/index.html",
+    ):
         assert (built / page).exists(), page
     assert (built / "experiments/loss-shelf/figures/loss-curve.json").exists()
 
@@ -97,7 +105,9 @@ def test_broken_link_fails_strict_build_with_file_and_line_and_is_marked_otherwi
 def test_bad_front_matter_fails_any_build_naming_every_file_and_field(tmp_path):
     make_wiki(tmp_path)
     note = tmp_path / "site/ideas/ablate-mlp.md"
-    note.write_text(note.read_text().replace("priority: low", "priority: urgent").replace("status: done", "status: finished"))
+    note.write_text(
+        note.read_text().replace("priority: low", "priority: urgent").replace("status: done", "status: finished")
+    )
     other = tmp_path / "site/insights/carry-heads.md"
     other.write_text(other.read_text().replace("status: supported", "status: proven"))
     result = mkdocs(tmp_path)
@@ -109,8 +119,13 @@ def test_bad_front_matter_fails_any_build_naming_every_file_and_field(tmp_path):
 
 def test_new_note_command(tmp_path):
     lab = [sys.executable, "-m", "lab", "new-note", "insight", "Heads compute carries"]
-    run = lambda: subprocess.run(lab, cwd=tmp_path, env={**ENV, "PYTHONPATH": str(Path(__file__).parents[1])},  # noqa: E731
-                                 capture_output=True, text=True)
+    run = lambda: subprocess.run(
+        lab,
+        cwd=tmp_path,
+        env={**ENV, "PYTHONPATH": str(Path(__file__).parents[1])},  # noqa: E731
+        capture_output=True,
+        text=True,
+    )
     first, second = run(), run()
     assert first.returncode == 0 and "site/insights/heads-compute-carries.md" in first.stdout
     assert second.returncode == 2 and "already exists" in second.stderr
@@ -136,21 +151,32 @@ def article(site: Path, page: str) -> str:
 
 
 def test_vault_is_read_in_place_without_its_hidden_folders(vault_site):
-    for path in ("vault/index.html", "vault/Welcome/index.html", "vault/Research/Carry Notes/index.html",
-                 "vault/Research/Name (with paren/index.html", "vault/Daily/2024-01-01/index.html",
-                 "vault/attachments/diagram.png", "vault/attachments/board.canvas"):
+    for path in (
+        "vault/index.html",
+        "vault/Welcome/index.html",
+        "vault/Research/Carry Notes/index.html",
+        "vault/Research/Name (with paren/index.html",
+        "vault/Daily/2024-01-01/index.html",
+        "vault/attachments/diagram.png",
+        "vault/attachments/board.canvas",
+    ):
         assert (vault_site / path).exists(), path
     assert not list(vault_site.rglob(".obsidian"))
 
 
 def test_vault_images_render_with_sizes_and_other_files_link(vault_site):
     html = article(vault_site, "vault/Welcome")
-    for img in ('<img class="lab-image" src="../attachments/diagram.png" alt="diagram.png">',
-                '<img class="lab-image" src="../attachments/diagram.png" alt="diagram.png" width="120">',
-                '<img class="lab-image" src="../attachments/diagram.png" alt="diagram.png" width="64" height="48">',
-                '<img class="lab-image" src="../attachments/icons.svg#icon" alt="icons.svg">'):
+    for img in (
+        '<img class="lab-image" src="../attachments/diagram.png" alt="diagram.png">',
+        '<img class="lab-image" src="../attachments/diagram.png" alt="diagram.png" width="120">',
+        '<img class="lab-image" src="../attachments/diagram.png" alt="diagram.png" width="64" height="48">',
+        '<img class="lab-image" src="../attachments/icons.svg#icon" alt="icons.svg">',
+    ):
         assert img in html
-    assert 'nested with a tab\n    <img class="lab-image" src="../attachments/diagram.png" alt="diagram.png" width="32"></li>' in html
+    assert (
+        'nested with a tab\n    <img class="lab-image" src="../attachments/diagram.png" alt="diagram.png" width="32"></li>'
+        in html
+    )
     assert html.count('<a href="../attachments/paper.pdf">paper.pdf</a>') == 2  # the link and the embed
     assert '<a href="../attachments/board.canvas">board.canvas</a>' in html
 
@@ -164,14 +190,20 @@ def test_vault_links_follow_obsidian(vault_site):
     assert '<a href="../../insights/carry-heads/">Two heads compute the carry</a>' in html
     assert '<a href="../Research/Name%20%28with%20paren/">Name (with paren</a>' in html
     assert '<td><a href="../Research/Carry%20Notes/">the notes</a></td>' in html  # [[…\\|…]] in a table
-    assert '<li>an item with an id of its own <a id="^item-id"></a></li>' in article(vault_site, "vault/Research/Carry Notes")
-    assert 'The carry is computed late in the network. <a id="^key-claim"></a>' in article(vault_site, "vault/Research/Carry Notes")
+    assert '<li>an item with an id of its own <a id="^item-id"></a></li>' in article(
+        vault_site, "vault/Research/Carry Notes"
+    )
+    assert 'The carry is computed late in the network. <a id="^key-claim"></a>' in article(
+        vault_site, "vault/Research/Carry Notes"
+    )
 
 
 def test_vault_transclusion_shows_the_text_with_a_link_and_stops_at_cycles(vault_site):
     embeds = article(vault_site, "vault/Welcome").split('<div class="lab-embed">')[1:]
     assert len(embeds) == 3
-    assert '<a class="lab-embed-source" href="../Research/Carry%20Notes/#evidence">Carry Notes › Evidence</a>' in embeds[0]
+    assert (
+        '<a class="lab-embed-source" href="../Research/Carry%20Notes/#evidence">Carry Notes › Evidence</a>' in embeds[0]
+    )
     assert "Ablating the late MLP brings the shelf back." in embeds[0] and "Open questions" not in embeds[0]
     assert "<p>The carry is computed late in the network.</p>" in embeds[1] and "Evidence" not in embeds[1]
     assert '<a href="./">Welcome</a> (embedded here already)' in embeds[2]
@@ -222,8 +254,10 @@ def test_ambiguous_name_warns_with_candidates_fails_strict_and_builds_otherwise(
     (copy / "Archive/Old/Carry Notes.md").write_text("An older copy.\n")
     strict = mkdocs(root, "--strict")
     assert strict.returncode == 1
-    assert ("../vault/Welcome.md:13: [[Carry Notes]] is ambiguous: it could be vault/Archive/Old/Carry Notes.md, "
-            "vault/Research/Carry Notes.md; chose vault/Research/Carry Notes.md as Obsidian does") in strict.stderr
+    assert (
+        "../vault/Welcome.md:13: [[Carry Notes]] is ambiguous: it could be vault/Archive/Old/Carry Notes.md, "
+        "vault/Research/Carry Notes.md; chose vault/Research/Carry Notes.md as Obsidian does"
+    ) in strict.stderr
     assert mkdocs(root).returncode == 0
     assert 'The main note is <a href="../Research/Carry%20Notes/">' in article(root / "build/site", "vault/Welcome")
 
@@ -234,10 +268,14 @@ def test_missing_heading_fails_strict_naming_the_headings_and_is_marked_otherwis
     welcome.write_text(welcome.read_text() + "\nSee [[Carry Notes#No such heading]].\n")
     strict = mkdocs(root, "--strict")
     assert strict.returncode == 1
-    assert ("../vault/Welcome.md:75: [[Carry Notes#No such heading]]: vault/Research/Carry Notes.md has no heading "
-            "'No such heading' (its headings: Carry notes, Evidence, Ablations, Open questions)") in strict.stderr
+    assert (
+        "../vault/Welcome.md:75: [[Carry Notes#No such heading]]: vault/Research/Carry Notes.md has no heading "
+        "'No such heading' (its headings: Carry notes, Evidence, Ablations, Open questions)"
+    ) in strict.stderr
     assert mkdocs(root).returncode == 0
-    assert '<span class="lab-broken" title="[[Carry Notes#No such heading]]' in article(root / "build/site", "vault/Welcome")
+    assert '<span class="lab-broken" title="[[Carry Notes#No such heading]]' in article(
+        root / "build/site", "vault/Welcome"
+    )
 
 
 def test_a_vault_named_like_a_kind_folder_is_refused(tmp_path):

@@ -15,7 +15,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from wiki_fixture import make_wiki
 
 CORES = ("properdocs", "mkdocs")
@@ -40,8 +39,14 @@ def command(core: str, *args: str) -> list[str]:
 
 
 def build(root: Path, core: str, site: str) -> subprocess.CompletedProcess:
-    return subprocess.run(command(core, "build", "--strict", "--site-dir", site), cwd=root, env=ENV,
-                          capture_output=True, text=True, timeout=180)
+    return subprocess.run(
+        command(core, "build", "--strict", "--site-dir", site),
+        cwd=root,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -100,8 +105,14 @@ def fetch(url: str) -> str:
 @pytest.mark.parametrize("core", CORES)
 def test_serve_answers_on_localhost_under_each_core(root, core):
     address = f"127.0.0.1:{free_port()}"
-    server = subprocess.Popen(command(core, "serve", "--dev-addr", address), cwd=root, env=ENV,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        command(core, "serve", "--dev-addr", address),
+        cwd=root,
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         home = None
         for _ in range(600):  # waits for the first build (generous on shared cores; not a timing check)

@@ -8,18 +8,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from wiki_fixture import make_wiki
 
 from lab import results
-from lab.wiki import graph as notes_graph, links, pages, tags
+from lab.wiki import graph as notes_graph
+from lab.wiki import links, pages, tags
 from lab.wiki.notes import parse_note
-from wiki_fixture import make_wiki
 
 ADDITION = "projects/addition.md"
 EXTRA = {  # tags in two spellings, a link to a generated page, a page outside the kinds
     "insights/tagged.md": "---\ntitle: Tagged <insight>\nstatus: refuted\ntags: [Carry, mlp]\n---\n\n"
-                          "See [[ideas]], the board.\n",
+    "See [[ideas]], the board.\n",
     "ideas/also-tagged.md": "---\ntitle: Also tagged\nstatus: doing\nproject: addition\ntags: [carry, λ]\n---\n\n"
-                            "Builds on [[tagged]].\n",
+    "Builds on [[tagged]].\n",
     "about.md": "---\ntitle: About\ntags: [Ω]\n---\n\nA plain page.\n",
 }
 
@@ -38,9 +39,12 @@ def graph(root) -> links.Graph:
     docs = root / "site"
     notes = [parse_note(p.relative_to(docs).as_posix(), p.read_text(), str(p)) for p in sorted(docs.rglob("*.md"))]
     names = results.result_names(root)
-    graph = links.build_graph(notes, {n: results.load_run(n, root) for n in names},
-                              {n: f for n in names if (f := results.load_failure(n, root))},
-                              generated=[src for _, src, _ in pages.SECTIONS])
+    graph = links.build_graph(
+        notes,
+        {n: results.load_run(n, root) for n in names},
+        {n: f for n in names if (f := results.load_failure(n, root))},
+        generated=[src for _, src, _ in pages.SECTIONS],
+    )
     assert graph.problems == []
     return graph
 
@@ -104,11 +108,24 @@ def test_edges_follow_links_in_body_and_front_matter_once_per_pair(graph):
 def test_facets_count_each_value_for_the_filters(graph):
     facets = notes_graph.facets(graph, notes_graph.nodes(graph, url))
     assert facets["project"] == [(ADDITION, "Learning addition", 7), ("", "(no project)", 3)]
-    assert facets["kind"] == [("project", "project", 1), ("insight", "insight", 2), ("idea", "idea", 3),
-                              ("experiment", "experiment", 2), ("journal", "journal", 1), ("page", "page", 1)]
-    assert facets["status"] == [("doing", "doing", 1), ("done", "done", 1), ("failed", "failed", 1),
-                                ("ok", "ok", 1), ("open", "open", 1), ("refuted", "refuted", 1),
-                                ("supported", "supported", 1), ("", "(none)", 3)]
+    assert facets["kind"] == [
+        ("project", "project", 1),
+        ("insight", "insight", 2),
+        ("idea", "idea", 3),
+        ("experiment", "experiment", 2),
+        ("journal", "journal", 1),
+        ("page", "page", 1),
+    ]
+    assert facets["status"] == [
+        ("doing", "doing", 1),
+        ("done", "done", 1),
+        ("failed", "failed", 1),
+        ("ok", "ok", 1),
+        ("open", "open", 1),
+        ("refuted", "refuted", 1),
+        ("supported", "supported", 1),
+        ("", "(none)", 3),
+    ]
 
 
 def test_graph_page_has_a_filter_per_facet_with_counts_and_escapes_titles(graph):
@@ -121,7 +138,9 @@ def test_graph_page_has_a_filter_per_facet_with_counts_and_escapes_titles(graph)
     assert '<option value="">(no project) (3)</option>' in page
     assert '<div class="lab-graph lab-graph--all"></div>' in page
     assert "<insight>" not in notes_graph.graph_page(graph) + notes_graph.local_graph('a"b.md')
-    assert notes_graph.local_graph('a"b.md') == '<div class="lab-graph lab-graph--local" data-node="a&quot;b.md"></div>\n'
+    assert (
+        notes_graph.local_graph('a"b.md') == '<div class="lab-graph lab-graph--local" data-node="a&quot;b.md"></div>\n'
+    )
 
 
 def test_graph_json_holds_nodes_with_positions_and_edges_as_indexes(graph):
@@ -171,8 +190,10 @@ def test_tags_page_groups_spellings_and_lists_each_tags_notes(graph):
     ]
     page = tags.tags_page(graph)
     assert "[Carry](#tag-carry) (2)" in page
-    assert "## Carry { #tag-carry }\n\n- [Also tagged](ideas/also-tagged.md) — idea\n" \
-           "- [Tagged &lt;insight&gt;](insights/tagged.md) — insight" in page
+    assert (
+        "## Carry { #tag-carry }\n\n- [Also tagged](ideas/also-tagged.md) — idea\n"
+        "- [Tagged &lt;insight&gt;](insights/tagged.md) — insight" in page
+    )
 
 
 def test_a_notes_tags_link_to_their_section_of_the_tags_page(graph):
@@ -192,8 +213,13 @@ def test_tags_page_without_tags_says_how_to_add_them():
 
 @pytest.fixture(scope="module")
 def built(root) -> Path:
-    subprocess.run([sys.executable, "-m", "properdocs", "build", "--strict", "--quiet", "--config-file", "mkdocs.yml"],
-                   cwd=root, check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "properdocs", "build", "--strict", "--quiet", "--config-file", "mkdocs.yml"],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return root / "build" / "site"
 
 

@@ -32,17 +32,22 @@ def test_scan_finds_every_form_with_lines():
     text = "See [[a]], [[dir/b|shown]] and [[c#Some heading]].\n![[experiments/x#fig]] is {{ metric x.loss }}\n"
     refs = links.scan(text)
     assert [(r.form, r.target, r.anchor, r.label, r.line) for r in refs] == [
-        ("link", "a", "", "", 1), ("link", "dir/b", "", "shown", 1), ("link", "c", "Some heading", "", 1),
-        ("embed", "experiments/x", "fig", "", 2), ("metric", "x", "loss", "", 2),
+        ("link", "a", "", "", 1),
+        ("link", "dir/b", "", "shown", 1),
+        ("link", "c", "Some heading", "", 1),
+        ("embed", "experiments/x", "fig", "", 2),
+        ("metric", "x", "loss", "", 2),
     ]
-    assert text[refs[1].start:refs[1].end] == "[[dir/b|shown]]"
+    assert text[refs[1].start : refs[1].end] == "[[dir/b|shown]]"
 
 
 def test_scan_leaves_code_alone():
-    text = ("`[[span]]` and ``[[double `tick`]]``\n"
-            "````python\n[[fenced]]\n```\nstill [[fenced]]: ``` does not close ````\n````\n"
-            "~~~\n{{ metric x.y }}\n~~~\n"
-            "[[real]]\n")
+    text = (
+        "`[[span]]` and ``[[double `tick`]]``\n"
+        "````python\n[[fenced]]\n```\nstill [[fenced]]: ``` does not close ````\n````\n"
+        "~~~\n{{ metric x.y }}\n~~~\n"
+        "[[real]]\n"
+    )
     assert [r.target for r in links.scan(text)] == ["real"]
     assert links.scan(text)[0].line == 10
 
@@ -84,8 +89,10 @@ def test_front_matter_references_are_checked_with_their_line():
 def test_render_links_alias_heading_and_title():
     graph = make_graph(BASE)
     out = links.render("[[carry]], [[carry|the heads]], [[carry#The Evidence]]", "ideas/probe.md", graph, str)
-    assert out == ("[Carry heads](../insights/carry.md), [the heads](../insights/carry.md), "
-                   "[Carry heads › The Evidence](../insights/carry.md#the-evidence)")
+    assert out == (
+        "[Carry heads](../insights/carry.md), [the heads](../insights/carry.md), "
+        "[Carry heads › The Evidence](../insights/carry.md#the-evidence)"
+    )
 
 
 def test_backlinks_one_per_page_with_sentence_snippet():
@@ -98,18 +105,23 @@ def test_backlinks_one_per_page_with_sentence_snippet():
 def test_metric_citation_renders_value_unit_and_run():
     graph = make_graph(BASE)
     out = links.render("{{ metric loss-shelf.final_loss }} / {{metric loss-shelf.steps}}", "ideas/probe.md", graph, str)
-    assert out == ('[0.0512 nats](../experiments/loss-shelf/index.md "loss-shelf.final_loss, run 20261126T120000Z")'
-                   '{ .lab-metric } / [180](../experiments/loss-shelf/index.md "loss-shelf.steps, run 20261126T120000Z")'
-                   "{ .lab-metric }")
+    assert out == (
+        '[0.0512 nats](../experiments/loss-shelf/index.md "loss-shelf.final_loss, run 20261126T120000Z")'
+        '{ .lab-metric } / [180](../experiments/loss-shelf/index.md "loss-shelf.steps, run 20261126T120000Z")'
+        "{ .lab-metric }"
+    )
     assert graph.backlinks["experiments/loss-shelf/index.md"] == []
 
 
-@pytest.mark.parametrize("text, message", [
-    ("{{ metric loss-shelf.nope }}", "experiment 'loss-shelf' has no metric 'nope' (it has: final_loss, steps)"),
-    ("{{ metric carry.x }}", "'carry' is not an experiment page (insights/carry.md)"),
-    ("![[experiments/loss-shelf#nope]]", "experiment 'loss-shelf' has no figure 'nope' (it has: loss-curve)"),
-    ("![[experiments/ghost#fig]]", "![[experiments/ghost#fig]] does not name any page or file"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("{{ metric loss-shelf.nope }}", "experiment 'loss-shelf' has no metric 'nope' (it has: final_loss, steps)"),
+        ("{{ metric carry.x }}", "'carry' is not an experiment page (insights/carry.md)"),
+        ("![[experiments/loss-shelf#nope]]", "experiment 'loss-shelf' has no figure 'nope' (it has: loss-curve)"),
+        ("![[experiments/ghost#fig]]", "![[experiments/ghost#fig]] does not name any page or file"),
+    ],
+)
 def test_missing_metric_or_figure_names_file_and_line(text, message):
     graph = make_graph({**BASE, "ideas/probe.md": page("Probe", f"x\n{text}\n", "status: open\n")})
     assert [str(p) for p in graph.problems] == [f"site/ideas/probe.md:6: {message}"]
@@ -118,15 +130,21 @@ def test_missing_metric_or_figure_names_file_and_line(text, message):
 def test_metric_and_figure_resolve_among_experiments_only():
     """An idea named like the experiment that realizes it is no rival for a citation,
     while a plain link to the shared name stays ambiguous."""
-    pages = {**BASE, "ideas/loss-shelf.md": page("Shelf idea", "{{ metric loss-shelf.steps }}\n"
-                                                 "![[loss-shelf#loss-curve]]\n", "status: open\n")}
+    pages = {
+        **BASE,
+        "ideas/loss-shelf.md": page(
+            "Shelf idea", "{{ metric loss-shelf.steps }}\n![[loss-shelf#loss-curve]]\n", "status: open\n"
+        ),
+    }
     assert make_graph(pages).problems == []
     pages["ideas/probe.md"] = page("Probe", "[[loss-shelf]]\n", "status: open\n")
     assert ["ambiguous" in p.message for p in make_graph(pages).problems] == [True]
 
 
 def test_experiment_without_a_good_run_cannot_be_cited():
-    graph = make_graph({**BASE, "ideas/probe.md": page("Probe", "{{ metric loss-shelf.x }}\n", "status: open\n")}, runs={})
+    graph = make_graph(
+        {**BASE, "ideas/probe.md": page("Probe", "{{ metric loss-shelf.x }}\n", "status: open\n")}, runs={}
+    )
     assert "experiment 'loss-shelf' has no successful run yet" in str(graph.problems[0])
 
 
@@ -134,7 +152,9 @@ def test_figure_embed_renders_a_plot_div_with_caption_elsewhere():
     graph = make_graph(BASE)
     url = lambda path: f"/root/{path}"  # noqa: E731
     elsewhere = links.render("![[loss-shelf#loss-curve]]", "ideas/probe.md", graph, url)
-    assert '<div class="lab-plot" data-figure="/root/experiments/loss-shelf/figures/loss-curve.json"></div>' in elsewhere
+    assert (
+        '<div class="lab-plot" data-figure="/root/experiments/loss-shelf/figures/loss-curve.json"></div>' in elsewhere
+    )
     assert "*Loss per digit* (from [The loss shelf](../experiments/loss-shelf/index.md))" in elsewhere
     own = links.render("![[loss-shelf#loss-curve]]", "experiments/loss-shelf/index.md", graph, url)
     assert "Loss per digit" not in own and "lab-plot" in own
@@ -146,15 +166,20 @@ def test_figure_embed_renders_a_plot_div_with_caption_elsewhere():
 def test_scan_reads_obsidian_forms():
     text = "| [[a\\|shown]] | x |\n[[b#H1#H2]] [[c#^blk]] [[Name (with paren]] ![[p.png|300x200]]\n"
     assert [(r.form, r.target, r.anchor, r.label) for r in links.scan(text)] == [
-        ("link", "a", "", "shown"), ("link", "b", "H1#H2", ""), ("link", "c", "^blk", ""),
-        ("link", "Name (with paren", "", ""), ("embed", "p.png", "", "300x200"),
+        ("link", "a", "", "shown"),
+        ("link", "b", "H1#H2", ""),
+        ("link", "c", "^blk", ""),
+        ("link", "Name (with paren", "", ""),
+        ("embed", "p.png", "", "300x200"),
     ]
     assert links.scan(text)[0].written == "[[a\\|shown]]"
 
 
 def test_scan_leaves_indented_code_and_math_alone_but_not_nested_list_content():
-    text = ("Para.\n\n    [[indented-code]]\n\n$[[in-math]]$ and $$\n[[display]]\n$$ costs $5 or $6 [[after-dollars]]\n\n"
-            "- item\n\t- nested\n\t\t![[pic.png]]\n\n!!! note\n\n    [[in-admonition]]\n")
+    text = (
+        "Para.\n\n    [[indented-code]]\n\n$[[in-math]]$ and $$\n[[display]]\n$$ costs $5 or $6 [[after-dollars]]\n\n"
+        "- item\n\t- nested\n\t\t![[pic.png]]\n\n!!! note\n\n    [[in-admonition]]\n"
+    )
     assert [r.target for r in links.scan(text)] == ["after-dollars", "pic.png", "in-admonition"]
 
 
@@ -168,8 +193,11 @@ VAULT = {
     **BASE,
     "vault/index.md": page("Vault home", "# Start here\n"),
     "vault/Welcome.md": page("Welcome", "Hi.\n", "aliases: [Front door]\n"),
-    "vault/Research/Carry Notes.md": page("Carry Notes", "The claim. ^key\n\n## Evidence\n\n### Ablations\n\nText.\n\n"
-                                          "## Other\n\n### Ablations\n\nMore.\n", "aliases: carry\n"),
+    "vault/Research/Carry Notes.md": page(
+        "Carry Notes",
+        "The claim. ^key\n\n## Evidence\n\n### Ablations\n\nText.\n\n## Other\n\n### Ablations\n\nMore.\n",
+        "aliases: carry\n",
+    ),
     "vault/A/Same.md": page("Same A", "In A.\n"),
     "vault/B/Same.md": page("Same B", "In B.\n"),
 }
@@ -201,9 +229,11 @@ def test_ambiguous_vault_name_picks_same_folder_then_shortest_path_and_warns():
     assert graph.page("Same", "vault/A/Sub/x.md").src == "vault/A/Sub/Same.md"
     found = graph.page("Same", "vault/Welcome.md")
     assert found.src == "vault/A/Same.md"
-    assert found.message == ("[[Same]] is ambiguous: it could be vault/A/Same.md, vault/A/Sub/Same.md, vault/B/Same.md; "
-                             "chose vault/A/Same.md as Obsidian does, not vault/A/Sub/Same.md, vault/B/Same.md; "
-                             "write the folder to choose")
+    assert found.message == (
+        "[[Same]] is ambiguous: it could be vault/A/Same.md, vault/A/Sub/Same.md, vault/B/Same.md; "
+        "chose vault/A/Same.md as Obsidian does, not vault/A/Sub/Same.md, vault/B/Same.md; "
+        "write the folder to choose"
+    )
 
 
 def test_attachments_resolve_by_name_or_path_with_their_extension():
@@ -222,7 +252,9 @@ def test_heading_paths_and_block_ids_resolve_to_their_ids():
 
 
 def test_missing_heading_or_block_names_file_line_and_the_headings():
-    graph = vault_graph({"vault/x.md": page("X", "a\n[[Carry Notes#Nope]] [[Carry Notes#Evidence#Other]] [[carry#^nope]]\n")})
+    graph = vault_graph(
+        {"vault/x.md": page("X", "a\n[[Carry Notes#Nope]] [[Carry Notes#Evidence#Other]] [[carry#^nope]]\n")}
+    )
     headings = "(its headings: Evidence, Ablations, Other, Ablations)"
     assert [str(p) for p in graph.problems] == [
         f"site/vault/x.md:5: [[Carry Notes#Nope]]: vault/Research/Carry Notes.md has no heading 'Nope' {headings}",
@@ -230,27 +262,41 @@ def test_missing_heading_or_block_names_file_line_and_the_headings():
         f"site/vault/x.md:5: [[carry#^nope]]: vault/Research/Carry Notes.md has no block '^nope' {headings}",
     ]
     html = links.render("[[Carry Notes#Nope]]", "vault/x.md", graph, str)
-    assert html.startswith('<span class="lab-broken" title="[[Carry Notes#Nope]]: vault/Research/Carry Notes.md has no heading')
+    assert html.startswith(
+        '<span class="lab-broken" title="[[Carry Notes#Nope]]: vault/Research/Carry Notes.md has no heading'
+    )
 
 
 def test_images_render_with_size_and_fragment_and_other_files_as_links():
     graph = vault_graph()
-    out = links.render("![[diagram.png]] ![[diagram.png|300]] ![[diagram.png|a plan|30x20]] ![[icons.svg#icon]] ![[paper.pdf]] "
-                       "[[paper.pdf|the paper]]", "vault/Welcome.md", graph, lambda path: f"/{path}")
-    assert out == ('<img class="lab-image" src="/vault/attachments/diagram.png" alt="diagram.png"> '
-                   '<img class="lab-image" src="/vault/attachments/diagram.png" alt="diagram.png" width="300"> '
-                   '<img class="lab-image" src="/vault/attachments/diagram.png" alt="a plan" width="30" height="20"> '
-                   '<img class="lab-image" src="/vault/attachments/icons.svg#icon" alt="icons.svg"> '
-                   "[paper.pdf](attachments/paper.pdf) [the paper](attachments/paper.pdf)")
-    assert "![[diagram.png]]" not in links.scan("![[diagram.png]]")[0].written[1:]  # the ! is part of what messages show
+    out = links.render(
+        "![[diagram.png]] ![[diagram.png|300]] ![[diagram.png|a plan|30x20]] ![[icons.svg#icon]] ![[paper.pdf]] "
+        "[[paper.pdf|the paper]]",
+        "vault/Welcome.md",
+        graph,
+        lambda path: f"/{path}",
+    )
+    assert out == (
+        '<img class="lab-image" src="/vault/attachments/diagram.png" alt="diagram.png"> '
+        '<img class="lab-image" src="/vault/attachments/diagram.png" alt="diagram.png" width="300"> '
+        '<img class="lab-image" src="/vault/attachments/diagram.png" alt="a plan" width="30" height="20"> '
+        '<img class="lab-image" src="/vault/attachments/icons.svg#icon" alt="icons.svg"> '
+        "[paper.pdf](attachments/paper.pdf) [the paper](attachments/paper.pdf)"
+    )
+    assert (
+        "![[diagram.png]]" not in links.scan("![[diagram.png]]")[0].written[1:]
+    )  # the ! is part of what messages show
 
 
 def test_transclusion_shows_the_part_with_a_link_and_guards_cycles():
-    graph = vault_graph({"vault/Loop.md": page("Loop", "Loop text ![[Loop2]]\n"),
-                         "vault/Loop2.md": page("Loop2", "Second ![[Loop]]\n")})
+    graph = vault_graph(
+        {"vault/Loop.md": page("Loop", "Loop text ![[Loop2]]\n"), "vault/Loop2.md": page("Loop2", "Second ![[Loop]]\n")}
+    )
     out = links.render("![[Carry Notes#Evidence]]", "vault/Welcome.md", graph, str)
-    assert out.startswith('\n\n<div class="lab-embed" markdown>\n\n[Carry Notes › Evidence](<Research/Carry Notes.md#evidence>)'
-                          "{ .lab-embed-source }\n\n## Evidence\n\n### Ablations\n\nText.\n\n</div>")
+    assert out.startswith(
+        '\n\n<div class="lab-embed" markdown>\n\n[Carry Notes › Evidence](<Research/Carry Notes.md#evidence>)'
+        "{ .lab-embed-source }\n\n## Evidence\n\n### Ablations\n\nText.\n\n</div>"
+    )
     block = links.render("- ![[carry#^key]]", "vault/Welcome.md", graph, str)
     assert "\n    The claim.\n" in block and "^key" not in block.split(")", 1)[1]  # nested in the item, no marker
     loop = links.render("![[Loop2]]", "vault/Loop.md", graph, str)
@@ -269,12 +315,19 @@ def test_unbalanced_parenthesis_and_spaces_in_a_link_target():
 
 def test_snippets_drop_callout_markers_and_show_a_table_row_as_cells():
     body = "> [!note] Title\n> Read [[carry]] first.\n\n| a | b |\n|---|---|\n| [[carry\\|c]] | why |\n"
-    graph = make_graph({**BASE, "ideas/probe.md": page("Probe", body, "status: open\n"),
-                        "ideas/other.md": page("Other", "| x | [[carry]] |\n", "status: open\n")})
+    graph = make_graph(
+        {
+            **BASE,
+            "ideas/probe.md": page("Probe", body, "status: open\n"),
+            "ideas/other.md": page("Other", "| x | [[carry]] |\n", "status: open\n"),
+        }
+    )
     assert [b.snippet for b in graph.backlinks["insights/carry.md"]] == ["Read carry first.", "x · carry"]
 
 
 def test_a_plain_page_links_through_properties_written_as_wikilinks_only():
-    graph = vault_graph({"vault/p.md": page("P", "x\n", 'project: Website redesign\nrelated: ["[[Welcome]]", "[[ghost]]"]\n')})
+    graph = vault_graph(
+        {"vault/p.md": page("P", "x\n", 'project: Website redesign\nrelated: ["[[Welcome]]", "[[ghost]]"]\n')}
+    )
     assert [str(p) for p in graph.problems] == ["site/vault/p.md:4: [[ghost]] does not name any page or file"]
     assert [b.snippet for b in graph.backlinks["vault/Welcome.md"]] == ["related: Welcome"]

@@ -15,8 +15,9 @@ def test_callout_becomes_admonition_with_title_and_body():
 
 def test_callout_folding_nesting_and_unknown_types():
     text = "> [!faq]- Closed\n> a\n>\n> > [!custom]\n> > inner\n\n> [!warning]+\n> b\n"
-    assert callouts.convert(text) == ('??? faq "Closed"\n    a\n\n    !!! note "Custom"\n        inner\n\n\n\n'
-                                      "???+ warning\n    b\n\n")
+    assert callouts.convert(text) == (
+        '??? faq "Closed"\n    a\n\n    !!! note "Custom"\n        inner\n\n\n\n???+ warning\n    b\n\n'
+    )
 
 
 def test_callout_in_code_or_indented_is_kept_or_indented():
@@ -34,8 +35,12 @@ def render(text: str) -> str:
 
 def test_math_becomes_mathml_inline_and_block():
     html = render("Loss $-\\ln p_0$ and\n\n$$\n\\frac{d}{10}\n$$\n")
-    assert '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline"><mrow><mo>&#x02212;</mo><mi>ln</mi>' in html
-    assert '<div class="lab-math"><math xmlns="http://www.w3.org/1998/Math/MathML" display="block"><mrow><mfrac>' in html
+    assert (
+        '<math xmlns="http://www.w3.org/1998/Math/MathML" display="inline"><mrow><mo>&#x02212;</mo><mi>ln</mi>' in html
+    )
+    assert (
+        '<div class="lab-math"><math xmlns="http://www.w3.org/1998/Math/MathML" display="block"><mrow><mfrac>' in html
+    )
 
 
 def test_dollars_that_are_not_math_stay_text():

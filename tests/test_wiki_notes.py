@@ -21,25 +21,31 @@ def test_parses_each_kind_and_normalizes():
     assert note("about.md", "tags: [a]\n").kind == "page"
 
 
-@pytest.mark.parametrize("src, front, field, line", [
-    ("ideas/x.md", "title: X\nstatus: maybe\n", "status", 3),
-    ("ideas/x.md", "title: X\nstatus: open\npriority: urgent\n", "priority", 4),
-    ("insights/x.md", "title: X\nstatus: proven\n", "status", 3),
-    ("journal/x.md", "title: X\ndate: 26/11/2026\n", "date", 3),
-    ("journal/x.md", "title: X\ndate: 2026-02-30\n", "date", 3),
-    ("projects/x.md", "title: X\nstaus: open\n", "staus", 3),
-    ("projects/x.md", "title: X\ntags: {a: 1}\n", "tags", 3),
-])
+@pytest.mark.parametrize(
+    "src, front, field, line",
+    [
+        ("ideas/x.md", "title: X\nstatus: maybe\n", "status", 3),
+        ("ideas/x.md", "title: X\nstatus: open\npriority: urgent\n", "priority", 4),
+        ("insights/x.md", "title: X\nstatus: proven\n", "status", 3),
+        ("journal/x.md", "title: X\ndate: 26/11/2026\n", "date", 3),
+        ("journal/x.md", "title: X\ndate: 2026-02-30\n", "date", 3),
+        ("projects/x.md", "title: X\nstaus: open\n", "staus", 3),
+        ("projects/x.md", "title: X\ntags: {a: 1}\n", "tags", 3),
+    ],
+)
 def test_bad_field_names_file_line_and_field(src, front, field, line):
     with pytest.raises(NoteError, match=rf"^site/{src}:{line}: field '{field}'"):
         note(src, front)
 
 
-@pytest.mark.parametrize("src, front, field", [
-    ("ideas/x.md", "status: open\n", "title"),
-    ("insights/x.md", "title: X\n", "status"),
-    ("journal/x.md", "title: X\n", "date"),
-])
+@pytest.mark.parametrize(
+    "src, front, field",
+    [
+        ("ideas/x.md", "status: open\n", "title"),
+        ("insights/x.md", "title: X\n", "status"),
+        ("journal/x.md", "title: X\n", "date"),
+    ],
+)
 def test_missing_required_field(src, front, field):
     with pytest.raises(NoteError, match=rf"^site/{src}: field '{field}' is missing"):
         note(src, front)
@@ -74,8 +80,10 @@ def test_new_note_command_refuses_to_overwrite(tmp_path, capsys):
 
 
 def test_obsidian_properties_are_accepted_on_every_note():
-    front = ("title: X\nstatus: open\naliases: [Probe, Carry probe]\ntags:\ncssclasses: wide\npublish: true\n"
-             "permalink: x\ndescription: A note.\ndraft: false\n")
+    front = (
+        "title: X\nstatus: open\naliases: [Probe, Carry probe]\ntags:\ncssclasses: wide\npublish: true\n"
+        "permalink: x\ndescription: A note.\ndraft: false\n"
+    )
     idea = note("ideas/x.md", front)
     assert idea.aliases == ["Probe", "Carry probe"] and idea.meta["tags"] == [] and idea.meta["cssclasses"] == ["wide"]
     assert note("projects/p.md", "title: P\naliases: Lab\n").aliases == ["Lab"]  # one name is a list of one
@@ -95,7 +103,8 @@ def test_every_problem_of_a_note_is_reported_at_once():
         "site/ideas/x.md:2: field 'status' is 'maybe'; use one of: open, next, doing, done, dropped",
         "site/ideas/x.md:3: field 'priority' is 'urgent'; use one of: high, normal, low",
         "site/ideas/x.md:4: field 'staus' is not a field of a idea note (known: "
-        + ", ".join(notes.SCHEMAS["idea"]) + ")",
+        + ", ".join(notes.SCHEMAS["idea"])
+        + ")",
         "site/ideas/x.md: field 'title' is missing (required in a idea note)",
     ]
 

@@ -3,11 +3,11 @@
 from pathlib import Path
 
 import pytest
+from wiki_fixture import make_wiki
 
 from lab import results
 from lab.wiki import folders, links, pages
 from lab.wiki.notes import parse_note
-from wiki_fixture import make_wiki
 
 
 @pytest.fixture(scope="module")
@@ -22,9 +22,12 @@ def graph(root) -> links.Graph:
     docs = root / "site"
     notes = [parse_note(p.relative_to(docs).as_posix(), p.read_text(), str(p)) for p in sorted(docs.rglob("*.md"))]
     names = results.result_names(root)
-    graph = links.build_graph(notes, {n: results.load_run(n, root) for n in names},
-                              {n: f for n in names if (f := results.load_failure(n, root))},
-                              generated=[src for _, src, _ in pages.SECTIONS])
+    graph = links.build_graph(
+        notes,
+        {n: results.load_run(n, root) for n in names},
+        {n: f for n in names if (f := results.load_failure(n, root))},
+        generated=[src for _, src, _ in pages.SECTIONS],
+    )
     assert graph.problems == []
     return graph
 
@@ -56,7 +59,10 @@ def test_insights_journal_projects_and_experiments_indexes(graph):
     assert "[First run of the loss shelf](2026-11-26-first-run.md) — 2026-11-26" in pages.journal_index(graph)
     assert "2 experiments · 1 insights · 2 ideas" in pages.projects_index(graph)
     table = pages.experiments_table(graph)
-    assert "| [loss-shelf](loss-shelf/index.md) | [Learning addition](../projects/addition.md) | 2026-11-26 12:00 | ok |" in table
+    assert (
+        "| [loss-shelf](loss-shelf/index.md) | [Learning addition](../projects/addition.md) | 2026-11-26 12:00 | ok |"
+        in table
+    )
 
 
 def test_project_page_lists_its_notes(graph):
@@ -84,15 +90,18 @@ def test_experiment_page_gets_banner_provenance_and_history(graph, root):
 def test_notes_get_a_status_line(graph):
     idea = graph.notes["ideas/probe-carries.md"]
     page = pages.decorate(idea, idea.body, graph, [])
-    assert page.startswith("**Status:** open · **Priority:** high · **Project:** [[addition]] · **Waits on:** [[carry-heads]]")
+    assert page.startswith(
+        "**Status:** open · **Priority:** high · **Project:** [[addition]] · **Waits on:** [[carry-heads]]"
+    )
 
 
 def test_backlinks_list_linking_pages_with_their_sentence_and_say_when_none(graph):
     shelf = graph.notes["experiments/loss-shelf/index.md"]
     html = pages.backlinks(shelf, graph, lambda src: f"/{src}")
     assert html.startswith(f'<h2 id="{pages.BACKLINKS_ID}">Linked from</h2>\n<ul>')
-    assert ('<li><a href="/insights/carry-heads.md">Two heads compute the carry</a>'
-            " — “The loss shelf ends when") in html
+    assert (
+        '<li><a href="/insights/carry-heads.md">Two heads compute the carry</a> — “The loss shelf ends when'
+    ) in html
     assert "realized_by: loss-shelf" in html  # a front-matter reference links too
     idea = graph.notes["ideas/probe-carries.md"]
     assert pages.backlinks(idea, graph, str).endswith("<p><em>Nothing links here yet.</em></p>\n")
@@ -104,12 +113,22 @@ def test_sparkline():
 
 
 def test_folders_outside_the_kind_folders_get_a_page_and_a_place_on_home(graph):
-    extra = [parse_note(src, text, f"site/{src}") for src, text in {
-        "notes/a.md": "---\ntitle: Alpha\n---\nA.\n", "notes/sub/b.md": "Beta.\n", "vault/index.md": "Home of it.\n",
-        "about.md": "About.\n"}.items()]
-    both = links.build_graph([*graph.notes.values(), *extra], graph.runs, graph.failures,
-                             generated=[src for _, src, _ in pages.SECTIONS])
+    extra = [
+        parse_note(src, text, f"site/{src}")
+        for src, text in {
+            "notes/a.md": "---\ntitle: Alpha\n---\nA.\n",
+            "notes/sub/b.md": "Beta.\n",
+            "vault/index.md": "Home of it.\n",
+            "about.md": "About.\n",
+        }.items()
+    ]
+    both = links.build_graph(
+        [*graph.notes.values(), *extra], graph.runs, graph.failures, generated=[src for _, src, _ in pages.SECTIONS]
+    )
     assert folders.folders(both.notes) == ["notes", "vault"]
     assert folders.folder_index(both, "notes") == "# notes\n\n- [Alpha](a.md)\n\n## sub\n\n- [b](sub/b.md)\n"
-    assert section(pages.home(both), "Folders") == "\n- [notes](notes/index.md) — 2 notes\n- [vault](vault/index.md) — 1 note\n"
+    assert (
+        section(pages.home(both), "Folders")
+        == "\n- [notes](notes/index.md) — 2 notes\n- [vault](vault/index.md) — 1 note\n"
+    )
     assert "## Folders" not in pages.home(graph)

@@ -16,25 +16,40 @@ REPO = Path(__file__).resolve().parents[1]
 NOTES = Path(__file__).parent / "fixtures" / "wiki" / "site"
 
 LOSS_FIGURE = {
-    "data": [{"type": "scatter", "mode": "lines", "name": "digit 0", "x": [0, 100, 200, 300], "y": [2.3, 0.63, 0.62, 0.05]}],
+    "data": [
+        {"type": "scatter", "mode": "lines", "name": "digit 0", "x": [0, 100, 200, 300], "y": [2.3, 0.63, 0.62, 0.05]}
+    ],
     "layout": {"title": {"text": "Training loss"}, "xaxis": {"title": {"text": "step"}}},
 }
 
 
 def _run(name: str, run_id: str, final_loss: float, figures: list[dict]) -> dict:
     values = {
-        "name": name, "status": "ok", "run_id": run_id, "started": f"{run_id[:4]}-{run_id[4:6]}-{run_id[6:8]}T12:00:00Z",
-        "duration_s": 12.5, "commit": "0123456789abcdef", "dirty": False, "params": {"n_digits": 2, "seed": 0},
-        "seed": 0, "versions": {"python": "3.11", "torch": "2.13.0"}, "environment": None, "cells": [{"index": 0, "duration_s": 1.0}],
-        "metrics": {"final_loss": {"value": final_loss, "unit": "nats", "description": "loss at the end"},
-                    "shelf_steps": {"value": 180.0, "unit": None, "description": "length of the shelf"}},
-        "figures": figures, "input_hash": "abc",
+        "name": name,
+        "status": "ok",
+        "run_id": run_id,
+        "started": f"{run_id[:4]}-{run_id[4:6]}-{run_id[6:8]}T12:00:00Z",
+        "duration_s": 12.5,
+        "commit": "0123456789abcdef",
+        "dirty": False,
+        "params": {"n_digits": 2, "seed": 0},
+        "seed": 0,
+        "versions": {"python": "3.11", "torch": "2.13.0"},
+        "environment": None,
+        "cells": [{"index": 0, "duration_s": 1.0}],
+        "metrics": {
+            "final_loss": {"value": final_loss, "unit": "nats", "description": "loss at the end"},
+            "shelf_steps": {"value": 180.0, "unit": None, "description": "length of the shelf"},
+        },
+        "figures": figures,
+        "input_hash": "abc",
     }
     return results.make_record(results.RUN_FIELDS, values)
 
 
-def write_experiment(root: Path, name: str, page: str, runs: list[dict], figures: dict[str, dict],
-                     failure: dict | None = None) -> None:
+def write_experiment(
+    root: Path, name: str, page: str, runs: list[dict], figures: dict[str, dict], failure: dict | None = None
+) -> None:
     out = results.result_dir(name, root)
     results.atomic_write_text(out / results.PAGE, page)
     results.atomic_write_json(out / results.RUN, runs[-1])
@@ -49,9 +64,12 @@ def write_experiment(root: Path, name: str, page: str, runs: list[dict], figures
 def make_wiki(dest: Path) -> Path:
     """Build the fixture wiki's sources under ``dest``; returns its mkdocs.yml."""
     shutil.copytree(NOTES, dest / "site")
-    figure = [{"id": "loss-curve", "caption": "Training loss per answer digit", "file": results.figure_file("loss-curve")}]
+    figure = [
+        {"id": "loss-curve", "caption": "Training loss per answer digit", "file": results.figure_file("loss-curve")}
+    ]
     write_experiment(
-        dest, "loss-shelf",
+        dest,
+        "loss-shelf",
         "---\ntitle: The loss shelf\nproject: addition\nquestion: Why does loss plateau?\nexperiment: loss-shelf\n"
         "run_id: 20261126T120000Z\n---\n\nThe loss stalls, then drops.\n\n![[experiments/loss-shelf#loss-curve]]\n"
         "*Training loss per answer digit*\n",
@@ -59,13 +77,25 @@ def make_wiki(dest: Path) -> Path:
         {"loss-curve": LOSS_FIGURE},
     )
     write_experiment(
-        dest, "carry-probe",
+        dest,
+        "carry-probe",
         "---\ntitle: Probing for carries\nproject: addition\nexperiment: carry-probe\n---\n\nA probe per digit.\n",
-        [_run("carry-probe", "20261124T120000Z", 0.3, [])], {},
-        failure=results.make_record(results.FAILURE_FIELDS, {
-            "run_id": "20261127T090000Z", "when": "2026-11-27T09:00:00Z", "cell": 3, "line": 12,
-            "source": "check(n_digits)", "exception": "ValueError", "message": "n_digits must be > 0",
-            "notebook": "build/failed/carry-probe.ipynb", "input_hash": "def"}),
+        [_run("carry-probe", "20261124T120000Z", 0.3, [])],
+        {},
+        failure=results.make_record(
+            results.FAILURE_FIELDS,
+            {
+                "run_id": "20261127T090000Z",
+                "when": "2026-11-27T09:00:00Z",
+                "cell": 3,
+                "line": 12,
+                "source": "check(n_digits)",
+                "exception": "ValueError",
+                "message": "n_digits must be > 0",
+                "notebook": "build/failed/carry-probe.ipynb",
+                "input_hash": "def",
+            },
+        ),
     )
     config = dest / "mkdocs.yml"
     shutil.copy(REPO / "mkdocs.yml", config)
@@ -79,6 +109,8 @@ def make_vault_wiki(dest: Path, vault: Path = VAULT) -> Path:
     """The fixture wiki with the fixture Obsidian vault read in place (the plugin's
     ``vault`` setting); returns its mkdocs.yml. The vault shows under ``vault/``."""
     config = make_wiki(dest)
-    text = re.sub(r"^  - lab\b.*$", f"  - lab:\n      vault: {json.dumps(str(vault))}", config.read_text(), count=1, flags=re.M)
+    text = re.sub(
+        r"^  - lab\b.*$", f"  - lab:\n      vault: {json.dumps(str(vault))}", config.read_text(), count=1, flags=re.M
+    )
     config.write_text(text)
     return config

@@ -22,8 +22,9 @@ the Ablator's cache; ``interactions.PathSite`` is another site.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -114,8 +115,7 @@ def neuron_group_sites(neurons: Sequence[tuple[int, int]], group: str) -> list[S
 def model_sites(model: TransformerBridge) -> dict[str, list[Site]]:
     """Every head and every MLP layer of ``model``, each as a one-site ablation, by label."""
     cfg = model.cfg
-    sites = {site.label: [site] for site in (head_site(l, h) for l in range(cfg.n_layers)
-                                             for h in range(cfg.n_heads))}
+    sites = {site.label: [site] for site in (head_site(l, h) for l in range(cfg.n_layers) for h in range(cfg.n_heads))}
     if not cfg.attn_only:
         sites.update({site.label: [site] for site in map(mlp_site, range(cfg.n_layers))})
     return sites
@@ -155,7 +155,8 @@ class Ablator:
         self.perm = torch.randperm(len(batch), generator=torch.Generator().manual_seed(seed)).to(self.tokens.device)
         with torch.no_grad():
             self.clean_logits, self.cache = model.run_with_cache(
-                self.tokens, names_filter=lambda name: name.endswith(self.SOURCE_SUFFIXES))
+                self.tokens, names_filter=lambda name: name.endswith(self.SOURCE_SUFFIXES)
+            )
         self.clean_loss = answer_losses(self.clean_logits, batch)
         self.clean_logit_diff = logit_diff(self.clean_logits, batch)
 
@@ -170,14 +171,14 @@ class Ablator:
     def effect(self, sites: Sequence[AblationSite]) -> Effect:
         """Change in loss and logit difference when ``sites`` are ablated together."""
         logits, _ = self.run(sites)
-        return Effect(answer_losses(logits, self.batch) - self.clean_loss,
-                      logit_diff(logits, self.batch) - self.clean_logit_diff)
+        return Effect(
+            answer_losses(logits, self.batch) - self.clean_loss, logit_diff(logits, self.batch) - self.clean_logit_diff
+        )
 
     def interaction(self, a: Sequence[AblationSite], b: Sequence[AblationSite]) -> Tensor:
         """Joint minus summed separate effects on the logit difference, ``[batch, answer_len]``:
         zero when ``a`` and ``b`` act independently."""
-        return (self.effect([*a, *b]).logit_diff - self.effect(a).logit_diff
-                - self.effect(b).logit_diff)
+        return self.effect([*a, *b]).logit_diff - self.effect(a).logit_diff - self.effect(b).logit_diff
 
 
 def _masked_mean(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -197,6 +198,5 @@ def group_means(values: Tensor, batch: Batch) -> dict[str, np.ndarray]:
     return {
         "digit": values.mean(-2),
         "carry case": np.stack([_masked_mean(values, batch.cases == k) for k in range(len(CASE_NAMES))], -1),
-        "cascade class": np.stack([_masked_mean(values, classes == c)
-                                   for c in range(batch.task.n_digits + 1)], -1),
+        "cascade class": np.stack([_masked_mean(values, classes == c) for c in range(batch.task.n_digits + 1)], -1),
     }

@@ -27,8 +27,7 @@ def _is_pattern(name: str) -> bool:
     return name.endswith("attn.hook_pattern")
 
 
-def patterns(model: TransformerBridge, tokens: torch.Tensor | np.ndarray,
-             chunk_size: int = 256) -> torch.Tensor:
+def patterns(model: TransformerBridge, tokens: torch.Tensor | np.ndarray, chunk_size: int = 256) -> torch.Tensor:
     """Attention patterns of every head, ``[batch, layer, head, query_pos, key_pos]``,
     ``chunk_size`` rows per forward pass."""
     tokens = torch.as_tensor(tokens)
@@ -47,8 +46,7 @@ def sequence_labels(task: AdditionTask) -> list[str]:
     """Name of every position of the sequence: ``a4 … a0 + b4 … b0 = A5 … A0`` (digit
     index = column, 0 = units; answer digits in emission order)."""
     operand = [str(c) for c in range(task.n_digits - 1, -1, -1)]
-    return (["a" + c for c in operand] + ["+"] + ["b" + c for c in operand] + ["="]
-            + task.answer_labels())
+    return ["a" + c for c in operand] + ["+"] + ["b" + c for c in operand] + ["="] + task.answer_labels()
 
 
 def column_positions(task: AdditionTask) -> np.ndarray:
@@ -66,8 +64,8 @@ def column_attention(pattern: torch.Tensor, task: AdditionTask) -> torch.Tensor:
     are answer digits in emission order, columns are digit columns 0 (units) … n-1.
     The staircase is the diagonal where an answer digit reads its own column.
     """
-    rows = pattern[..., task.predict_positions, :]                   # [..., answer, key]
-    return rows[..., column_positions(task)].sum(-1)                 # [..., answer, column]
+    rows = pattern[..., task.predict_positions, :]  # [..., answer, key]
+    return rows[..., column_positions(task)].sum(-1)  # [..., answer, column]
 
 
 def staircase_shares(pattern: torch.Tensor, task: AdditionTask) -> dict[str, torch.Tensor]:
@@ -79,12 +77,14 @@ def staircase_shares(pattern: torch.Tensor, task: AdditionTask) -> dict[str, tor
     digit); ``right``: the same for the pair of the column to the right, ``(a_c-1,
     b_c-1)``, where a carry comes from (all but the units digit).
     """
-    by_column = column_attention(pattern, task)                       # [..., answer, column]
+    by_column = column_attention(pattern, task)  # [..., answer, column]
     answer_columns = task.answer_columns
     own = [(i, c) for i, c in enumerate(answer_columns) if c < task.n_digits]
     right = [(i, c - 1) for i, c in enumerate(answer_columns) if c >= 1]
-    return {name: torch.stack([by_column[..., i, c] for i, c in pairs], -1).mean(-1)
-            for name, pairs in (("own", own), ("right", right))}
+    return {
+        name: torch.stack([by_column[..., i, c] for i, c in pairs], -1).mean(-1)
+        for name, pairs in (("own", own), ("right", right))
+    }
 
 
 def token_labels(task: AdditionTask, tokens: np.ndarray) -> list[list[str]]:
@@ -96,33 +96,60 @@ def token_labels(task: AdditionTask, tokens: np.ndarray) -> list[list[str]]:
 # --------------------------------------------------------------------------- figures
 
 
-def _head_traces(z: np.ndarray, x: list[str], y: list[str], hover: str, text: list[list[str]] | None,
-                 diverging: bool, zmax: float, visible: bool) -> list[tuple[int, int, go.Heatmap]]:
+def _head_traces(
+    z: np.ndarray,
+    x: list[str],
+    y: list[str],
+    hover: str,
+    text: list[list[str]] | None,
+    diverging: bool,
+    zmax: float,
+    visible: bool,
+) -> list[tuple[int, int, go.Heatmap]]:
     """One heatmap per head of ``z`` ``[layer, head, rows, cols]`` with its grid cell."""
     n_layers, n_heads = z.shape[:2]
     traces = []
     for layer in range(n_layers):
         for head in range(n_heads):
             trace = go.Heatmap(
-                z=z[layer, head].round(3), x=x, y=y, text=text,  # 3 decimals keep figure files small
+                z=z[layer, head].round(3),
+                x=x,
+                y=y,
+                text=text,  # 3 decimals keep figure files small
                 hovertemplate=hover + f"<br>%{{z:.3f}}<extra>{Head(layer, head)}</extra>",
                 colorscale=figures.DIVERGING if diverging else figures.SEQUENTIAL,
-                zmin=-zmax if diverging else 0, zmax=zmax, zmid=0 if diverging else None,
-                showscale=layer == head == 0, visible=visible, hoverongaps=False)
+                zmin=-zmax if diverging else 0,
+                zmax=zmax,
+                zmid=0 if diverging else None,
+                showscale=layer == head == 0,
+                visible=visible,
+                hoverongaps=False,
+            )
             traces.append((layer + 1, head + 1, trace))
     return traces
 
 
 def _grid(n_layers: int, n_heads: int, title: str | None) -> go.Figure:
-    fig = make_subplots(rows=n_layers, cols=n_heads, subplot_titles=components.head_labels(n_layers, n_heads),
-                        horizontal_spacing=0.03, vertical_spacing=0.12 / n_layers)
+    fig = make_subplots(
+        rows=n_layers,
+        cols=n_heads,
+        subplot_titles=components.head_labels(n_layers, n_heads),
+        horizontal_spacing=0.03,
+        vertical_spacing=0.12 / n_layers,
+    )
     fig.update_yaxes(autorange="reversed")
     return figures.style(fig, title, height=max(figures.HEIGHT, 250 * n_layers))
 
 
-def head_grid(z: torch.Tensor | np.ndarray, x: list[str], y: list[str], title: str | None = None,
-              diverging: bool = False, zmax: float | None = None,
-              axis_names: tuple[str, str] = ("query", "key")) -> go.Figure:
+def head_grid(
+    z: torch.Tensor | np.ndarray,
+    x: list[str],
+    y: list[str],
+    title: str | None = None,
+    diverging: bool = False,
+    zmax: float | None = None,
+    axis_names: tuple[str, str] = ("query", "key"),
+) -> go.Figure:
     """One heatmap per head of ``z`` ``[layer, head, rows, cols]`` on one colour scale,
     in a layer × head grid (attention patterns; circuits with ``diverging=True``).
     ``axis_names`` name the rows and the columns in the hover text."""
@@ -135,8 +162,13 @@ def head_grid(z: torch.Tensor | np.ndarray, x: list[str], y: list[str], title: s
     return fig
 
 
-def example_patterns_figure(per_example: torch.Tensor, labels: list[list[str]], names: list[str],
-                            example_titles: list[str], title: str | None = None) -> go.Figure:
+def example_patterns_figure(
+    per_example: torch.Tensor,
+    labels: list[list[str]],
+    names: list[str],
+    example_titles: list[str],
+    title: str | None = None,
+) -> go.Figure:
     """Every head's pattern on each of a few examples, with a slider over the examples.
 
     per_example: ``[example, layer, head, query_pos, key_pos]``; labels: ``[seq]`` axis
@@ -148,13 +180,16 @@ def example_patterns_figure(per_example: torch.Tensor, labels: list[list[str]], 
     fig = _grid(n_layers, n_heads, title)
     for example in range(n_examples):
         text = [[f"query {q}<br>key {k}" for k in names[example]] for q in names[example]]
-        for row, col, trace in _head_traces(z[example], labels, labels, "%{text}", text, False, 1.0,
-                                            example == 0):
+        for row, col, trace in _head_traces(z[example], labels, labels, "%{text}", text, False, 1.0, example == 0):
             fig.add_trace(trace, row=row, col=col)
     per = n_layers * n_heads
-    steps = [dict(method="update", label=example_titles[e],
-                  args=[{"visible": [e * per <= i < (e + 1) * per for i in range(n_examples * per)]}])
-             for e in range(n_examples)]
-    fig.update_layout(sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="example: "),
-                                    pad=dict(t=40))])
+    steps = [
+        dict(
+            method="update",
+            label=example_titles[e],
+            args=[{"visible": [e * per <= i < (e + 1) * per for i in range(n_examples * per)]}],
+        )
+        for e in range(n_examples)
+    ]
+    fig.update_layout(sliders=[dict(active=0, steps=steps, currentvalue=dict(prefix="example: "), pad=dict(t=40))])
     return fig

@@ -68,8 +68,7 @@ def _diff(values: Tensor, correct: Tensor, rival: Tensor) -> Tensor:
 
 def _targets(batch: Batch, device) -> tuple[Tensor, Tensor]:
     """Correct and rival digits as tensors, each ``[batch, answer_len]``."""
-    return (torch.as_tensor(batch.answers, device=device),
-            torch.as_tensor(rival_digits(batch), device=device))
+    return (torch.as_tensor(batch.answers, device=device), torch.as_tensor(rival_digits(batch), device=device))
 
 
 def logit_diff(logits: Tensor, batch: Batch) -> Tensor:
@@ -123,8 +122,8 @@ def attribute(model: TransformerBridge, batch: Batch, chunk_size: int = 256) -> 
         for rows in torch.arange(len(batch)).split(chunk_size):
             logits, cache = model.run_with_cache(tokens[rows])
             stack, labels = cache.get_full_resid_decomposition(
-                expand_neurons=True, apply_ln=True, pos_slice=positions,
-                project_output_onto=W, return_labels=True)     # [component, chunk, pos, vocab]
+                expand_neurons=True, apply_ln=True, pos_slice=positions, project_output_onto=W, return_labels=True
+            )  # [component, chunk, pos, vocab]
             parts.append(_diff(stack, correct[rows], rival[rows]))
             diffs.append(_diff(logits[:, positions], correct[rows], rival[rows]))
         constant = c[correct] - c[rival]
@@ -159,8 +158,11 @@ def _component_outputs(cache, labels: list[str], positions: np.ndarray) -> Tenso
         if isinstance(component, Head):
             out.append(heads[head_labels.index(label)])
         elif isinstance(component, Neuron):
-            out.append(cache.get_neuron_results(component.layer, neuron_slice=[component.neuron],
-                                                pos_slice=positions)[..., 0, :])
+            out.append(
+                cache.get_neuron_results(component.layer, neuron_slice=[component.neuron], pos_slice=positions)[
+                    ..., 0, :
+                ]
+            )
         else:
             raise ValueError(f"{label!r} is neither a head nor a neuron")
     return torch.stack(out)
@@ -179,7 +181,7 @@ def direct_path_effects(model: TransformerBridge, batch: Batch, labels: list[str
     correct, rival = _targets(batch, model.cfg.device)
     with torch.no_grad():
         logits, cache = model.run_with_cache(tokens)
-        resid = cache["ln_final.hook_in"][:, positions]                   # [batch, pos, d_model]
-        without = resid - _component_outputs(cache, labels, positions)    # [component, batch, pos, d_model]
+        resid = cache["ln_final.hook_in"][:, positions]  # [batch, pos, d_model]
+        without = resid - _component_outputs(cache, labels, positions)  # [component, batch, pos, d_model]
         ablated = model.unembed(model.ln_final(without.flatten(0, 1))).unflatten(0, without.shape[:2])
         return (_diff(logits[:, positions], correct, rival) - _diff(ablated, correct, rival)).cpu()

@@ -87,8 +87,9 @@ def composition_baseline(d_model: int, d_head: int, samples: int = 100, seed: in
     gen = torch.Generator().manual_seed(seed)
 
     def random_circuit() -> FactoredMatrix:
-        return FactoredMatrix(torch.randn(samples, d_model, d_head, generator=gen),
-                              torch.randn(samples, d_head, d_model, generator=gen))
+        return FactoredMatrix(
+            torch.randn(samples, d_model, d_head, generator=gen), torch.randn(samples, d_head, d_model, generator=gen)
+        )
 
     return float(tl_composition_scores(random_circuit(), random_circuit(), broadcast_dims=False).mean())
 
@@ -102,6 +103,8 @@ def top_compositions(scores: dict[str, torch.Tensor], k: int = 5) -> list[dict]:
         labels = head_labels(n_layers, n_heads)
         flat = score.reshape(n_layers * n_heads, n_layers * n_heads)
         values, indices = flat.flatten().topk(k)
-        rows += [{"mode": mode, "writer": labels[i // len(labels)], "reader": labels[i % len(labels)],
-                  "score": float(v)} for v, i in zip(values, indices.tolist())]
+        rows += [
+            {"mode": mode, "writer": labels[i // len(labels)], "reader": labels[i % len(labels)], "score": float(v)}
+            for v, i in zip(values, indices.tolist())
+        ]
     return rows

@@ -21,7 +21,7 @@ change ``lab.dynamics.find_step`` locates.
 
 from __future__ import annotations
 
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -64,8 +64,13 @@ def restrict_queries(detection: torch.Tensor, positions: np.ndarray | None) -> t
     return detection * keep[None, :, None]
 
 
-def head_scores(pattern: torch.Tensor, detection: torch.Tensor, targets_only: bool = True,
-                exclude_bos: bool = False, exclude_current_token: bool = False) -> torch.Tensor:
+def head_scores(
+    pattern: torch.Tensor,
+    detection: torch.Tensor,
+    targets_only: bool = True,
+    exclude_bos: bool = False,
+    exclude_current_token: bool = False,
+) -> torch.Tensor:
     """Score of every head against a detection pattern, ``[layer, head]``.
 
     pattern: ``[batch, layer, head, query_pos, key_pos]`` (``attention.patterns``);
@@ -84,22 +89,30 @@ def head_scores(pattern: torch.Tensor, detection: torch.Tensor, targets_only: bo
         for layer in range(n_layers):
             for head in range(n_heads):
                 scores[b, layer, head] = compute_head_attention_similarity_score(
-                    pattern[b, layer, head], detection[b], exclude_bos=exclude_bos,
-                    exclude_current_token=exclude_current_token, error_measure="mul")
+                    pattern[b, layer, head],
+                    detection[b],
+                    exclude_bos=exclude_bos,
+                    exclude_current_token=exclude_current_token,
+                    error_measure="mul",
+                )
     return scores.mean(0)
 
 
-def scores(model: TransformerBridge, tokens: torch.Tensor | np.ndarray,
-           detectors: Sequence[str] = ("induction", "previous_token"),
-           queries: Mapping[str, np.ndarray] | None = None) -> dict[str, torch.Tensor]:
+def scores(
+    model: TransformerBridge,
+    tokens: torch.Tensor | np.ndarray,
+    detectors: Sequence[str] = ("induction", "previous_token"),
+    queries: Mapping[str, np.ndarray] | None = None,
+) -> dict[str, torch.Tensor]:
     """``{detector: [layer, head]}`` scores (``targets_only``) of ``model`` on ``tokens``
     ``[batch, pos]``; ``queries`` maps a detector to the query positions it is scored at
     (default: all)."""
     pattern = patterns(model, tokens)
     queries = queries or {}
-    return {detector: head_scores(pattern, restrict_queries(detection_patterns(tokens, detector),
-                                                            queries.get(detector)))
-            for detector in detectors}
+    return {
+        detector: head_scores(pattern, restrict_queries(detection_patterns(tokens, detector), queries.get(detector)))
+        for detector in detectors
+    }
 
 
 def repeat_rows(rng: np.random.Generator, size: int, seq_len: int, k: int, vocab: int) -> np.ndarray:
@@ -109,7 +122,7 @@ def repeat_rows(rng: np.random.Generator, size: int, seq_len: int, k: int, vocab
     row as in ``RepeatData`` rows."""
     if not 1 <= k <= (seq_len - 1) // 2:
         raise ValueError(f"a span of {k} tokens shown twice does not fit after BOS in {seq_len} positions")
-    repeats = RepeatData(span=k, vocab=vocab).sample(rng, size)            # [size, 2k + 1]
+    repeats = RepeatData(span=k, vocab=vocab).sample(rng, size)  # [size, 2k + 1]
     filler = rng.integers(1, vocab, (size, seq_len - repeats.shape[1]))
     return np.concatenate([repeats[:, :1], filler, repeats[:, 1:]], axis=1)
 
@@ -123,8 +136,7 @@ def copy_positions(seq_len: int, k: int) -> dict[str, np.ndarray]:
     return {"first": np.arange(first - 1, first + k - 1), "repeat": np.arange(first + k, seq_len - 1)}
 
 
-def loss_and_accuracy(model: TransformerBridge, tokens: torch.Tensor | np.ndarray
-                      ) -> tuple[torch.Tensor, torch.Tensor]:
+def loss_and_accuracy(model: TransformerBridge, tokens: torch.Tensor | np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean loss and accuracy of the prediction made at each position, each ``[pos - 1]``
     (position p predicts token p+1), via ``train.position_scores``."""
     tokens = torch.as_tensor(tokens)
@@ -132,8 +144,9 @@ def loss_and_accuracy(model: TransformerBridge, tokens: torch.Tensor | np.ndarra
     return loss.mean(0), correct.float().mean(0)
 
 
-def over_checkpoints(trained: TrainedModel, tokens: torch.Tensor | np.ndarray,
-                     queries: Mapping[str, np.ndarray] | None = None) -> dict[str, torch.Tensor]:
+def over_checkpoints(
+    trained: TrainedModel, tokens: torch.Tensor | np.ndarray, queries: Mapping[str, np.ndarray] | None = None
+) -> dict[str, torch.Tensor]:
     """Scores (at ``queries``, as in ``scores``), loss and accuracy per position at every
     checkpoint: ``induction`` and ``previous_token`` ``[checkpoint, layer, head]``,
     ``loss`` and ``accuracy`` ``[checkpoint, pos - 1]``, in the order of ``trained.steps``."""

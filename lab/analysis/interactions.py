@@ -40,7 +40,7 @@ def _stack(model: TransformerBridge, get) -> Tensor:
 
 def folded_ov(model: TransformerBridge) -> FactoredMatrix:
     """Every head's OV circuit with ln1's weight folded in, ``[layer, head, d_model, d_model]``."""
-    W_V = _stack(model, lambda b: b.ln1.w[None, :, None] * b.attn.W_V)     # [layer, head, d_model, d_head]
+    W_V = _stack(model, lambda b: b.ln1.w[None, :, None] * b.attn.W_V)  # [layer, head, d_model, d_head]
     return FactoredMatrix(W_V, _stack(model, lambda b: b.attn.W_O))
 
 
@@ -56,7 +56,7 @@ def head_neuron_composition(model: TransformerBridge) -> Tensor:
     ``[head_layer, head, neuron_layer, neuron]``; zero where the neuron's MLP comes before
     the head (an MLP reads the heads of its own layer and earlier)."""
     with torch.no_grad():
-        w_in = folded_w_in(model).transpose(1, 2)[..., None]                # [layer, d_mlp, d_model, 1]
+        w_in = folded_w_in(model).transpose(1, 2)[..., None]  # [layer, d_mlp, d_model, 1]
         readers = FactoredMatrix(w_in, torch.ones(*w_in.shape[:2], 1, 1, device=w_in.device))
         scores = composition_scores(folded_ov(model), readers, broadcast_dims=True)
     layers = torch.arange(model.cfg.n_layers, device=scores.device)
@@ -79,8 +79,8 @@ class PathSite:
         return str(Path(Head(self.layer, self.head), self.mlp_layer))
 
     def make_hook(self, cache, method: str, perm: Tensor):
-        z = cache[f"blocks.{self.layer}.attn.hook_z"][:, :, self.head]              # [batch, pos, d_head]
-        result = z @ cache.model.blocks[self.layer].attn.W_O[self.head]             # [batch, pos, d_model]
+        z = cache[f"blocks.{self.layer}.attn.hook_z"][:, :, self.head]  # [batch, pos, d_head]
+        result = z @ cache.model.blocks[self.layer].attn.W_O[self.head]  # [batch, pos, d_model]
         shift = reference(result, method, perm) - result
         return f"blocks.{self.mlp_layer}.ln2.hook_in", lambda resid, hook: resid + shift
 
@@ -108,22 +108,22 @@ def path_effects(ablator: Ablator) -> PathEffects:
     model, positions = ablator.model, ablator.batch.task.predict_positions
     cfg = model.cfg
     posts = [f"blocks.{l}.mlp.hook_post" for l in range(cfg.n_layers)]
-    clean = torch.stack([ablator.cache[name][:, positions] for name in posts])      # [layer, batch, pos, neuron]
+    clean = torch.stack([ablator.cache[name][:, positions] for name in posts])  # [layer, batch, pos, neuron]
     activation, logit_diff = [], []
     for layer in range(cfg.n_layers):
         for head in range(cfg.n_heads):
             sites = head_paths(model, layer, head)
             logits, cache = ablator.run(sites, cache_hooks=posts)
             acts = torch.stack([cache[name][:, positions] for name in posts])
-            activation.append((acts - clean).mean(1).transpose(1, 2))             # [layer, neuron, pos]
+            activation.append((acts - clean).mean(1).transpose(1, 2))  # [layer, neuron, pos]
             logit_diff.append((attribution.logit_diff(logits, ablator.batch) - ablator.clean_logit_diff).mean(0))
     shape = (cfg.n_layers, cfg.n_heads)
-    return PathEffects(torch.stack(activation).unflatten(0, shape).cpu(),
-                       torch.stack(logit_diff).unflatten(0, shape).cpu())
+    return PathEffects(
+        torch.stack(activation).unflatten(0, shape).cpu(), torch.stack(logit_diff).unflatten(0, shape).cpu()
+    )
 
 
-def interaction_map(ablator: Ablator, heads: list[tuple[int, int]],
-                    neurons: list[tuple[int, int]]) -> Tensor:
+def interaction_map(ablator: Ablator, heads: list[tuple[int, int]], neurons: list[tuple[int, int]]) -> Tensor:
     """Interaction of each head's MLP paths with each neuron on the logit difference:
     joint minus summed separate effects, mean over problems, ``[head, neuron, answer_pos]``.
 
@@ -133,8 +133,14 @@ def interaction_map(ablator: Ablator, heads: list[tuple[int, int]],
     rows = []
     for layer, head in heads:
         paths = head_paths(ablator.model, layer, head)
-        rows.append(torch.stack([
-            ablator.interaction(paths, [neuron_site(n_layer, [neuron])]).mean(0) if n_layer >= layer
-            else torch.zeros(answer_len, device=ablator.tokens.device)        # the MLP runs before the head
-            for n_layer, neuron in neurons]))
+        rows.append(
+            torch.stack(
+                [
+                    ablator.interaction(paths, [neuron_site(n_layer, [neuron])]).mean(0)
+                    if n_layer >= layer
+                    else torch.zeros(answer_len, device=ablator.tokens.device)  # the MLP runs before the head
+                    for n_layer, neuron in neurons
+                ]
+            )
+        )
     return torch.stack(rows).cpu()

@@ -38,8 +38,10 @@ def column_digits(batch: Batch) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     column does not exist (the top answer digit has no own digits, the units digit
     nothing to its right)."""
     pad = ((0, 0), (0, 1))
-    own = (np.pad(batch.a_digits, pad, constant_values=-1)[:, batch.task.answer_columns],
-           np.pad(batch.b_digits, pad, constant_values=-1)[:, batch.task.answer_columns])
+    own = (
+        np.pad(batch.a_digits, pad, constant_values=-1)[:, batch.task.answer_columns],
+        np.pad(batch.b_digits, pad, constant_values=-1)[:, batch.task.answer_columns],
+    )
     return {"own": own, "right": batch.right_digits()}
 
 
@@ -79,15 +81,17 @@ def templates() -> dict[str, tuple[str, np.ndarray]]:
     """Template maps: name -> (column, 10 x 10 map over that column's digit pairs)."""
     s = _sum_grid().astype(float)
     out = {f"sum mod 10 = {k}": ("own", (s % 10 == k).astype(float)) for k in range(10)}
-    out.update({
-        "makes a carry (sum >= 10)": ("own", (s >= 10).astype(float)),
-        "passes a carry on (sum = 9)": ("own", (s == 9).astype(float)),
-        "own sum": ("own", s),
-        "carry in (right sum >= 10)": ("right", (s >= 10).astype(float)),
-        "cascade in (right sum = 9)": ("right", (s == 9).astype(float)),
-        "carry possible (right sum >= 9)": ("right", (s >= 9).astype(float)),
-        "right sum": ("right", s),
-    })
+    out.update(
+        {
+            "makes a carry (sum >= 10)": ("own", (s >= 10).astype(float)),
+            "passes a carry on (sum = 9)": ("own", (s == 9).astype(float)),
+            "own sum": ("own", s),
+            "carry in (right sum >= 10)": ("right", (s >= 10).astype(float)),
+            "cascade in (right sum = 9)": ("right", (s == 9).astype(float)),
+            "carry possible (right sum >= 9)": ("right", (s >= 9).astype(float)),
+            "right sum": ("right", s),
+        }
+    )
     return out
 
 
@@ -162,11 +166,13 @@ def neuron_maps(model: TransformerBridge, batch: Batch) -> dict[str, np.ndarray]
     return {column: digit_maps(acts, *digits) for column, digits in column_digits(batch).items()}
 
 
-def classify_neurons(maps: dict[str, np.ndarray], neurons: list[tuple[int, int, int]],
-                     threshold: float = 0.5) -> list[Match]:
+def classify_neurons(
+    maps: dict[str, np.ndarray], neurons: list[tuple[int, int, int]], threshold: float = 0.5
+) -> list[Match]:
     """The family of each ``(position, layer, neuron)``, from its maps at that position."""
-    return [classify({column: maps[column][pos, layer, n] for column in COLUMNS}, threshold)
-            for pos, layer, n in neurons]
+    return [
+        classify({column: maps[column][pos, layer, n] for column in COLUMNS}, threshold) for pos, layer, n in neurons
+    ]
 
 
 @dataclass(frozen=True)
@@ -188,12 +194,15 @@ class NeuronFamilies:
     def families(self) -> dict[str, list[tuple[tuple[int, int, int], Match]]]:
         """The ``(neuron, match)`` pairs of each family name, families sorted by name,
         members best first."""
-        return {name: [(n, m) for n, m in zip(self.neurons, self.matches) if m.name == name]
-                for name in sorted({m.name for m in self.matches})}
+        return {
+            name: [(n, m) for n, m in zip(self.neurons, self.matches) if m.name == name]
+            for name in sorted({m.name for m in self.matches})
+        }
 
 
-def neuron_families(model: TransformerBridge, ranked_on: Batch, mapped_on: Batch, k: int,
-                    threshold: float = 0.5) -> NeuronFamilies:
+def neuron_families(
+    model: TransformerBridge, ranked_on: Batch, mapped_on: Batch, k: int, threshold: float = 0.5
+) -> NeuronFamilies:
     """Rank the neurons by direct logit attribution on ``ranked_on``, keep the top ``k``,
     map every neuron over the digit pairs of ``mapped_on`` and classify the top ones
     (family "other" below ``threshold``)."""

@@ -32,6 +32,8 @@ def digit_index(task: AdditionTask, digit: str, carry_in: bool = False) -> int:
     valid = [label for label in labels if not (carry_in and label == "A0")]
     if digit not in valid:
         why = "A0, the units digit, never receives a carry; " if carry_in and digit == "A0" else ""
-        raise LabError(f"digit={digit!r}: {why}answer digits of {task.n_digits}-digit addition"
-                       f"{' with an incoming carry' if carry_in else ''} are {', '.join(valid)}")
+        raise LabError(
+            f"digit={digit!r}: {why}answer digits of {task.n_digits}-digit addition"
+            f"{' with an incoming carry' if carry_in else ''} are {', '.join(valid)}"
+        )
     return labels.index(digit)

@@ -32,17 +32,33 @@ def aggregates(points: list[dict], swept: list[str], units: dict[str, str | None
         metrics = list(dict.fromkeys(name for p in members for name in p["metrics"]))
         for metric in metrics:
             s = stats.summarize([p["metrics"][metric] for p in members if metric in p["metrics"]])
-            found.append(results.make_record(results.AGGREGATE_FIELDS, {
-                "group": group, "metric": metric, "unit": units.get(metric), "n": s.n, "mean": s.mean,
-                "std": _finite(s.std), "ci_low": _finite(s.ci_low), "ci_high": _finite(s.ci_high),
-            }))
+            found.append(
+                results.make_record(
+                    results.AGGREGATE_FIELDS,
+                    {
+                        "group": group,
+                        "metric": metric,
+                        "unit": units.get(metric),
+                        "n": s.n,
+                        "mean": s.mean,
+                        "std": _finite(s.std),
+                        "ci_low": _finite(s.ci_low),
+                        "ci_high": _finite(s.ci_high),
+                    },
+                )
+            )
     return found
 
 
 def summary(aggregate: dict) -> stats.Summary:
     """An aggregate record back as a ``stats.Summary`` (nan where JSON holds null)."""
-    return stats.Summary(aggregate["n"], aggregate["mean"], _or_nan(aggregate["std"]),
-                         _or_nan(aggregate["ci_low"]), _or_nan(aggregate["ci_high"]))
+    return stats.Summary(
+        aggregate["n"],
+        aggregate["mean"],
+        _or_nan(aggregate["std"]),
+        _or_nan(aggregate["ci_low"]),
+        _or_nan(aggregate["ci_high"]),
+    )
 
 
 def _finite(value: float) -> float | None:
@@ -75,7 +91,8 @@ def citation(record: dict, metric: str) -> str:
         raise ValueError(f"{label} has no metric {metric!r} (it has: {known})")
     if len(rows) > 1:
         groups = "; ".join(", ".join(f"{k}={v}" for k, v in row["group"].items()) for row in rows)
-        raise ValueError(f"{label} has {len(rows)} groups for {metric!r} ({groups}): "
-                         "a citation names a sweep over seeds alone")
+        raise ValueError(
+            f"{label} has {len(rows)} groups for {metric!r} ({groups}): a citation names a sweep over seeds alone"
+        )
     row = rows[0]
     return stats.format_summary(summary(row), "seeds") + (f" {row['unit']}" if row["unit"] else "")

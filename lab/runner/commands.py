@@ -27,8 +27,10 @@ def run_command(name: str, items: list[str], root: Path = Path(".")) -> int:
 def _run(script: scripts.Script, overrides: dict, root: Path) -> int:
     name = script.name
     if not script.has_result_section():
-        print(f"warning: {script.path} has no '## Result' section: "
-              "state the finding in sentences, citing its metrics", file=sys.stderr)
+        print(
+            f"warning: {script.path} has no '## Result' section: state the finding in sentences, citing its metrics",
+            file=sys.stderr,
+        )
     try:
         record = run.run(script, overrides, root, say)
     except run.RunFailed as failed:
@@ -61,8 +63,11 @@ def run_stale_command(root: Path = Path(".")) -> int:
     for name in scripts.experiment_names(root):
         try:
             state = staleness.experiment_state(name, root)
-            print(f"{'run' if state.due else 'skip'} {name}: {state.status}"
-                  + (f" ({state.detail})" if state.detail else ""), flush=True)
+            print(
+                f"{'run' if state.due else 'skip'} {name}: {state.status}"
+                + (f" ({state.detail})" if state.detail else ""),
+                flush=True,
+            )
             code = _run(scripts.read_script(name, root), state.overrides, root) if state.due else 0
         except LabError as err:
             print(f"error: {err}", file=sys.stderr)
@@ -120,8 +125,9 @@ def reproduce_command(names: list[str], cached: bool = False, root: Path = Path(
     for name in names:  # every name checked before the first (long) run
         scripts.find_script(name, root)
         if results.load_run(name, root) is None:
-            raise LabError(f"{name} has no committed results to reproduce "
-                           f"({results.result_dir(name)}/{results.RUN} is missing)")
+            raise LabError(
+                f"{name} has no committed results to reproduce ({results.result_dir(name)}/{results.RUN} is missing)"
+            )
     if not names:
         print("nothing to reproduce: no experiment has committed results")
         return 0
@@ -153,9 +159,15 @@ def _reproduction_table(name: str, verdict: dict, comparisons: list[reproduce.Co
     if verdict["failure"]:
         lines.append(f"    the run failed: {verdict['failure']}")
     rows = [("metric", "verdict", "committed", "new", "difference")] + [
-        (c.metric, c.verdict, _number(c.committed), _number(c.new),
-         "" if c.difference is None else f"{c.difference:+.3e}")
-        for c in comparisons]
+        (
+            c.metric,
+            c.verdict,
+            _number(c.committed),
+            _number(c.new),
+            "" if c.difference is None else f"{c.difference:+.3e}",
+        )
+        for c in comparisons
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(5)]
     lines += ["    " + "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     return "\n".join(lines)
@@ -166,14 +178,20 @@ def _number(value: float | None) -> str:
     return "-" if value is None else repr(value)
 
 
-def sweep_command(name: str, items: list[str], named: str | None = None, sweep_id: str | None = None,
-                  jobs: int = 1, engine: str = "pool", root: Path = Path(".")) -> int:
+def sweep_command(
+    name: str,
+    items: list[str],
+    named: str | None = None,
+    sweep_id: str | None = None,
+    jobs: int = 1,
+    engine: str = "pool",
+    root: Path = Path("."),
+) -> int:
     """Run the grid ``items`` (``k=v1,v2``) or the header's sweep ``named`` of ``name``;
     0 when every point is good, 1 when one failed (the others' results are kept)."""
     script = scripts.read_script(name, root)
     if named and items:
-        raise LabError(f"give a grid or --sweep {named}, not both (a changed grid is another sweep: "
-                       "give it --name)")
+        raise LabError(f"give a grid or --sweep {named}, not both (a changed grid is another sweep: give it --name)")
     if engine not in engines.ENGINES:
         raise LabError(f"engine {engine!r}: use one of {', '.join(engines.ENGINES)}")
     if jobs < 1:
@@ -183,14 +201,19 @@ def sweep_command(name: str, items: list[str], named: str | None = None, sweep_i
     outcome = sweep.sweep(script, the_grid, sweep_id, root, say, engine=engine, jobs=jobs)
     for failure in outcome.failed:
         where = f"{script.path}:{failure['line']}" if failure["line"] else f"cell {failure['cell']}"
-        print(f"error: point {failure['point']} failed at {where}\n"
-              + (f"    {failure['source']}\n" if failure["source"] else "")
-              + f"{failure['exception']}: {failure['message']}\n"
-              f"the failed notebook is kept in {failure['notebook']}", file=sys.stderr)
+        print(
+            f"error: point {failure['point']} failed at {where}\n"
+            + (f"    {failure['source']}\n" if failure["source"] else "")
+            + f"{failure['exception']}: {failure['message']}\n"
+            f"the failed notebook is kept in {failure['notebook']}",
+            file=sys.stderr,
+        )
     folder = results.sweep_dir(name, sweep_id)
     states = [p["status"] for p in outcome.record["points"]]
-    print(f"[{name}@{sweep_id}] {states.count('ok')}/{len(states)} points ok "
-          f"({len(outcome.ran)} run, {len(outcome.kept)} fresh kept): {folder}/")
+    print(
+        f"[{name}@{sweep_id}] {states.count('ok')}/{len(states)} points ok "
+        f"({len(outcome.ran)} run, {len(outcome.kept)} fresh kept): {folder}/"
+    )
     return 1 if outcome.failed or states.count("ok") < len(states) else 0
 
 

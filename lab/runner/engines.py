@@ -24,10 +24,11 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from lab import LabError, numerics
 from lab.runner import publish, run, scripts
@@ -78,14 +79,31 @@ def run_pool(name: str, tasks: list[Task], root: Path, jobs: int, done: Done, sa
     def one(task: Task) -> None:
         folder = scratch / task.slot
         publish.fresh_dir(folder)
-        command = [sys.executable, "-m", "lab", "sweep-point", name, "--slot", task.slot,
-                   "--target", str(folder / "out"), "--params-json", json.dumps(task.overrides)]
+        command = [
+            sys.executable,
+            "-m",
+            "lab",
+            "sweep-point",
+            name,
+            "--slot",
+            task.slot,
+            "--target",
+            str(folder / "out"),
+            "--params-json",
+            json.dumps(task.overrides),
+        ]
         with lock:
             if cancelled.is_set():
                 return
             with open(folder / "log.txt", "w") as log:
-                proc = subprocess.Popen(command, cwd=root, stdout=log, stderr=subprocess.STDOUT,
-                                        stdin=subprocess.DEVNULL, start_new_session=True)
+                proc = subprocess.Popen(
+                    command,
+                    cwd=root,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
             started[proc.pid] = proc
         say(f"[{task.point}] started (pid {proc.pid}, log {folder.relative_to(root) / 'log.txt'})")
         proc.wait()
@@ -131,8 +149,14 @@ def _signal_group(proc: subprocess.Popen, sig: int) -> None:
 def _ray_point(name: str, overrides: dict[str, Any], slot: str) -> Files:
     """A Ray task: one point in this worker's copy of the repository (its working dir)."""
     root = Path.cwd()
-    return run_point(name, overrides, slot, root / publish.BUILD / "points" / name / slot / "out", root,
-                     lambda line: print(line, flush=True))
+    return run_point(
+        name,
+        overrides,
+        slot,
+        root / publish.BUILD / "points" / name / slot / "out",
+        root,
+        lambda line: print(line, flush=True),
+    )
 
 
 def run_ray(name: str, tasks: list[Task], root: Path, done: Done, say: Say) -> None:
@@ -147,11 +171,19 @@ def run_ray(name: str, tasks: list[Task], root: Path, done: Done, say: Say) -> N
     say(f"connecting to Ray at {address}" if address else "starting a local Ray instance")
     local = {} if address else {"include_dashboard": False}  # options only for an instance we start
     try:
-        ray.init(address=address or None, runtime_env={"working_dir": str(root), "excludes": RAY_EXCLUDES},
-                 log_to_driver=False, **local)
+        ray.init(
+            address=address or None,
+            runtime_env={"working_dir": str(root), "excludes": RAY_EXCLUDES},
+            log_to_driver=False,
+            **local,
+        )
     except (ConnectionError, RuntimeError, ValueError) as err:
-        raise LabError(f"no Ray cluster at RAY_ADDRESS={address}: {err}" if address
-                       else f"a local Ray instance did not start: {err}", code=1) from None
+        raise LabError(
+            f"no Ray cluster at RAY_ADDRESS={address}: {err}"
+            if address
+            else f"a local Ray instance did not start: {err}",
+            code=1,
+        ) from None
     try:
         gpus = 1 if ray.cluster_resources().get("GPU") else 0
         remote = ray.remote(_ray_point).options(num_cpus=numerics.THREADS, num_gpus=gpus, max_retries=0)

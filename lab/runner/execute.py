@@ -21,10 +21,11 @@ import os
 import re
 import signal
 import sys
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from lab import render, results
 from lab.runner.scripts import Script
@@ -51,8 +52,9 @@ class KernelStartFailed(Exception):
 class CellFailed(Exception):
     """The experiment raised in a cell, or its kernel died: where and what."""
 
-    def __init__(self, cell: int, line: int | None, source: str, exception: str, message: str,
-                 traceback: str, notebook: Path):
+    def __init__(
+        self, cell: int, line: int | None, source: str, exception: str, message: str, traceback: str, notebook: Path
+    ):
         super().__init__(message)
         self.cell = cell  # index of the failing cell in the notebook
         self.line = line  # the script line that raised, if known
@@ -63,8 +65,9 @@ class CellFailed(Exception):
         self.notebook = notebook  # the executed notebook, up to the failing cell
 
 
-def execute(script: Script, overrides: dict[str, Any], work: Path, out: Path, root: Path,
-            env: dict[str, str], on_cell: OnCell) -> Executed:
+def execute(
+    script: Script, overrides: dict[str, Any], work: Path, out: Path, root: Path, env: dict[str, str], on_cell: OnCell
+) -> Executed:
     """Execute ``script`` with ``overrides`` in a fresh kernel; the kernel writes what it
     records into ``out``, and the executed notebook is written in ``work``."""
     from jupyter_core.utils import run_sync
@@ -95,8 +98,15 @@ def execute(script: Script, overrides: dict[str, Any], work: Path, out: Path, ro
             executed = work / results.NOTEBOOK
             try:
                 nb = papermill.execute_notebook(
-                    nb, str(executed), parameters=overrides, kernel_name=KERNEL, language="python",
-                    km=kernel, progress_bar=False, stdout_file=sys.stdout, stderr_file=sys.stderr,
+                    nb,
+                    str(executed),
+                    parameters=overrides,
+                    kernel_name=KERNEL,
+                    language="python",
+                    km=kernel,
+                    progress_bar=False,
+                    stdout_file=sys.stdout,
+                    stderr_file=sys.stderr,
                     on_cell_execute=_progress(on_cell_started, total),
                 )
             except (papermill.PapermillExecutionError, DeadKernelError, RuntimeError, TimeoutError) as err:
@@ -129,8 +139,7 @@ def _start_kernel(env: dict[str, str], root: Path) -> Any:
     kernel = AsyncKernelManager(kernel_name=KERNEL, kernel_spec_manager=only_ipykernel)
     # the kernel listens on localhost only; its warning about unencrypted TCP would open every run
     quiet = ["--IPKernelApp.log_level=ERROR"]
-    run_sync(kernel.start_kernel)(extra_arguments=quiet, env={**os.environ, **env, **OFFLINE},
-                                  cwd=str(root))
+    run_sync(kernel.start_kernel)(extra_arguments=quiet, env={**os.environ, **env, **OFFLINE}, cwd=str(root))
     return kernel
 
 
@@ -187,7 +196,10 @@ def _cell_failed(err: Exception, executed: Path) -> CellFailed:
         cell=index,
         line=start + at - 1 if start and at else None,
         source=lines[at - 1].strip() if at else "",
-        exception=exception, message=message, traceback=traceback, notebook=executed,
+        exception=exception,
+        message=message,
+        traceback=traceback,
+        notebook=executed,
     )
 
 
@@ -232,8 +244,11 @@ def last_started_cell(nb: Any) -> int:
 
 def cell_durations(nb: Any) -> list[dict]:
     """``[{"index": i, "duration_s": s}]`` per code cell, from ``metadata.papermill.duration``."""
-    return [{"index": i, "duration_s": cell.metadata.papermill.duration}
-            for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
+    return [
+        {"index": i, "duration_s": cell.metadata.papermill.duration}
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code"
+    ]
 
 
 def error_report(err: Exception) -> tuple[str, str, str]:

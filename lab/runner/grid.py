@@ -65,8 +65,10 @@ def parse_grid(items: list[str], script: Script) -> Grid:
         # each value parsed as `make experiment` would parse name=value, with its messages
         grid[name] = [params.parse_params([f"{name}={value}"], script)[name] for value in values]
     if not grid:
-        raise LabError(f"no grid: give parameters with their values (seed=0,1,2) or --sweep NAME "
-                       f"(declared in {script.path}: {', '.join(declared(script)) or 'none'})")
+        raise LabError(
+            f"no grid: give parameters with their values (seed=0,1,2) or --sweep NAME "
+            f"(declared in {script.path}: {', '.join(declared(script)) or 'none'})"
+        )
     return grid
 
 
@@ -84,8 +86,9 @@ def named_grid(script: Script, sweep: str) -> Grid:
     if sweeps is not None and not isinstance(sweeps, dict):
         raise LabError(f"{script.path}: the header's sweeps is not a mapping: {usage}")
     if sweep not in (sweeps or {}):
-        raise LabError(f"{script.path} declares no sweep {sweep!r}; "
-                       f"it declares: {', '.join(declared(script)) or 'none'} ({usage})")
+        raise LabError(
+            f"{script.path} declares no sweep {sweep!r}; it declares: {', '.join(declared(script)) or 'none'} ({usage})"
+        )
     check_sweep_id(sweep)
     entry = sweeps[sweep]
     if not isinstance(entry, dict) or not all(isinstance(v, list) and v for v in entry.values()):
@@ -147,12 +150,14 @@ def grid_id(grid: Grid) -> str:
     if len(readable) <= MAX_ID and results.SWEEP_ID_PATTERN.match(readable):
         return readable
     digest = hashlib.sha256(json.dumps(grid, sort_keys=True, default=repr).encode()).hexdigest()[:8]
-    return "_".join(f"{name.lower()}-x{len(values)}" for name, values in grid.items())[:MAX_ID - 9] + f"-{digest}"
+    return "_".join(f"{name.lower()}-x{len(values)}" for name, values in grid.items())[: MAX_ID - 9] + f"-{digest}"
 
 
 def check_sweep_id(sweep: str) -> str:
     """``sweep`` if it is a valid sweep id, else LabError saying what one is."""
     if not results.SWEEP_ID_PATTERN.match(sweep):
-        raise LabError(f"{sweep!r} is not a sweep id: use lower-case letters, digits, '-' and '_' "
-                       "(no dots: citations read NAME@SWEEP.metric)")
+        raise LabError(
+            f"{sweep!r} is not a sweep id: use lower-case letters, digits, '-' and '_' "
+            "(no dots: citations read NAME@SWEEP.metric)"
+        )
     return sweep

@@ -40,8 +40,7 @@ def parse_params(items: list[str], script: Script) -> dict[str, Any]:
         name = name.strip()
         if not sep or not name.isidentifier():
             raise LabError(
-                f"{item!r} is not a parameter: write name=value "
-                "(quote values with spaces: PARAMS=\"title='a b'\")"
+                f"{item!r} is not a parameter: write name=value (quote values with spaces: PARAMS=\"title='a b'\")"
             )
         if name not in script.params:
             valid = "; ".join(map(str, script.params.values())) or "none"
@@ -109,13 +108,14 @@ def check_params(script: Script, params: dict[str, Any]) -> None:
         return
     from lab import checks  # torch-free, but only scripts that name checks need it
 
-    available = {name: f for name, f in vars(checks).items()
-                 if inspect.isfunction(f) and not name.startswith("_")}
+    available = {name: f for name, f in vars(checks).items() if inspect.isfunction(f) and not name.startswith("_")}
     for check in script.checks:
         function = available.get(check.function)
         if function is None:
-            raise LabError(f"{script.path}:{check.line}: no check {check.function!r} in lab.checks; "
-                           f"there are: {', '.join(sorted(available)) or 'none'}")
+            raise LabError(
+                f"{script.path}:{check.line}: no check {check.function!r} in lab.checks; "
+                f"there are: {', '.join(sorted(available)) or 'none'}"
+            )
         values = [params[arg] for arg in check.args]
         try:
             function(*values)

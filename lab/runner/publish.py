@@ -24,12 +24,12 @@ def figures(nb: Any, out: Path) -> list[dict]:
     """The run's figures (files in the scratch dir), with the captions given in the notebook."""
     captions = {
         output.data[results.FIGURE_MIMETYPE]["id"]: output.data[results.FIGURE_MIMETYPE].get("caption", "")
-        for cell in nb.cells for output in cell.get("outputs", [])
+        for cell in nb.cells
+        for output in cell.get("outputs", [])
         if results.FIGURE_MIMETYPE in output.get("data", {})
     }
     return [
-        {"id": path.stem, "caption": captions.get(path.stem, ""),
-         "file": results.figure_file(path.stem)}
+        {"id": path.stem, "caption": captions.get(path.stem, ""), "file": results.figure_file(path.stem)}
         for path in results.figure_files(out)
     ]
 
@@ -44,11 +44,11 @@ def publish(script: Script, run: dict, nb: Any, out: Path, target: Path, root: P
     if (out / results.FIGURES).is_dir():
         shutil.copytree(out / results.FIGURES, staging / results.FIGURES)
     # papermill records absolute scratch paths; the committed notebook names the real ones
-    nb.metadata.papermill.update(input_path=str(script.path),
-                                 output_path=str(target.relative_to(root) / results.NOTEBOOK))
+    nb.metadata.papermill.update(
+        input_path=str(script.path), output_path=str(target.relative_to(root) / results.NOTEBOOK)
+    )
     nbformat.write(nb, staging / results.NOTEBOOK)
-    (staging / results.PAGE).write_text(render.page(nb, script.header, script.name, run["run_id"]),
-                                        encoding="utf-8")
+    (staging / results.PAGE).write_text(render.page(nb, script.header, script.name, run["run_id"]), encoding="utf-8")
     (staging / results.RUN).write_text(results.dumps(run), encoding="utf-8")
     history = target / results.HISTORY
     previous = history.read_bytes() if history.exists() else b""

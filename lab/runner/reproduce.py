@@ -18,7 +18,7 @@ import math
 import shutil
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -62,10 +62,12 @@ def tolerance(committed: dict | None, new: dict | None) -> Tolerance:
         which = "the committed run" if committed is None else "the reproduction"
         return Tolerance(TOLERANCES["cpu"], f"{which} recorded no environment")
     if committed.get("device") != new.get("device"):
-        return Tolerance(TOLERANCES["device"],
-                         f"device {committed.get('device')} -> {new.get('device')}")
-    changed = ", ".join(f"{key} {committed.get(key)} -> {new.get(key)}"
-                        for key in sorted({*committed, *new}) if committed.get(key) != new.get(key))
+        return Tolerance(TOLERANCES["device"], f"device {committed.get('device')} -> {new.get('device')}")
+    changed = ", ".join(
+        f"{key} {committed.get(key)} -> {new.get(key)}"
+        for key in sorted({*committed, *new})
+        if committed.get(key) != new.get(key)
+    )
     return Tolerance(TOLERANCES["cpu"], changed)
 
 
@@ -93,8 +95,7 @@ def committed_names(root: Path) -> list[str]:
     return [n for n in results.result_names(root) if n in names and results.load_run(n, root)]
 
 
-def reproduce(name: str, root: Path, say: run.Say,
-              cache: Path | None = None) -> tuple[dict, list[Comparison]]:
+def reproduce(name: str, root: Path, say: run.Say, cache: Path | None = None) -> tuple[dict, list[Comparison]]:
     """Re-run ``name`` with its committed parameters and compare; (verdict, comparisons).
 
     ``cache`` is a fresh model cache to retrain into (``fresh_cache``), or None to load
@@ -107,7 +108,7 @@ def reproduce(name: str, root: Path, say: run.Say,
     if committed is None:
         raise LabError(f"{name} has no committed results to reproduce ({results.result_dir(name)}/{results.RUN})")
     overrides = _overrides(script, committed["params"])
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     commit, dirty = provenance.git_state(root)
     target = root / REPRODUCE_DIR / name
     shutil.rmtree(target, ignore_errors=True)
@@ -122,20 +123,26 @@ def reproduce(name: str, root: Path, say: run.Say,
     allowed = tolerance(committed.get("environment"), new["environment"])
     comparisons = compare(committed["metrics"], new["metrics"], allowed.relative)
     count = {v: sum(c.verdict == v for c in comparisons) for v in ("identical", "within", "drifted")}
-    verdict = results.make_record(results.REPRODUCTION_FIELDS, {
-        "run_id": committed["run_id"],
-        "when": started.isoformat(timespec="seconds"),
-        "commit": commit,
-        "dirty": dirty,
-        "environment": new["environment"],
-        "cached": cache is None,
-        "tolerance": asdict(allowed),
-        "duration_s": round(time.monotonic() - t0, 3),
-        **count,
-        "drifts": [{"metric": c.metric, "committed": c.committed, "new": c.new, "difference": c.difference}
-                   for c in comparisons if c.verdict == "drifted"],
-        "failure": failure,
-    })
+    verdict = results.make_record(
+        results.REPRODUCTION_FIELDS,
+        {
+            "run_id": committed["run_id"],
+            "when": started.isoformat(timespec="seconds"),
+            "commit": commit,
+            "dirty": dirty,
+            "environment": new["environment"],
+            "cached": cache is None,
+            "tolerance": asdict(allowed),
+            "duration_s": round(time.monotonic() - t0, 3),
+            **count,
+            "drifts": [
+                {"metric": c.metric, "committed": c.committed, "new": c.new, "difference": c.difference}
+                for c in comparisons
+                if c.verdict == "drifted"
+            ],
+            "failure": failure,
+        },
+    )
     results.atomic_write_json(results.result_dir(name, root) / results.REPRODUCTION, verdict)
     return verdict, comparisons
 
@@ -144,8 +151,10 @@ def _overrides(script: scripts.Script, committed: dict[str, Any]) -> dict[str, A
     """The committed parameters that differ from the script's defaults now."""
     gone = [k for k in committed if k not in script.params]
     if gone:
-        raise LabError(f"{script.path} no longer has parameter {', '.join(gone)} of the committed run; "
-                       "reproduce runs the committed parameters")
+        raise LabError(
+            f"{script.path} no longer has parameter {', '.join(gone)} of the committed run; "
+            "reproduce runs the committed parameters"
+        )
     defaults = script.defaults()
     return {k: v for k, v in committed.items() if v != defaults[k]}
 

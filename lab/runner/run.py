@@ -19,10 +19,11 @@ import fcntl
 import os
 import shutil
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from lab import LabError, results
 from lab.runner import execute, params, provenance, publish, staleness
@@ -40,8 +41,15 @@ class RunFailed(Exception):
         self.traceback = traceback
 
 
-def run(script: Script, overrides: dict[str, Any], root: Path, say: Say,
-        target: Path | None = None, env: dict[str, str] | None = None, slot: str | None = None) -> dict:
+def run(
+    script: Script,
+    overrides: dict[str, Any],
+    root: Path,
+    say: Say,
+    target: Path | None = None,
+    env: dict[str, str] | None = None,
+    slot: str | None = None,
+) -> dict:
     """Run ``script`` with ``overrides`` and publish into ``target`` (by default its
     ``site/experiments/NAME``); the run record, or RunFailed.
 
@@ -63,9 +71,18 @@ def run(script: Script, overrides: dict[str, Any], root: Path, say: Say,
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _run(script: Script, overrides: dict[str, Any], values: dict[str, Any], work: Path,
-         root: Path, target: Path, say: Say, env: dict[str, str], place: str) -> dict:
-    started = datetime.now(timezone.utc)
+def _run(
+    script: Script,
+    overrides: dict[str, Any],
+    values: dict[str, Any],
+    work: Path,
+    root: Path,
+    target: Path,
+    say: Say,
+    env: dict[str, str],
+    place: str,
+) -> dict:
+    started = datetime.now(UTC)
     run_id = started.strftime("%Y%m%dT%H%M%SZ")
     commit, dirty = provenance.git_state(root)
     input_hash = staleness.input_hash(script, values)
@@ -82,42 +99,57 @@ def _run(script: Script, overrides: dict[str, Any], values: dict[str, Any], work
     try:
         executed = _execute(script, overrides, work, out, root, env, on_cell, say, place)
     except execute.CellFailed as failed:
-        failure = results.make_record(results.FAILURE_FIELDS, {
-            "run_id": run_id,
-            "when": started.isoformat(timespec="seconds"),
-            "cell": failed.cell,
-            "line": failed.line,
-            "source": failed.source,
-            "exception": failed.exception,
-            "message": failed.message,
-            "notebook": str(publish.keep_failed_notebook(failed.notebook, place, root)),
-            "input_hash": input_hash,
-        })
+        failure = results.make_record(
+            results.FAILURE_FIELDS,
+            {
+                "run_id": run_id,
+                "when": started.isoformat(timespec="seconds"),
+                "cell": failed.cell,
+                "line": failed.line,
+                "source": failed.source,
+                "exception": failed.exception,
+                "message": failed.message,
+                "notebook": str(publish.keep_failed_notebook(failed.notebook, place, root)),
+                "input_hash": input_hash,
+            },
+        )
         publish.publish_failure(failure, target)
         raise RunFailed(failure, failed.traceback) from None
-    run = results.make_record(results.RUN_FIELDS, {
-        "name": script.name,
-        "status": "ok",
-        "run_id": run_id,
-        "started": started.isoformat(timespec="seconds"),
-        "duration_s": round(time.monotonic() - t0, 3),
-        "commit": commit,
-        "dirty": dirty,
-        "params": values,
-        "seed": values.get("seed"),
-        "versions": provenance.versions(),
-        "environment": results.read_environment(out),
-        "cells": executed.cells,
-        "metrics": results.read_metrics(out),
-        "figures": publish.figures(executed.notebook, out),
-        "input_hash": input_hash,
-    })
+    run = results.make_record(
+        results.RUN_FIELDS,
+        {
+            "name": script.name,
+            "status": "ok",
+            "run_id": run_id,
+            "started": started.isoformat(timespec="seconds"),
+            "duration_s": round(time.monotonic() - t0, 3),
+            "commit": commit,
+            "dirty": dirty,
+            "params": values,
+            "seed": values.get("seed"),
+            "versions": provenance.versions(),
+            "environment": results.read_environment(out),
+            "cells": executed.cells,
+            "metrics": results.read_metrics(out),
+            "figures": publish.figures(executed.notebook, out),
+            "input_hash": input_hash,
+        },
+    )
     publish.publish(script, run, executed.notebook, out, target, root)
     return run
 
 
-def _execute(script: Script, overrides: dict[str, Any], work: Path, out: Path, root: Path,
-             env: dict[str, str], on_cell: execute.OnCell, say: Say, place: str) -> execute.Executed:
+def _execute(
+    script: Script,
+    overrides: dict[str, Any],
+    work: Path,
+    out: Path,
+    root: Path,
+    env: dict[str, str],
+    on_cell: execute.OnCell,
+    say: Say,
+    place: str,
+) -> execute.Executed:
     """``execute.execute``, tried once more if the kernel fails to start (kernels started
     side by side can race for the same ports)."""
     try:
@@ -148,7 +180,9 @@ def experiment_lock(name: str, root: Path) -> Iterator[None]:
             holder = lock.read().strip() or "?"
             raise LabError(
                 f"{name} is already running (pid {holder}, lock {path.relative_to(root)}); "
-                "wait for it to finish or stop it", code=1) from None
+                "wait for it to finish or stop it",
+                code=1,
+            ) from None
         lock.truncate(0)
         lock.write(f"{os.getpid()}\n")
         lock.flush()

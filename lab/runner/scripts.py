@@ -120,8 +120,9 @@ def _read_checks(node: yaml.Node | None, params: dict[str, Param], path: Path) -
     if node is None:
         return []
     if not isinstance(node, yaml.SequenceNode):
-        raise LabError(f"{path}:{node.start_mark.line + 2}: checks must be a list of calls "
-                       '(checks: ["model(preset, overrides)"])')
+        raise LabError(
+            f'{path}:{node.start_mark.line + 2}: checks must be a list of calls (checks: ["model(preset, overrides)"])'
+        )
     checks = []
     for item in node.value:
         line = item.start_mark.line + 2  # the header's YAML starts on line 2
@@ -136,15 +137,21 @@ def _parse_check(text: str, line: int, params: dict[str, Param], path: Path) -> 
         call = ast.parse(text.strip(), mode="eval").body
     except SyntaxError:
         raise LabError(f"{path}:{line}: check {text!r} is not a call: {usage}") from None
-    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and not call.keywords
-            and all(isinstance(arg, ast.Name) for arg in call.args)):
+    if not (
+        isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Name)
+        and not call.keywords
+        and all(isinstance(arg, ast.Name) for arg in call.args)
+    ):
         raise LabError(f"{path}:{line}: check {text!r}: {usage}")
     args = [arg.id for arg in call.args]
     unknown = [arg for arg in args if arg not in params]
     if unknown:
         valid = ", ".join(params) or "none"
-        raise LabError(f"{path}:{line}: check {text!r} names {', '.join(unknown)}, "
-                       f"not a parameter of the script (its parameters: {valid})")
+        raise LabError(
+            f"{path}:{line}: check {text!r} names {', '.join(unknown)}, "
+            f"not a parameter of the script (its parameters: {valid})"
+        )
     return Check(call.func.id, args, text.strip(), line)
 
 
@@ -174,8 +181,7 @@ def _read_params(lines: list[str], path: Path) -> dict[str, Param]:
     params = {}
     for node in tree.body:
         line = start + node.lineno  # 1-based line in the script
-        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name)):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
             raise LabError(f"{path}:{line}: the parameters cell may hold only `name = value` lines")
         name = node.targets[0].id
         try:
@@ -184,7 +190,7 @@ def _read_params(lines: list[str], path: Path) -> dict[str, Param]:
             raise LabError(
                 f"{path}:{line}: parameter {name} must be a literal (number, string, bool, list, ...)"
             ) from None
-        after = lines[start + node.end_lineno - 1][node.end_col_offset:].strip()
+        after = lines[start + node.end_lineno - 1][node.end_col_offset :].strip()
         params[name] = Param(name, default, after.lstrip("#").strip(), line)
     return params
 
@@ -199,6 +205,5 @@ def new_script(name: str, root: Path) -> Path:
         raise LabError(f"{results.EXPERIMENTS_DIR / path.name} already exists")
     template = (folder / TEMPLATE).read_text(encoding="utf-8")
     title = name.replace("-", " ").replace("_", " ").capitalize()
-    path.write_text(template.replace("EXPERIMENT_NAME", name).replace("EXPERIMENT_TITLE", title),
-                    encoding="utf-8")
+    path.write_text(template.replace("EXPERIMENT_NAME", name).replace("EXPERIMENT_TITLE", title), encoding="utf-8")
     return results.EXPERIMENTS_DIR / path.name

@@ -113,8 +113,7 @@ def experiment_state(name: str, root: Path, lab_dir: Path = LAB_DIR) -> State:
         return State(name, "failed", f"{detail}; inputs changed since", due=True)
     if run is None:
         return State(name, "never run", "", due=True)
-    overrides = {k: v for k, v in (run["params"] or {}).items()
-                 if k in script.params and v != script.params[k].default}
+    overrides = {k: v for k, v in (run["params"] or {}).items() if k in script.params and v != script.params[k].default}
     own = input_hash(script, {**script.defaults(), **overrides}, lab_dir)
     given = " with " + " ".join(f"{k}={v!r}" for k, v in overrides.items()) if overrides else ""
     if run["input_hash"] == own:
@@ -132,13 +131,20 @@ def sweep_state(name: str, sweep: str, root: Path, lab_dir: Path = LAB_DIR) -> S
         raise LabError(str(err)) from None
     points = record["points"]
     bad = [p["id"] for p in points if p["status"] != "ok"]
-    changed = [changed_inputs(p["input_hash"], input_hash(script, {**script.defaults(), **p["params"]}, lab_dir))
-               for p in points if p["status"] == "ok"]
+    changed = [
+        changed_inputs(p["input_hash"], input_hash(script, {**script.defaults(), **p["params"]}, lab_dir))
+        for p in points
+        if p["status"] == "ok"
+    ]
     stale = [why for why in changed if why]
     label = f"{name}@{sweep}"
     if bad:
-        return State(label, "partial", f"{len(points) - len(bad)}/{len(points)} points ok; "
-                     f"missing or failed: {', '.join(bad)}", due=True)
+        return State(
+            label,
+            "partial",
+            f"{len(points) - len(bad)}/{len(points)} points ok; missing or failed: {', '.join(bad)}",
+            due=True,
+        )
     if stale:
         return State(label, "stale", f"{len(stale)}/{len(points)} points stale: {stale[0]}", due=True)
     return State(label, "fresh", f"{len(points)} points, updated {record['updated'][:16]}", due=False)
@@ -147,6 +153,7 @@ def sweep_state(name: str, sweep: str, root: Path, lab_dir: Path = LAB_DIR) -> S
 def changed_inputs(old: str, new: str) -> str:
     """``script changed, params changed`` and so on, from two ``input_hash`` values."""
     old_parts, new_parts = (dict(p.split("=", 1) for p in h.split()) for h in (old, new))
-    changed = [f"{key if key != 'lab' else 'lab code'} changed"
-               for key in new_parts if old_parts.get(key) != new_parts[key]]
+    changed = [
+        f"{key if key != 'lab' else 'lab code'} changed" for key in new_parts if old_parts.get(key) != new_parts[key]
+    ]
     return ", ".join(changed)

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import json
 import signal
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from lab import results
-from lab.runner import engines, grid as grids, provenance, publish, run, staleness
+from lab.runner import engines, provenance, publish, run, staleness
+from lab.runner import grid as grids
 from lab.runner.scripts import Script
 
 Say = Callable[[str], None]
@@ -37,14 +39,14 @@ class Outcome:
     record: dict  # sweep.json as written
 
 
-def sweep(script: Script, grid: grids.Grid, sweep_id: str, root: Path, say: Say,
-          engine: str = "pool", jobs: int = 1) -> Outcome:
+def sweep(
+    script: Script, grid: grids.Grid, sweep_id: str, root: Path, say: Say, engine: str = "pool", jobs: int = 1
+) -> Outcome:
     """Run the due points of ``grid`` and rebuild the sweep's record and page."""
     root = Path(root).resolve()
     chosen = grids.validate(script, grid)
     names = grids.varying(grid)
-    tasks = [engines.Task(grids.point_id(p, names), p, f"sweeps/{sweep_id}/{grids.point_id(p, names)}")
-             for p in chosen]
+    tasks = [engines.Task(grids.point_id(p, names), p, f"sweeps/{sweep_id}/{grids.point_id(p, names)}") for p in chosen]
     folder = results.sweep_dir(script.name, sweep_id, root)
     commit, dirty = provenance.git_state(root)
     failed: list[dict] = []
@@ -61,8 +63,10 @@ def sweep(script: Script, grid: grids.Grid, sweep_id: str, root: Path, say: Say,
     with run.experiment_lock(f"{script.name}/sweep", root), _sigterm_as_interrupt():
         due = [t for t in tasks if not is_fresh(script, t, folder)]
         kept = [t.point for t in tasks if t not in due]
-        say(f"[{script.name}@{sweep_id}] {len(tasks)} points: {len(due)} to run, {len(kept)} fresh"
-            + (f" ({engine}" + (f", {jobs} at a time)" if engine == "pool" else ")") if due else ""))
+        say(
+            f"[{script.name}@{sweep_id}] {len(tasks)} points: {len(due)} to run, {len(kept)} fresh"
+            + (f" ({engine}" + (f", {jobs} at a time)" if engine == "pool" else ")") if due else "")
+        )
         try:
             if due and engine == "ray":
                 engines.run_ray(script.name, due, root, done, say)
@@ -89,8 +93,14 @@ def publish_point(files: engines.Files, folder: Path, commit: str | None, dirty:
     """
     if results.RUN not in files and results.FAILURE not in files:
         # killed, or its kernel would not start: nothing to publish, the point stays as it was
-        return {"cell": None, "line": None, "source": "", "exception": "NoResults",
-                "message": "the point ended without results (its log says why)", "notebook": "-"}
+        return {
+            "cell": None,
+            "line": None,
+            "source": "",
+            "exception": "NoResults",
+            "message": "the point ended without results (its log says why)",
+            "notebook": "-",
+        }
     if results.RUN not in files:
         failure = json.loads(files[results.FAILURE])
         results.atomic_write_json(folder / results.FAILURE, failure)
@@ -106,8 +116,9 @@ def publish_point(files: engines.Files, folder: Path, commit: str | None, dirty:
     # the page was rendered as the experiment's: its figure embeds must name this point's figures
     page = (staging / results.PAGE).read_text(encoding="utf-8")
     page_name = folder.relative_to(folder.parents[4]).as_posix()  # NAME/sweeps/SWEEP/points/POINT
-    (staging / results.PAGE).write_text(page.replace(f"![[experiments/{record['name']}#",
-                                                     f"![[experiments/{page_name}#"), encoding="utf-8")
+    (staging / results.PAGE).write_text(
+        page.replace(f"![[experiments/{record['name']}#", f"![[experiments/{page_name}#"), encoding="utf-8"
+    )
     (staging / results.RUN).write_text(results.dumps(record), encoding="utf-8")
     history = folder / results.HISTORY
     previous = history.read_bytes() if history.exists() else b""
@@ -123,36 +134,50 @@ def point_entry(task: engines.Task, folder: Path) -> dict:
     good, failure = results.read_run(point), results.read_failure(point)
     status = "failed" if failure else "ok" if good else "missing"
     latest = failure or good or {}
-    return results.make_record(results.SWEEP_POINT_FIELDS, {
-        "id": task.point,
-        "params": task.overrides,
-        "status": status,
-        "run_id": (good or {}).get("run_id"),
-        "input_hash": latest.get("input_hash"),
-        "metrics": {k: m["value"] for k, m in (good or {}).get("metrics", {}).items()} if status == "ok" else {},
-    })
+    return results.make_record(
+        results.SWEEP_POINT_FIELDS,
+        {
+            "id": task.point,
+            "params": task.overrides,
+            "status": status,
+            "run_id": (good or {}).get("run_id"),
+            "input_hash": latest.get("input_hash"),
+            "metrics": {k: m["value"] for k, m in (good or {}).get("metrics", {}).items()} if status == "ok" else {},
+        },
+    )
 
 
-def write_sweep(script: Script, grid: grids.Grid, sweep_id: str, tasks: list[engines.Task], engine: str,
-                commit: str | None, dirty: bool | None, root: Path) -> dict:
+def write_sweep(
+    script: Script,
+    grid: grids.Grid,
+    sweep_id: str,
+    tasks: list[engines.Task],
+    engine: str,
+    commit: str | None,
+    dirty: bool | None,
+    root: Path,
+) -> dict:
     """Write sweep.json, the sweep page and its figures from the points' directories."""
     from lab.runner import aggregate, sweep_page  # numpy, plotly: only once points exist
 
     folder = results.sweep_dir(script.name, sweep_id, root)
     entries = [point_entry(task, folder) for task in tasks]
     units = _units(folder, entries)
-    record = results.make_record(results.SWEEP_FIELDS, {
-        "name": script.name,
-        "sweep": sweep_id,
-        "grid": grid,
-        "engine": engine,
-        "updated": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "commit": commit,
-        "dirty": dirty,
-        "points": entries,
-        "aggregates": aggregate.aggregates(entries, list(grid), units),
-        "figures": [],
-    })
+    record = results.make_record(
+        results.SWEEP_FIELDS,
+        {
+            "name": script.name,
+            "sweep": sweep_id,
+            "grid": grid,
+            "engine": engine,
+            "updated": datetime.now(UTC).isoformat(timespec="seconds"),
+            "commit": commit,
+            "dirty": dirty,
+            "points": entries,
+            "aggregates": aggregate.aggregates(entries, list(grid), units),
+            "figures": [],
+        },
+    )
     record["figures"] = sweep_page.write(record, script, folder)
     results.atomic_write_json(folder / results.SWEEP, record)
     return record

@@ -17,7 +17,8 @@ from typing import Any
 import yaml
 
 from lab import results, stats
-from lab.runner import aggregate, grid as grids, publish
+from lab.runner import aggregate, publish
+from lab.runner import grid as grids
 from lab.runner.scripts import Script
 
 OVERLAID_TRACES = ("scatter", "scattergl")  # lines and markers overlay; heatmaps and bars do not
@@ -83,26 +84,45 @@ def aggregates_table(record: dict) -> str:
     if not rows:
         return "*No good points yet.*"
     keys = list(rows[0]["group"])
-    lines = ["| " + " | ".join([*keys, "metric", "mean ± std", "95% interval", "n"]) + " |",
-             "|" + "---|" * (len(keys) + 4)]
+    lines = [
+        "| " + " | ".join([*keys, "metric", "mean ± std", "95% interval", "n"]) + " |",
+        "|" + "---|" * (len(keys) + 4),
+    ]
     for row in rows:
         s = aggregate.summary(row)
         interval = f"[{s.ci_low:.4g}, {s.ci_high:.4g}]" if row["ci_low"] is not None else ""
         unit = f" {row['unit']}" if row["unit"] else ""
-        lines.append("| " + " | ".join([*(_text(row["group"][k]) for k in keys), row["metric"],
-                                         stats.format_summary(s, "seeds") + unit, interval, str(s.n)]) + " |")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    *(_text(row["group"][k]) for k in keys),
+                    row["metric"],
+                    stats.format_summary(s, "seeds") + unit,
+                    interval,
+                    str(s.n),
+                ]
+            )
+            + " |"
+        )
     return "\n".join(lines)
 
 
 def points_table(record: dict) -> str:
     swept = list(record["grid"])
     metrics = list(dict.fromkeys(m for p in record["points"] for m in p["metrics"]))
-    lines = ["| " + " | ".join(["point", *swept, "status", *metrics]) + " |",
-             "|" + "---|" * (len(swept) + len(metrics) + 2)]
+    lines = [
+        "| " + " | ".join(["point", *swept, "status", *metrics]) + " |",
+        "|" + "---|" * (len(swept) + len(metrics) + 2),
+    ]
     for p in record["points"]:
         link = f"[{p['id']}]({results.POINTS}/{p['id']}/{results.PAGE})" if p["run_id"] else p["id"]
-        cells = [link, *(_text(p["params"][k]) for k in swept), p["status"],
-                 *(f"{p['metrics'][m]:.4g}" if m in p["metrics"] else "" for m in metrics)]
+        cells = [
+            link,
+            *(_text(p["params"][k]) for k in swept),
+            p["status"],
+            *(f"{p['metrics'][m]:.4g}" if m in p["metrics"] else "" for m in metrics),
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -130,11 +150,20 @@ def metric_figures(record: dict) -> dict[str, tuple[Any, str]]:
                     label = ", ".join(f"{k}={_text(row['group'][k])}" for k in others) or metric
                     lines.setdefault(label, []).append(row)
             for label, rows in lines.items():
-                fig.add_trace(go.Scatter(
-                    x=[_text(r["group"][param]) if not isinstance(r["group"][param], (int, float)) else r["group"][param]
-                       for r in rows],
-                    y=[r["mean"] for r in rows], name=label, mode="lines+markers",
-                    error_y=dict(type="data", array=[_half(r) for r in rows], visible=True)))
+                fig.add_trace(
+                    go.Scatter(
+                        x=[
+                            _text(r["group"][param])
+                            if not isinstance(r["group"][param], (int, float))
+                            else r["group"][param]
+                            for r in rows
+                        ],
+                        y=[r["mean"] for r in rows],
+                        name=label,
+                        mode="lines+markers",
+                        error_y=dict(type="data", array=[_half(r) for r in rows], visible=True),
+                    )
+                )
             fig.update_xaxes(title=param)
             fig.update_yaxes(title=metric)
             figures.style(fig)
@@ -172,9 +201,18 @@ def overlay_figures(record: dict, folder: Path) -> dict[str, tuple[Any, str]]:
             for i, trace in enumerate(fig.get("data", [])):
                 name = trace.get("name") or f"trace {i}"
                 colour = colours[i % len(colours)]
-                overlay.add_trace(go.Scatter(trace, name=name, legendgroup=name, showlegend=n == 0,
-                                             line=dict(color=colour), marker=dict(color=colour), opacity=0.6,
-                                             hovertemplate=f"{point}<br>%{{x}}, %{{y}}<extra>{name}</extra>"))
+                overlay.add_trace(
+                    go.Scatter(
+                        trace,
+                        name=name,
+                        legendgroup=name,
+                        showlegend=n == 0,
+                        line=dict(color=colour),
+                        marker=dict(color=colour),
+                        opacity=0.6,
+                        hovertemplate=f"{point}<br>%{{x}}, %{{y}}<extra>{name}</extra>",
+                    )
+                )
         figures.style(overlay, f"{figure_id}: {len(drawn)} points overlaid")
         found[f"overlay-{figure_id}"] = (overlay, f"{figure_id} of every point, overlaid")
     return found

@@ -46,7 +46,9 @@ def convert(text: str) -> str:
         title = callout["title"].strip() or (name.capitalize() if name not in TYPES else "")
         if out and out[-1].strip():
             out.append("")  # an admonition starts a block of its own
-        out.append(f"{lead}{_OPENER[callout['fold']]} {name if name in TYPES else 'note'}" + (f' "{title}"' if title else ""))
+        out.append(
+            f"{lead}{_OPENER[callout['fold']]} {name if name in TYPES else 'note'}" + (f' "{title}"' if title else "")
+        )
         out += [f"{lead}    {line}" if line.strip() else "" for line in convert("\n".join(body)).split("\n")]
         out.append("")
     return "\n".join(out)

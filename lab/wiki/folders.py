@@ -9,7 +9,7 @@ which then stands for it.
 from __future__ import annotations
 
 import posixpath
-from typing import Iterable
+from collections.abc import Iterable
 
 from lab.wiki.links import Graph, md_escape, md_link, vault_of
 
@@ -30,7 +30,8 @@ def folder_index(graph: Graph, folder: str) -> str:
     for note in sorted(graph.notes.values(), key=lambda n: (n.src.count("/"), n.title.casefold())):
         if vault_of(note.src) == folder:
             groups.setdefault(posixpath.dirname(note.src), []).append(
-                f"- {md_link(src, note.src, md_escape(note.title))}")
+                f"- {md_link(src, note.src, md_escape(note.title))}"
+            )
     parts = [f"# {md_escape(folder)}"]
     for sub in sorted(groups, key=str.casefold):
         if sub != folder:
@@ -44,6 +45,8 @@ def home_section(graph: Graph, home: str) -> str:
     counts: dict[str, int] = {}
     for src in graph.notes:
         counts[vault_of(src)] = counts.get(vault_of(src), 0) + 1
-    items = [f"- {md_link(home, index_src(f), md_escape(f))} — {counts[f]} note{'s' * (counts[f] != 1)}"
-             for f in folders(graph.notes)]
+    items = [
+        f"- {md_link(home, index_src(f), md_escape(f))} — {counts[f]} note{'s' * (counts[f] != 1)}"
+        for f in folders(graph.notes)
+    ]
     return "## Folders\n\n" + "\n".join(items) if items else ""

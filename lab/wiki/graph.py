@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import html
 import json
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -52,8 +52,17 @@ def nodes(graph: Graph, url: Callable[[str], str]) -> list[dict]:
     """One node per note, in the order of ``graph.notes``; ``url(src)`` is the page's
     URL relative to the site root."""
     owner = projects(graph)
-    return [{"id": src, "title": note.title, "kind": note.kind, "status": status(note, graph),
-             "project": owner.get(src, ""), "url": url(src)} for src, note in graph.notes.items()]
+    return [
+        {
+            "id": src,
+            "title": note.title,
+            "kind": note.kind,
+            "status": status(note, graph),
+            "project": owner.get(src, ""),
+            "url": url(src),
+        }
+        for src, note in graph.notes.items()
+    ]
 
 
 def edges(graph: Graph) -> list[tuple[str, str]]:
@@ -61,8 +70,7 @@ def edges(graph: Graph) -> list[tuple[str, str]]:
 
     Links to generated pages (the indexes) are left out: every note would meet there.
     """
-    pairs = {(b.source, target) for target, links in graph.backlinks.items() if target in graph.notes
-             for b in links}
+    pairs = {(b.source, target) for target, links in graph.backlinks.items() if target in graph.notes for b in links}
     return sorted(pairs)
 
 
@@ -72,12 +80,20 @@ def facets(graph: Graph, node_list: list[dict]) -> dict[str, list[tuple[str, str
     for node in node_list:
         for facet in FACETS:
             counts[facet][node[facet]] = counts[facet].get(node[facet], 0) + 1
-    label = {"project": lambda v: graph.title(v) if v else NO_PROJECT,
-             "kind": lambda v: v, "status": lambda v: v or "(none)"}
-    order = {"project": lambda v: (not v, label["project"](v).casefold()),
-             "kind": lambda v: KINDS.index(v), "status": lambda v: (not v, v)}
-    return {facet: [(v, label[facet](v), counts[facet][v]) for v in sorted(counts[facet], key=order[facet])]
-            for facet in FACETS}
+    label = {
+        "project": lambda v: graph.title(v) if v else NO_PROJECT,
+        "kind": lambda v: v,
+        "status": lambda v: v or "(none)",
+    }
+    order = {
+        "project": lambda v: (not v, label["project"](v).casefold()),
+        "kind": lambda v: KINDS.index(v),
+        "status": lambda v: (not v, v),
+    }
+    return {
+        facet: [(v, label[facet](v), counts[facet][v]) for v in sorted(counts[facet], key=order[facet])]
+        for facet in FACETS
+    }
 
 
 # --------------------------------------------------------------------------- layout
@@ -148,8 +164,11 @@ def graph_json(graph: Graph, url: Callable[[str], str]) -> str:
     pairs = [(index[a], index[b]) for a, b in edges(graph)]
     for node, (x, y) in zip(node_list, layout(len(node_list), pairs).tolist()):
         node["x"], node["y"] = round(x * 1000, 1), round(y * 1000, 1)
-    return json.dumps({"nodes": node_list, "edges": pairs, "facets": facets(graph, node_list)},
-                      ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(
+        {"nodes": node_list, "edges": pairs, "facets": facets(graph, node_list)},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
 
 
 def graph_page(graph: Graph) -> str:
@@ -157,18 +176,24 @@ def graph_page(graph: Graph) -> str:
     selects = []
     for facet, values in facets(graph, nodes(graph, lambda src: "")).items():
         options = [f'<option value="{html.escape(v)}">{html.escape(label)} ({n})</option>' for v, label, n in values]
-        selects.append(f'<label>{facet.capitalize()} <select data-filter="{facet}">'
-                       f'<option value="*">all</option>{"".join(options)}</select></label>')
-    selects.append('<label>Colour by <select data-colour-by><option value="kind">kind</option>'
-                   '<option value="status">status</option></select></label>')
+        selects.append(
+            f'<label>{facet.capitalize()} <select data-filter="{facet}">'
+            f'<option value="*">all</option>{"".join(options)}</select></label>'
+        )
+    selects.append(
+        '<label>Colour by <select data-colour-by><option value="kind">kind</option>'
+        '<option value="status">status</option></select></label>'
+    )
     # For material: the drawing takes the width of the table of contents, and search
     # leaves the page out (its text is only filter labels).
-    return ("---\nhide: [toc]\nsearch:\n  exclude: true\n---\n\n"
-            "# Graph\n\n"
-            "Every note and experiment, linked as they link. Click a node to open it; scroll to zoom, "
-            "drag to move.\n\n"
-            f'<div class="lab-graph-filters">\n{chr(10).join(selects)}\n</div>\n\n'
-            '<div class="lab-graph lab-graph--all"></div>\n')
+    return (
+        "---\nhide: [toc]\nsearch:\n  exclude: true\n---\n\n"
+        "# Graph\n\n"
+        "Every note and experiment, linked as they link. Click a node to open it; scroll to zoom, "
+        "drag to move.\n\n"
+        f'<div class="lab-graph-filters">\n{chr(10).join(selects)}\n</div>\n\n'
+        '<div class="lab-graph lab-graph--all"></div>\n'
+    )
 
 
 def local_graph(src: str) -> str:

@@ -21,8 +21,8 @@ import posixpath
 import re
 from bisect import bisect
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from lab import results
 from lab.runner import aggregate
@@ -189,8 +189,10 @@ class Graph:
         warning = ""
         if len(found) > 1:
             others = ", ".join(c for c in found if c != src)
-            warning = (f"{written} is ambiguous: it could be {', '.join(found)}; "
-                       f"chose {src} as Obsidian does, not {others}; write the folder to choose")
+            warning = (
+                f"{written} is ambiguous: it could be {', '.join(found)}; "
+                f"chose {src} as Obsidian does, not {others}; write the folder to choose"
+            )
         if not src.endswith(".md") or anchor.startswith("^") and src not in self.notes:
             return Resolved(src, warning, anchor)  # a file's own fragment (an SVG's view), or a generated page's
         if not anchor or src not in self.notes:  # a page the wiki generates: not read
@@ -211,8 +213,9 @@ class Graph:
         """The one experiment page ``name`` names. Only experiment pages are candidates:
         figures and metrics belong to experiments, so an idea named like the experiment
         realizing it is no rival."""
-        pages = [src for src in self.resolver.candidates(name)
-                 if (note := self.notes.get(src)) and note.kind == "experiment"]
+        pages = [
+            src for src in self.resolver.candidates(name) if (note := self.notes.get(src)) and note.kind == "experiment"
+        ]
         return pages[0] if len(pages) == 1 else None
 
     def experiment(self, name: str, from_src: str, written: str) -> tuple[str, Resolved]:
@@ -276,10 +279,17 @@ class Graph:
             have = self.runs[exp].get("metrics", {}) if ref.form == "metric" else figure_captions(self.runs[exp])
             if ref.anchor not in have:
                 what = "metric" if ref.form == "metric" else "figure"
-                return Resolved(None, f"experiment {exp!r} has no {what} {ref.anchor!r} (it has: {', '.join(have) or 'none'})")
+                return Resolved(
+                    None, f"experiment {exp!r} has no {what} {ref.anchor!r} (it has: {', '.join(have) or 'none'})"
+                )
             return found
         found = self.page(ref.target, from_src, ref.anchor, ref.written)
-        if ref.form == "embed" and found.src in self.notes and ref.anchor and self.outline(found.src).anchor(ref.anchor) is None:
+        if (
+            ref.form == "embed"
+            and found.src in self.notes
+            and ref.anchor
+            and self.outline(found.src).anchor(ref.anchor) is None
+        ):
             return self._no_place(ref.written, found.src, ref.anchor)  # a section the wiki adds cannot be shown here
         return found
 
@@ -288,9 +298,14 @@ def figure_captions(run: dict) -> dict[str, str]:
     return {f["id"]: f.get("caption") or "" for f in run.get("figures", [])}
 
 
-def build_graph(notes: Iterable[Note], runs: dict[str, dict], failures: dict[str, dict],
-                generated: Iterable[str] = (), files: Iterable[str] = (),
-                sweeps: dict[str, dict] | None = None) -> Graph:
+def build_graph(
+    notes: Iterable[Note],
+    runs: dict[str, dict],
+    failures: dict[str, dict],
+    generated: Iterable[str] = (),
+    files: Iterable[str] = (),
+    sweeps: dict[str, dict] | None = None,
+) -> Graph:
     """Resolve every reference of every note once; collect backlinks and problems.
 
     ``generated`` are the pages the wiki writes itself, ``files`` the other files of
@@ -304,10 +319,11 @@ def build_graph(notes: Iterable[Note], runs: dict[str, dict], failures: dict[str
         for ref in scan(note.body):
             found = graph.resolve(ref, note.src)
             line = note.body_line + ref.line - 1
-            _record(graph, note, found, note.where(line), lambda: snippet(note.body, ref, paragraphs))
+            # _record calls the snippet function at once (if at all), so the loop's variables are current
+            _record(graph, note, found, note.where(line), lambda: snippet(note.body, ref, paragraphs))  # noqa: B023
         for name, value in note.references():
             found = graph.page(value, note.src)
-            _record(graph, note, found, note.where(note.field_lines.get(name)), lambda: f"{name}: {plain(value)}")
+            _record(graph, note, found, note.where(note.field_lines.get(name)), lambda: f"{name}: {plain(value)}")  # noqa: B023
             if name == "project" and found.src:
                 graph.members[found.src].append(note.src)
     return graph
@@ -335,17 +351,17 @@ def snippet(text: str, ref: Ref, paragraphs: list[int] | None = None, width: int
     text on one line. ``paragraphs``: where each paragraph of ``text`` starts, if known."""
     line_start = text.rfind("\n", 0, ref.start) + 1
     line_end = text.find("\n", ref.end) % (len(text) + 1)
-    if text[line_start:ref.start].lstrip().startswith("|"):  # a table row: its cells
+    if text[line_start : ref.start].lstrip().startswith("|"):  # a table row: its cells
         cells = [plain(cell) for cell in text[line_start:line_end].strip().strip("|").split("|")]
         sentence = " · ".join(c for c in cells if c)
     else:
         if paragraphs is None:
             paragraphs = [m.end() for m in _BLANK_LINE.finditer(text, 0, ref.start)]
-        starts = paragraphs[:bisect(paragraphs, ref.start)]
+        starts = paragraphs[: bisect(paragraphs, ref.start)]
         end = _BLANK_LINE.search(text, ref.end)
-        before = _SENTENCE_END.split(text[starts[-1] if starts else 0:ref.start])[-1]
-        after = _SENTENCE_END.split(text[ref.end:end.start() if end else len(text)], maxsplit=1)[0]
-        sentence = plain(before + text[ref.start:ref.end] + after)
+        before = _SENTENCE_END.split(text[starts[-1] if starts else 0 : ref.start])[-1]
+        after = _SENTENCE_END.split(text[ref.end : end.start() if end else len(text)], maxsplit=1)[0]
+        sentence = plain(before + text[ref.start : ref.end] + after)
     sentence = " ".join(sentence.split())
     return sentence if len(sentence) <= width else sentence[: width - 1].rstrip() + "…"
 
@@ -413,12 +429,18 @@ def _render_ref(ref: Ref, src: str, ctx: _Context, text: str) -> str:
     if ref.form == "metric" and found.src in graph.sweeps:
         record = graph.sweeps[found.src]
         value = md_escape(aggregate.citation(record, ref.anchor))
-        return md_link(ctx.page, found.src, value, title=f"{ref.target}.{ref.anchor}, mean ± std over seeds") + "{ .lab-metric }"
+        return (
+            md_link(ctx.page, found.src, value, title=f"{ref.target}.{ref.anchor}, mean ± std over seeds")
+            + "{ .lab-metric }"
+        )
     if ref.form == "metric":
         exp = experiment_name(found.src)
         run = graph.runs[exp]
         value = md_escape(format_metric(run["metrics"][ref.anchor]))
-        return md_link(ctx.page, found.src, value, title=f"{exp}.{ref.anchor}, run {run.get('run_id')}") + "{ .lab-metric }"
+        return (
+            md_link(ctx.page, found.src, value, title=f"{exp}.{ref.anchor}, run {run.get('run_id')}")
+            + "{ .lab-metric }"
+        )
     is_page = found.src.endswith(".md")
     if ref.form == "link" or (ref.form == "embed" and not is_page and not found.src.lower().endswith(IMAGES)):
         shown = ref.label or (graph.title(found.src) + (f" › {ref.anchor.replace('#', ' › ')}" if ref.anchor else ""))
@@ -470,7 +492,7 @@ def _transclusion(ref: Ref, found: Resolved, ctx: _Context) -> str:
 def _as_block(block: str, text: str, ref: Ref) -> str:
     """``block`` in place of ``ref``, on lines of its own that keep the quote or list
     it sits in (``> ![[note]]``, ``- ![[note]]``)."""
-    before = text[text.rfind("\n", 0, ref.start) + 1:ref.start]
+    before = text[text.rfind("\n", 0, ref.start) + 1 : ref.start]
     lead = re.match(r"[ \t>]*", before).group()
     if lead != before:  # after a list marker (the block nests in the item), or after text
         nested = re.fullmatch(r"[ \t]*(?:[-*+]|\d+[.)])[ \t]+", before)

@@ -52,7 +52,7 @@ def mask_code(text: str) -> str:
         match = _FENCE.match(line)
         if fence is not None:  # inside fenced code, until a bare closing fence
             code = True
-            if match and match.group(1).startswith(fence) and not line[match.end():].strip():
+            if match and match.group(1).startswith(fence) and not line[match.end() :].strip():
                 fence = None
         elif indented_code and (is_blank or indent >= 4):
             code = True

@@ -20,9 +20,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -96,8 +97,24 @@ def _any(value: Any) -> Any:
 OBSIDIAN = {
     "aliases": Field(_text_list),  # more names the note answers to in links
     "cssclasses": Field(_text_list),
-    **{name: Field(_any) for name in ("cssclass", "publish", "permalink", "description", "image", "cover",
-                                      "banner", "draft", "author", "authors", "created", "updated", "modified")},
+    **{
+        name: Field(_any)
+        for name in (
+            "cssclass",
+            "publish",
+            "permalink",
+            "description",
+            "image",
+            "cover",
+            "banner",
+            "draft",
+            "author",
+            "authors",
+            "created",
+            "updated",
+            "modified",
+        )
+    },
 }
 COMMON = {
     **OBSIDIAN,
@@ -127,8 +144,13 @@ SCHEMAS: dict[str, dict[str, Field]] = {
     # Written by the runner, which may add fields: those are kept, not rejected.
     "experiment": {**COMMON, "question": Field(_text), "experiment": Field(_text), "run_id": Field(_text)},
     # A sweep's page and its points' pages (experiments/NAME/sweeps/...), written by the runner.
-    "sweep": {**COMMON, "question": Field(_text), "experiment": Field(_text), "run_id": Field(_text),
-              "sweep": Field(_text)},
+    "sweep": {
+        **COMMON,
+        "question": Field(_text),
+        "experiment": Field(_text),
+        "run_id": Field(_text),
+        "sweep": Field(_text),
+    },
 }
 OPEN_SCHEMAS = ("experiment", "sweep", "page")
 
@@ -168,7 +190,12 @@ class Note:
         for name in REFERENCE_FIELDS if self.kind != "page" else self.meta:
             value = self.meta.get(name)
             for v in value if isinstance(value, list) else [value] if value else []:
-                if self.kind != "page" or isinstance(v, str) and v.strip().startswith("[[") and v.strip().endswith("]]"):
+                if (
+                    self.kind != "page"
+                    or isinstance(v, str)
+                    and v.strip().startswith("[[")
+                    and v.strip().endswith("]]")
+                ):
                     refs.append((name, v))
         return refs
 
@@ -201,7 +228,7 @@ def split_front_matter(text: str) -> tuple[str, str, int]:
     match = _FRONT_MATTER.match(text)
     if not match:
         return "", text, 1
-    return match.group(1) or "", text[match.end():], match.group(0).count("\n") + 1
+    return match.group(1) or "", text[match.end() :], match.group(0).count("\n") + 1
 
 
 def _field_lines(yaml_text: str) -> dict[str, int]:
@@ -245,7 +272,9 @@ def _validate(note: Note, meta: dict) -> dict:
         if spec is None:
             if note.kind not in OPEN_SCHEMAS:
                 known = ", ".join(schema)
-                errors.append(f"{note.where(line)}: field '{key}' is not a field of a {note.kind} note (known: {known})")
+                errors.append(
+                    f"{note.where(line)}: field '{key}' is not a field of a {note.kind} note (known: {known})"
+                )
             continue
         try:
             clean[key] = spec.check(value)
@@ -271,7 +300,10 @@ def slugify(title: str) -> str:
 
 _TEMPLATES = {
     "project": ({}, "What this project asks, and why it matters.\n"),
-    "insight": ({"status": "hypothesis", "evidence": []}, "The claim, in one sentence. Then the evidence: [[experiments/NAME]].\n"),
+    "insight": (
+        {"status": "hypothesis", "evidence": []},
+        "The claim, in one sentence. Then the evidence: [[experiments/NAME]].\n",
+    ),
     "idea": ({"status": "open", "priority": "normal"}, "What to try, and what it would tell us.\n"),
     "journal": ({}, "What happened today.\n"),
 }

@@ -45,11 +45,13 @@ class Outline:
         seen: set[str] = set()
         found = list(_HEADING.finditer(masked))
         for i, m in enumerate(found):
-            level, title = len(m[1]), text[m.start(2):m.end(2)]
+            level, title = len(m[1]), text[m.start(2) : m.end(2)]
             custom = _ATTR_ID.search(title)
-            title = title[:custom.start()] if custom else title
-            end = next((h.start() for h in found[i + 1:] if len(h[1]) <= level), len(text))
-            self.headings.append(Heading(level, title, custom[1] if custom else _unique(slug(title), seen), m.start(), end))
+            title = title[: custom.start()] if custom else title
+            end = next((h.start() for h in found[i + 1 :] if len(h[1]) <= level), len(text))
+            self.headings.append(
+                Heading(level, title, custom[1] if custom else _unique(slug(title), seen), m.start(), end)
+            )
         self.blocks = {m["id"]: m for m in BLOCK_ID.finditer(masked)}
 
     def names(self) -> list[str]:
@@ -60,8 +62,7 @@ class Outline:
         start, end, found = 0, len(self.text), None
         for part in path.split("#"):
             want = slug(part)
-            found = next((h for h in self.headings
-                          if start <= h.start < end and want in (h.id, slug(h.text))), None)
+            found = next((h for h in self.headings if start <= h.start < end and want in (h.id, slug(h.text))), None)
             if found is None:
                 return None
             start, end = found.start + 1, found.end
@@ -82,10 +83,10 @@ class Outline:
             return self.text
         if not path.startswith("^"):
             found = self.heading(path)
-            return self.text[found.start:found.end]
+            return self.text[found.start : found.end]
         marker = self.blocks[path[1:]]
         line_start = self.text.rfind("\n", 0, marker.start()) + 1
-        line = self.text[line_start:marker.start()]
+        line = self.text[line_start : marker.start()]
         if not line.strip():  # "^id" alone on a line: it marks the block just above
             end = line_start
         elif _LIST_ITEM.match(line):  # in a list: the item
@@ -93,7 +94,7 @@ class Outline:
         else:
             end = marker.start()
         starts = [m.end() for m in _BLANK_LINE.finditer(self.text, 0, max(end - 1, 0))]
-        return self.text[starts[-1] if starts else 0:end].strip("\n") + "\n"
+        return self.text[starts[-1] if starts else 0 : end].strip("\n") + "\n"
 
 
 def _unique(id: str, seen: set[str]) -> str:

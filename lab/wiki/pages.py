@@ -14,7 +14,7 @@ Everything here is a pure function of the graph (``links.build_graph``).
 from __future__ import annotations
 
 import html
-from typing import Callable
+from collections.abc import Callable
 
 from lab.wiki import folders
 from lab.wiki.graph import GRAPH_PAGE, graph_page
@@ -86,8 +86,10 @@ def _runs_table(from_src: str, graph: Graph, experiments: list[Note]) -> str:
         name = experiment_name(note.src)
         project = _ref_link(from_src, note.meta["project"], graph) if note.meta.get("project") else ""
         run = graph.runs.get(name)
-        rows.append(f"| {md_link(from_src, note.src, md_escape(name))} | {project} | {_when(run)} "
-                    f"| {_status(graph, name)} | {_headline(run)} |")
+        rows.append(
+            f"| {md_link(from_src, note.src, md_escape(name))} | {project} | {_when(run)} "
+            f"| {_status(graph, name)} | {_headline(run)} |"
+        )
     return "\n".join(rows)
 
 
@@ -103,17 +105,30 @@ def home(graph: Graph) -> str:
     experiments = sorted(_notes(graph, "experiment"), key=lambda n: _latest(graph, n), reverse=True)
     open_ideas = [n for n in _notes(graph, "idea") if n.meta["status"] in ("doing", "next", "open")]
     insights = _newest_first(_notes(graph, "insight"))[:10]
-    return "\n\n".join([
-        "# Lab notebook",
-        "## Latest runs",
-        _runs_table(HOME, graph, experiments[:10]),
-        "## Open ideas",
-        _list([_item(HOME, n, graph, f"**{n.meta['priority']}**", n.meta["status"])
-               for n in sorted(open_ideas, key=_by_priority)], "No open ideas."),
-        "## Newest insights",
-        _list([_item(HOME, n, graph, n.meta["status"], n.meta.get("date", "")) for n in insights], "No insights yet."),
-        folders.home_section(graph, HOME),
-    ]).rstrip() + "\n"
+    return (
+        "\n\n".join(
+            [
+                "# Lab notebook",
+                "## Latest runs",
+                _runs_table(HOME, graph, experiments[:10]),
+                "## Open ideas",
+                _list(
+                    [
+                        _item(HOME, n, graph, f"**{n.meta['priority']}**", n.meta["status"])
+                        for n in sorted(open_ideas, key=_by_priority)
+                    ],
+                    "No open ideas.",
+                ),
+                "## Newest insights",
+                _list(
+                    [_item(HOME, n, graph, n.meta["status"], n.meta.get("date", "")) for n in insights],
+                    "No insights yet.",
+                ),
+                folders.home_section(graph, HOME),
+            ]
+        ).rstrip()
+        + "\n"
+    )
 
 
 def projects_index(graph: Graph) -> str:
@@ -147,9 +162,14 @@ def ideas_board(graph: Graph) -> str:
 def _idea_item(src: str, idea: Note, graph: Graph) -> str:
     waits = ", ".join(_ref_link(src, v, graph) for v in idea.meta.get("waits_on", []))
     realized = idea.meta.get("realized_by")
-    return _item(src, idea, graph, f"**{idea.meta['priority']}**",
-                 f"waits on {waits}" if waits else "",
-                 f"realized by {_ref_link(src, realized, graph)}" if realized else "")
+    return _item(
+        src,
+        idea,
+        graph,
+        f"**{idea.meta['priority']}**",
+        f"waits on {waits}" if waits else "",
+        f"realized by {_ref_link(src, realized, graph)}" if realized else "",
+    )
 
 
 def journal_index(graph: Graph) -> str:
@@ -193,8 +213,11 @@ def decorate(note: Note, markdown: str, graph: Graph, history: list[dict]) -> st
     if note.kind == "experiment":
         name = experiment_name(note.src)
         top.append(_failure_banner(graph.failures.get(name)))
-        bottom += [_provenance(graph.runs.get(name)), _metric_history(graph.runs.get(name), history),
-                   _sweeps(note, graph)]
+        bottom += [
+            _provenance(graph.runs.get(name)),
+            _metric_history(graph.runs.get(name), history),
+            _sweeps(note, graph),
+        ]
     return "\n\n".join(p for p in [*top, markdown, *bottom] if p) + "\n"
 
 
@@ -206,8 +229,10 @@ def _sweeps(note: Note, graph: Graph) -> str:
         if src.startswith(folder) and src.count("/") == folder.count("/") + 1:  # not a point's page
             grid = " ".join(f"{k}={','.join(map(str, v))}" for k, v in record["grid"].items())
             good = sum(p["status"] == "ok" for p in record["points"])
-            lines.append(f"- {md_link(note.src, src, md_escape(record['sweep']))}: `{grid}`, "
-                         f"{good}/{len(record['points'])} points ok")
+            lines.append(
+                f"- {md_link(note.src, src, md_escape(record['sweep']))}: `{grid}`, "
+                f"{good}/{len(record['points'])} points ok"
+            )
     return "## Sweeps\n\n" + "\n".join(lines) if lines else ""
 
 
@@ -233,12 +258,19 @@ def _meta_line(note: Note) -> str:
 
 def _project_lists(project: Note, graph: Graph) -> str:
     src, members = project.src, graph.members[project.src]
-    ideas = sorted(_notes(graph, "idea", members), key=lambda n: (n.meta["status"] in ("done", "dropped"), _by_priority(n)))
-    return "\n\n".join([
-        "## Experiments", _runs_table(src, graph, _notes(graph, "experiment", members)),
-        "## Insights", _list([_item(src, n, graph, n.meta["status"]) for n in _notes(graph, "insight", members)], "None yet."),
-        "## Ideas", _list([_item(src, n, graph, n.meta["status"], f"**{n.meta['priority']}**") for n in ideas], "None yet."),
-    ])
+    ideas = sorted(
+        _notes(graph, "idea", members), key=lambda n: (n.meta["status"] in ("done", "dropped"), _by_priority(n))
+    )
+    return "\n\n".join(
+        [
+            "## Experiments",
+            _runs_table(src, graph, _notes(graph, "experiment", members)),
+            "## Insights",
+            _list([_item(src, n, graph, n.meta["status"]) for n in _notes(graph, "insight", members)], "None yet."),
+            "## Ideas",
+            _list([_item(src, n, graph, n.meta["status"], f"**{n.meta['priority']}**") for n in ideas], "None yet."),
+        ]
+    )
 
 
 def _failure_banner(failure: dict | None) -> str:
@@ -249,20 +281,31 @@ def _failure_banner(failure: dict | None) -> str:
     if failure.get("line"):
         where += f", line {failure['line']} of the script: `{failure.get('source', '').strip()}`"
     error = md_escape(f"{failure.get('exception')}: {failure.get('message')}")
-    return (f'!!! failure "The latest attempt failed"\n\n'
-            f"    Run {failure.get('run_id')} at {_when(failure, 'when')}, {where}\n\n"
-            f"    **{error}**\n\n"
-            f"    Below are the results of the last good run; `make experiment` shows the full traceback.")
+    return (
+        f'!!! failure "The latest attempt failed"\n\n'
+        f"    Run {failure.get('run_id')} at {_when(failure, 'when')}, {where}\n\n"
+        f"    **{error}**\n\n"
+        f"    Below are the results of the last good run; `make experiment` shows the full traceback."
+    )
 
 
 def _provenance(run: dict | None) -> str:
     if not run:
         return "## Run\n\n*No successful run yet.*"
-    commit = f"`{(run.get('commit') or 'not in git')[:10]}`" + (" (with uncommitted changes)" if run.get("dirty") else "")
+    commit = f"`{(run.get('commit') or 'not in git')[:10]}`" + (
+        " (with uncommitted changes)" if run.get("dirty") else ""
+    )
     params = ", ".join(f"`{k}={v}`" for k, v in run.get("params", {}).items())
     versions = ", ".join(f"{k} {v}" for k, v in run.get("versions", {}).items())
-    rows = [("Run", f"`{run.get('run_id')}`"), ("Started", _when(run)), ("Duration", f"{run.get('duration_s', 0):.1f} s"),
-            ("Commit", commit), ("Seed", str(run.get("seed"))), ("Parameters", params), ("Versions", versions)]
+    rows = [
+        ("Run", f"`{run.get('run_id')}`"),
+        ("Started", _when(run)),
+        ("Duration", f"{run.get('duration_s', 0):.1f} s"),
+        ("Commit", commit),
+        ("Seed", str(run.get("seed"))),
+        ("Parameters", params),
+        ("Versions", versions),
+    ]
     return "## Run\n\n| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows)
 
 
@@ -272,10 +315,13 @@ def sparkline(values: list[float], width: int = 100, height: int = 20) -> str:
         return ""
     low, high = min(values), max(values)
     span = (high - low) or 1.0
-    points = " ".join(f"{i * width / (len(values) - 1):.1f},{height - (v - low) / span * height:.1f}"
-                      for i, v in enumerate(values))
-    return (f'<svg class="lab-spark" viewBox="-1 -1 {width + 2} {height + 2}" width="{width}" height="{height}">'
-            f'<polyline points="{points}"/></svg>')
+    points = " ".join(
+        f"{i * width / (len(values) - 1):.1f},{height - (v - low) / span * height:.1f}" for i, v in enumerate(values)
+    )
+    return (
+        f'<svg class="lab-spark" viewBox="-1 -1 {width + 2} {height + 2}" width="{width}" height="{height}">'
+        f'<polyline points="{points}"/></svg>'
+    )
 
 
 def _metric_history(run: dict | None, history: list[dict]) -> str:
@@ -286,7 +332,9 @@ def _metric_history(run: dict | None, history: list[dict]) -> str:
     for name, metric in metrics.items():
         values = [h["metrics"][name] for h in history if name in h.get("metrics", {})]
         trend = sparkline(values) + (f" {len(values)} runs" if len(values) > 1 else "")
-        rows.append(f"| {md_escape(name)} | {md_escape(format_metric(metric))} | {trend} | {md_escape(metric.get('description') or '')} |")
+        rows.append(
+            f"| {md_escape(name)} | {md_escape(format_metric(metric))} | {trend} | {md_escape(metric.get('description') or '')} |"
+        )
     return "## Metrics\n\n" + "\n".join(rows) + _history_table(list(metrics), history)
 
 
@@ -313,7 +361,10 @@ def backlinks(note: Note, graph: Graph, href: Callable[[str], str]) -> str:
     build 1,000 short notes) and search does not find each linking sentence again on
     every page it links to.
     """
-    items = [f'<li><a href="{html.escape(href(b.source))}">{html.escape(graph.title(b.source))}</a>'
-             f" — “{html.escape(b.snippet)}”</li>" for b in graph.backlinks.get(note.src, [])]
+    items = [
+        f'<li><a href="{html.escape(href(b.source))}">{html.escape(graph.title(b.source))}</a>'
+        f" — “{html.escape(b.snippet)}”</li>"
+        for b in graph.backlinks.get(note.src, [])
+    ]
     listing = "<ul>\n" + "\n".join(items) + "\n</ul>" if items else "<p><em>Nothing links here yet.</em></p>"
     return f'<h2 id="{BACKLINKS_ID}">Linked from</h2>\n{listing}\n'

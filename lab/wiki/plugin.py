@@ -47,7 +47,8 @@ from mkdocs.utils import get_relative_url
 
 from lab import LabError, results
 from lab.wiki import callouts, folders, links, pages, vault
-from lab.wiki.graph import DATA_FILE as GRAPH_DATA, graph_json, local_graph
+from lab.wiki.graph import DATA_FILE as GRAPH_DATA
+from lab.wiki.graph import graph_json, local_graph
 from lab.wiki.notes import Note, NoteError, experiment_name, parse_note
 
 log = get_plugin_logger(__name__)
@@ -107,8 +108,13 @@ class LabPlugin(BasePlugin[LabConfig]):
             config.nav += [{folder: src} for folder, src in sections]
         for asset in [*ASSETS.iterdir(), PLOTLY_JS]:
             files.append(File.generated(config, f"{ASSET_DIR}/{asset.name}", abs_src_path=str(asset)))
-        files.append(File.generated(config, f"{ASSET_DIR}/{GRAPH_DATA}",
-                                    content=graph_json(self.graph, lambda src: files.get_file_from_path(src).url)))
+        files.append(
+            File.generated(
+                config,
+                f"{ASSET_DIR}/{GRAPH_DATA}",
+                content=graph_json(self.graph, lambda src: files.get_file_from_path(src).url),
+            )
+        )
         return files
 
     def _sweeps(self, names: list[str]) -> dict[str, dict]:
@@ -121,7 +127,9 @@ class LabPlugin(BasePlugin[LabConfig]):
                     src = folder.relative_to(self.root / results.RESULTS_DIR.parent).as_posix()
                     found[f"{src}/{results.PAGE}"] = results.load_sweep(name, sweep, self.root)
                     for point in sorted((folder / results.POINTS).glob(f"*/{results.RUN}")):
-                        found[f"{src}/{results.POINTS}/{point.parent.name}/{results.PAGE}"] = results.read_run(point.parent)
+                        found[f"{src}/{results.POINTS}/{point.parent.name}/{results.PAGE}"] = results.read_run(
+                            point.parent
+                        )
         except ValueError as err:  # a malformed sweep.json / run.json, named by results
             raise PluginError(str(err)) from None
         return found
@@ -186,10 +194,10 @@ class LabPlugin(BasePlugin[LabConfig]):
         note = self.graph.notes.get(page.file.src_uri)
         if note is None:
             return output
-        section = pages.backlinks(note, self.graph, lambda src: get_relative_url(
-            self.files.get_file_from_path(src).url, page.file.url))
+        section = pages.backlinks(
+            note, self.graph, lambda src: get_relative_url(self.files.get_file_from_path(src).url, page.file.url)
+        )
         return output.replace(BACKLINKS_MARK, section + local_graph(note.src), 1)
-
 
     def on_serve(self, server, config: MkDocsConfig, builder):  # noqa: ANN001, ANN201
         if self.config.vault:

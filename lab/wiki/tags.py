@@ -32,8 +32,10 @@ def tagged(graph: Graph) -> dict[str, tuple[str, list[Note]]]:
         for tag in note.meta.get("tags", []):
             spellings[tag_id(tag)].add(tag)
             members[tag_id(tag)][note.src] = note
-    groups = {key: (min(spellings[key]), sorted(notes.values(), key=lambda n: n.title.casefold()))
-              for key, notes in members.items()}
+    groups = {
+        key: (min(spellings[key]), sorted(notes.values(), key=lambda n: n.title.casefold()))
+        for key, notes in members.items()
+    }
     return dict(sorted(groups.items(), key=lambda item: item[1][0].casefold()))
 
 
@@ -52,5 +54,6 @@ def tags_page(graph: Graph) -> str:
 
 def tag_links(note: Note) -> str:
     """``note``'s tags as Markdown links to the tags page, comma-separated."""
-    return ", ".join(md_link(note.src, TAGS_PAGE, md_escape(tag), tag_id(tag)) + "{ .lab-tag }"
-                     for tag in note.meta.get("tags", []))
+    return ", ".join(
+        md_link(note.src, TAGS_PAGE, md_escape(tag), tag_id(tag)) + "{ .lab-tag }" for tag in note.meta.get("tags", [])
+    )

@@ -11,8 +11,8 @@ and other hidden files stay out.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from lab import LabError
 from lab.wiki.notes import FOLDERS
@@ -22,8 +22,10 @@ def folder(vault: Path, docs_dir: Path) -> str:
     """The folder the vault appears under; refuses one that would mix with the docs dir's."""
     name = vault.resolve().name
     if name in FOLDERS or (docs_dir / name).exists():
-        raise LabError(f"vault {vault}: its name {name!r} is already a folder of {docs_dir}; "
-                       "rename the vault's folder, or move that folder")
+        raise LabError(
+            f"vault {vault}: its name {name!r} is already a folder of {docs_dir}; "
+            "rename the vault's folder, or move that folder"
+        )
     return name
 
 

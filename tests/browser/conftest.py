@@ -23,10 +23,18 @@ from wiki_fixture import make_wiki  # noqa: E402
 CHROMIUM = "/usr/bin/chromium"
 # Generous waits (not timing checks): parsing plotly.js is slow on 2 shared cores.
 TIMEOUT_MS = 30_000
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 try:
     from playwright.sync_api import expect, sync_playwright
+
     expect.set_options(timeout=TIMEOUT_MS)
 except ImportError:
     sync_playwright = None
@@ -37,8 +45,11 @@ def site(tmp_path_factory) -> str:
     """The fixture wiki, built by the default core and served on 127.0.0.1; yields its URL."""
     root = tmp_path_factory.mktemp("wiki")
     make_wiki(root)
-    subprocess.run([sys.executable, "-m", "properdocs", "build", "--strict", "--quiet", "--config-file", "mkdocs.yml"],
-                   cwd=root, check=True)
+    subprocess.run(
+        [sys.executable, "-m", "properdocs", "build", "--strict", "--quiet", "--config-file", "mkdocs.yml"],
+        cwd=root,
+        check=True,
+    )
     handler = functools.partial(QuietHandler, directory=str(root / "build" / "site"))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -59,8 +70,12 @@ def browser(tmp_path_factory):
         pytest.skip(f"browser tests: {CHROMIUM} is missing (apt-get install chromium)")
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("profile")), executable_path=CHROMIUM, args=ARGS, headless=True,
-            viewport={"width": 1280, "height": 900})
+            str(tmp_path_factory.mktemp("profile")),
+            executable_path=CHROMIUM,
+            args=ARGS,
+            headless=True,
+            viewport={"width": 1280, "height": 900},
+        )
         yield context
         context.close()
 

@@ -83,8 +83,9 @@ def test_zoom_shows_more_of_less(page, site):
     width = float(picture.get_attribute("viewBox").split()[2])
     picture.hover()
     page.mouse.wheel(0, -300)
-    page.wait_for_function(f"parseFloat(document.querySelector('.lab-graph--all svg').getAttribute('viewBox')"
-                           f".split(' ')[2]) < {width}")
+    page.wait_for_function(
+        f"parseFloat(document.querySelector('.lab-graph--all svg').getAttribute('viewBox').split(' ')[2]) < {width}"
+    )
 
 
 def test_each_note_shows_its_neighbours_and_they_open(page, site):
@@ -97,7 +98,8 @@ def test_each_note_shows_its_neighbours_and_they_open(page, site):
     node(page, "experiments/loss-shelf/index.md", ".lab-graph--local").locator("circle").click()
     expect(page).to_have_url(f"{site}experiments/loss-shelf/")
     expect(page.locator(".lab-graph--local .lab-node--self")).to_have_attribute(
-        "data-id", "experiments/loss-shelf/index.md")
+        "data-id", "experiments/loss-shelf/index.md"
+    )
 
 
 def test_a_tag_on_a_note_opens_its_notes_on_the_tags_page(page, site):

@@ -11,7 +11,6 @@ import sys
 import threading
 
 import pytest
-
 from wiki_fixture import make_vault_wiki
 
 expect = pytest.importorskip("playwright.sync_api", reason="browser tests: python playwright is not installed").expect
@@ -23,8 +22,12 @@ def site(tmp_path_factory) -> str:
     """The fixture wiki with the fixture vault, built and served on 127.0.0.1; yields the vault's URL."""
     root = tmp_path_factory.mktemp("vault-wiki")
     make_vault_wiki(root)
-    subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet"], cwd=root, check=True,
-                   env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet"],
+        cwd=root,
+        check=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root / "build" / "site"))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -36,7 +39,11 @@ def test_embedded_image_is_drawn_at_its_size(page, site):
     page.goto(f"{site}Welcome/")
     image = page.locator("img.lab-image[width='120']")
     expect(image).to_be_visible()
-    assert image.evaluate("img => [img.complete, img.naturalWidth, img.getBoundingClientRect().width]") == [True, 60, 120]
+    assert image.evaluate("img => [img.complete, img.naturalWidth, img.getBoundingClientRect().width]") == [
+        True,
+        60,
+        120,
+    ]
 
 
 def test_transcluded_text_is_shown_with_a_link_to_its_note(page, site):
