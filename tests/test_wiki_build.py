@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from wiki_fixture import VAULT, make_vault_wiki, make_wiki
 
-from lab import LabError
+from lab import LabError, results
 from lab.wiki import vault
 from lab.wiki.pages import SECTIONS
 
@@ -282,3 +282,31 @@ def test_a_vault_named_like_a_kind_folder_is_refused(tmp_path):
     (tmp_path / "ideas").mkdir()
     with pytest.raises(LabError, match="its name 'ideas' is already a folder"):
         list(vault.files(tmp_path / "ideas", tmp_path / "site"))
+
+
+def test_reproduction_verdicts_show_on_the_page_and_in_the_table(tmp_path):
+    make_wiki(tmp_path)
+    verdict = {
+        "run_id": "20261126T120000Z",
+        "when": "2026-11-27T10:00:00+00:00",
+        "commit": "fedcba9876543210",
+        "dirty": False,
+        "environment": {"threads": 2, "torch": "2.13.0+cpu", "cuda": None, "cpu_capability": "AVX2", "device": "cpu"},
+        "cached": False,
+        "tolerance": {"relative": 0.0, "why": "same environment: bit-identical"},
+        "duration_s": 42.0,
+        "identical": 1,
+        "within": 0,
+        "drifted": 1,
+        "drifts": [{"metric": "final_loss", "committed": 0.05, "new": 0.06, "difference": 0.01}],
+        "failure": None,
+    }
+    results.atomic_write_json(results.result_dir("loss-shelf", tmp_path) / results.REPRODUCTION, verdict)
+    result = mkdocs(tmp_path, "--strict")
+    assert result.returncode == 0, result.stderr
+    site = tmp_path / "build" / "site"
+    page = article(site, "experiments/loss-shelf")
+    assert "Not reproduced: 1 of 2 metrics drifted" in page and "fedcba9" in page and "final_loss" in page
+    table = (site / "experiments/index.html").read_text()
+    assert "✗ 1/2 drifted · 2026-11-27" in table
+    assert "not checked" in table  # carry-probe has no verdict

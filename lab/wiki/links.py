@@ -168,6 +168,7 @@ class Graph:
     members: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # project src -> note srcs
     problems: list[Problem] = field(default_factory=list)
     sweeps: dict[str, dict] = field(default_factory=dict)  # sweep page src -> sweep.json, point page src -> run.json
+    reproductions: dict[str, dict] = field(default_factory=dict)  # experiment name -> reproduction.json
     _outlines: dict[str, Outline] = field(default_factory=dict)
 
     def title(self, src: str) -> str:

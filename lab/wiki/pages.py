@@ -16,6 +16,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
+from lab import render
 from lab.wiki import folders
 from lab.wiki.graph import GRAPH_PAGE, graph_page
 from lab.wiki.links import Graph, format_metric, md_escape, md_link
@@ -81,14 +82,18 @@ def _headline(run: dict | None, count: int = 3) -> str:
 def _runs_table(from_src: str, graph: Graph, experiments: list[Note]) -> str:
     if not experiments:
         return "*No experiments yet: `make experiment NAME=…` runs one.*"
-    rows = ["| Experiment | Project | Last run | Status | Headline metrics |", "|---|---|---|---|---|"]
+    rows = [
+        "| Experiment | Project | Last run | Status | Reproduced | Headline metrics |",
+        "|---|---|---|---|---|---|",
+    ]
     for note in experiments:
         name = experiment_name(note.src)
         project = _ref_link(from_src, note.meta["project"], graph) if note.meta.get("project") else ""
         run = graph.runs.get(name)
         rows.append(
             f"| {md_link(from_src, note.src, md_escape(name))} | {project} | {_when(run)} "
-            f"| {_status(graph, name)} | {_headline(run)} |"
+            f"| {_status(graph, name)} | {md_escape(render.reproduction_cell(graph.reproductions.get(name)))} "
+            f"| {_headline(run)} |"
         )
     return "\n".join(rows)
 
@@ -213,6 +218,8 @@ def decorate(note: Note, markdown: str, graph: Graph, history: list[dict]) -> st
     if note.kind == "experiment":
         name = experiment_name(note.src)
         top.append(_failure_banner(graph.failures.get(name)))
+        verdict = graph.reproductions.get(name)
+        top.append(render.reproduction_block(verdict) if verdict else "")
         bottom += [
             _provenance(graph.runs.get(name)),
             _metric_history(graph.runs.get(name), history),

@@ -93,12 +93,14 @@ class LabPlugin(BasePlugin[LabConfig]):
         try:
             runs = {n: run for n in names if (run := results.load_run(n, self.root))}
             failures = {n: fail for n in names if (fail := results.load_failure(n, self.root))}
-        except ValueError as err:  # malformed run.json / failure.json, named by results
+            reproductions = {n: verdict for n in names if (verdict := results.load_reproduction(n, self.root))}
+        except ValueError as err:  # malformed run.json / failure.json / reproduction.json, named by results
             raise PluginError(str(err)) from None
         self.files = files
         attachments = [f.src_uri for f in files if not f.is_documentation_page()]
         generated = [src for _, src, _ in pages.SECTIONS] + [src for _, src in to_write]
         self.graph = links.build_graph(notes, runs, failures, generated, attachments, self._sweeps(names))
+        self.graph.reproductions = reproductions
         self._report(self.graph.problems)
         for _, src, make in pages.SECTIONS:
             files.append(File.generated(config, src, content=make(self.graph)))
