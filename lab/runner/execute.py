@@ -72,7 +72,7 @@ def execute(
     records into ``out``, and the executed notebook is written in ``work``."""
     from jupyter_core.utils import run_sync
 
-    with _sigterm_as_interrupt():
+    with sigterm_as_interrupt():
         try:
             kernel = _start_kernel({**env, results.OUTPUT_DIR_ENV: str(out)}, root)
         except (RuntimeError, OSError) as err:
@@ -167,8 +167,9 @@ def _progress(on_cell: OnCell, total: int) -> Callable[..., None]:
 
 
 @contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Treat SIGTERM like Ctrl-C, so the kernel is shut down on the way out."""
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like Ctrl-C, so what runs inside (a kernel, a sweep's points) is shut
+    down on the way out."""
 
     def interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt

@@ -15,16 +15,13 @@
 from __future__ import annotations
 
 import json
-import signal
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from lab import results
-from lab.runner import engines, provenance, publish, run, staleness
+from lab.runner import engines, execute, provenance, publish, run, staleness
 from lab.runner import grid as grids
 from lab.runner.scripts import Script
 
@@ -60,7 +57,7 @@ def sweep(
         else:
             say(f"[{task.point}] done")
 
-    with run.experiment_lock(f"{script.name}/sweep", root), _sigterm_as_interrupt():
+    with run.experiment_lock(f"{script.name}/sweep", root), execute.sigterm_as_interrupt():
         due = [t for t in tasks if not is_fresh(script, t, folder)]
         kept = [t.point for t in tasks if t not in due]
         say(
@@ -191,17 +188,3 @@ def _units(folder: Path, entries: list[dict]) -> dict[str, str | None]:
         for name, metric in (good or {}).get("metrics", {}).items():
             units.setdefault(name, metric.get("unit"))
     return units
-
-
-@contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """SIGTERM stops a sweep like Ctrl-C: the engines cancel their points on the way out."""
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    previous = signal.signal(signal.SIGTERM, interrupt)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
