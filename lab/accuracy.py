@@ -162,8 +162,9 @@ def six_nines_from(
         screen = count_errors(model, data, n_screen, n_screen, seed + 1)  # problems apart from the full count's
         # the last checkpoint is counted in full whatever its screen says: the final counts
         full = count_errors(model, data, n_uniform, n_enriched, seed) if _clean(screen) or step == last else None
-        checks.append(CheckpointCount(step, screen, full, full is not None and _clean(full)))
-        if not checks[-1].passed:
+        passed = _clean(screen) and full is not None and _clean(full)
+        checks.append(CheckpointCount(step, screen, full, passed))
+        if not passed:
             break
     passing = [check.step for check in checks if check.passed]
     return SixNinesRun(min(passing, default=None), tuple(reversed(checks)), n_uniform, n_enriched)

@@ -1,4 +1,7 @@
-"""The six-nines count on a tiny model: the same errors as a direct count."""
+"""The six-nines count on a tiny model: the same errors as a direct count; the walk over
+a checkpoint series agrees with counting each checkpoint, and follows planted counts."""
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -141,6 +144,20 @@ def test_no_answer_when_the_last_checkpoint_fails(monkeypatch):
     assert found.step is None
     assert calls == [(300, 20_000), (300, 1_000_000)]  # counted in full all the same, for the final counts
     assert found.final.uniform_errors == 1 and found.final.uniform_n == 1_000_000
+
+
+def test_a_clean_full_count_does_not_excuse_a_failed_screen(monkeypatch):
+    trained, _ = planted(monkeypatch, {0: 0, 100: 0})
+    screened = accuracy.count_errors
+
+    def count_errors(model, data, n_uniform, n_enriched, seed):
+        counts = screened(model, data, n_uniform, n_enriched, seed)
+        return replace(counts, uniform_errors=1) if n_uniform == accuracy.SCREEN_N else counts
+
+    monkeypatch.setattr(accuracy, "count_errors", count_errors)
+    found = accuracy.six_nines_from(trained)
+    assert found.step is None and [c.passed for c in found.checks] == [False]
+    assert found.final.uniform_errors == 0  # the last checkpoint's full count is still there
 
 
 def test_a_late_relapse_moves_the_answer_after_it(monkeypatch):
