@@ -73,7 +73,7 @@ def full_or_nan(value) -> list[float]:
 fig = figures.lines(
     steps,
     {
-        f"uniform errors, screen of {accuracy.SCREEN_N:,}": [c.screen.uniform_errors for c in reached.checks],
+        "uniform errors, screen": [c.screen.uniform_errors for c in reached.checks],
         f"uniform errors, full count of {n_uniform:,}": full_or_nan(lambda counts: counts.uniform_errors),
         "worst class, errors per 10,000 (screen)": [1e4 * c.screen.worst_class_rate for c in reached.checks],
         "worst class, errors per 10,000 (full)": full_or_nan(lambda counts: 1e4 * counts.worst_class_rate),
@@ -104,7 +104,8 @@ rows = [
 ]
 record.table(
     rows,
-    caption=f"Each checkpoint counted ({accuracy.SCREEN_N:,} + {accuracy.SCREEN_N:,} screen; {n_uniform:,} + {n_enriched:,} full)",
+    caption=f"Each checkpoint counted: a screen of {reached.checks[0].screen.uniform_n:,} uniform and as many "
+    f"enriched problems, then {n_uniform:,} uniform and {n_enriched:,} enriched in full",
 )
 
 # %% [markdown]

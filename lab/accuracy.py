@@ -156,6 +156,7 @@ def six_nines_from(
     same rule on fewer problems (tests, smoke runs), not six nines.
     """
     data = trained.data
+    n_screen = min(n_screen, n_uniform)  # a screen larger than the full count saves nothing
     checks: list[CheckpointCount] = []
     last = trained.steps[-1]
     for step, model in checkpoint_models(trained, trained.steps[::-1]):
