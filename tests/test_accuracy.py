@@ -13,11 +13,17 @@ from lab.train import EVAL_NINE_SHARE
 
 
 @pytest.fixture(scope="module")
-def half_trained(tmp_path_factory):
-    """A tiny 2-digit model stopped early, so that it still makes mistakes."""
+def trained(tmp_path_factory):
+    """The tiny preset trained to the end, with its checkpoint series."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(models.CACHE_ENV, str(tmp_path_factory.mktemp("cache")))
-        return models.load_or_train("tiny", {"steps": 150, "n_checkpoints": 2, "eval_every": 150}, log=None)
+        return models.load_or_train("tiny", log=None)
+
+
+@pytest.fixture(scope="module")
+def half_trained(trained):
+    """The tiny model half way through training, so that it still makes mistakes."""
+    return trained.at_step(300)
 
 
 def _direct_count(model, data, n, share, rng):
@@ -35,13 +41,13 @@ def _direct_count(model, data, n, share, rng):
 
 def test_error_counts_match_a_direct_count(half_trained):
     data = AdditionData(2)
-    counts = accuracy.count_errors(half_trained.model, data, n_uniform=300, n_enriched=300, seed=5, chunk=128)
+    counts = accuracy.count_errors(half_trained, data, n_uniform=300, n_enriched=300, seed=5, chunk=128)
     rng = np.random.default_rng(5)
     uniform_wrong, _ = (
-        np.concatenate([_direct_count(half_trained.model, data, m, 0.0, rng)[0] for m in (128, 128, 44)]),
+        np.concatenate([_direct_count(half_trained, data, m, 0.0, rng)[0] for m in (128, 128, 44)]),
         None,
     )
-    enriched = [_direct_count(half_trained.model, data, m, EVAL_NINE_SHARE, rng) for m in (128, 128, 44)]
+    enriched = [_direct_count(half_trained, data, m, EVAL_NINE_SHARE, rng) for m in (128, 128, 44)]
     enriched_wrong = np.concatenate([w for w, _ in enriched])
     classes = np.concatenate([c for _, c in enriched])
     assert 0 < counts.uniform_errors < 300  # a model that errs, so the count means something
@@ -62,16 +68,8 @@ def test_six_nines_rule():
 # --------------------------------------------------------------------------- over a checkpoint series
 
 
-@pytest.fixture(scope="module")
-def trained(tmp_path_factory):
-    """The tiny preset trained to the end, with its checkpoint series."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(models.CACHE_ENV, str(tmp_path_factory.mktemp("cache")))
-        return models.load_or_train("tiny", log=None)
-
-
 def test_the_walk_agrees_with_counting_every_checkpoint(trained):
-    n, screen = 1000, 300
+    n, screen = 300, 100
     found = accuracy.six_nines_from(trained, n_uniform=n, n_enriched=n, n_screen=screen)
     direct = {}
     for step in trained.steps:
