@@ -55,8 +55,8 @@ class ErrorCounts:
 
     @property
     def worst_class_rate(self) -> float:
-        """The highest error rate of a cascade class that occurred."""
-        return max(e / n for e, n in zip(self.class_errors, self.class_n) if n)
+        """The highest error rate of a cascade class that occurred (0 if none did)."""
+        return max((e / n for e, n in zip(self.class_errors, self.class_n) if n), default=0.0)
 
     def six_nines(self, min_uniform: int = 1_000_000, max_class_rate: float = MAX_CLASS_RATE) -> bool:
         """0 errors on at least ``min_uniform`` uniform problems, and every cascade class

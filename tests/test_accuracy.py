@@ -63,6 +63,8 @@ def test_six_nines_rule():
     assert not accuracy.ErrorCounts(1_000_000, 1, (10,), (0,)).six_nines()
     assert not accuracy.ErrorCounts(999_999, 0, (10,), (0,)).six_nines()
     assert not accuracy.ErrorCounts(1_000_000, 0, (500_000, 9_999), (0, 1)).six_nines()  # 1.0001e-4
+    assert perfect.worst_class_rate == 1e-4
+    assert accuracy.ErrorCounts(10, 0, (0, 0), (0, 0)).worst_class_rate == 0.0  # no enriched problems
 
 
 # --------------------------------------------------------------------------- over a checkpoint series
