@@ -7,10 +7,18 @@ an enriched held-out set (where long carry chains are common enough to count).
     counts = count_errors(model, AdditionData(5), n_uniform=1_000_000)
     counts.uniform_errors, counts.class_errors, counts.six_nines()
 
+    reached = six_nines_from(trained)        # over a models.TrainedModel's checkpoints
+    reached.step                             # first step from which it holds to the end
+
 An answer is right when the arg-max at every answer position, given the true digits
 before it, is the true digit: the same as greedy decoding getting the whole answer
 right. The problems are drawn with their own seed, apart from the ones training
 evaluates on, in chunks, so memory stays flat however many are scored.
+
+When a training run reaches six nines is read from its saved checkpoints afterwards,
+never during training (it would slow the training it times): ``six_nines_from``
+walks back from the last checkpoint, screening each on a small set before the full
+count, and stops at the first that fails.
 """
 
 from __future__ import annotations
@@ -22,10 +30,13 @@ import torch
 
 from lab import task as addition
 from lab.data import AdditionData
+from lab.dynamics import checkpoint_models
+from lab.models import TrainedModel
 from lab.train import EVAL_NINE_SHARE, position_scores
 
 SEED = 987_654  # not train.EVAL_SEED: these problems are not the ones training watched
 MAX_CLASS_RATE = 1e-4
+SCREEN_N = 20_000  # uniform and enriched problems of the cheap screen before a full count
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,11 @@ class ErrorCounts:
     @property
     def class_rates(self) -> tuple[float, ...]:
         return tuple(e / n if n else float("nan") for e, n in zip(self.class_errors, self.class_n))
+
+    @property
+    def worst_class_rate(self) -> float:
+        """The highest error rate of a cascade class that occurred."""
+        return max(e / n for e, n in zip(self.class_errors, self.class_n) if n)
 
     def six_nines(self, min_uniform: int = 1_000_000, max_class_rate: float = MAX_CLASS_RATE) -> bool:
         """0 errors on at least ``min_uniform`` uniform problems, and every cascade class
@@ -80,3 +96,81 @@ def count_errors(
                 class_n += np.bincount(batch.cascade_class, minlength=n_classes)
                 class_errors += np.bincount(batch.cascade_class, weights=wrong, minlength=n_classes).astype(np.int64)
     return ErrorCounts(n_uniform, uniform_errors, tuple(class_n.tolist()), tuple(class_errors.tolist()))
+
+
+# --------------------------------------------------------------------------- over a checkpoint series
+
+
+@dataclass(frozen=True)
+class CheckpointCount:
+    """One checkpoint's counts: the screen's, and the full count's unless the screen
+    already failed (``full`` None; the last checkpoint always has one)."""
+
+    step: int
+    screen: ErrorCounts
+    full: ErrorCounts | None
+    passed: bool  # clean on the screen and on the full count
+
+
+@dataclass(frozen=True)
+class SixNinesRun:
+    """Where six nines starts and holds to the end of training.
+
+    ``step``: the earliest step of the run of passing checkpoints that reaches the
+    last one, None if the last checkpoint fails. ``checks``: the checkpoints counted,
+    ascending by step: that run and the failing checkpoint just before it (earlier
+    ones are never counted).
+    """
+
+    step: int | None
+    checks: tuple[CheckpointCount, ...]
+    n_uniform: int
+    n_enriched: int
+
+    @property
+    def final(self) -> ErrorCounts:
+        """The last checkpoint's full count."""
+        return self.checks[-1].full
+
+
+def six_nines_from(
+    trained: TrainedModel,
+    n_uniform: int = 1_000_000,
+    n_enriched: int = 200_000,
+    n_screen: int = SCREEN_N,
+    seed: int = SEED,
+) -> SixNinesRun:
+    """The first checkpoint step of ``trained`` from which six nines holds to the end.
+
+    Walks back from the last checkpoint. Each is screened with ``count_errors`` on
+    ``n_screen`` uniform and ``n_screen`` enriched problems; a wrong uniform answer or
+    a class over ``MAX_CLASS_RATE`` fails it without the full count on ``n_uniform``
+    and ``n_enriched``; the last checkpoint is counted in full whatever its screen
+    says, so that ``final`` always covers them. A full count of add2 costs about as
+    much compute as half its training. The walk stops at the first failing
+    checkpoint, so a late relapse ends the run there and only the passing run at the
+    end is counted in full.
+
+    A checkpoint passes when both counts satisfy ``ErrorCounts.six_nines`` with
+    ``min_uniform`` their own size: with ``n_uniform`` below 1,000,000 that is the
+    same rule on fewer problems (tests, smoke runs), not six nines.
+    """
+    data = trained.data
+    n_screen = min(n_screen, n_uniform)  # a screen larger than the full count saves nothing
+    checks: list[CheckpointCount] = []
+    last = trained.steps[-1]
+    for step, model in checkpoint_models(trained, trained.steps[::-1]):
+        screen = count_errors(model, data, n_screen, n_screen, seed + 1)  # problems apart from the full count's
+        # the last checkpoint is counted in full whatever its screen says: the final counts
+        full = count_errors(model, data, n_uniform, n_enriched, seed) if _clean(screen) or step == last else None
+        passed = _clean(screen) and full is not None and _clean(full)
+        checks.append(CheckpointCount(step, screen, full, passed))
+        if not passed:
+            break
+    passing = [check.step for check in checks if check.passed]
+    return SixNinesRun(min(passing, default=None), tuple(reversed(checks)), n_uniform, n_enriched)
+
+
+def _clean(counts: ErrorCounts) -> bool:
+    """No uniform error and no class over the rate, whatever the number of problems."""
+    return counts.six_nines(min_uniform=counts.uniform_n)

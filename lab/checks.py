@@ -22,10 +22,15 @@ def model(preset: str, overrides: dict[str, Any]) -> None:
     presets.resolve(preset, overrides)
 
 
-def carry_digit(digit: str, preset: str, overrides: dict[str, Any]) -> None:
-    """``digit`` is an answer digit of that addition model with an incoming carry: any
-    but the units digit A0, whose column has no column to its right."""
+def addition_model(preset: str, overrides: dict[str, Any]) -> None:
+    """``preset`` (with ``overrides``) is trained on addition."""
     data = presets.resolve(preset, overrides).training.data
     if data.source != "addition":
         raise LabError(f"preset {preset!r} is trained on {data.source} data, not addition")
-    problems.digit_index(data.task, digit, carry_in=True)
+
+
+def carry_digit(digit: str, preset: str, overrides: dict[str, Any]) -> None:
+    """``digit`` is an answer digit of that addition model with an incoming carry: any
+    but the units digit A0, whose column has no column to its right."""
+    addition_model(preset, overrides)
+    problems.digit_index(presets.resolve(preset, overrides).training.data.task, digit, carry_in=True)

@@ -231,6 +231,11 @@ class TrainedModel:
         """Steps of the checkpoint series, ascending."""
         return sorted(self.checkpoints)
 
+    def seconds_at(self, step: int) -> float:
+        """Seconds of training up to ``step``, an evaluated step (the history's
+        ``seconds``: evaluations and checkpoint copies left out)."""
+        return self.history["seconds"][self.history["step"].index(step)]
+
     def at_step(self, step: int) -> TransformerBridge:
         """A new model holding the weights of the checkpoint at ``step``."""
         if step not in self.checkpoints:

@@ -149,6 +149,13 @@ def reproduction_block(verdict: dict) -> str:
             for d in verdict["drifts"]
         ]
         body.append("\n".join(["| metric | committed | new | difference |", "|---|---|---|---|", *rows]))
+    # verdicts written before timings were set apart have none
+    if timings := verdict.get("timings"):
+        rows = [f"| {t['metric']} | {_value(t['committed'])} | {_value(t['new'])} |" for t in timings]
+        body.append(
+            "Wall-clock times (seconds), shown, not compared:\n\n"
+            + "\n".join(["| metric | committed | new |", "|---|---|---|", *rows])
+        )
     return f'!!! {kind} "{title}"\n\n' + textwrap.indent("\n\n".join(body), "    ") + "\n"
 
 

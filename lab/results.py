@@ -108,6 +108,7 @@ REPRODUCTION_FIELDS = (
     "within",  # how many differ, within the tolerance
     "drifted",  # how many differ beyond it, are new, or are missing
     "drifts",  # [{"metric", "committed", "new", "difference"}] for the drifted ones
+    "timings",  # [{"metric", "committed", "new"}]: wall-clock metrics (unit "s"), shown, not compared
     "failure",  # "Exception: message" if the reproduction failed to run, else null
 )
 

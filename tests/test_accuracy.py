@@ -1,4 +1,7 @@
-"""The six-nines count on a tiny model: the same errors as a direct count."""
+"""The six-nines count on a tiny model: the same errors as a direct count; the walk over
+a checkpoint series agrees with counting each checkpoint, and follows planted counts."""
+
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -10,11 +13,17 @@ from lab.train import EVAL_NINE_SHARE
 
 
 @pytest.fixture(scope="module")
-def half_trained(tmp_path_factory):
-    """A tiny 2-digit model stopped early, so that it still makes mistakes."""
+def trained(tmp_path_factory):
+    """The tiny preset trained to the end, with its checkpoint series."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(models.CACHE_ENV, str(tmp_path_factory.mktemp("cache")))
-        return models.load_or_train("tiny", {"steps": 150, "n_checkpoints": 2, "eval_every": 150}, log=None)
+        return models.load_or_train("tiny", log=None)
+
+
+@pytest.fixture(scope="module")
+def half_trained(trained):
+    """The tiny model half way through training, so that it still makes mistakes."""
+    return trained.at_step(300)
 
 
 def _direct_count(model, data, n, share, rng):
@@ -32,13 +41,13 @@ def _direct_count(model, data, n, share, rng):
 
 def test_error_counts_match_a_direct_count(half_trained):
     data = AdditionData(2)
-    counts = accuracy.count_errors(half_trained.model, data, n_uniform=300, n_enriched=300, seed=5, chunk=128)
+    counts = accuracy.count_errors(half_trained, data, n_uniform=300, n_enriched=300, seed=5, chunk=128)
     rng = np.random.default_rng(5)
     uniform_wrong, _ = (
-        np.concatenate([_direct_count(half_trained.model, data, m, 0.0, rng)[0] for m in (128, 128, 44)]),
+        np.concatenate([_direct_count(half_trained, data, m, 0.0, rng)[0] for m in (128, 128, 44)]),
         None,
     )
-    enriched = [_direct_count(half_trained.model, data, m, EVAL_NINE_SHARE, rng) for m in (128, 128, 44)]
+    enriched = [_direct_count(half_trained, data, m, EVAL_NINE_SHARE, rng) for m in (128, 128, 44)]
     enriched_wrong = np.concatenate([w for w, _ in enriched])
     classes = np.concatenate([c for _, c in enriched])
     assert 0 < counts.uniform_errors < 300  # a model that errs, so the count means something
@@ -54,3 +63,103 @@ def test_six_nines_rule():
     assert not accuracy.ErrorCounts(1_000_000, 1, (10,), (0,)).six_nines()
     assert not accuracy.ErrorCounts(999_999, 0, (10,), (0,)).six_nines()
     assert not accuracy.ErrorCounts(1_000_000, 0, (500_000, 9_999), (0, 1)).six_nines()  # 1.0001e-4
+
+
+# --------------------------------------------------------------------------- over a checkpoint series
+
+
+def test_the_walk_agrees_with_counting_every_checkpoint(trained):
+    n, screen = 300, 100
+    found = accuracy.six_nines_from(trained, n_uniform=n, n_enriched=n, n_screen=screen)
+    direct = {}
+    for step in trained.steps:
+        model = trained.at_step(step)
+        direct[step] = (
+            accuracy.count_errors(model, trained.data, screen, screen, accuracy.SEED + 1),
+            accuracy.count_errors(model, trained.data, n, n),
+        )
+    passes = [all(c.six_nines(min_uniform=c.uniform_n) for c in direct[step]) for step in trained.steps]
+    # the earliest step from which every later checkpoint passes, read forwards
+    expected = next((step for i, step in enumerate(trained.steps) if all(passes[i:])), None)
+    assert expected not in (None, trained.steps[0])  # the model learns during the series
+    assert found.step == expected
+    # counted: the final passing run and the failure just before it, nothing earlier
+    first = trained.steps.index(expected) - 1
+    assert [c.step for c in found.checks] == trained.steps[first:]
+    for check in found.checks:
+        assert check.screen == direct[check.step][0]
+        assert check.full in (None, direct[check.step][1])
+        assert check.passed == (check.step >= expected)
+    assert found.final == direct[trained.steps[-1]][1]
+    assert found.final.worst_class_rate == max(
+        e / n for e, n in zip(found.final.class_errors, found.final.class_n) if n
+    )
+
+
+def planted(monkeypatch, uniform_errors: dict[int, int], class_errors: dict[int, int] | None = None):
+    """A checkpoint series whose counts are planted: at each step, ``uniform_errors`` wrong
+    uniform answers and ``class_errors`` wrong in the last class (of 10,000), in the
+    screen and in the full count alike. Returns the steps each count was asked for."""
+    calls = []
+
+    def count_errors(model, data, n_uniform, n_enriched, seed):
+        step = model  # the planted loader hands over the step for the model
+        calls.append((step, n_uniform))
+        wrong = (class_errors or {}).get(step, 0)
+        return accuracy.ErrorCounts(n_uniform, uniform_errors[step], (n_enriched - 10_000, 10_000), (0, wrong))
+
+    steps = sorted(uniform_errors)
+    monkeypatch.setattr(accuracy, "count_errors", count_errors)
+    monkeypatch.setattr(accuracy, "checkpoint_models", lambda trained, order: ((s, s) for s in order))
+    trained = models.TrainedModel(None, models.resolve("tiny"), {}, dict.fromkeys(steps))
+    return trained, calls
+
+
+def test_the_answer_is_the_earliest_step_of_the_final_passing_run(monkeypatch):
+    trained, calls = planted(monkeypatch, {0: 50, 100: 3, 200: 0, 300: 0, 400: 0})
+    found = accuracy.six_nines_from(trained)
+    assert found.step == 200
+    assert [c.step for c in found.checks] == [100, 200, 300, 400]
+    assert [c.passed for c in found.checks] == [False, True, True, True]
+    # walked backwards; the failing checkpoint got only the screen; step 0 was never counted
+    assert calls == [(400, 20_000), (400, 1_000_000), (300, 20_000), (300, 1_000_000)] + [
+        (200, 20_000),
+        (200, 1_000_000),
+        (100, 20_000),
+    ]
+    assert found.checks[0].full is None and found.final.uniform_errors == 0
+
+
+def test_a_class_over_the_rate_fails_a_checkpoint(monkeypatch):
+    # 2 wrong of 10,000 in the last class is 2e-4 > 1e-4; 1 of 10,000 is allowed
+    trained, _ = planted(monkeypatch, {0: 0, 100: 0, 200: 0}, class_errors={100: 2, 200: 1})
+    assert accuracy.six_nines_from(trained).step == 200
+
+
+def test_no_answer_when_the_last_checkpoint_fails(monkeypatch):
+    trained, calls = planted(monkeypatch, {0: 9, 100: 0, 200: 0, 300: 1})
+    found = accuracy.six_nines_from(trained)
+    assert found.step is None
+    assert calls == [(300, 20_000), (300, 1_000_000)]  # counted in full all the same, for the final counts
+    assert found.final.uniform_errors == 1 and found.final.uniform_n == 1_000_000
+
+
+def test_a_clean_full_count_does_not_excuse_a_failed_screen(monkeypatch):
+    trained, _ = planted(monkeypatch, {0: 0, 100: 0})
+    screened = accuracy.count_errors
+
+    def count_errors(model, data, n_uniform, n_enriched, seed):
+        counts = screened(model, data, n_uniform, n_enriched, seed)
+        return replace(counts, uniform_errors=1) if n_uniform == accuracy.SCREEN_N else counts
+
+    monkeypatch.setattr(accuracy, "count_errors", count_errors)
+    found = accuracy.six_nines_from(trained)
+    assert found.step is None and [c.passed for c in found.checks] == [False]
+    assert found.final.uniform_errors == 0  # the last checkpoint's full count is still there
+
+
+def test_a_late_relapse_moves_the_answer_after_it(monkeypatch):
+    trained, _ = planted(monkeypatch, {0: 9, 100: 0, 200: 0, 300: 2, 400: 0, 500: 0})
+    found = accuracy.six_nines_from(trained)
+    assert found.step == 400
+    assert [c.step for c in found.checks] == [300, 400, 500]

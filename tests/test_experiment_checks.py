@@ -46,3 +46,8 @@ def test_the_units_digit_fails_before_any_kernel(name):
 def test_the_checks_do_not_import_torch():
     code = "import sys, lab.checks, lab.analysis.problems, lab.components; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0
+
+
+def test_the_recipe_refuses_a_model_not_trained_on_addition():
+    with pytest.raises(LabError, match="repeat data, not addition"):
+        run_checks("training-recipe", preset="attn2")

@@ -55,6 +55,21 @@ def test_bit_identity_refuses_the_smallest_difference():
     assert c.verdict == "drifted"
 
 
+def test_a_time_in_seconds_is_shown_never_compared():
+    committed = {**metrics(loss=0.25), "seconds_to_six_nines": {"value": 96.2, "unit": "s", "description": None}}
+    new = {**metrics(loss=0.25), "seconds_to_six_nines": {"value": 101.7, "unit": "s", "description": None}}
+    found = {c.metric: c for c in reproduce.compare(committed, new, relative=0.0)}
+    assert found["loss"].verdict == "identical"
+    assert found["seconds_to_six_nines"].verdict == "timing"
+    assert (found["seconds_to_six_nines"].committed, found["seconds_to_six_nines"].new) == (96.2, 101.7)
+    # a new or missing timing is no drift either
+    [gone] = reproduce.compare({"t": committed["seconds_to_six_nines"]}, {}, relative=0.0)
+    assert gone.verdict == "timing"
+    # the unit alone decides: a metric in steps still has to be identical
+    [steps] = reproduce.compare(metrics(steps=400), metrics(steps=450), relative=0.0)
+    assert steps.verdict == "drifted"
+
+
 def verdict(**changes):
     base = {
         "run_id": "20261127T000000Z",
@@ -69,6 +84,7 @@ def verdict(**changes):
         "within": 0,
         "drifted": 0,
         "drifts": [],
+        "timings": [],
         "failure": None,
     }
     return {**base, **changes}
@@ -89,6 +105,17 @@ def test_the_page_block_lists_drift():
     assert block.startswith('!!! warning "Not reproduced: 1 of 12 metrics drifted"')
     assert "with uncommitted changes" in block
     assert "    | shelf_step | 111.0 | 156.0 | +4.500e+01 |" in block
+
+
+def test_the_page_block_shows_timings_apart():
+    timing = {"metric": "seconds_to_six_nines", "committed": 96.2, "new": 101.7}
+    block = render.reproduction_block(verdict(identical=11, timings=[timing]))
+    assert block.startswith('!!! success "Reproduced: all 11 metrics bit-identical"')
+    assert "    Wall-clock times (seconds), shown, not compared:" in block
+    assert "    | seconds_to_six_nines | 96.2 | 101.7 |" in block
+    older = verdict()
+    del older["timings"]  # written before timings were set apart
+    assert render.reproduction_block(older) == render.reproduction_block(verdict())
 
 
 @pytest.mark.parametrize(

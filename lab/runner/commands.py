@@ -158,7 +158,8 @@ def _reproduction_table(name: str, verdict: dict, comparisons: list[reproduce.Co
     models = "models from the cache" if verdict["cached"] else "models retrained"
     lines = [
         f"[{name}] reproduction of run {verdict['run_id']} ({verdict['duration_s']:.1f} s, {models}): "
-        f"{verdict['identical']} identical, {verdict['within']} within tolerance, {verdict['drifted']} drifted",
+        f"{verdict['identical']} identical, {verdict['within']} within tolerance, {verdict['drifted']} drifted"
+        + (f", {len(verdict['timings'])} timings (not compared)" if verdict["timings"] else ""),
         f"    tolerance {tolerance['relative']:g} relative ({tolerance['why']})",
     ]
     if verdict["failure"]:

@@ -9,7 +9,9 @@ written next to them.
 Same numerics environment (threads, torch build, CPU capability, device): every
 metric must be bit-identical. Another environment cannot promise that (another CPU
 capability rounds differently; CUDA even more), so a relative tolerance applies,
-chosen in ``TOLERANCES``.
+chosen in ``TOLERANCES``. A metric in seconds (unit ``"s"``, e.g. training time to an
+accuracy) is a wall-clock time, which no environment repeats: it gets the verdict
+``"timing"``, shown next to the committed value but never compared, never a failure.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from lab.runner import provenance, publish, run, scripts
 
 REPRODUCE_DIR = publish.BUILD / "reproduce"
 CACHE_ENV = "LAB_CACHE"  # read by lab.models: where trained models are cached
+
+TIMING_UNIT = "s"  # metrics in this unit are wall-clock times: shown, not compared
 
 # Relative tolerance by how the reproduction's environment differs from the committed one.
 TOLERANCES = {
@@ -47,7 +51,7 @@ class Comparison:
     metric: str
     committed: float | None  # None: the metric is new
     new: float | None  # None: the metric went missing
-    verdict: str  # "identical", "within" or "drifted"
+    verdict: str  # "identical", "within", "drifted" or "timing" (not compared)
 
     @property
     def difference(self) -> float | None:
@@ -72,12 +76,15 @@ def tolerance(committed: dict | None, new: dict | None) -> Tolerance:
 
 
 def compare(committed: dict[str, dict], new: dict[str, dict], relative: float) -> list[Comparison]:
-    """Every metric of either run (run.json ``metrics``), in the committed order then new ones."""
+    """Every metric of either run (run.json ``metrics``), in the committed order then new
+    ones; a metric in seconds in either run is a ``"timing"``, whatever its values."""
     comparisons = []
     for name in [*committed, *(n for n in new if n not in committed)]:
         old_value = committed[name]["value"] if name in committed else None
         new_value = new[name]["value"] if name in new else None
-        if old_value is None or new_value is None:
+        if TIMING_UNIT in (committed.get(name, {}).get("unit"), new.get(name, {}).get("unit")):
+            verdict = "timing"
+        elif old_value is None or new_value is None:
             verdict = "drifted"
         elif new_value == old_value:
             verdict = "identical"
@@ -139,6 +146,11 @@ def reproduce(name: str, root: Path, say: run.Say, cache: Path | None = None) ->
                 {"metric": c.metric, "committed": c.committed, "new": c.new, "difference": c.difference}
                 for c in comparisons
                 if c.verdict == "drifted"
+            ],
+            "timings": [
+                {"metric": c.metric, "committed": c.committed, "new": c.new}
+                for c in comparisons
+                if c.verdict == "timing"
             ],
             "failure": failure,
         },
