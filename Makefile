@@ -22,7 +22,7 @@ export PARAMS
 GRID   ?=
 export GRID
 SWEEP  ?=
-JOBS   ?= 2
+JOBS   ?=
 ENGINE ?= pool
 TITLE  ?=
 KIND   ?= journal
@@ -57,7 +57,7 @@ experiments: $(STAMP)
 
 sweep: $(STAMP)
 	@test -n "$(NAME)" || { echo "usage: make sweep NAME=<name> GRID=\"k=v1,v2 ...\" | SWEEP=<declared> [JOBS=2] [ENGINE=pool|ray]"; exit 2; }
-	$(LAB) sweep $(NAME) --grid "$$GRID" $(if $(SWEEP),--sweep $(SWEEP)) --jobs $(JOBS) --engine $(ENGINE)
+	$(LAB) sweep $(NAME) --grid "$$GRID" $(if $(SWEEP),--sweep $(SWEEP)) $(if $(JOBS),--jobs $(JOBS)) --engine $(ENGINE)
 
 status: $(STAMP)
 	$(LAB) status

@@ -143,6 +143,17 @@ def shelf_parts(lp: CarryLogProbs, digit: int) -> dict[str, LossParts]:
     return parts
 
 
+def candidate_mass(lp: CarryLogProbs, digit: int) -> float:
+    """Mean P(+0) + P(+1) at ``digit``: how much the model knows the column sum."""
+    return float(np.exp(np.logaddexp(lp.logp0[:, digit], lp.logp1[:, digit])).mean())
+
+
+def true_loss(lp: CarryLogProbs, digit: int) -> float:
+    """Mean loss -ln P(true answer) at ``digit`` (one with a column to its right): the
+    true answer is "+1" where a carry comes in, "+0" elsewhere."""
+    return float(-np.where(lp.carry[:, digit] == 1, lp.logp1[:, digit], lp.logp0[:, digit]).mean())
+
+
 def carry_information(lp: CarryLogProbs, digit: int) -> float:
     """Share of the carry's entropy that the model's split between "+0" and "+1" already
     explains at ``digit``: 1 - mean(-ln q_true) / H(carry); 0 for a fixed split at the

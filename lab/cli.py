@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from lab import LabError
+from lab import LabError, numerics
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,7 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "--name", dest="sweep_id", help="the sweep's id (default: the declared name, or one derived from the grid)"
     )
-    sweep.add_argument("--jobs", type=int, default=1, help="points run at a time by the pool engine")
+    sweep.add_argument(
+        "--jobs",
+        type=int,
+        default=numerics.default_jobs(),
+        help=f"points run at a time by the pool engine (default: cores / {numerics.THREADS} threads a point)",
+    )
     sweep.add_argument("--engine", default="pool", help="pool (local processes) or ray (RAY_ADDRESS)")
 
     point = sub.add_parser("sweep-point")  # one point, run by the pool engine: not for users

@@ -8,7 +8,8 @@ checkpoint series, and automatic detection of when a curve changes.
 A phase change shows as a step in a curve: a plateau, a fast drop, another plateau.
 ``find_step`` fits the best two-level step function (least squares), which is robust
 to noise and needs no threshold; ``crossing`` gives the first step at which a curve
-passes a level (e.g. accuracy 0.9), for "when is X learned".
+passes a level (e.g. accuracy 0.9), for "when is X learned"; ``find_shelf`` finds
+the interval where an answer digit knows its column sum but not its carry.
 """
 
 from __future__ import annotations
@@ -118,3 +119,73 @@ def crossing(x: np.ndarray, y: np.ndarray, level: float) -> float:
         return float(x[0])
     frac = (level - y[i - 1]) / (y[i] - y[i - 1])
     return float(x[i - 1] + frac * (x[i] - x[i - 1]))
+
+
+# --------------------------------------------------------------------------- the shelf
+
+
+@dataclass(frozen=True)
+class Shelf:
+    """An answer digit's shelf: the checkpoints from step ``start`` to ``end`` (both
+    included) where the two candidates "+0" and "+1" hold most of the probability while
+    the split between them says about nothing about the carry.
+
+    ``depth`` is the digit's mean loss over those checkpoints (nats): the level the
+    loss sits at, to compare with the carry's entropy (0.688 nats at a 45% carry rate).
+    ``middle`` is the checkpoint nearest the interval's midpoint, where it is measured.
+    """
+
+    start: float
+    end: float
+    middle: float
+    depth: float
+    checkpoints: int
+
+    @property
+    def length(self) -> float:
+        """Steps from the first shelf checkpoint to the last (0 for a single one)."""
+        return self.end - self.start
+
+
+def find_shelf(
+    steps: np.ndarray,
+    mass: np.ndarray,
+    info: np.ndarray,
+    loss: np.ndarray,
+    min_mass: float = 0.8,
+    max_info: float = 0.05,
+) -> Shelf | None:
+    """The longest run of consecutive checkpoints with ``mass >= min_mass`` and
+    ``|info| <= max_info`` (the first, on a tie); None if no checkpoint qualifies.
+
+    steps, mass, info, loss: ``[n_ckpt]``: the checkpoint steps, the mean P(+0) + P(+1),
+    the share of the carry's entropy the split explains (``carry.carry_information``;
+    negative when the split leans against the carry) and the digit's mean loss.
+    NaN never qualifies.
+    """
+    steps, mass, info, loss = (np.asarray(a, dtype=float) for a in (steps, mass, info, loss))
+    on = (mass >= min_mass) & (np.abs(info) <= max_info)  # NaN compares False
+    best: tuple[int, int] | None = None  # [first, last] indices of the longest run
+    i = 0
+    while i < len(on):
+        if not on[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(on) and on[j + 1]:
+            j += 1
+        if best is None or steps[j] - steps[i] > steps[best[1]] - steps[best[0]]:
+            best = (i, j)
+        i = j + 1
+    if best is None:
+        return None
+    first, last = best
+    run = slice(first, last + 1)
+    middle = first + int(np.argmin(np.abs(steps[run] - (steps[first] + steps[last]) / 2)))
+    return Shelf(
+        start=float(steps[first]),
+        end=float(steps[last]),
+        middle=float(steps[middle]),
+        depth=float(loss[run].mean()),
+        checkpoints=last - first + 1,
+    )

@@ -33,6 +33,16 @@ if TYPE_CHECKING:
 # not a speed knob: a machine with more cores still runs two threads.
 THREADS = 2
 
+
+def default_jobs() -> int:
+    """How many sweep points to run at once unless told: as many as the cores hold at
+    ``THREADS`` threads each (1 on the standard 2-core machine). More oversubscribes
+    the cores: torch's OpenMP threads spin while they wait for each other, and two
+    2-thread trainings on 2 cores each ran several times slower than alone, so running
+    them side by side took longer than one after the other."""
+    return max(1, (os.cpu_count() or 1) // THREADS)
+
+
 _recorded: set[str] = set()  # scratch directories this process has written the environment to
 
 

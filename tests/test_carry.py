@@ -219,3 +219,14 @@ def test_carry_information_of_a_digit_that_never_carries_is_nan_without_warnings
         warnings.simplefilter("error")  # no division by zero, no log of 0
         assert np.isnan(carry.carry_information(carry.CarryLogProbs(half, half, never, never, never), 0))
         assert np.isnan(carry.carry_information(carry.CarryLogProbs(half, half, never + 1, never, never), 0))
+
+
+def test_candidate_mass_and_true_loss_read_the_right_candidate():
+    p0 = np.array([[0.6], [0.3], [0.5]])
+    p1 = np.array([[0.3], [0.6], [0.1]])
+    carry_in = np.array([[0], [1], [1]])
+    lp = carry.CarryLogProbs(np.log(p0), np.log(p1), carry_in, np.zeros((3, 1), int), np.zeros((3, 1), int))
+    assert carry.candidate_mass(lp, 0) == pytest.approx((0.9 + 0.9 + 0.6) / 3)
+    assert carry.true_loss(lp, 0) == pytest.approx(-(np.log(0.6) + np.log(0.6) + np.log(0.1)) / 3)
+    parts = carry.decompose_loss(lp.logp0[:, 0], lp.logp1[:, 0], carry_in[:, 0])
+    assert carry.true_loss(lp, 0) == pytest.approx(parts.loss)

@@ -66,3 +66,44 @@ def test_case_curves_score_each_checkpoint_per_digit_and_case():
     ).numpy()
     tens = curves.labels.index("A1")
     assert curves.loss[1, tens, 1] == pytest.approx(loss[cases[:, tens] == 1, tens].mean(), rel=1e-5)
+
+
+# --------------------------------------------------------------------------- the shelf
+
+
+def planted_shelf(x: np.ndarray, learn_sum: float, learn_carry: float) -> tuple[np.ndarray, ...]:
+    """Curves of a digit that learns its column sum at ``learn_sum`` and its carry at
+    ``learn_carry``: mass rising to 1, information rising from 0 to 1, and the loss."""
+    mass = 1 / (1 + np.exp(-(x - learn_sum) / 8))
+    info = 1 / (1 + np.exp(-(x - learn_carry) / 8)) - 1 / (1 + np.exp(learn_carry / 8))
+    loss = -np.log(0.1 + 0.9 * mass) + 0.688 * (1 - info)
+    return mass, info, loss
+
+
+def test_find_shelf_brackets_a_planted_shelf_and_measures_it():
+    x = np.arange(0, 601, 10)
+    mass, info, loss = planted_shelf(x, learn_sum=100, learn_carry=300)
+    shelf = dynamics.find_shelf(x, mass, info, loss, min_mass=0.8, max_info=0.05)
+    # mass >= 0.8 from x = 100 + 8 ln 4 = 111.1; info <= 0.05 until x = 300 - 8 ln 19 = 276.4
+    assert (shelf.start, shelf.end, shelf.length) == (120, 270, 150)
+    assert shelf.checkpoints == 16 and shelf.middle == 190
+    on = (x >= 120) & (x <= 270)
+    assert shelf.depth == pytest.approx(loss[on].mean())
+
+
+def test_find_shelf_takes_the_longest_run_and_ignores_nans_and_leaning_splits():
+    x = np.arange(0, 200, 10.0)
+    mass = np.full(len(x), 0.9)
+    info = np.zeros(len(x))
+    info[[3, 12]] = 0.2  # two breaks: runs 0-2, 4-11, 13-19
+    info[15] = np.nan  # splits the last run further
+    shelf = dynamics.find_shelf(x, mass, info, np.ones(len(x)))
+    assert (shelf.start, shelf.end) == (40, 110)
+    info[5] = -0.3  # a split leaning against the carry is information too
+    assert (dynamics.find_shelf(x, mass, info, np.ones(len(x))).start) == 60
+    assert dynamics.find_shelf(x, mass * 0.5, info, np.ones(len(x))) is None
+
+
+def test_find_shelf_single_checkpoint_has_length_zero():
+    shelf = dynamics.find_shelf([0, 10, 20], [0.1, 0.9, 0.9], [0.0, 0.0, 0.5], [2.0, 0.7, 0.1])
+    assert (shelf.start, shelf.length, shelf.middle, shelf.depth) == (10, 0, 10, 0.7)

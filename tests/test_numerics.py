@@ -121,3 +121,10 @@ def test_code_hash_ignores_docs_and_progress_but_not_the_loss(tmp_path):
     )
     assert docs == unchanged and progress == unchanged
     assert loss != unchanged
+
+
+def test_sweeps_run_as_many_points_at_once_as_the_cores_hold_at_the_pinned_threads(monkeypatch):
+    monkeypatch.setattr(numerics, "THREADS", 2)
+    for cores, jobs in ((2, 1), (3, 1), (16, 8), (None, 1)):
+        monkeypatch.setattr(numerics.os, "cpu_count", lambda cores=cores: cores)
+        assert numerics.default_jobs() == jobs

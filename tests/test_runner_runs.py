@@ -172,15 +172,49 @@ def test_fresh_until_script_or_parameters_change(good_root, capsys):
 
     script = good_root / "experiments" / "demo.py"
     original = script.read_text()
-    script.write_text(original.replace("# A tiny experiment", "# A small experiment"))
+    script.write_text(original.replace('print("done")', 'print("finished")'))
     state = staleness.experiment_state("demo", good_root)
-    assert (state.status, state.detail, state.due) == ("stale", "script changed", True)
+    assert (state.status, state.detail, state.due, state.rerender) == ("stale", "script changed", True, False)
 
     script.write_text(original.replace("seed = 0", "seed = 1"))  # the run keeps its own seed=0
     assert staleness.experiment_state("demo", good_root).detail == "script changed with seed=0"
 
     script.write_text(original)
     assert staleness.experiment_state("demo", good_root).status == "fresh"
+
+
+def test_a_new_write_up_is_rendered_without_running(good_root, capsys):
+    """The Result written after the numbers were seen: the numbers stand, the page takes
+    the new prose, and no kernel starts (same run, same history)."""
+    before = results.load_run("demo", good_root)
+    folder = results.result_dir("demo", good_root)
+    history = (folder / results.HISTORY).read_text()
+    script = good_root / "experiments" / "demo.py"
+    script.write_text(script.read_text().replace("# A tiny experiment", "# A small experiment"))
+    state = staleness.experiment_state("demo", good_root)
+    assert (state.status, state.due, state.rerender) == ("stale", True, True)
+    assert state.detail.startswith("write-up changed: the numbers stand")
+
+    assert commands.run_stale_command(good_root) == 0
+    assert "re-rendered demo" in capsys.readouterr().out
+    after = results.load_run("demo", good_root)
+    assert after["run_id"] == before["run_id"] and after["metrics"] == before["metrics"]
+    assert (folder / results.HISTORY).read_text() == history
+    page = (folder / results.PAGE).read_text()
+    assert "A small experiment" in page and "A tiny experiment" not in page
+    assert "A small experiment" in (folder / results.NOTEBOOK).read_text()
+    assert staleness.experiment_state("demo", good_root).status == "fresh"
+
+
+def test_a_write_up_with_new_cells_takes_a_run(good_root, capsys):
+    before = results.load_run("demo", good_root)
+    script = good_root / "experiments" / "demo.py"
+    script.write_text(script.read_text() + "\n# %% [markdown]\n# ## Caveats\n#\n# A new cell.\n")
+    assert staleness.experiment_state("demo", good_root).rerender
+    assert commands.run_stale_command(good_root) == 0
+    assert "re-rendered demo" not in capsys.readouterr().out
+    assert results.load_run("demo", good_root)["run_id"] != before["run_id"]
+    assert "A new cell." in (results.result_dir("demo", good_root) / results.PAGE).read_text()
 
 
 def test_a_run_with_parameters_stays_fresh_and_is_rerun_with_them(good_root, capsys):
@@ -191,7 +225,7 @@ def test_a_run_with_parameters_stays_fresh_and_is_rerun_with_them(good_root, cap
     assert state.status == "fresh" and state.detail.endswith(" with seed=1 label='mine'")
 
     script = good_root / "experiments" / "demo.py"
-    script.write_text(script.read_text().replace("# A tiny experiment", "# A small experiment"))
+    script.write_text(script.read_text().replace('print("done")', 'print("finished")'))
     state = staleness.experiment_state("demo", good_root)
     assert (state.status, state.detail) == ("stale", "script changed with seed=1 label='mine'")
     assert commands.run_stale_command(good_root) == 0

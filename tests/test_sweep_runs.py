@@ -175,7 +175,11 @@ def test_status_lists_sweeps_fresh_then_stale(root, capsys):
     assert commands.status_command(root) == 0
     assert f"\n  fresh    @{SWEEP}" in capsys.readouterr().out
     script = root / "experiments" / "grid.py"
-    script.write_text(script.read_text().replace("# A tiny experiment", "# A small experiment"))
+    original = script.read_text()
+    script.write_text(original.replace("# A tiny experiment", "# A small experiment"))
+    assert staleness.sweep_state("grid", SWEEP, root).status == "fresh"  # a new write-up changes no number
+    code = next(line for line in original.splitlines() if line and not line.startswith("#"))
+    script.write_text(original.replace(code, code + "  # edited"))
     state = staleness.sweep_state("grid", SWEEP, root)
     assert (state.status, state.detail, state.due) == ("stale", "4/4 points stale: script changed", True)
 

@@ -68,7 +68,12 @@ def run_stale_command(root: Path = Path(".")) -> int:
                 + (f" ({state.detail})" if state.detail else ""),
                 flush=True,
             )
-            code = _run(scripts.read_script(name, root), state.overrides, root) if state.due else 0
+            script = scripts.read_script(name, root)
+            if state.rerender and run.rerender(script, state.overrides, root):
+                print(f"re-rendered {name}: the page has the new write-up", flush=True)
+                code = 0
+            else:
+                code = _run(script, state.overrides, root) if state.due else 0
         except LabError as err:
             print(f"error: {err}", file=sys.stderr)
             code = err.code

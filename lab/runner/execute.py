@@ -143,6 +143,13 @@ def _start_kernel(env: dict[str, str], root: Path) -> Any:
     return kernel
 
 
+def markdown_sources(script: Script) -> list[str]:
+    """The script's markdown cells as a notebook holds them (jupytext's reading), in order."""
+    import jupytext
+
+    return [cell.source for cell in jupytext.reads(script.text, fmt="py:percent").cells if cell.cell_type == "markdown"]
+
+
 def _mark_script_lines(nb: Any, text: str) -> None:
     """Note in each code cell's metadata the script line it starts on (for progress, errors).
 

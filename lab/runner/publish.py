@@ -5,6 +5,8 @@ history carried over with one more line) is assembled in a staging directory nex
 the target and exchanged with it atomically (``results.replace_dir``), so a reader or
 a crash sees the old results or the new ones, never a mix. A failed run only adds
 ``failure.json`` to the last good results and keeps its notebook in ``build/failed/``.
+When only the write-up changed, ``rerender`` puts the new prose in the published
+notebook and page, and nothing runs.
 """
 
 from __future__ import annotations
@@ -54,6 +56,32 @@ def publish(script: Script, run: dict, nb: Any, out: Path, target: Path, root: P
     previous = history.read_bytes() if history.exists() else b""
     (staging / results.HISTORY).write_bytes(previous + results.history_line(run).encode())
     results.replace_dir(staging, target)
+
+
+def rerender(script: Script, prose: list[str], input_hash: str, target: Path) -> bool:
+    """Put ``prose`` (the script's markdown cells, in order) in place of the published
+    notebook's markdown cells and render the page again; the numbers, figures and history
+    stay as they are, and ``run.json`` takes ``input_hash``. Swapped in like a run.
+
+    False, changing nothing, when the notebook's markdown cells do not pair off one to
+    one with ``prose`` (cells were added or removed: that takes a run)."""
+    import nbformat
+
+    nb = nbformat.read(target / results.NOTEBOOK, as_version=nbformat.NO_CONVERT)
+    cells = [cell for cell in nb.cells if cell.cell_type == "markdown"]
+    if len(cells) != len(prose):
+        return False
+    for cell, source in zip(cells, prose):
+        cell.source = source
+    run = {**results.read_run(target), "input_hash": input_hash}
+    results.recover_dir(target)
+    staging = fresh_dir(target.with_name(f".{target.name}.new"))
+    shutil.copytree(target, staging, dirs_exist_ok=True)
+    nbformat.write(nb, staging / results.NOTEBOOK)
+    (staging / results.PAGE).write_text(render.page(nb, script.header, script.name, run["run_id"]), encoding="utf-8")
+    (staging / results.RUN).write_text(results.dumps(run), encoding="utf-8")
+    results.replace_dir(staging, target)
+    return True
 
 
 def keep_failed_notebook(notebook: Path, name: str, root: Path) -> Path:

@@ -71,6 +71,19 @@ def run(
             shutil.rmtree(work, ignore_errors=True)
 
 
+def rerender(script: Script, overrides: dict[str, Any], root: Path) -> bool:
+    """Re-render the published page of ``script`` with its write-up as it is now, running
+    nothing: for a run whose inputs that change numbers are unchanged
+    (``staleness.numbers_stand``). False if the markdown cells no longer pair off with
+    the published notebook's, and a run is needed."""
+    root = Path(root).resolve()
+    input_hash = staleness.input_hash(script, {**script.defaults(), **overrides})
+    with experiment_lock(script.name, root):
+        return publish.rerender(
+            script, execute.markdown_sources(script), input_hash, results.result_dir(script.name, root)
+        )
+
+
 def _run(
     script: Script,
     overrides: dict[str, Any],

@@ -22,6 +22,7 @@ TEMPLATE = "_template.py"
 NEW_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")  # names of new experiments: also a URL path
 # The write-up's conclusion: a markdown heading "## Result" (or "## Results") in the script.
 RESULT_HEADING = re.compile(r"^#\s*##\s+Results?\b", re.MULTILINE)
+CELL_MARKER = re.compile(r"^# %%", re.MULTILINE)  # jupytext's percent format starts each cell so
 
 
 @dataclass
@@ -57,9 +58,30 @@ class Script:
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params.values()}
 
+    @property
+    def code(self) -> str:
+        """The code cells, as written (blank lines around them left out): what the
+        numbers depend on."""
+        return "\n".join(chunk.strip() for chunk in _chunks(self.text) if not _is_prose(chunk))
+
+    @property
+    def prose(self) -> str:
+        """The YAML header and the markdown cells: the write-up around the numbers."""
+        return "\n".join(chunk.strip() for chunk in _chunks(self.text) if _is_prose(chunk))
+
     def has_result_section(self) -> bool:
         """Whether the write-up states its finding under a ``## Result`` heading."""
         return RESULT_HEADING.search(self.text) is not None
+
+
+def _chunks(text: str) -> list[str]:
+    """The text before the first cell (the header), then each cell from its marker on."""
+    starts = [0, *(m.start() for m in CELL_MARKER.finditer(text)), len(text)]
+    return [text[a:b] for a, b in zip(starts, starts[1:]) if b > a]
+
+
+def _is_prose(chunk: str) -> bool:
+    return chunk.startswith(("# %% [markdown]", "# ---"))
 
 
 def experiment_names(root: Path) -> list[str]:

@@ -1,9 +1,14 @@
 """Whether an experiment's results are still what its inputs give: ``status``, ``run-stale``.
 
-A run's ``input_hash`` covers the script, the parameters and the lab modules the
-script imports, one short hash each, so that a stale experiment can say which input
-changed. ``experiment_state`` compares the last good run (and any later failure)
-with the inputs as they are now.
+A run's ``input_hash`` covers the script's code cells, the parameters, the lab
+modules the script imports and the script's write-up (header and markdown cells), one
+short hash each, so that a stale experiment can say which input changed.
+``experiment_state`` compares the last good run (and any later failure) with the
+inputs as they are now.
+
+Only the first three change numbers. When the write-up alone changed (the Result
+written after the numbers were seen), the numbers stand: ``make experiments``
+re-renders the page with the new prose and runs nothing (``numbers_stand``).
 """
 
 from __future__ import annotations
@@ -20,10 +25,12 @@ from lab.runner import scripts
 from lab.runner.scripts import Script
 
 LAB_DIR = Path(__file__).resolve().parent.parent  # the lab package the kernel imports
+PROSE = "prose"  # the input_hash part of the write-up, which changes no number
 
 
 def input_hash(script: Script, params: dict[str, Any], lab_dir: Path = LAB_DIR) -> str:
-    """What a run's results depend on: ``script=... params=... lab=...``, one short hash each.
+    """What a run's page depends on: ``script=... params=... lab=... prose=...``, one
+    short hash each (``script``: the code cells; ``prose``: the write-up).
 
     Kept in parts so that ``status`` can say which input changed.
     """
@@ -31,11 +38,19 @@ def input_hash(script: Script, params: dict[str, Any], lab_dir: Path = LAB_DIR) 
     for path in sorted(lab_files(script.text, lab_dir)):
         lab.update(f"{path.relative_to(lab_dir)}\n".encode() + path.read_bytes())
     parts = {
-        "script": hashlib.sha256(script.text.encode()).hexdigest(),
+        "script": hashlib.sha256(script.code.encode()).hexdigest(),
         "params": hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest(),
         "lab": lab.hexdigest(),
+        PROSE: hashlib.sha256(script.prose.encode()).hexdigest(),
     }
     return " ".join(f"{key}={digest[:12]}" for key, digest in parts.items())
+
+
+def numbers_stand(old: str, new: str) -> bool:
+    """Whether two ``input_hash`` values agree on everything that changes numbers: all
+    but the write-up."""
+    old_parts, new_parts = (_parts(h) for h in (old, new))
+    return all(old_parts.get(key) == value for key, value in new_parts.items() if key != PROSE)
 
 
 def lab_files(source: str, lab_dir: Path = LAB_DIR) -> set[Path]:
@@ -90,6 +105,7 @@ class State:
     detail: str  # why, in words
     due: bool  # whether `make experiments` should run it
     overrides: dict[str, Any] = field(default_factory=dict)  # the parameters a rerun keeps
+    rerender: bool = False  # only the write-up changed: re-render the page, run nothing
 
 
 def experiment_state(name: str, root: Path, lab_dir: Path = LAB_DIR) -> State:
@@ -118,6 +134,9 @@ def experiment_state(name: str, root: Path, lab_dir: Path = LAB_DIR) -> State:
     given = " with " + " ".join(f"{k}={v!r}" for k, v in overrides.items()) if overrides else ""
     if run["input_hash"] == own:
         return State(name, "fresh", f"run {run['run_id']}{given}", due=False, overrides=overrides)
+    if numbers_stand(run["input_hash"], own):
+        detail = f"write-up changed{given}: the numbers stand"
+        return State(name, "stale", detail, due=True, overrides=overrides, rerender=True)
     return State(name, "stale", changed_inputs(run["input_hash"], own) + given, due=True, overrides=overrides)
 
 
@@ -131,12 +150,13 @@ def sweep_state(name: str, sweep: str, root: Path, lab_dir: Path = LAB_DIR) -> S
         raise LabError(str(err)) from None
     points = record["points"]
     bad = [p["id"] for p in points if p["status"] != "ok"]
-    changed = [
-        changed_inputs(p["input_hash"], input_hash(script, {**script.defaults(), **p["params"]}, lab_dir))
+    # A point's page is not what the sweep shows: only inputs that change numbers count.
+    now = {p["id"]: input_hash(script, {**script.defaults(), **p["params"]}, lab_dir) for p in points}
+    stale = [
+        changed_inputs(p["input_hash"], now[p["id"]])
         for p in points
-        if p["status"] == "ok"
+        if p["status"] == "ok" and not numbers_stand(p["input_hash"], now[p["id"]])
     ]
-    stale = [why for why in changed if why]
     label = f"{name}@{sweep}"
     if bad:
         return State(
@@ -152,8 +172,10 @@ def sweep_state(name: str, sweep: str, root: Path, lab_dir: Path = LAB_DIR) -> S
 
 def changed_inputs(old: str, new: str) -> str:
     """``script changed, params changed`` and so on, from two ``input_hash`` values."""
-    old_parts, new_parts = (dict(p.split("=", 1) for p in h.split()) for h in (old, new))
-    changed = [
-        f"{key if key != 'lab' else 'lab code'} changed" for key in new_parts if old_parts.get(key) != new_parts[key]
-    ]
-    return ", ".join(changed)
+    old_parts, new_parts = (_parts(h) for h in (old, new))
+    words = {"lab": "lab code", PROSE: "write-up"}
+    return ", ".join(f"{words.get(key, key)} changed" for key in new_parts if old_parts.get(key) != new_parts[key])
+
+
+def _parts(digest: str) -> dict[str, str]:
+    return dict(part.split("=", 1) for part in digest.split())

@@ -75,11 +75,12 @@ def sweep(
 
 
 def is_fresh(script: Script, task: engines.Task, folder: Path) -> bool:
-    """Whether the point's last good run has the inputs it would have now, and no later failure."""
+    """Whether the point's last good run has the inputs that change numbers it would have
+    now (its write-up may differ), and no later failure."""
     point = folder / results.POINTS / task.point
     good = results.read_run(point)
     now = staleness.input_hash(script, {**script.defaults(), **task.overrides})
-    return bool(good) and results.read_failure(point) is None and good["input_hash"] == now
+    return bool(good) and results.read_failure(point) is None and staleness.numbers_stand(good["input_hash"], now)
 
 
 def publish_point(files: engines.Files, folder: Path, commit: str | None, dirty: bool | None) -> dict | None:

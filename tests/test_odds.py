@@ -1,0 +1,63 @@
+"""lab.odds: each form fitted to synthetic log-odds of known form recovers it."""
+
+import numpy as np
+import pytest
+
+from lab import odds
+
+D1, D2 = np.meshgrid(np.arange(10), np.arange(10), indexing="ij")
+
+
+def with_phi(d: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.log(d / (10 - d))
+
+
+KNOWN = {
+    "one digit d1": (0.2 + 0.7 * with_phi(D1), [0.2, 0.7]),
+    "one digit d2": (-0.4 + 1.3 * with_phi(D2), [-0.4, 1.3]),
+    "product": (0.1 + 0.5 * (with_phi(D1) + with_phi(D2)), [0.1, 0.5]),
+    "sum": (-4.5 + 0.45 * (D1 + D2), [-4.5, 0.45]),
+}
+
+
+@pytest.mark.parametrize("form", list(KNOWN))
+def test_each_two_number_form_is_recovered_and_fits_best(form):
+    truth, coef = KNOWN[form]
+    noisy = truth + np.random.default_rng(0).normal(0, 0.01, (10, 10))
+    fits = odds.fit_forms(noisy, np.ones((10, 10)))
+    assert fits[form].coef == pytest.approx(coef, abs=0.02)
+    assert fits[form].r2 > 0.999 and fits[form].rmse < 0.012
+    assert fits[form].map_std == pytest.approx(truth[1:, 1:].std(), rel=0.01)
+    assert fits["additive"].r2 >= fits[form].r2  # it contains every other form
+    others = [f for f in KNOWN if f != form]
+    assert max(fits[f].r2 for f in others) < fits[form].r2 - 0.005
+
+
+def test_the_additive_form_recovers_any_f_and_g_up_to_the_reference_level():
+    rng = np.random.default_rng(1)
+    f, g = rng.normal(0, 1, 10), rng.normal(0, 1, 10)
+    truth = 0.3 + f[:, None] + g[None, :]
+    fit = odds.fit_form("additive", truth, np.ones((10, 10)))
+    assert fit.r2 == pytest.approx(1.0) and fit.rmse < 1e-10
+    assert fit.coef[0] == pytest.approx(0.3 + f[1] + g[1])
+    assert fit.coef[1:9] == pytest.approx(f[2:] - f[1])
+    assert fit.coef[9:] == pytest.approx(g[2:] - g[1])
+    assert np.isnan(fit.slope)
+    interaction = truth + 0.5 * (D1 - 5) * (D2 - 5)  # not additive: part stays unexplained
+    assert odds.fit_form("additive", interaction, np.ones((10, 10))).r2 < 0.95
+
+
+def test_weights_and_empty_cells():
+    truth, _ = KNOWN["sum"]
+    spoiled = truth.copy()
+    spoiled[3, 4] = 50.0  # one wild cell
+    weights = np.ones((10, 10))
+    assert odds.fit_form("sum", spoiled, weights).r2 < 0.9
+    weights[3, 4] = 0.0  # no problems in it: ignored
+    assert odds.fit_form("sum", spoiled, weights).coef == pytest.approx([-4.5, 0.45])
+    spoiled[3, 4] = np.nan  # an empty cell, as cell_mean leaves it
+    fit = odds.fit_form("sum", spoiled, np.ones((10, 10)))
+    assert fit.coef == pytest.approx([-4.5, 0.45]) and np.isnan(fit.fitted[0]).all()
+    with pytest.raises(ValueError, match="unknown form"):
+        odds.fit_form("quadratic", truth, weights)
