@@ -10,8 +10,6 @@
 #       - {}
 #       - {lr: 0.003, steps: 1000, warmup_steps: 50}
 #       - {lr: 0.003, batch_size: 128, steps: 2000, warmup_steps: 50}
-#       - {lr: 0.003, steps: 1000, warmup_steps: 50, nine_share: 0.2}
-#       - {lr: 0.003, steps: 1000, warmup_steps: 50, d_model: 96, d_mlp: 384}
 #   seeds: {seed: [0, 1, 2, 3, 4]}
 # ---
 
@@ -29,11 +27,11 @@
 # model cache), then score its saved checkpoints afterwards, so that scoring never
 # slows the training it times. Six nines is 0 wrong answers on `n_uniform` uniform
 # held-out problems and at most 1e-4 wrong in every cascade class S0..Sn on
-# `n_enriched` enriched ones (`lab.accuracy`). Walking back from the last
-# checkpoint, each is first screened on 20,000 + 20,000 problems, then counted in
-# full; the first that fails ends the walk. Six nines is reached at the earliest
-# checkpoint of the passing run that reaches the end, so a late relapse moves it
-# after the relapse. Examples to six nines are that step × the batch size, seconds
+# `n_enriched` enriched ones (`lab.accuracy.six_nines_from`). Walking back from the
+# last checkpoint, each is screened on 20,000 + 20,000 problems until a screen fails;
+# then the last checkpoint and the earliest of the clean run after the failure are
+# counted in full (and the next, if that one fails). Six nines starts there, so a
+# late relapse moves it after the relapse. Examples to six nines are that step × the batch size, seconds
 # the training time up to it (evaluations and checkpoint copies left out).
 #
 # Run with `make experiment NAME=training-recipe PARAMS="overrides={'lr': 0.003, 'steps': 1000}"`;

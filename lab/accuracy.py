@@ -17,8 +17,8 @@ evaluates on, in chunks, so memory stays flat however many are scored.
 
 When a training run reaches six nines is read from its saved checkpoints afterwards,
 never during training (it would slow the training it times): ``six_nines_from``
-walks back from the last checkpoint, screening each on a small set before the full
-count, and stops at the first that fails.
+screens checkpoints back from the last one on a small set and counts the ends of the
+final clean run in full.
 """
 
 from __future__ import annotations
@@ -103,23 +103,24 @@ def count_errors(
 
 @dataclass(frozen=True)
 class CheckpointCount:
-    """One checkpoint's counts: the screen's, and the full count's unless the screen
-    already failed (``full`` None; the last checkpoint always has one)."""
+    """One checkpoint's counts: the screen's, and the full count's where one was made
+    (``full`` None otherwise; the last checkpoint always has one). ``passed``: six
+    nines holds from here to the end."""
 
     step: int
     screen: ErrorCounts
     full: ErrorCounts | None
-    passed: bool  # clean on the screen and on the full count
+    passed: bool
 
 
 @dataclass(frozen=True)
 class SixNinesRun:
     """Where six nines starts and holds to the end of training.
 
-    ``step``: the earliest step of the run of passing checkpoints that reaches the
-    last one, None if the last checkpoint fails. ``checks``: the checkpoints counted,
-    ascending by step: that run and the failing checkpoint just before it (earlier
-    ones are never counted).
+    ``step``: where six nines starts and holds to the end (``six_nines_from``), None if
+    it never does. ``checks``: the checkpoints counted, ascending by step: the final
+    clean run and the failing checkpoint just before it (earlier ones are never
+    counted).
     """
 
     step: int | None
@@ -142,33 +143,53 @@ def six_nines_from(
 ) -> SixNinesRun:
     """The first checkpoint step of ``trained`` from which six nines holds to the end.
 
-    Walks back from the last checkpoint. Each is screened with ``count_errors`` on
-    ``n_screen`` uniform and ``n_screen`` enriched problems; a wrong uniform answer or
-    a class over ``MAX_CLASS_RATE`` fails it without the full count on ``n_uniform``
-    and ``n_enriched``; the last checkpoint is counted in full whatever its screen
-    says, so that ``final`` always covers them. A full count of add2 costs about as
-    much compute as half its training. The walk stops at the first failing
-    checkpoint, so a late relapse ends the run there and only the passing run at the
-    end is counted in full.
+    1. Walk back from the last checkpoint, screening each with ``count_errors`` on
+       ``n_screen`` uniform and ``n_screen`` enriched problems, until a screen fails
+       (a wrong uniform answer, or a class over ``MAX_CLASS_RATE``): the checkpoints
+       after it are the final clean run.
+    2. Count the last checkpoint in full (``n_uniform`` and ``n_enriched``), whatever
+       its screen says, so that ``final`` always covers them.
+    3. If it passes, count the run's checkpoints in full from its earliest on, until one
+       passes: six nines starts there.
 
-    A checkpoint passes when both counts satisfy ``ErrorCounts.six_nines`` with
+    So holding to the end means a clean full count where six nines starts and at the
+    last checkpoint, and a clean screen at every checkpoint between: two full counts
+    when the run starts clean, whatever its length. A full count of add2 costs about
+    half its training, which is why the checkpoints between get only the screen; a
+    relapse rarer than the screen can see (a few errors per million) between two
+    clean full counts would go unnoticed.
+
+    A checkpoint passes when its counts satisfy ``ErrorCounts.six_nines`` with
     ``min_uniform`` their own size: with ``n_uniform`` below 1,000,000 that is the
     same rule on fewer problems (tests, smoke runs), not six nines.
     """
     data = trained.data
     n_screen = min(n_screen, n_uniform)  # a screen larger than the full count saves nothing
-    checks: list[CheckpointCount] = []
-    last = trained.steps[-1]
+    screens: dict[int, ErrorCounts] = {}
     for step, model in checkpoint_models(trained, trained.steps[::-1]):
-        screen = count_errors(model, data, n_screen, n_screen, seed + 1)  # problems apart from the full count's
-        # the last checkpoint is counted in full whatever its screen says: the final counts
-        full = count_errors(model, data, n_uniform, n_enriched, seed) if _clean(screen) or step == last else None
-        passed = _clean(screen) and full is not None and _clean(full)
-        checks.append(CheckpointCount(step, screen, full, passed))
-        if not passed:
+        screens[step] = count_errors(model, data, n_screen, n_screen, seed + 1)  # problems apart from the full count's
+        if not _clean(screens[step]):
             break
-    passing = [check.step for check in checks if check.passed]
-    return SixNinesRun(min(passing, default=None), tuple(reversed(checks)), n_uniform, n_enriched)
+    fulls: dict[int, ErrorCounts] = {}
+
+    def counted(step: int) -> ErrorCounts:
+        if step not in fulls:
+            _, model = next(checkpoint_models(trained, [step]))
+            fulls[step] = count_errors(model, data, n_uniform, n_enriched, seed)
+        return fulls[step]
+
+    last = trained.steps[-1]
+    clean_run = sorted(step for step, counts in screens.items() if _clean(counts))  # ends at ``last`` if not empty
+    start = None
+    if _clean(counted(last)) and clean_run:
+        start = next(step for step in clean_run if _clean(counted(step)))  # ``last`` passes, at worst
+    checks = tuple(
+        CheckpointCount(
+            step, screens[step], fulls.get(step), _clean(screens[step]) and start is not None and step >= start
+        )
+        for step in sorted(screens)
+    )
+    return SixNinesRun(start, checks, n_uniform, n_enriched)
 
 
 def _clean(counts: ErrorCounts) -> bool:

@@ -80,17 +80,20 @@ def test_the_walk_agrees_with_counting_every_checkpoint(trained):
             accuracy.count_errors(model, trained.data, screen, screen, accuracy.SEED + 1),
             accuracy.count_errors(model, trained.data, n, n),
         )
-    passes = [all(c.six_nines(min_uniform=c.uniform_n) for c in direct[step]) for step in trained.steps]
-    # the earliest step from which every later checkpoint passes, read forwards
-    expected = next((step for i, step in enumerate(trained.steps) if all(passes[i:])), None)
+    clean = {step: [c.six_nines(min_uniform=c.uniform_n) for c in direct[step]] for step in trained.steps}
+    # read forwards: the final run of clean screens, then the first of it with a clean full count
+    screened = [clean[step][0] for step in trained.steps]
+    run = next(i for i in range(len(screened)) if all(screened[i:]))
+    expected = next((step for step in trained.steps[run:] if clean[step][1]), None)
     assert expected not in (None, trained.steps[0])  # the model learns during the series
-    assert found.step == expected
-    # counted: the final passing run and the failure just before it, nothing earlier
-    first = trained.steps.index(expected) - 1
-    assert [c.step for c in found.checks] == trained.steps[first:]
+    assert clean[trained.steps[-1]][1] and found.step == expected
+    assert [c.step for c in found.checks] == trained.steps[max(0, run - 1) :]
     for check in found.checks:
         assert check.screen == direct[check.step][0]
         assert check.full in (None, direct[check.step][1])
+        assert (check.full is not None) == (
+            check.step in (trained.steps[-1], *trained.steps[run : trained.steps.index(expected) + 1])
+        )
         assert check.passed == (check.step >= expected)
     assert found.final == direct[trained.steps[-1]][1]
     assert found.final.worst_class_rate == max(
@@ -123,13 +126,26 @@ def test_the_answer_is_the_earliest_step_of_the_final_passing_run(monkeypatch):
     assert found.step == 200
     assert [c.step for c in found.checks] == [100, 200, 300, 400]
     assert [c.passed for c in found.checks] == [False, True, True, True]
-    # walked backwards; the failing checkpoint got only the screen; step 0 was never counted
-    assert calls == [(400, 20_000), (400, 1_000_000), (300, 20_000), (300, 1_000_000)] + [
-        (200, 20_000),
-        (200, 1_000_000),
-        (100, 20_000),
-    ]
-    assert found.checks[0].full is None and found.final.uniform_errors == 0
+    # screened backwards to the failure at 100 (step 0 never counted); then full counts
+    # at the end of the clean run and at its start, not in between
+    assert calls == [(400, 20_000), (300, 20_000), (200, 20_000), (100, 20_000), (400, 1_000_000), (200, 1_000_000)]
+    assert [c.full is not None for c in found.checks] == [False, True, False, True]
+    assert found.final.uniform_errors == 0
+
+
+def test_a_full_count_failing_at_the_start_of_the_clean_run_moves_the_answer_on(monkeypatch):
+    trained, calls = planted(monkeypatch, {0: 50, 100: 0, 200: 0, 300: 0})
+    screened = accuracy.count_errors
+
+    def count_errors(model, data, n_uniform, n_enriched, seed):
+        counts = screened(model, data, n_uniform, n_enriched, seed)  # step 100: 2 errors per million
+        return replace(counts, uniform_errors=2) if (model, n_uniform) == (100, 1_000_000) else counts
+
+    monkeypatch.setattr(accuracy, "count_errors", count_errors)
+    found = accuracy.six_nines_from(trained)
+    assert found.step == 200
+    assert calls[-3:] == [(300, 1_000_000), (100, 1_000_000), (200, 1_000_000)]
+    assert [c.passed for c in found.checks] == [False, False, True, True]
 
 
 def test_a_class_over_the_rate_fails_a_checkpoint(monkeypatch):
