@@ -65,6 +65,20 @@ def test_a_sweep_builds_strictly_with_its_page_points_and_citations(swept, tmp_p
     assert 'data-figure="figures/loss-curve.json"' in point  # the point's own figure, not the experiment's
 
 
+def test_a_sweep_still_running_builds_strictly_with_its_finished_points(swept, tmp_path):
+    """Points are published as they finish; sweep.json and the sweep page come at the end."""
+    root = tmp_path / "repo"
+    shutil.copytree(swept, root)
+    folder = results.sweep_dir("grid", SWEEP, root)
+    for name in (results.SWEEP, results.PAGE):
+        (folder / name).unlink()
+    shutil.rmtree(folder / "figures", ignore_errors=True)
+    result = mkdocs(root, "--strict")
+    assert result.returncode == 0, result.stderr
+    point = root / "build" / "site" / "experiments" / "grid" / "sweeps" / SWEEP / "points" / "seed-0" / "index.html"
+    assert 'data-figure="figures/loss-curve.json"' in point.read_text()
+
+
 @pytest.mark.parametrize(
     "citation, message",
     [

@@ -120,14 +120,18 @@ class LabPlugin(BasePlugin[LabConfig]):
         return files
 
     def _sweeps(self, names: list[str]) -> dict[str, dict]:
-        """Page src -> record, for every sweep page (sweep.json) and sweep point page (run.json)."""
+        """Page src -> record, for every sweep page (sweep.json) and sweep point page
+        (run.json). A sweep still running has its finished points' pages and no sweep.json yet."""
         found = {}
         try:
             for name in names:
-                for sweep in results.sweep_names(name, self.root):
-                    folder = results.sweep_dir(name, sweep, self.root)
+                base = results.result_dir(name, self.root) / results.SWEEPS
+                for folder in sorted(base.iterdir() if base.is_dir() else []):
+                    if folder.name.startswith(".") or not folder.is_dir():
+                        continue  # a sweep page being swapped in
                     src = folder.relative_to(self.root / results.RESULTS_DIR.parent).as_posix()
-                    found[f"{src}/{results.PAGE}"] = results.load_sweep(name, sweep, self.root)
+                    if record := results.load_sweep(name, folder.name, self.root):
+                        found[f"{src}/{results.PAGE}"] = record
                     for point in sorted((folder / results.POINTS).glob(f"*/{results.RUN}")):
                         found[f"{src}/{results.POINTS}/{point.parent.name}/{results.PAGE}"] = results.read_run(
                             point.parent
