@@ -12,7 +12,6 @@
 #       - {n_digits: 3, steps: 1000, lr: 0.0003, n_checkpoints: 200}
 #       - {n_digits: 3, steps: 2000, lr: 0.0001, n_checkpoints: 200}
 #       - {n_digits: 3, steps: 1000, lr: 0.0003, n_checkpoints: 200, n_layers: 2}
-#       - {n_digits: 3, steps: 1000, lr: 0.0003, n_checkpoints: 200, batch_size: 64}
 # ---
 
 # %% [markdown]
@@ -62,8 +61,7 @@
 # 1,000 steps, with a checkpoint about every 10 steps; the digit A1, whose carry comes
 # from the units column (no cascades: it carries exactly when d1 + d2 >= 10, 45% of
 # the time). The `settings` sweep (one seed per setting) maps where the shelf lasts
-# longest: learning rate, depth and batch size; this is the setting it picked (see
-# Result).
+# longest: learning rate and depth; this is the setting it picked (see Result).
 #
 # Run with `make experiment NAME=loss-shelf PARAMS="digit=A2"`, or over seeds with
 # `make sweep NAME=loss-shelf SWEEP=seeds`.

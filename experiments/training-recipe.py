@@ -40,7 +40,7 @@
 # %% tags=["parameters"]
 seed = 0  # seed of training (initialization, data order)
 preset = "add2"  # the model preset the recipe starts from
-overrides = {}  # the recipe: training settings changed from the preset
+overrides = {"lr": 0.003, "steps": 1000, "warmup_steps": 50}  # the recipe: settings changed from the preset
 n_uniform = 1_000_000  # uniform held-out problems per full count (six nines needs 1,000,000)
 n_enriched = 200_000  # enriched held-out problems per full count, for the cascade classes
 
