@@ -197,17 +197,33 @@ record.figure(fig, "additive-terms", caption="The maximum-likelihood additive te
 # %% [markdown]
 # ## Result
 #
-# The table says which predictor the model follows when; the distance curves show
-# the hand-over between them. For the conjecture: the product is additive and has
-# the right sign almost everywhere, since d1·d2 - (10-d1)(10-d2) = 10(d1 + d2 - 10)
-# (odds exactly even on the sum-10 line, where the truth is a sure carry), but it is
-# not the maximum-likelihood additive rule. The exact rule is itself additive in
-# the limit, a step in d1 + d2, so the likelihood keeps rising as the fitted terms
-# become steeper linear functions of the digit: with no cascades the data are
-# separable and the unpenalized fit has no maximum. The fitted terms are straight
-# lines in d, not the product's S-shaped ln(d/(10-d)). The naive-Bayes rule (the
-# product times the prior odds correction (1-P)/P) does a little better than the
-# bare product but is no closer to the fit.
+# On A2 of the default 5-digit model, over 5 seeds (each number links to the seeds
+# sweep), the model's bet
+# hands over from the base rate, the closest predictor at
+# {{ metric carry-odds@seeds.best_checkpoints_base_rate }}, straight to the exact
+# rule ({{ metric carry-odds@seeds.best_checkpoints_exact }}). The product of the
+# one-digit odds is the closest predictor at
+# {{ metric carry-odds@seeds.best_checkpoints_product }}: one checkpoint in four seeds,
+# none in the fifth. Its closest approach is
+# {{ metric carry-odds@seeds.min_distance_product }} in P(+1), at
+# {{ metric carry-odds@seeds.closest_step_product }}. One digit alone is never the
+# closest ({{ metric carry-odds@seeds.best_checkpoints_digit_d1 }}). So the product is
+# at most a brief passage between base rate and exact rule in this checkpoint series,
+# not a stage. The model's own log-odds, fitted with each form through a dense series
+# over the shelf, are on [[experiments/loss-shelf]].
+#
+# On the true carry, the conjecture "the product is the best additive rule" has no
+# answer, because the additive family has **no optimum**. The product is additive and
+# has the right sign almost everywhere, since d1·d2 - (10-d1)(10-d2) = 10(d1 + d2 - 10)
+# (odds exactly even on the sum-10 line, where the truth is a sure carry). But the
+# exact rule is itself the limit of additive rules, a step in d1 + d2. The likelihood
+# keeps rising as the fitted terms become steeper straight lines in the digit; with
+# no cascades the data are separable, and the fitted NLL
+# ({{ metric carry-odds.nll_additive_ml_fit }} at ridge `ridge`, against the
+# product's {{ metric carry-odds.nll_product }}) is set by the ridge, not by the
+# data. The naive-Bayes rule (the product times the prior odds correction (1-P)/P)
+# does a little better than the bare product
+# ({{ metric carry-odds.nll_naive_bayes }}).
 #
 # ## Caveats
 #

@@ -157,17 +157,36 @@ for name, curve in classes.items():
 # %% [markdown]
 # ## Result
 #
-# The table and metrics give the order. Digits are learned one after another, not
-# together: the top digit (the carry alone, a function of two digits) first, then
-# the others. Within a digit, the base add and the carry use arrive close together
-# (the lags `lag_<digit>_carry` are short, and can be negative: "base" positions
-# include columns to the right that sum to 9 without an incoming carry, which need
-# the cascade rule as much as the cascades do), and cascades come last
-# (`lag_<digit>_cascade`). The cascade classes finish in order S1, S2, S3, with S0
-# (no carry at all, but on the enriched set full of sum-9 columns) among them
-# rather than first. Between a digit's column sum and its exact carry sits the loss
-# shelf of [[experiments/loss-shelf]], where the model bets on the carry from the
-# digits of the column to the right ([[experiments/carry-odds]]).
+# Over 5 seeds (each number links to the seeds sweep),
+# the top digit A5, the carry alone, is learned first: its base positions reach the
+# accuracy threshold at {{ metric training-dynamics@seeds.learned_a5_base }}. The
+# other digits are *not* learned one after another. The loss of A0 to A3 drops in a
+# single phase change at the same checkpoint for all four
+# ({{ metric training-dynamics@seeds.phase_a1_base }} for A1, the same for A0, A2 and
+# A3). Their accuracies then cross the threshold within about 130 steps of each
+# other: A0 at {{ metric training-dynamics@seeds.learned_a0_base }}, A1 at
+# {{ metric training-dynamics@seeds.learned_a1_base }}, A4 at
+# {{ metric training-dynamics@seeds.learned_a4_base }}, A2 at
+# {{ metric training-dynamics@seeds.learned_a2_base }} and A3 at
+# {{ metric training-dynamics@seeds.learned_a3_base }}. With spreads of 20 to 130
+# steps, their order changes from seed to seed.
+#
+# Within a digit, cascades come last where the seeds resolve it: the cascade lag is
+# {{ metric training-dynamics@seeds.lag_a2_cascade }} for A2 and
+# {{ metric training-dynamics@seeds.lag_a3_cascade }} for A3. For A4 and A5 the
+# spread is larger than the lag. The lag of the carry case behind the base case is
+# negative or small and varies in sign (A3:
+# {{ metric training-dynamics@seeds.lag_a3_carry }}). Its sign is not a finding:
+# "base" positions include right columns that sum to 9 without an incoming carry,
+# which need the cascade rule as much as the cascades do.
+#
+# The cascade classes finish between about 480 and 680 steps (S1
+# {{ metric training-dynamics@seeds.learned_s1 }}, S5
+# {{ metric training-dynamics@seeds.learned_s5 }}), with spreads of 80 to 210 steps,
+# so their order is not resolved either. Between a digit's column sum and its exact
+# carry sits the loss shelf of [[experiments/loss-shelf]], where the model bets on
+# the carry from the digits of the column to the right
+# ([[experiments/carry-odds]]).
 #
 # ## Caveats
 #
@@ -176,4 +195,5 @@ for name, curve in classes.items():
 # checkpoints are not resolved. The cases are defined by the incoming carry, so a
 # "base" position whose right column sums to 9 still needs the cascade rule; the
 # phase-change steps (from the loss) are less sensitive to this than the
-# accuracy crossings. One seed: the order is robust, exact steps are not.
+# accuracy crossings. The numbers on this page are one seed's; the Result cites
+# the 5-seed sweep.
