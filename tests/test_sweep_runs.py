@@ -55,6 +55,15 @@ def root(swept, tmp_path):
     return root
 
 
+def test_a_new_run_of_the_experiment_keeps_its_sweeps(root):
+    before = results.load_sweep("grid", SWEEP, root)
+    done = lab(root, "run", "grid", "seed=3")
+    assert done.returncode == 0, done.stderr
+    assert results.load_run("grid", root)["params"]["seed"] == 3
+    assert results.load_sweep("grid", SWEEP, root) == before
+    assert all(point_runs(root).values())
+
+
 def test_each_point_is_a_full_run_in_the_results_format(swept):
     root, done = swept
     script = scripts.read_script("grid", root)

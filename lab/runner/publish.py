@@ -55,7 +55,18 @@ def publish(script: Script, run: dict, nb: Any, out: Path, target: Path, root: P
     history = target / results.HISTORY
     previous = history.read_bytes() if history.exists() else b""
     (staging / results.HISTORY).write_bytes(previous + results.history_line(run).encode())
+    carry_over(target, staging)
     results.replace_dir(staging, target)
+
+
+def carry_over(target: Path, staging: Path) -> None:
+    """What a new run does not replace: the experiment's sweeps (each point has its own
+    inputs and staleness) and the latest reproduction verdict (it names the run it
+    checked, so the page can tell an older run's verdict from this run's)."""
+    if (target / results.SWEEPS).is_dir():
+        shutil.copytree(target / results.SWEEPS, staging / results.SWEEPS)
+    if (target / results.REPRODUCTION).exists():
+        shutil.copy2(target / results.REPRODUCTION, staging / results.REPRODUCTION)
 
 
 def rerender(script: Script, prose: list[str], input_hash: str, target: Path) -> bool:
