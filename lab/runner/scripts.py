@@ -22,7 +22,7 @@ TEMPLATE = "_template.py"
 NEW_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")  # names of new experiments: also a URL path
 # The write-up's conclusion: a markdown heading "## Result" (or "## Results") in the script.
 RESULT_HEADING = re.compile(r"^#\s*##\s+Results?\b", re.MULTILINE)
-CELL_MARKER = re.compile(r"^# %%", re.MULTILINE)  # jupytext's percent format starts each cell so
+CELL_MARKER = re.compile(r"^# %%", re.MULTILINE)  # what starts each cell in jupytext's percent format
 
 
 @dataclass
