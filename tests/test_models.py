@@ -54,7 +54,7 @@ def test_history_and_checkpoints(tiny):
     assert tiny.steps[0] == 0 and tiny.steps[-1] == tiny.train_config.steps
     assert set(tiny.steps) <= set(h["step"])  # every checkpoint was evaluated
     seconds = [tiny.seconds_at(step) for step in tiny.steps]
-    assert seconds[0] == 0.0 and seconds[-1] == h["seconds"][-1] and seconds == sorted(seconds)
+    assert seconds[0] == h["seconds"][0] and seconds[-1] == h["seconds"][-1] and seconds == sorted(seconds)
     final = tiny.at_step(tiny.steps[-1])
     tokens = torch.as_tensor(task.sample(tiny.data.task, np.random.default_rng(0), 64).tokens)
     assert torch.equal(final(tokens), tiny.model(tokens))
