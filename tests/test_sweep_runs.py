@@ -182,7 +182,10 @@ def test_a_failing_point_is_reported_and_loses_nothing(root):
 
 def test_status_lists_sweeps_fresh_then_stale(root, capsys):
     assert commands.status_command(root) == 0
-    assert f"\n  fresh    @{SWEEP}" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"\n  fresh     @{SWEEP}" in out
+    # the fixture declares two sweeps that this root never ran
+    assert "\n  never run @seeds" in out and "make sweep NAME=grid SWEEP=rates" in out
     script = root / "experiments" / "grid.py"
     original = script.read_text()
     script.write_text(original.replace("# A tiny experiment", "# A small experiment"))
@@ -191,6 +194,15 @@ def test_status_lists_sweeps_fresh_then_stale(root, capsys):
     script.write_text(original.replace(code, code + "  # edited"))
     state = staleness.sweep_state("grid", SWEEP, root)
     assert (state.status, state.detail, state.due) == ("stale", "4/4 points stale: script changed", True)
+
+
+def test_status_counts_a_point_declared_since_the_sweep_ran_as_missing(root):
+    script = root / "experiments" / "grid.py"
+    declared = f"#   {SWEEP}: {{seed: [0, 1, 2], lr: [0.05, 0.2]}}\n"
+    script.write_text(script.read_text().replace("# sweeps:\n", "# sweeps:\n" + declared))
+    state = staleness.sweep_state("grid", SWEEP, root)
+    assert (state.status, state.due) == ("partial", True)
+    assert state.detail == "4/6 points ok; missing or failed: lr-0.05_seed-2, lr-0.2_seed-2"
 
 
 # --------------------------------------------------------------------------- cancellation

@@ -2,7 +2,7 @@
 
 import pytest
 
-from lab.wiki import links
+from lab.wiki import links, rendering
 from lab.wiki.notes import parse_note
 
 RUN = {
@@ -75,7 +75,7 @@ def test_unresolved_names_file_and_line_and_is_marked():
     graph = make_graph({**BASE, "ideas/probe.md": page("Probe", "One.\n\nSee [[nowhere]].\n", "status: open\n")})
     [problem] = graph.problems
     assert str(problem) == "site/ideas/probe.md:7: [[nowhere]] does not name any page or file"
-    html = links.render("See [[nowhere]].", "ideas/probe.md", graph, str)
+    html = rendering.render("See [[nowhere]].", "ideas/probe.md", graph, str)
     assert '<span class="lab-broken"' in html and "nowhere</span>" in html
 
 
@@ -88,7 +88,7 @@ def test_front_matter_references_are_checked_with_their_line():
 
 def test_render_links_alias_heading_and_title():
     graph = make_graph(BASE)
-    out = links.render("[[carry]], [[carry|the heads]], [[carry#The Evidence]]", "ideas/probe.md", graph, str)
+    out = rendering.render("[[carry]], [[carry|the heads]], [[carry#The Evidence]]", "ideas/probe.md", graph, str)
     assert out == (
         "[Carry heads](../insights/carry.md), [the heads](../insights/carry.md), "
         "[Carry heads › The Evidence](../insights/carry.md#the-evidence)"
@@ -104,7 +104,9 @@ def test_backlinks_one_per_page_with_sentence_snippet():
 
 def test_metric_citation_renders_value_unit_and_run():
     graph = make_graph(BASE)
-    out = links.render("{{ metric loss-shelf.final_loss }} / {{metric loss-shelf.steps}}", "ideas/probe.md", graph, str)
+    out = rendering.render(
+        "{{ metric loss-shelf.final_loss }} / {{metric loss-shelf.steps}}", "ideas/probe.md", graph, str
+    )
     assert out == (
         '[0.0512 nats](../experiments/loss-shelf/index.md "loss-shelf.final_loss, run 20261126T120000Z")'
         '{ .lab-metric } / [180](../experiments/loss-shelf/index.md "loss-shelf.steps, run 20261126T120000Z")'
@@ -151,12 +153,12 @@ def test_experiment_without_a_good_run_cannot_be_cited():
 def test_figure_embed_renders_a_plot_div_with_caption_elsewhere():
     graph = make_graph(BASE)
     url = lambda path: f"/root/{path}"  # noqa: E731
-    elsewhere = links.render("![[loss-shelf#loss-curve]]", "ideas/probe.md", graph, url)
+    elsewhere = rendering.render("![[loss-shelf#loss-curve]]", "ideas/probe.md", graph, url)
     assert (
         '<div class="lab-plot" data-figure="/root/experiments/loss-shelf/figures/loss-curve.json"></div>' in elsewhere
     )
     assert "*Loss per digit* (from [The loss shelf](../experiments/loss-shelf/index.md))" in elsewhere
-    own = links.render("![[loss-shelf#loss-curve]]", "experiments/loss-shelf/index.md", graph, url)
+    own = rendering.render("![[loss-shelf#loss-curve]]", "experiments/loss-shelf/index.md", graph, url)
     assert "Loss per digit" not in own and "lab-plot" in own
 
 
@@ -261,7 +263,7 @@ def test_missing_heading_or_block_names_file_line_and_the_headings():
         f"site/vault/x.md:5: [[Carry Notes#Evidence#Other]]: vault/Research/Carry Notes.md has no heading 'Evidence#Other' {headings}",
         f"site/vault/x.md:5: [[carry#^nope]]: vault/Research/Carry Notes.md has no block '^nope' {headings}",
     ]
-    html = links.render("[[Carry Notes#Nope]]", "vault/x.md", graph, str)
+    html = rendering.render("[[Carry Notes#Nope]]", "vault/x.md", graph, str)
     assert html.startswith(
         '<span class="lab-broken" title="[[Carry Notes#Nope]]: vault/Research/Carry Notes.md has no heading'
     )
@@ -269,7 +271,7 @@ def test_missing_heading_or_block_names_file_line_and_the_headings():
 
 def test_images_render_with_size_and_fragment_and_other_files_as_links():
     graph = vault_graph()
-    out = links.render(
+    out = rendering.render(
         "![[diagram.png]] ![[diagram.png|300]] ![[diagram.png|a plan|30x20]] ![[icons.svg#icon]] ![[paper.pdf]] "
         "[[paper.pdf|the paper]]",
         "vault/Welcome.md",
@@ -292,25 +294,25 @@ def test_transclusion_shows_the_part_with_a_link_and_guards_cycles():
     graph = vault_graph(
         {"vault/Loop.md": page("Loop", "Loop text ![[Loop2]]\n"), "vault/Loop2.md": page("Loop2", "Second ![[Loop]]\n")}
     )
-    out = links.render("![[Carry Notes#Evidence]]", "vault/Welcome.md", graph, str)
+    out = rendering.render("![[Carry Notes#Evidence]]", "vault/Welcome.md", graph, str)
     assert out.startswith(
         '\n\n<div class="lab-embed" markdown>\n\n[Carry Notes › Evidence](<Research/Carry Notes.md#evidence>)'
         "{ .lab-embed-source }\n\n## Evidence\n\n### Ablations\n\nText.\n\n</div>"
     )
-    block = links.render("- ![[carry#^key]]", "vault/Welcome.md", graph, str)
+    block = rendering.render("- ![[carry#^key]]", "vault/Welcome.md", graph, str)
     assert "\n    The claim.\n" in block and "^key" not in block.split(")", 1)[1]  # nested in the item, no marker
-    loop = links.render("![[Loop2]]", "vault/Loop.md", graph, str)
+    loop = rendering.render("![[Loop2]]", "vault/Loop.md", graph, str)
     assert "Second" in loop and "[Loop](Loop.md) (embedded here already)" in loop
 
 
 def test_block_markers_become_anchors_on_their_own_page():
     graph = vault_graph()
     note = graph.notes["vault/Research/Carry Notes.md"]
-    assert 'The claim. <a id="^key"></a>' in links.render(note.body, note.src, graph, str)
+    assert 'The claim. <a id="^key"></a>' in rendering.render(note.body, note.src, graph, str)
 
 
 def test_unbalanced_parenthesis_and_spaces_in_a_link_target():
-    assert links.md_link("vault/a.md", "vault/Name (with paren.md", "x") == "[x](<Name (with paren.md>)"
+    assert rendering.md_link("vault/a.md", "vault/Name (with paren.md", "x") == "[x](<Name (with paren.md>)"
 
 
 def test_snippets_drop_callout_markers_and_show_a_table_row_as_cells():

@@ -86,7 +86,7 @@ def run_stale_command(root: Path = Path(".")) -> int:
 
 def status_command(root: Path = Path(".")) -> int:
     """One line per experiment: fresh, stale (why), failed (where) or never run; under it
-    one line per sweep: fresh, stale or partial."""
+    one line per sweep: fresh, stale or partial, and the declared sweeps never run."""
     for name in scripts.experiment_names(root):
         try:
             state = staleness.experiment_state(name, root)
@@ -98,8 +98,19 @@ def status_command(root: Path = Path(".")) -> int:
                 state = staleness.sweep_state(name, sweep_id, root)
             except LabError as err:
                 state = staleness.State(sweep_id, "invalid", str(err), due=False)
-            print(f"  {state.status:<8} {'@' + sweep_id:<24} {state.detail}".rstrip())
+            print(f"  {state.status:<9} {'@' + sweep_id:<24} {state.detail}".rstrip())
+        for sweep_id in _declared_never_run(name, root):
+            print(f"  never run {'@' + sweep_id:<24} make sweep NAME={name} SWEEP={sweep_id}")
     return 0
+
+
+def _declared_never_run(name: str, root: Path) -> list[str]:
+    """The sweeps the experiment's header declares that have no record yet."""
+    try:
+        declared = grid.declared(scripts.read_script(name, root))
+    except LabError:  # the experiment's line already says why
+        return []
+    return [sweep_id for sweep_id in declared if sweep_id not in results.sweep_names(name, root)]
 
 
 def list_command(root: Path = Path(".")) -> int:

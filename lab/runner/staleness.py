@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from lab import LabError, results
+from lab.runner import grid as grids
 from lab.runner import scripts
 from lab.runner.scripts import Script
 
@@ -142,14 +143,16 @@ def experiment_state(name: str, root: Path, lab_dir: Path = LAB_DIR) -> State:
 
 def sweep_state(name: str, sweep: str, root: Path, lab_dir: Path = LAB_DIR) -> State:
     """Where a sweep stands: fresh when every point is good with today's inputs, partial
-    when a point is missing or failed, stale when a good point's inputs changed."""
+    when a point is missing or failed (or declared in the header since the sweep ran),
+    stale when a good point's inputs changed."""
     script = scripts.read_script(name, root)
     try:
         record = results.load_sweep(name, sweep, root)
     except ValueError as err:
         raise LabError(str(err)) from None
     points = record["points"]
-    bad = [p["id"] for p in points if p["status"] != "ok"]
+    unrun = _declared_not_run(script, sweep, points)
+    bad = [p["id"] for p in points if p["status"] != "ok"] + unrun
     # A point's page is not what the sweep shows: only inputs that change numbers count.
     now = {p["id"]: input_hash(script, {**script.defaults(), **p["params"]}, lab_dir) for p in points}
     stale = [
@@ -162,12 +165,24 @@ def sweep_state(name: str, sweep: str, root: Path, lab_dir: Path = LAB_DIR) -> S
         return State(
             label,
             "partial",
-            f"{len(points) - len(bad)}/{len(points)} points ok; missing or failed: {', '.join(bad)}",
+            f"{len(points) + len(unrun) - len(bad)}/{len(points) + len(unrun)} points ok; "
+            f"missing or failed: {', '.join(bad)}",
             due=True,
         )
     if stale:
         return State(label, "stale", f"{len(stale)}/{len(points)} points stale: {stale[0]}", due=True)
     return State(label, "fresh", f"{len(points)} points, updated {record['updated'][:16]}", due=False)
+
+
+def _declared_not_run(script: Script, sweep: str, points: list[dict]) -> list[str]:
+    """The points the header now declares for ``sweep`` that its record lacks (none for
+    an ad-hoc sweep)."""
+    if sweep not in grids.declared(script):
+        return []
+    grid = grids.named_grid(script, sweep)
+    names = grids.varying(grid)
+    recorded = {p["id"] for p in points}
+    return [i for i in (grids.point_id(p, names) for p in grids.points(grid)) if i not in recorded]
 
 
 def changed_inputs(old: str, new: str) -> str:

@@ -11,7 +11,8 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable
 
-from lab.wiki.links import Graph, md_escape, md_link, vault_of
+from lab.wiki.links import Graph, vault_of
+from lab.wiki.rendering import md_escape, md_link
 
 
 def folders(srcs: Iterable[str]) -> list[str]:

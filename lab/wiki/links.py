@@ -11,12 +11,11 @@ left alone (``lab.wiki.mask``).
 
 ``build_graph`` reads every note once: it resolves each reference, records what is
 broken (with file and line) and collects backlinks with a snippet of the linking
-sentence. ``render`` then turns a page's references into Markdown.
+sentence. ``lab.wiki.rendering`` then turns a page's references into Markdown.
 """
 
 from __future__ import annotations
 
-import html
 import posixpath
 import re
 from bisect import bisect
@@ -29,11 +28,9 @@ from lab.runner import aggregate
 from lab.wiki.mask import mask
 from lab.wiki.notes import FOLDERS, Note, experiment_name
 from lab.wiki.outline import Outline, slug
-from lab.wiki.syntax import BLOCK_ID, METRIC, WIKILINK, plain
+from lab.wiki.syntax import METRIC, WIKILINK, plain
 
 IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".svg", ".webp", ".avif")
-MAX_EMBED_DEPTH = 4  # transclusions inside transclusions
-_SIZE = re.compile(r"(\d+)(?:x(\d+))?")
 
 
 @dataclass(frozen=True)
@@ -365,138 +362,3 @@ def snippet(text: str, ref: Ref, paragraphs: list[int] | None = None, width: int
         sentence = plain(before + text[ref.start : ref.end] + after)
     sentence = " ".join(sentence.split())
     return sentence if len(sentence) <= width else sentence[: width - 1].rstrip() + "…"
-
-
-# --------------------------------------------------------------------------- rendering
-
-
-def md_escape(text: str) -> str:
-    """Plain text safe to put in Markdown (and its inline HTML)."""
-    return re.sub(r"([\\`*_{}\[\]#|!$])", r"\\\1", html.escape(text, quote=False))
-
-
-def md_link(from_src: str, to_src: str, text: str, anchor: str = "", title: str = "") -> str:
-    """A Markdown link between two pages; MkDocs turns the ``.md`` path into a URL."""
-    target = posixpath.relpath(to_src, posixpath.dirname(from_src) or ".") + (f"#{anchor}" if anchor else "")
-    if re.search(r"[\s()<>]", target):
-        target = f"<{target}>"  # spaces, or unbalanced parentheses in a name
-    return f"[{text}]({target}" + (f' "{html.escape(title)}"' if title else "") + ")"
-
-
-def format_metric(metric: dict) -> str:
-    unit = metric.get("unit")
-    return f"{metric['value']:.4g}" + (f" {unit}" if unit else "")
-
-
-@dataclass(frozen=True)
-class _Context:
-    graph: Graph
-    url: Callable[[str], str]  # a file of the docs dir -> its URL relative to the page
-    page: str  # the page being built: links are written relative to it
-    embedding: tuple[str, ...] = ()  # "src#anchor" of the transclusions we are inside
-
-
-def render(text: str, src: str, graph: Graph, url: Callable[[str], str]) -> str:
-    """``text`` of page ``src`` with its references as Markdown and HTML.
-
-    ``url(path)`` gives the URL of a file of the docs dir (a figure's JSON, an image)
-    relative to this page. Broken references were reported by ``build_graph``; here
-    they are marked in red so they show in ``mkdocs serve``. ``^id`` markers become
-    anchors.
-    """
-    return _render(text, src, _Context(graph, url, src))
-
-
-def _render(text: str, src: str, ctx: _Context) -> str:
-    """``text``, which lives in ``src`` (names resolve from there), for ``ctx.page``."""
-    masked = mask(text)
-    edits = [(ref.start, ref.end, _render_ref(ref, src, ctx, text)) for ref in scan(text, masked)]
-    if "^" in masked:
-        anchor = (lambda m: f'<a id="^{m["id"]}"></a>') if src == ctx.page else (lambda m: "")  # ids once per page
-        edits += [(m.start(), m.end(), anchor(m)) for m in BLOCK_ID.finditer(masked)]
-    out, pos = [], 0
-    for start, end, new in sorted(edits):
-        out += [text[pos:start], new]
-        pos = end
-    return "".join(out) + text[pos:]
-
-
-def _render_ref(ref: Ref, src: str, ctx: _Context, text: str) -> str:
-    graph = ctx.graph
-    found = graph.resolve(ref, src)
-    if not found.src:
-        shown = ref.label or ref.target or ref.anchor
-        return f'<span class="lab-broken" title="{html.escape(found.message)}">{md_escape(shown)}</span>'
-    if ref.form == "metric" and found.src in graph.sweeps:
-        record = graph.sweeps[found.src]
-        value = md_escape(aggregate.citation(record, ref.anchor))
-        return (
-            md_link(ctx.page, found.src, value, title=f"{ref.target}.{ref.anchor}, mean ± std over seeds")
-            + "{ .lab-metric }"
-        )
-    if ref.form == "metric":
-        exp = experiment_name(found.src)
-        run = graph.runs[exp]
-        value = md_escape(format_metric(run["metrics"][ref.anchor]))
-        return (
-            md_link(ctx.page, found.src, value, title=f"{exp}.{ref.anchor}, run {run.get('run_id')}")
-            + "{ .lab-metric }"
-        )
-    is_page = found.src.endswith(".md")
-    if ref.form == "link" or (ref.form == "embed" and not is_page and not found.src.lower().endswith(IMAGES)):
-        shown = ref.label or (graph.title(found.src) + (f" › {ref.anchor.replace('#', ' › ')}" if ref.anchor else ""))
-        return md_link(ctx.page, found.src, md_escape(shown), found.anchor)
-    if not is_page:
-        return _image(ref, found.src, ctx)
-    if graph.is_figure(ref):
-        return _figure(ref, found.src, ctx)
-    return _as_block(_transclusion(ref, found, ctx), text, ref)
-
-
-def _image(ref: Ref, file: str, ctx: _Context) -> str:
-    """``![[picture.png|300]]``: the image, ``|W`` or ``|WxH`` its size, other text its alt."""
-    alt, attrs = posixpath.basename(file), ""
-    for part in ref.label.split("|") if ref.label else []:
-        size = _SIZE.fullmatch(part.strip())
-        if size:
-            attrs += f' width="{size[1]}"' + (f' height="{size[2]}"' if size[2] else "")
-        elif part.strip():
-            alt = part.strip()
-    address = ctx.url(file) + (f"#{ref.anchor}" if ref.anchor else "")  # an SVG's #fragment is a view of it
-    return f'<img class="lab-image" src="{html.escape(address)}" alt="{html.escape(alt)}"{attrs}>'
-
-
-def _figure(ref: Ref, page: str, ctx: _Context) -> str:
-    figure = f"{posixpath.dirname(page)}/{results.figure_file(ref.anchor)}"
-    div = f'\n<div class="lab-plot" data-figure="{html.escape(ctx.url(figure))}"></div>\n\n'
-    if page == ctx.page:
-        return div  # the experiment's own page: the runner wrote the caption
-    record = ctx.graph.sweeps.get(page) or ctx.graph.runs[experiment_name(page)]
-    caption = md_escape(figure_captions(record)[ref.anchor])
-    return div + f"*{caption}* (from {md_link(ctx.page, page, md_escape(ctx.graph.title(page)))})\n"
-
-
-def _transclusion(ref: Ref, found: Resolved, ctx: _Context) -> str:
-    """``![[note#…]]``: the note's text (or a heading's section, or a block) in a box
-    that links to it. A note that embeds itself, directly or not, gets a link instead."""
-    graph = ctx.graph
-    where = f"{found.src}#{ref.anchor}"
-    title = graph.title(found.src) + (f" › {ref.anchor.replace('#', ' › ')}" if ref.anchor else "")
-    link = md_link(ctx.page, found.src, md_escape(ref.label or title), found.anchor)
-    if where in ctx.embedding or found.src == ctx.page and not ref.anchor or len(ctx.embedding) >= MAX_EMBED_DEPTH:
-        return f"{link} (embedded here already)"
-    part = graph.outline(found.src).part(ref.anchor)
-    inner = _render(part, found.src, _Context(graph, ctx.url, ctx.page, (*ctx.embedding, where)))
-    return f'<div class="lab-embed" markdown>\n\n{link}{{ .lab-embed-source }}\n\n{inner.strip()}\n\n</div>'
-
-
-def _as_block(block: str, text: str, ref: Ref) -> str:
-    """``block`` in place of ``ref``, on lines of its own that keep the quote or list
-    it sits in (``> ![[note]]``, ``- ![[note]]``)."""
-    before = text[text.rfind("\n", 0, ref.start) + 1 : ref.start]
-    lead = re.match(r"[ \t>]*", before).group()
-    if lead != before:  # after a list marker (the block nests in the item), or after text
-        nested = re.fullmatch(r"[ \t]*(?:[-*+]|\d+[.)])[ \t]+", before)
-        lead = " " * 4 * (1 + len(before.expandtabs(4)) // 4) if nested else ""
-    lines = ["", *block.split("\n"), ""]
-    return "\n" + "\n".join(lead + line if line else lead.rstrip() for line in lines) + "\n"

@@ -19,8 +19,9 @@ from collections.abc import Callable
 from lab import render
 from lab.wiki import folders
 from lab.wiki.graph import GRAPH_PAGE, graph_page
-from lab.wiki.links import Graph, format_metric, md_escape, md_link
+from lab.wiki.links import Graph
 from lab.wiki.notes import PRIORITIES, Note, experiment_name
+from lab.wiki.rendering import format_metric, md_escape, md_link
 from lab.wiki.tags import TAGS_PAGE, tag_links, tags_page
 
 HOME = "index.md"
@@ -209,7 +210,7 @@ SECTIONS: tuple[tuple[str, str, Callable[[Graph], str]], ...] = (
 def decorate(note: Note, markdown: str, graph: Graph, history: list[dict]) -> str:
     """``markdown`` (the note's text) with what the wiki adds around it.
 
-    The additions may hold wikilinks; ``links.render`` runs after this.
+    The additions may hold wikilinks; ``rendering.render`` runs after this.
     """
     top = [_meta_line(note)]
     bottom = []

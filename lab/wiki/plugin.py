@@ -13,7 +13,7 @@ HTML or JSON and know nothing of the core:
                       every note is parsed once into the graph; the        links.build_graph,
                       generated pages (indexes, folders, graph, tags),     pages.SECTIONS, folders,
                       graph.json and the assets are added as files         graph.graph_json
-    on_page_markdown  a note gets its additions, its references rendered   pages.decorate, links.render,
+    on_page_markdown  a note gets its additions, its references rendered   pages.decorate, rendering.render,
                       and its callouts turned into admonitions             callouts
     on_page_content   "Linked from" joins the page's table of contents      -
     on_post_page      backlinks and the local graph go into the built       pages.backlinks, graph.local_graph
@@ -46,7 +46,7 @@ from mkdocs.structure.toc import AnchorLink, TableOfContents
 from mkdocs.utils import get_relative_url
 
 from lab import LabError, results
-from lab.wiki import callouts, folders, links, pages, vault
+from lab.wiki import callouts, folders, links, pages, rendering, vault
 from lab.wiki.graph import DATA_FILE as GRAPH_DATA
 from lab.wiki.graph import graph_json, local_graph
 from lab.wiki.notes import Note, NoteError, experiment_name, parse_note
@@ -182,7 +182,7 @@ class LabPlugin(BasePlugin[LabConfig]):
             except ValueError as err:
                 raise PluginError(str(err)) from None
         markdown = pages.decorate(note, markdown, self.graph, history)
-        markdown = links.render(markdown, note.src, self.graph, lambda src: self._url(src, page))
+        markdown = rendering.render(markdown, note.src, self.graph, lambda src: self._url(src, page))
         return callouts.convert(markdown)
 
     def _url(self, src: str, page: Page) -> str:

@@ -13,8 +13,9 @@ from collections import defaultdict
 
 from markdown.extensions.toc import slugify_unicode
 
-from lab.wiki.links import Graph, md_escape, md_link
+from lab.wiki.links import Graph
 from lab.wiki.notes import Note
+from lab.wiki.rendering import md_escape, md_link
 
 TAGS_PAGE = "tags.md"
 
