@@ -72,7 +72,7 @@ def main() -> None:
             for name, c in counts
             if c is not None
         )
-        print(f"  step {check.step:>6}: {text}: {'pass' if check.passed else 'fail'}")
+        print(f"  step {check.step:>6}: {text}; six nines from here to the end: {'yes' if check.passed else 'no'}")
 
     if reached.step is None:
         print(f"\nsix nines ({args.n_uniform:,} uniform): not held at the end of training")
