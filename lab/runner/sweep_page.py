@@ -30,8 +30,8 @@ def write(record: dict, script: Script, folder: Path) -> list[dict]:
     staging = folder / f".{results.FIGURES}.new"
     figures = {**metric_figures(record), **overlay_figures(record, folder)}
     publish.fresh_dir(staging)
-    for figure_id, (figure, _) in figures.items():
-        (staging / f"{results.check_id('figure id', figure_id)}.json").write_text(figure, encoding="utf-8")
+    for figure_id, (figure_json, _) in figures.items():
+        (staging / f"{results.check_id('figure id', figure_id)}.json").write_text(figure_json, encoding="utf-8")
     results.replace_dir(staging, folder / results.FIGURES)
     captions = {figure_id: caption for figure_id, (_, caption) in figures.items()}
     results.atomic_write_text(folder / results.PAGE, page(record, script, captions))
