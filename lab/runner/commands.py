@@ -93,24 +93,25 @@ def status_command(root: Path = Path(".")) -> int:
         except LabError as err:  # one broken script should not hide the others
             state = staleness.State(name, "invalid", str(err), due=False)
         print(f"{state.status:<10} {name:<24} {state.detail}".rstrip())
-        for sweep_id in results.sweep_names(name, root):
+        recorded = results.sweep_names(name, root)
+        for sweep_id in recorded:
             try:
                 state = staleness.sweep_state(name, sweep_id, root)
             except LabError as err:
                 state = staleness.State(sweep_id, "invalid", str(err), due=False)
             print(f"  {state.status:<9} {'@' + sweep_id:<24} {state.detail}".rstrip())
-        for sweep_id in _declared_never_run(name, root):
-            print(f"  never run {'@' + sweep_id:<24} make sweep NAME={name} SWEEP={sweep_id}")
+        for sweep_id in _declared(name, root):
+            if sweep_id not in recorded:
+                print(f"  never run {'@' + sweep_id:<24} make sweep NAME={name} SWEEP={sweep_id}")
     return 0
 
 
-def _declared_never_run(name: str, root: Path) -> list[str]:
-    """The sweeps the experiment's header declares that have no record yet."""
+def _declared(name: str, root: Path) -> list[str]:
+    """The sweeps the experiment's header declares (none if the script does not read)."""
     try:
-        declared = grid.declared(scripts.read_script(name, root))
+        return grid.declared(scripts.read_script(name, root))
     except LabError:  # the experiment's line already says why
         return []
-    return [sweep_id for sweep_id in declared if sweep_id not in results.sweep_names(name, root)]
 
 
 def list_command(root: Path = Path(".")) -> int:

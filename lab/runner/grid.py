@@ -142,6 +142,12 @@ def point_id(point: dict[str, Any], names: list[str]) -> str:
     return "_".join(f"{name}-{_slug(point[name])}" for name in names)
 
 
+def point_ids(grid: Grid) -> list[str]:
+    """Each point's id over the parameters that tell the points apart, in ``points`` order."""
+    names = varying(grid)
+    return [point_id(point, names) for point in points(grid)]
+
+
 def grid_id(grid: Grid) -> str:
     """A sweep id for an ad-hoc grid: ``seed-0-1-2``, ``lr-0p001-0p003_seed-0-1``; a
     short hash past ``MAX_ID`` characters. No dots: citations read ``NAME@SWEEP.metric``."""

@@ -179,10 +179,8 @@ def _declared_not_run(script: Script, sweep: str, points: list[dict]) -> list[st
     an ad-hoc sweep)."""
     if sweep not in grids.declared(script):
         return []
-    grid = grids.named_grid(script, sweep)
-    names = grids.varying(grid)
     recorded = {p["id"] for p in points}
-    return [i for i in (grids.point_id(p, names) for p in grids.points(grid)) if i not in recorded]
+    return [i for i in grids.point_ids(grids.named_grid(script, sweep)) if i not in recorded]
 
 
 def changed_inputs(old: str, new: str) -> str:

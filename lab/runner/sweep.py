@@ -42,8 +42,7 @@ def sweep(
     """Run the due points of ``grid`` and rebuild the sweep's record and page."""
     root = Path(root).resolve()
     chosen = grids.validate(script, grid)
-    names = grids.varying(grid)
-    tasks = [engines.Task(grids.point_id(p, names), p, f"sweeps/{sweep_id}/{grids.point_id(p, names)}") for p in chosen]
+    tasks = [engines.Task(i, p, f"sweeps/{sweep_id}/{i}") for i, p in zip(grids.point_ids(grid), chosen)]
     folder = results.sweep_dir(script.name, sweep_id, root)
     commit, dirty = provenance.git_state(root)
     failed: list[dict] = []
