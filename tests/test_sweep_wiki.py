@@ -79,6 +79,23 @@ def test_a_sweep_still_running_builds_strictly_with_its_finished_points(swept, t
     assert 'data-figure="figures/loss-curve.json"' in point.read_text()
 
 
+def test_a_sweep_before_the_first_good_run_builds_strictly_with_a_page_for_its_experiment(swept, tmp_path):
+    """The sweep page links to its experiment, whose page only a good main run writes."""
+    root = tmp_path / "repo"
+    shutil.copytree(swept, root)
+    for path in results.result_dir("grid", root).iterdir():
+        if path.name != results.SWEEPS:
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    result = mkdocs(root, "--strict")
+    assert result.returncode == 0, result.stderr
+    experiment = (root / "build" / "site" / "experiments" / "grid" / "index.html").read_text()
+    assert "No run of this experiment has succeeded yet" in experiment
+    assert "<code>make experiment NAME=grid</code>" in experiment
+    assert 'href="sweeps/seed-0-1/">seed-0-1</a>: <code>seed=0,1</code>, 2/2 points ok' in experiment
+    sweep = (root / "build" / "site" / "experiments" / "grid" / "sweeps" / SWEEP / "index.html").read_text()
+    assert 'href="../../">grid</a>' in sweep
+
+
 @pytest.mark.parametrize(
     "citation, message",
     [

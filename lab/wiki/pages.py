@@ -229,6 +229,16 @@ def decorate(note: Note, markdown: str, graph: Graph, history: list[dict]) -> st
     return "\n\n".join(p for p in [*top, markdown, *bottom] if p) + "\n"
 
 
+def unrun_experiment(name: str) -> str:
+    """The page of experiment ``name`` while it has results (a sweep, a failed first run)
+    but no good run, so that links to it resolve; ``decorate`` adds the failure and the
+    sweeps as on any experiment page. Its first good run writes the real page."""
+    return (
+        f"---\ntitle: {name}\n---\n\n# {name}\n\n"
+        f"*No run of this experiment has succeeded yet: `make experiment NAME={name}` writes this page.*\n"
+    )
+
+
 def _sweeps(note: Note, graph: Graph) -> str:
     """The experiment's sweeps, each linked with its grid and how many points are good."""
     folder = note.src.rsplit("/", 1)[0] + "/sweeps/"
