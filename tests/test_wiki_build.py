@@ -102,6 +102,22 @@ def test_broken_link_fails_strict_build_with_file_and_line_and_is_marked_otherwi
     assert 'class="lab-broken"' in html
 
 
+def test_a_first_run_that_failed_gets_a_page_with_its_failure(tmp_path):
+    make_wiki(tmp_path)
+    folder = results.result_dir("carry-probe", tmp_path)
+    for path in folder.iterdir():
+        if path.name != results.FAILURE:
+            path.unlink()
+    result = mkdocs(tmp_path, "--strict")
+    assert result.returncode == 0, result.stderr
+    html = (tmp_path / "build/site/experiments/carry-probe/index.html").read_text()
+    assert "The latest attempt failed" in html and "n_digits must be &gt; 0" in html
+    assert "No run has succeeded yet" in html and "results of the last good run" not in html
+    assert "No run of this experiment has succeeded yet" in html
+    kept = (tmp_path / "build/site/experiments/loss-shelf/index.html").read_text()
+    assert "No run of this experiment has succeeded yet" not in kept
+
+
 def test_bad_front_matter_fails_any_build_naming_every_file_and_field(tmp_path):
     make_wiki(tmp_path)
     note = tmp_path / "site/ideas/ablate-mlp.md"

@@ -80,6 +80,7 @@ def test_experiment_page_gets_banner_provenance_and_history(graph, root):
     assert page.startswith('!!! failure "The latest attempt failed"')
     assert "in cell 3, line 12 of the script: `check(n_digits)`" in page
     assert "ValueError: n\\_digits must be &gt; 0" in page
+    assert "Below are the results of the last good run" in page  # carry-probe has one
     shelf = graph.notes["experiments/loss-shelf/index.md"]
     page = pages.decorate(shelf, shelf.body, graph, results.load_history("loss-shelf", root))
     assert "| Commit | `0123456789` |" in section(page, "Run") and "`n_digits=2`" in section(page, "Run")

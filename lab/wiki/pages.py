@@ -218,7 +218,7 @@ def decorate(note: Note, markdown: str, graph: Graph, history: list[dict]) -> st
         bottom.append(_project_lists(note, graph))
     if note.kind == "experiment":
         name = experiment_name(note.src)
-        top.append(_failure_banner(graph.failures.get(name)))
+        top.append(_failure_banner(graph.failures.get(name), name in graph.runs))
         verdict = graph.reproductions.get(name)
         top.append(render.reproduction_block(verdict) if verdict else "")
         bottom += [
@@ -291,8 +291,9 @@ def _project_lists(project: Note, graph: Graph) -> str:
     )
 
 
-def _failure_banner(failure: dict | None) -> str:
-    """When, where and what: the fields of ``results.FAILURE_FIELDS``."""
+def _failure_banner(failure: dict | None, good_run: bool) -> str:
+    """When, where and what: the fields of ``results.FAILURE_FIELDS``; ``good_run``:
+    whether results of an earlier good run follow on the page."""
     if not failure:
         return ""
     where = f"in cell {failure.get('cell')}"
@@ -303,7 +304,8 @@ def _failure_banner(failure: dict | None) -> str:
         f'!!! failure "The latest attempt failed"\n\n'
         f"    Run {failure.get('run_id')} at {_when(failure, 'when')}, {where}\n\n"
         f"    **{error}**\n\n"
-        f"    Below are the results of the last good run; `make experiment` shows the full traceback."
+        f"    {'Below are the results of the last good run' if good_run else 'No run has succeeded yet'}; "
+        f"`make experiment` shows the full traceback."
     )
 
 
