@@ -3,6 +3,7 @@
     s = summarize([0.61, 0.58, 0.66, 0.60, 0.63])
     s.mean, s.std, s.ci_low, s.ci_high          # 95% interval for the mean (Student's t)
     format_summary(s, "seeds")                   # '0.616 ± 0.030 (5 seeds)'
+    format_value(197056.0), format_value(0.0123456)   # '197,056', '0.01235'
 
 numpy only (no scipy): the t quantiles come from a table, and a series expansion past it.
 """
@@ -94,17 +95,27 @@ def summarize(values) -> Summary:
     return Summary(len(x), mean, std, mean - half, mean + half)
 
 
+def format_value(value: float, digits: int = 4) -> str:
+    """One number as pages show it: a whole number in full (``197,056``: counts of
+    examples, steps or errors lose their point in ``1.971e+05``), any other to ``digits``
+    significant figures."""
+    if math.isfinite(value) and float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:.{digits}g}"
+
+
 def format_summary(s: Summary, unit: str = "seeds", digits: int = 2) -> str:
     """``'0.616 ± 0.030 (5 seeds)'``: mean ± sample standard deviation (``digits``
     significant figures of it, the mean to the same decimals), and how many runs."""
     if s.n == 1:
-        return f"{s.mean:.{digits}g} (1 {unit.rstrip('s')})"
+        return f"{format_value(s.mean, digits)} (1 {unit.rstrip('s')})"
     return f"{_fixed(s.mean, s.std, digits)} ± {_fixed(s.std, s.std, digits)} ({s.n} {unit})"
 
 
 def _fixed(value: float, scale: float, digits: int) -> str:
-    """``value`` with as many decimals as ``digits`` significant figures of ``scale`` need."""
+    """``value`` with as many decimals as ``digits`` significant figures of ``scale`` need
+    (all seeds alike, ``scale`` 0: as ``format_value`` shows it)."""
     if not math.isfinite(scale) or scale == 0:
-        return f"{value:.{digits}g}"
+        return format_value(value, digits)
     decimals = max(0, digits - 1 - math.floor(math.log10(abs(scale))))
-    return f"{value:.{min(decimals, 12)}f}"
+    return f"{value:,.{min(decimals, 12)}f}"

@@ -36,3 +36,13 @@ def test_one_run_has_no_spread_and_empty_input_is_refused():
 def test_format_rounds_the_mean_to_the_spread():
     assert stats.format_summary(stats.summarize([0.61, 0.58, 0.66, 0.60, 0.63])) == "0.616 ± 0.030 (5 seeds)"
     assert stats.format_summary(stats.summarize([120.0, 180.0, 150.0])) == "150 ± 30 (3 seeds)"
+    assert stats.format_summary(stats.summarize([197056.0, 209536.0, 184576.0])) == "197,056 ± 12,480 (3 seeds)"
+
+
+def test_whole_numbers_show_in_full_and_others_to_significant_figures():
+    assert stats.format_value(197056.0) == "197,056"  # not 1.971e+05: a count of examples
+    assert stats.format_value(0.0) == "0" and stats.format_value(-3.0) == "-3"
+    assert stats.format_value(85.3788) == "85.38" and stats.format_value(0.000248108) == "0.0002481"
+    assert stats.format_value(float("nan")) == "nan"
+    assert stats.format_summary(stats.summarize([197056.0])) == "197,056 (1 seed)"
+    assert stats.format_summary(stats.summarize([1.0, 1.0, 1.0])) == "1 ± 0 (3 seeds)"  # all seeds alike

@@ -90,7 +90,7 @@ def aggregates_table(record: dict) -> str:
     ]
     for row in rows:
         s = aggregate.summary(row)
-        interval = f"[{s.ci_low:.4g}, {s.ci_high:.4g}]" if row["ci_low"] is not None else ""
+        interval = f"[{stats.format_value(s.ci_low)}, {stats.format_value(s.ci_high)}]" if row["ci_low"] is not None else ""
         unit = f" {row['unit']}" if row["unit"] else ""
         lines.append(
             "| "
@@ -121,7 +121,7 @@ def points_table(record: dict) -> str:
             link,
             *(_text(p["params"][k]) for k in swept),
             p["status"],
-            *(f"{p['metrics'][m]:.4g}" if m in p["metrics"] else "" for m in metrics),
+            *(stats.format_value(p["metrics"][m]) if m in p["metrics"] else "" for m in metrics),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable
 
-from lab import render
+from lab import render, stats
 from lab.wiki import folders
 from lab.wiki.graph import GRAPH_PAGE, graph_page
 from lab.wiki.links import Graph
@@ -364,7 +364,7 @@ def _history_table(names: list[str], history: list[dict]) -> str:
     head = "| Run | Commit | " + " | ".join(map(md_escape, names)) + " |"
     rows = [head, "|---" * (len(names) + 2) + "|"]
     for h in reversed(history):
-        cells = [f"{h['metrics'][n]:.4g}" if n in h.get("metrics", {}) else "" for n in names]
+        cells = [stats.format_value(h["metrics"][n]) if n in h.get("metrics", {}) else "" for n in names]
         rows.append(f"| {h.get('run_id')} | `{(h.get('commit') or '')[:10]}` | " + " | ".join(cells) + " |")
     return '\n\n??? note "Every run, newest first"\n\n' + "\n".join("    " + r for r in rows)
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from lab import results
+from lab import results, stats
 from lab.runner import aggregate
 from lab.wiki.links import IMAGES, Graph, Ref, Resolved, figure_captions, scan
 from lab.wiki.mask import mask
@@ -37,7 +37,7 @@ def md_link(from_src: str, to_src: str, text: str, anchor: str = "", title: str 
 
 def format_metric(metric: dict) -> str:
     unit = metric.get("unit")
-    return f"{metric['value']:.4g}" + (f" {unit}" if unit else "")
+    return stats.format_value(metric["value"]) + (f" {unit}" if unit else "")
 
 
 @dataclass(frozen=True)
