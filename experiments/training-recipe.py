@@ -178,15 +178,16 @@ record.table(classes, caption="The final model's errors per cascade class (enric
 # seeds 0 to 4 ({{ metric training-recipe@seeds.held_six_nines }}, where a seed that
 # holds six nines counts 1 and one that does not 0). Seed 4 holds it from step 3,695:
 # 236,480 examples and 110 s, inside the target with little to spare. Seeds 1, 2 and 3
-# end with 958, 8,573 and 2,442 wrong answers per million uniform problems. They are
-# not stuck but slow: in their training histories the
-# held-out loss still falls at the end (seed 1: 0.0009 nats, seed 2: 0.0044 at step
-# 3,900, where seed 0 was below 0.00005 from step 3,200), and seed 2's rose for a
-# while near step 1,650 (from 0.05 to 0.15), which suggests that lr 3e-3 is at the
-# edge of stable for this model at batch 64. So 249,600 examples are the edge of what this model
-# needs, and seed 0 is the lucky end of the spread. Same seed, same weights: the
-# recipe with seed 0 reproduces this six-nines model in about 90 s of training, but a
-# recipe that reaches six nines within the target whatever the seed is still to find.
+# end with 958, 8,573 and 2,442 wrong answers per million uniform problems. They were
+# still short when the learning rate ran out: their held-out loss at the end is 0.0009
+# (seed 1), 0.0044 (seed 2) and 0.0016 (seed 3) nats, where seeds 0 and 4 end below
+# 0.00005 (on the 2,000 problems of the training history). Seed 2's loss also rose for
+# a while near step 1,650 (from 0.05 to 0.15), which suggests that lr 3e-3 is at the
+# edge of stable for this model at batch 64. So 249,600 examples are at the edge of
+# what this model needs: some seeds get there, most do not. Same seed, same weights:
+# the recipe with seed 0 reproduces this six-nines model in about 90 s of training,
+# but a recipe that reaches six nines within the target whatever the seed is still to
+# find.
 #
 # **How the search got there.** The [[experiments/training-recipe/sweeps/recipes|recipes
 # sweep]] compares eight recipes, one seed each, so each line below is one draw:
@@ -219,8 +220,9 @@ record.table(classes, caption="The final model's errors per cascade class (enric
 # ## Caveats
 #
 # - **Seconds are wall-clock time on the machine that trained the model.** They vary
-#   from run to run: the recipe's 3,900 steps took 107.5 s in this sweep and 113.1 s
-#   and 117.8 s in two runs of `bench/bench_time_to_accuracy.py`. A model from the cache
+#   from run to run: the recipe's 3,900 steps took 107.5 to 123.2 s over the five
+#   seeds of the seeds sweep, and 113.1 s and 117.8 s in two runs of
+#   `bench/bench_time_to_accuracy.py` at seed 0. A model from the cache
 #   keeps the seconds of the run that trained it; the `add2` point's model was trained
 #   in an earlier session beside other jobs (3,434 s for 2,500 steps), so its seconds are
 #   not comparable, while its examples are. This machine is slow for its kind: the
