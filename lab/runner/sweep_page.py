@@ -90,7 +90,9 @@ def aggregates_table(record: dict) -> str:
     ]
     for row in rows:
         s = aggregate.summary(row)
-        interval = f"[{stats.format_value(s.ci_low)}, {stats.format_value(s.ci_high)}]" if row["ci_low"] is not None else ""
+        interval = (
+            f"[{stats.format_value(s.ci_low)}, {stats.format_value(s.ci_high)}]" if row["ci_low"] is not None else ""
+        )
         unit = f" {row['unit']}" if row["unit"] else ""
         lines.append(
             "| "
