@@ -27,6 +27,9 @@ pytestmark = pytest.mark.slow
 
 
 def lab_command(root: Path, *args: str, **kwargs) -> subprocess.Popen:
+    """``python -m lab ARGS`` in ``root``. Ctrl-C reaches it even where the tests run as a
+    background job, which a shell without job control starts with SIGINT ignored (and
+    Python then installs no KeyboardInterrupt handler)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen(
         [sys.executable, "-m", "lab", *args],
@@ -35,6 +38,7 @@ def lab_command(root: Path, *args: str, **kwargs) -> subprocess.Popen:
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         **kwargs,
     )
 
