@@ -2,7 +2,7 @@
 against the same step on a plain-PyTorch transformer of the same shape, side by side
 in one process.
 
-    .venv/bin/python bench/bench_train_throughput.py [--preset add2] [--steps 60]
+    .venv/bin/python bench/bench_train_throughput.py [--preset add2] [--steps 60] [--device cuda] [k=v overrides]
 
 Prints the median step time of each and their ratio (lab / plain throughput; target
 >= 0.95). Both run ``lab.train.train_step`` (forward, answer-only loss, zero_grad,
@@ -23,7 +23,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from lab import models, numerics
+from lab import models, numerics, presets
 from lab.data import AdditionData
 from lab.train import make_optimizer, train_step
 
@@ -65,9 +65,12 @@ class PlainTransformer(nn.Module):
 def step_seconds(
     model: nn.Module, optimizer: torch.optim.Optimizer, tokens: torch.Tensor, positions: torch.Tensor
 ) -> float:
-    """Time one call of the lab's training step."""
+    """Time one call of the lab's training step, to the end of its last kernel (a GPU
+    runs them after the call returns)."""
     start = time.perf_counter()
     train_step(model, optimizer, tokens, positions)
+    if tokens.is_cuda:
+        torch.cuda.synchronize()
     return time.perf_counter() - start
 
 
@@ -75,23 +78,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="add2")
     parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--device", default="cpu", help="cpu, or cuda where there is a GPU")
+    parser.add_argument("overrides", nargs="*", help="k=v overrides of the preset")
     args = parser.parse_args()
 
-    environment = numerics.pin()  # the lab pins it for training; the baseline runs at the same count
-    preset = models.PRESETS[args.preset]
+    numerics.pin()  # the lab pins the thread count for training; the baseline runs at the same count
+    preset = models.resolve(args.preset, presets.parse_settings(args.overrides))
     data: AdditionData = preset.training.data
     rng = np.random.default_rng(0)
-    batches = [torch.as_tensor(data.sample(rng, preset.training.batch_size)) for _ in range(args.steps)]
-    positions = torch.as_tensor(data.loss_positions)
-    lab_model = models.build_model(preset.model, data, "cpu").train()
-    plain = PlainTransformer(preset.model, data.seq_len, data.d_vocab).train()
+    batches = [
+        torch.as_tensor(data.sample(rng, preset.training.batch_size), device=args.device) for _ in range(args.steps)
+    ]
+    positions = torch.as_tensor(data.loss_positions, device=args.device)
+    lab_model = models.build_model(preset.model, data, args.device).train()
+    plain = PlainTransformer(preset.model, data.seq_len, data.d_vocab).to(args.device).train()
     contenders = {"lab (TransformerBridge)": lab_model, "plain PyTorch": plain}
     optimizers = {name: make_optimizer(model.parameters(), preset.training) for name, model in contenders.items()}
     sizes = {name: sum(p.numel() for p in model.parameters()) for name, model in contenders.items()}
     tensors = {name: len(list(model.parameters())) for name, model in contenders.items()}
     print(
         f"preset {args.preset}: parameters {sizes} in {tensors} tensors, batch {preset.training.batch_size}, "
-        f"{args.steps} steps each\n{environment}"
+        f"{args.steps} steps each\n{numerics.environment(args.device)}"
     )
 
     times: dict[str, list[float]] = {name: [] for name in contenders}
