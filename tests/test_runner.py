@@ -4,6 +4,7 @@ The runs through papermill are in test_runner_runs.py; the modules of the runner
 each have their own test file (test_runner_scripts.py, ..._params.py, ...).
 """
 
+import os
 import subprocess
 import sys
 
@@ -106,3 +107,29 @@ def test_reproduce_refuses_names_without_committed_results_before_running(root):
     with pytest.raises(LabError, match="no experiment 'nope'"):
         commands.reproduce_command(["nope"], root=root)
     assert not (root / "build").exists()
+
+
+def test_progress_lines_from_several_threads_stay_whole():
+    """A sweep's points report from threads at once: each line must arrive whole. With
+    ``print``, which writes the text and the newline apart, two "started" lines merged
+    into one, and a sweep test reading the output waited for a line that never came."""
+    code = (
+        "import threading\n"
+        "from lab.runner.commands import say\n"
+        "def report(k):\n"
+        "    for i in range(5000):\n"
+        "        say(f'[point-{k}] started (pid {i})')\n"
+        "threads = [threading.Thread(target=report, args=(k,)) for k in range(2)]\n"
+        "for t in threads: t.start()\n"
+        "for t in threads: t.join()\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    ).stdout
+    lines = out.splitlines()
+    assert len(lines) == 10_000
+    assert [line for line in lines if line.count("started") != 1] == []

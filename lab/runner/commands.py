@@ -14,8 +14,12 @@ from lab.runner import engines, grid, params, reproduce, run, scripts, staleness
 
 
 def say(line: str) -> None:
-    """Progress in the terminal, flushed at once (the kernel's output interleaves)."""
-    print(line, flush=True)
+    """Progress in the terminal, flushed at once (the kernel's output interleaves).
+
+    One write per line: a sweep's points report from several threads, and ``print``
+    writes the text and its newline separately, so two threads' lines could merge."""
+    sys.stdout.write(f"{line}\n")
+    sys.stdout.flush()
 
 
 def run_command(name: str, items: list[str], root: Path = Path(".")) -> int:
