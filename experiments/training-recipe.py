@@ -292,10 +292,9 @@ record.table(classes, caption="The final model's errors per cascade class (enric
 # - **GPU runs are bench output on another torch build,** one run per seed and recipe;
 #   their timings are not comparable with this machine's. The H100 trains the recipe's
 #   3,900 steps in 30.6 s alone (34.6 to 38.3 s with four runs sharing it) and `add2`'s
-#   2,500 in 22.2 s. Models this small leave the
-#   GPU waiting on Python to launch each operation, and there the lab's training step
-#   runs at 0.58 to 0.59 of a plain PyTorch model's speed (`bench_train_throughput.py
-#   --device cuda`). On this machine's CPU it is 0.97 for `add2` but 0.76 for the
+#   2,500 in 22.2 s. Models this small leave the GPU waiting on Python to launch each
+#   operation, and there the lab's training step runs at 0.58 to 0.59 of a plain
+#   PyTorch model's speed (`bench_train_throughput.py --device cuda`). On this machine's CPU it is 0.97 for `add2` but 0.76 for the
 #   recipe's narrow model at batch 64: the bridge's step runs about 1,560 torch
 #   operations where the plain model runs 1,120 (more copies, clones and reshapes),
 #   a fixed cost that a small model cannot hide.
