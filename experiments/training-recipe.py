@@ -21,6 +21,9 @@
 #   seeds-6000:
 #     seed: [0, 1, 2, 3, 4]
 #     overrides: [{lr: 0.003, batch_size: 64, steps: 6000, warmup_steps: 50, d_mlp: 256, d_model: 64, nine_share: 0.3}]
+#   heads-8:
+#     seed: [0, 1, 2, 3, 4]
+#     overrides: [{lr: 0.003, batch_size: 64, steps: 3900, warmup_steps: 50, d_mlp: 256, d_model: 64, nine_share: 0.3, n_heads: 8}]
 # ---
 
 # %% [markdown]
@@ -166,10 +169,12 @@ record.table(classes, caption="The final model's errors per cascade class (enric
 # ## Result
 #
 # **In short: no recipe tried reaches six nines within the target at every seed.** The
-# fastest, 249,600 examples, holds six nines at 2 seeds of 5 here (and 8 of 29 GPU runs
-# over five variants of it); 384,000 examples hold it at 4 seeds of 5. Which seeds
-# fail follows the seed more than the arithmetic: at 6,000 steps the CPU and a GPU
-# agree on each of seeds 0 to 4, and seed 3 fails every recipe tried on both.
+# best, the narrow model with 8 attention heads for 249,600 examples, holds six nines at
+# 4 seeds of 5, inside both the 250,000 examples and the 2 minutes at 3 of them. With
+# 4 heads the same 249,600 examples hold it at 2 seeds of 5 here (and 8 of 29 GPU runs
+# over five variants), and 384,000 examples at 4 of 5. Seed 3 fails every recipe tried,
+# on the CPU and a GPU; a GPU screen points at the scale of its initial weights and the
+# number of heads.
 #
 # **The recipe, at seed 0.** `add2` narrowed to `d_model` 64 with `d_mlp` 256, trained
 # at batch 64 with lr 3e-3 after 50 warmup steps and cosine decay over 3,900 steps
@@ -214,6 +219,21 @@ record.table(classes, caption="The final model's errors per cascade class (enric
 # at 384,000, one run per seed), but not every seed, and at a price: the seeds that
 # hold get there after more than the target's 250,000 examples.
 #
+# **With 8 heads, four seeds of five within 249,600 examples.** The
+# [[experiments/training-recipe/sweeps/heads-8|heads-8 sweep]] trains the recipe with
+# `nine_share` 0.3 at 3,900 steps and `n_heads` 8 (`d_head` 8) instead of 4, at seeds
+# 0 to 4 ({{ metric training-recipe@heads-8.held_six_nines }}, counting 1 for a seed
+# that holds). Seeds 0, 1, 2 and 4 hold six nines to the end from 236,480, 210,176,
+# 223,296 and 210,176 examples
+# ({{ metric training-recipe@heads-8.examples_to_six_nines }}), after 125.0, 96.8,
+# 107.3 and 84.7 s of training: seeds 1, 2 and 4 inside both targets, seed 0 inside
+# the examples and 5 s over the 2 minutes. Seed 3 ends with 221 wrong answers per
+# million, 0.23% of its S3 problems wrong, where with 4 heads it ended with 2,442
+# (this machine, `nine_share` 0.2) and 2,609 (the GPU, this recipe). The extra heads cost little: the whole run takes
+# {{ metric training-recipe@heads-8.training_seconds }} (102 to 132 s), against 108 to
+# 123 s with 4 heads in the seeds sweep. Of the recipes committed here this is the one
+# to use; it is not yet one that holds at every seed.
+#
 # **On a GPU, over more seeds.** A lent NVIDIA H100 (torch 2.11 with CUDA 13.0, where
 # this page's runs use torch 2.13 on the CPU) ran the same training and full counts
 # (`bench/bench_time_to_accuracy.py`). A GPU run starts from the same weights as the
@@ -243,6 +263,40 @@ record.table(classes, caption="The final model's errors per cascade class (enric
 # `nine_share` and its updates with lr, but its initial weights do not, which points at
 # the initialization; that is a lead, not a finding (one hard seed).
 #
+# **What rescues seed 3: more heads and a smaller initialization** (a second GPU
+# screen, 64 runs; bench output in the closing note of issue 12, not this page's
+# sweeps). The recipe with `nine_share` 0.3 at 3,900 steps, changed one way at a time
+# and trained at seeds 0 to 7, each final model counted on 1,000,000 uniform and
+# 200,000 enriched problems. Wrong answers per million at the end:
+#
+# | change | seed 3 | seeds with 0 wrong | most wrong at another seed |
+# |---|---|---|---|
+# | none | 2,609 | 6 of 8 | 4 |
+# | weights initialized at std 0.05 (TransformerLens' default here: 0.1) | 32 | 4 of 8 | 21 |
+# | `n_heads` 8 | 8 | 0 of 8 | 8 |
+# | `n_heads` 8 and std 0.05 | **0** | **5 of 6** (0–4, 7) | 1 |
+# | `n_heads` 16 | 0 | 1 of 2 (0, 3) | 3 |
+# | `weight_decay` 0 | 2,670 | 4 of 8 | 17 |
+# | no weight decay on biases and LayerNorm | 2,414 | 4 of 8 | 1 |
+# | `act_fn` gelu | 2,118 | 4 of 8 | 8 |
+# | lr 2e-3, `nine_share` 0.4 | 126 | 0 of 4 (3, 5–7) | 2,043 (seed 7) |
+#
+# Seed 3's failure answers to the scale of its initial weights and to the number of
+# heads: either change alone takes it from 2,609 wrong answers per million to 32 or 8,
+# where weight decay and the activation leave it in the thousands. Combined with
+# other changes, more heads help less or more: with `weight_decay` 0.3 seed 3 ends at
+# 304, with lr 2e-3 and `nine_share` 0.4 at 1,027, with `nine_share` 0.4 at 5 (as does
+# std 0.05 with `nine_share` 0.4). More heads trade the one large failure
+# for small ones everywhere (1 to 8 wrong per million at every seed; on this machine
+# the heads-8 sweep above gets 0 at four seeds and 221 at seed 3); the smaller
+# initialization alone leaves tens at two seeds. Together they reach 0 at five seeds of
+# six, seed 3 included, and 1 at the sixth. That is a lead for a recipe that holds at
+# every seed, not yet a finding: one GPU run per seed, and the initialization's scale
+# is not a lab setting yet (the screen set it by hand; adding it to `ModelConfig`
+# changes the training code that every cached model and experiment hashes). Averaging
+# the weights did not help: an exponential moving average with decay 0.99 ended where
+# the raw weights did, and with 0.999 worse at most seeds.
+#
 # **How the search got there.** The [[experiments/training-recipe/sweeps/recipes|recipes
 # sweep]] compares eight recipes, one seed each, so each line below is one draw:
 # - **Halving the batch matters most.** At `add2`'s width, lr 3e-3 for 256,000 examples
@@ -269,8 +323,9 @@ record.table(classes, caption="The final model's errors per cascade class (enric
 # steps at lr 3e-4 and 10 at lr 1e-3). For a good model fast, the recipe with
 # seed 0 gives the same six-nines model every time (the overrides above, with
 # `models.load_or_train("add2", overrides)` or `make train PRESET=add2 PARAMS=...`).
-# With another seed, the 6,000-step recipe is the better bet (four seeds in five), and
-# counting its errors before relying on it is still the rule.
+# With another seed, the 8-head recipe is the better bet (four seeds in five, at
+# 249,600 examples; the overrides of the heads-8 sweep), and counting its errors
+# before relying on it is still the rule.
 #
 # ## Caveats
 #

@@ -12,6 +12,7 @@ untrusted markup in the site.
 
 from __future__ import annotations
 
+import copy
 import re
 import textwrap
 from typing import Any
@@ -41,7 +42,7 @@ def page(nb: Any, header: dict, name: str, run_id: str) -> str:
             blocks.append(cell.source)
         elif cell.cell_type == "code" and cell.source.strip():
             blocks.append(_folded_code(cell))
-            blocks.extend(_output(output, name) for output in cell.get("outputs", []))
+            blocks.extend(_output(output, name) for output in _joined_streams(cell.get("outputs", [])))
     return "\n\n".join(block.strip("\n") for block in blocks if block.strip()) + "\n"
 
 
@@ -53,6 +54,23 @@ def _folded_code(cell: Any) -> str:
     fence = _fence(source)
     code = f"{fence}python\n{source}\n{fence}"
     return f'??? abstract "{label}"\n\n' + textwrap.indent(code, "    ")
+
+
+def _joined_streams(outputs: list[Any]) -> list[Any]:
+    """The cell's outputs with each run of printed text on one stream made one output.
+
+    The kernel sends a long loop's prints as many stream outputs (training's progress
+    line every few steps); joined, they are shortened as one text instead of each
+    making its own block on the page."""
+    joined: list[Any] = []
+    for output in outputs:
+        last = joined[-1] if joined else None
+        if output.output_type == "stream" and last and last.output_type == "stream" and last.name == output.name:
+            joined[-1] = copy.copy(last)
+            joined[-1].text = last.text + output.text
+        else:
+            joined.append(output)
+    return joined
 
 
 def _output(output: Any, name: str) -> str:

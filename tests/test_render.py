@@ -71,3 +71,19 @@ def test_page_folds_code_and_keeps_text_tables_and_figure_embeds():
 def test_page_title_defaults_to_the_name():
     md = render.page(nbformat.v4.new_notebook(), {}, "demo", "r1")
     assert yaml.safe_load(md.split("---\n")[1]) == {"title": "demo", "experiment": "demo", "run_id": "r1"}
+
+
+def test_a_loop_of_prints_makes_one_shortened_block():
+    """Training prints a progress line every few steps, and the kernel sends each as its
+    own stream output: the page shows them as one block, shortened, not one block each."""
+    progress = [nbformat.v4.new_output("stream", name="stdout", text=f"step {i}\n") for i in range(100)]
+    warning = nbformat.v4.new_output("stream", name="stderr", text="careful\n")
+    cell = nbformat.v4.new_code_cell("train()", outputs=[*progress, warning, progress[0]])
+    md = render.page(nbformat.v4.new_notebook(cells=[cell]), {}, "demo", "r1")
+    blocks = md.split("```text\n")[1:]
+    assert len(blocks) == 3  # stdout, stderr, stdout again: runs of one stream join, the order stays
+    first = blocks[0].split("\n```")[0].split("\n")
+    assert first[0] == "step 0" and first[-1] == "step 99"
+    assert len(first) == render.MAX_OUTPUT_LINES + 1 and "… 60 more lines …" in first
+    assert [b.split("\n```")[0] for b in blocks[1:]] == ["careful", "step 0"]
+    assert [o.text for o in cell.outputs[:2]] == ["step 0\n", "step 1\n"]  # the notebook is left as it was
