@@ -65,7 +65,7 @@ def _joined_streams(outputs: list[Any]) -> list[Any]:
     joined: list[Any] = []
     for output in outputs:
         last = joined[-1] if joined else None
-        if output.output_type == "stream" and last and last.output_type == "stream" and last.name == output.name:
+        if last is not None and output.output_type == last.output_type == "stream" and output.name == last.name:
             joined[-1] = copy.copy(last)
             joined[-1].text = last.text + output.text
         else:
