@@ -5,12 +5,19 @@ in one process.
     .venv/bin/python bench/bench_train_throughput.py [--preset add2] [--steps 60] [--device cuda] [k=v overrides]
 
 Prints the median step time of each and their ratio (lab / plain throughput; target
->= 0.95). Both run ``lab.train.train_step`` (forward, answer-only loss, zero_grad,
+>= 0.95). All run ``lab.train.train_step`` (forward, answer-only loss, zero_grad,
 backward, gradient clipping, optimizer step) with ``lab.train.make_optimizer`` on the
 same batches, at the thread count the lab pins (``lab.numerics``). The plain model is
 the strongest honest baseline: fused LayerNorm and ``F.scaled_dot_product_attention``.
-Steps alternate between the two, one by one, so that load from other processes hits
-both alike; medians ignore the odd step that a burst of load slows.
+
+A third contender splits the gap: TransformerLens' native model, the module under the
+lab's bridge (the same weights, no hook points), stepped directly. lab / native is what
+the bridge and the lab cost; native / plain is what TransformerLens' own layers cost
+(separate q, k, v projections, attention as explicit matmuls and softmax).
+
+Steps alternate between the contenders, one by one, in turn order reversed every
+step, so that load from other processes hits all alike; medians ignore the odd step
+that a burst of load slows.
 """
 
 from __future__ import annotations
@@ -91,8 +98,9 @@ def main() -> None:
     ]
     positions = torch.as_tensor(data.loss_positions, device=args.device)
     lab_model = models.build_model(preset.model, data, args.device).train()
+    native = models.build_model(preset.model, data, args.device).train().original_model
     plain = PlainTransformer(preset.model, data.seq_len, data.d_vocab).to(args.device).train()
-    contenders = {"lab (TransformerBridge)": lab_model, "plain PyTorch": plain}
+    contenders = {"lab (TransformerBridge)": lab_model, "TransformerLens native": native, "plain PyTorch": plain}
     optimizers = {name: make_optimizer(model.parameters(), preset.training) for name, model in contenders.items()}
     sizes = {name: sum(p.numel() for p in model.parameters()) for name, model in contenders.items()}
     tensors = {name: len(list(model.parameters())) for name, model in contenders.items()}
@@ -111,8 +119,11 @@ def main() -> None:
     median = {name: float(np.median(t)) for name, t in times.items()}
     for name, t in median.items():
         print(f"{name:26s} {1000 * t:7.1f} ms/step  {1 / t:6.2f} steps/s  (median)")
-    lab, plain_time = median.values()
+    lab, native_time, plain_time = median.values()
     print(f"ratio lab/plain: {plain_time / lab:.3f}  (target >= 0.95)")
+    print(
+        f"  of which lab/native {native_time / lab:.3f} (bridge and lab), native/plain {plain_time / native_time:.3f}"
+    )
 
 
 if __name__ == "__main__":
