@@ -22,7 +22,7 @@
 #     seed: [0, 1, 2, 3, 4]
 #     overrides: [{lr: 0.003, batch_size: 64, steps: 6000, warmup_steps: 50, d_mlp: 256, d_model: 64, nine_share: 0.3}]
 #   heads-8:
-#     seed: [0, 1, 2, 3, 4]
+#     seed: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
 #     overrides: [{lr: 0.003, batch_size: 64, steps: 3900, warmup_steps: 50, d_mlp: 256, d_model: 64, nine_share: 0.3, n_heads: 8}]
 # ---
 
@@ -170,11 +170,13 @@ record.table(classes, caption="The final model's errors per cascade class (enric
 #
 # **In short: no recipe tried reaches six nines within the target at every seed.** The
 # best, the narrow model with 8 attention heads for 249,600 examples, holds six nines at
-# 4 seeds of 5, inside both the 250,000 examples and the 2 minutes at 3 of them. With
+# 6 seeds of 10, inside both the 250,000 examples and the 2 minutes at 5 of them. With
 # 4 heads the same 249,600 examples hold it at 2 seeds of 5 here (and 8 of 29 GPU runs
-# over five variants), and 384,000 examples at 4 of 5. Seed 3 fails every recipe tried,
-# on the CPU and a GPU; a GPU screen points at the scale of its initial weights and the
-# number of heads.
+# over five variants), and 384,000 examples at 4 of 5. Seed 3 fails every recipe tried
+# at the default initialization, on the CPU and a GPU; initial weights at half the
+# scale rescue it, on the GPU and here, but on this machine seed 1 then misses instead.
+# The misses look like a lottery over whether the long cascades are learned in time,
+# not one bad seed.
 #
 # **The recipe, at seed 0.** `add2` narrowed to `d_model` 64 with `d_mlp` 256, trained
 # at batch 64 with lr 3e-3 after 50 warmup steps and cosine decay over 3,900 steps
@@ -219,20 +221,25 @@ record.table(classes, caption="The final model's errors per cascade class (enric
 # at 384,000, one run per seed), but not every seed, and at a price: the seeds that
 # hold get there after more than the target's 250,000 examples.
 #
-# **With 8 heads, four seeds of five within 249,600 examples.** The
+# **With 8 heads, six seeds of ten within 249,600 examples.** The
 # [[experiments/training-recipe/sweeps/heads-8|heads-8 sweep]] trains the recipe with
 # `nine_share` 0.3 at 3,900 steps and `n_heads` 8 (`d_head` 8) instead of 4, at seeds
-# 0 to 4 ({{ metric training-recipe@heads-8.held_six_nines }}, counting 1 for a seed
-# that holds). Seeds 0, 1, 2 and 4 hold six nines to the end from 236,480, 210,176,
-# 223,296 and 210,176 examples
+# 0 to 9 ({{ metric training-recipe@heads-8.held_six_nines }}, counting 1 for a seed
+# that holds). Seeds 0, 1, 2, 4, 7 and 8 hold six nines to the end from 236,480,
+# 210,176, 223,296, 210,176, 223,296 and 210,176 examples
 # ({{ metric training-recipe@heads-8.examples_to_six_nines }}), after 125.0, 96.8,
-# 107.3 and 84.7 s of training: seeds 1, 2 and 4 inside both targets, seed 0 inside
-# the examples and 5 s over the 2 minutes. Seed 3 ends with 221 wrong answers per
-# million, 0.23% of its S3 problems wrong, where with 4 heads it ended with 2,442
-# (this machine, `nine_share` 0.2) and 2,609 (the GPU, this recipe). The extra heads cost little: the whole run takes
+# 107.3, 84.7, 113.1 and 101.1 s of training: all six inside the examples target, and
+# all but seed 0 (5 s over) inside the 2 minutes. Of the four that miss, seed 3 has not
+# learned a long cascade: it ends with 221 wrong answers per million, 0.23% of its S3
+# problems wrong, where with 4 heads it ended with 2,442 (this machine, `nine_share`
+# 0.2) and 2,609 (the GPU, this recipe). Seeds 5, 6 and 9 are near misses, with 11, 4
+# and 1 wrong per million and every cascade class within 1e-4 (1 is within what a
+# million problems can resolve; 4 and 11 are not). The first five seeds held four
+# times and the next five twice: five seeds had overstated the rate, which is about
+# one in two to two in three. The extra heads cost little: the whole run takes
 # {{ metric training-recipe@heads-8.training_seconds }} (102 to 132 s), against 108 to
 # 123 s with 4 heads in the seeds sweep. Of the recipes committed here this is the one
-# to use; it is not yet one that holds at every seed.
+# to use; it is not one that holds at every seed.
 #
 # **On a GPU, over more seeds.** A lent NVIDIA H100 (torch 2.11 with CUDA 13.0, where
 # this page's runs use torch 2.13 on the CPU) ran the same training and full counts
@@ -288,7 +295,8 @@ record.table(classes, caption="The final model's errors per cascade class (enric
 # 304, with lr 2e-3 and `nine_share` 0.4 at 1,027, with `nine_share` 0.4 at 5 (as does
 # std 0.05 with `nine_share` 0.4). More heads trade the one large failure
 # for small ones everywhere (1 to 8 wrong per million at every seed; on this machine
-# the heads-8 sweep above gets 0 at four seeds and 221 at seed 3); the smaller
+# the heads-8 sweep above gets 0 at six seeds of ten, 1 to 11 at three and 221 at
+# seed 3); the smaller
 # initialization alone leaves tens at two seeds. Together they reach 0 at five seeds of
 # six, seed 3 included, and 1 at the sixth. That is a lead for a recipe that holds at
 # every seed, not yet a finding: one GPU run per seed, and the initialization's scale
@@ -296,6 +304,15 @@ record.table(classes, caption="The final model's errors per cascade class (enric
 # changes the training code that every cached model and experiment hashes). Averaging
 # the weights did not help: an exponential moving average with decay 0.99 ended where
 # the raw weights did, and with 0.999 worse at most seeds.
+#
+# **On this machine the lead did not hold.** A scratch screen on the CPU (bench output
+# in the closing note of issue 12; the initialization patched by hand as on the GPU,
+# six nines read from the checkpoints as on this page) trained `n_heads` 8 with std
+# 0.05 at seeds 0 to 4. Seeds 0, 2, 3 and 4 held six nines to the end, from 183,936,
+# 236,480, 210,176 and 210,176 examples: seed 3 is rescued here too. Seed 1, which
+# holds with 8 heads at the default scale, ended with 197 wrong answers per million,
+# 2.9% of its S4 and 8.4% of its S5 problems wrong. So the smaller initialization moves
+# which seed misses the long cascades; it does not remove the miss.
 #
 # **How the search got there.** The [[experiments/training-recipe/sweeps/recipes|recipes
 # sweep]] compares eight recipes, one seed each, so each line below is one draw:
@@ -323,7 +340,7 @@ record.table(classes, caption="The final model's errors per cascade class (enric
 # steps at lr 3e-4 and 10 at lr 1e-3). For a good model fast, the recipe with
 # seed 0 gives the same six-nines model every time (the overrides above, with
 # `models.load_or_train("add2", overrides)` or `make train PRESET=add2 PARAMS=...`).
-# With another seed, the 8-head recipe is the better bet (four seeds in five, at
+# With another seed, the 8-head recipe is the better bet (six seeds in ten, at
 # 249,600 examples; the overrides of the heads-8 sweep), and counting its errors
 # before relying on it is still the rule.
 #
@@ -349,10 +366,15 @@ record.table(classes, caption="The final model's errors per cascade class (enric
 #   3,900 steps in 30.6 s alone (34.6 to 38.3 s with four runs sharing it) and `add2`'s
 #   2,500 in 22.2 s. Models this small leave the GPU waiting on Python to launch each
 #   operation, and there the lab's training step runs at 0.58 to 0.59 of a plain
-#   PyTorch model's speed (`bench_train_throughput.py --device cuda`). On this machine's CPU it is 0.97 for `add2` but 0.76 for the
-#   recipe's narrow model at batch 64: the bridge's step runs about 1,560 torch
-#   operations where the plain model runs 1,120 (more copies, clones and reshapes),
-#   a fixed cost that a small model cannot hide.
+#   PyTorch model's speed (`bench_train_throughput.py --device cuda`). On this
+#   machine's CPU it is 0.95 for `add2` but 0.79 to 0.80 for the recipe's narrow model
+#   at batch 64. The bench also steps TransformerLens' native model, the module under
+#   the bridge, directly: on the CPU it runs at the lab's speed (lab/native 0.99 to
+#   1.00), so the bridge and its hooks cost nothing there, and the gap is TransformerLens'
+#   own layers (separate q, k and v projections and attention as explicit matmuls,
+#   where the plain model fuses q, k and v and calls `scaled_dot_product_attention`),
+#   a fixed cost per step that a small model cannot hide. The GPU's gap was not split
+#   this way.
 # - **Six nines is resolved only at checkpoints.** From the middle of training they are
 #   every 5% of the run (195 steps, 12,480 examples for the recipe), so the step is an
 #   upper bound, up to one checkpoint late.
