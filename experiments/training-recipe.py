@@ -271,6 +271,7 @@ record.table(classes, caption="The final model's errors per cascade class (enric
 # `nine_share` 0.4 seeds 0, 3 and 4 with 1, 3 and 72), 91 of the 92 are one answer digit
 # off by one because a carry was decided wrongly where a column's total (its digits
 # plus the carry it receives) is 9 or 10, the edge between passing a carry on and not:
+#
 # - 52 invent a carry, all into the thousands digit, where the hundreds column's digits
 #   sum to 8 and it receives a carry: 8 + 1 = 9 passes nothing on, but the model passes
 #   a carry as if the column summed to 9 (96,499 + 89,449 = 185,948, answered 186,948).
@@ -279,6 +280,7 @@ record.table(classes, caption="The final model's errors per cascade class (enric
 #   (heads-8 seed 9's one error, and 35 of seed 4's at 0.4).
 # - 3 miss a carry passed on by a column summing to 9 (all at 0.4 seed 4); 1 is a tens
 #   digit one too high with no carry to explain it.
+#
 # So the model reads a column's digit sum of 8 or 10 as 9 now and then. Six models, 92
 # errors, 72 of them from one model: a lead, not a finding. It suggests why more sum-9
 # columns do not help (they make the neighbouring sums rarer: a column sums to 8, or to
@@ -358,8 +360,10 @@ record.table(classes, caption="The final model's errors per cascade class (enric
 # 2.9% of its S4 and 8.4% of its S5 problems wrong. So the smaller initialization moves
 # which seed misses the long cascades; it does not remove the miss.
 #
-# **How the search got there.** The [[experiments/training-recipe/sweeps/recipes|recipes
-# sweep]] compares eight recipes, one seed each, so each line below is one draw:
+# **How the search got there.** The
+# [[experiments/training-recipe/sweeps/recipes|recipes sweep]] compares eight
+# recipes, one seed each, so each line below is one draw:
+#
 # - **Halving the batch matters most.** At `add2`'s width, lr 3e-3 for 256,000 examples
 #   ends with 25,363 wrong per million at batch 256 and 1 at batch 128.
 # - **Width is what costs time.** At `d_model` 128 a step of batch 128 takes about
