@@ -79,6 +79,17 @@ def test_unresolved_names_file_and_line_and_is_marked():
     assert '<span class="lab-broken"' in html and "nowhere</span>" in html
 
 
+def test_a_link_broken_across_lines_is_a_problem_on_the_line_it_opens():
+    body = "One.\n\nThe [[insights/carry|carry\nheads]] and [[ideas/probe]].\n```\n[[in code\n```\n`[[span` [[tail"
+    graph = make_graph({**BASE, "ideas/x.md": page("X", body, "status: open\n")})
+    assert [str(p) for p in graph.problems] == [
+        f"site/ideas/x.md:7: {links.UNCLOSED_MESSAGE}",
+        f"site/ideas/x.md:12: {links.UNCLOSED_MESSAGE}",
+    ]
+    assert [b.source for b in graph.backlinks["ideas/probe.md"]] == ["ideas/x.md"]  # the rest resolves
+    assert links.unclosed("[[a]] and [[b|c]]\n![[d#e]]\n") == []
+
+
 def test_front_matter_references_are_checked_with_their_line():
     graph = make_graph({**BASE, "ideas/x.md": page("X", "", "status: open\nwaits_on: [carry, ghost]\n")})
     [problem] = graph.problems

@@ -66,6 +66,19 @@ def scan(text: str, masked: str | None = None) -> list[Ref]:
     return refs
 
 
+# "[[" with no "]]" before the line ends: a link cannot span lines (in Obsidian either),
+# so what was meant as one shows as its raw text, and no resolution ever sees it.
+UNCLOSED_MESSAGE = "[[ opens a link that does not close on its line: close it there (a link cannot span lines)"
+_UNCLOSED = re.compile(r"!?\[\[[^\[\]\n]*(?=\n|\Z)")
+
+
+def unclosed(text: str, masked: str | None = None) -> list[int]:
+    """The 1-based lines of ``text`` where a wikilink opens and does not close, outside
+    code and math."""
+    masked = mask(text) if masked is None else masked
+    return [text.count("\n", 0, m.start()) + 1 for m in _UNCLOSED.finditer(masked)]
+
+
 # --------------------------------------------------------------------------- resolution
 
 
@@ -314,11 +327,14 @@ def build_graph(
     graph = Graph(notes, runs, failures, resolver, sweeps=sweeps or {})
     for note in notes.values():
         paragraphs = [m.end() for m in _BLANK_LINE.finditer(note.body)]
-        for ref in scan(note.body):
+        masked = mask(note.body)
+        for ref in scan(note.body, masked):
             found = graph.resolve(ref, note.src)
             line = note.body_line + ref.line - 1
             # _record calls the snippet function at once (if at all), so the loop's variables are current
             _record(graph, note, found, note.where(line), lambda: snippet(note.body, ref, paragraphs))  # noqa: B023
+        for line in unclosed(note.body, masked):
+            graph.problems.append(Problem(note.where(note.body_line + line - 1), UNCLOSED_MESSAGE))
         for name, value in note.references():
             found = graph.page(value, note.src)
             _record(graph, note, found, note.where(note.field_lines.get(name)), lambda: f"{name}: {plain(value)}")  # noqa: B023
