@@ -28,7 +28,7 @@ from lab.runner import aggregate
 from lab.wiki.mask import mask
 from lab.wiki.notes import FOLDERS, Note, experiment_name
 from lab.wiki.outline import Outline, slug
-from lab.wiki.syntax import METRIC, WIKILINK, plain
+from lab.wiki.syntax import METRIC, UNCLOSED_WIKILINK, WIKILINK, plain
 
 IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".svg", ".webp", ".avif")
 
@@ -66,17 +66,14 @@ def scan(text: str, masked: str | None = None) -> list[Ref]:
     return refs
 
 
-# "[[" with no "]]" before the line ends: a link cannot span lines (in Obsidian either),
-# so what was meant as one shows as its raw text, and no resolution ever sees it.
 UNCLOSED_MESSAGE = "[[ opens a link that does not close on its line: close it there (a link cannot span lines)"
-_UNCLOSED = re.compile(r"!?\[\[[^\[\]\n]*(?=\n|\Z)")
 
 
 def unclosed(text: str, masked: str | None = None) -> list[int]:
     """The 1-based lines of ``text`` where a wikilink opens and does not close, outside
     code and math."""
     masked = mask(text) if masked is None else masked
-    return [text.count("\n", 0, m.start()) + 1 for m in _UNCLOSED.finditer(masked)]
+    return [text.count("\n", 0, m.start()) + 1 for m in UNCLOSED_WIKILINK.finditer(masked)]
 
 
 # --------------------------------------------------------------------------- resolution

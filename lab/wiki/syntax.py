@@ -22,6 +22,9 @@ WIKILINK = re.compile(
     r"(?:#(?P<anchor>(?:[^\[\]|\n\\]|\\(?!\|))*))?"
     r"(?:\\?\|(?P<label>[^\[\]\n]*))?\]\]"
 )
+# "[[" with no "]]" before the line ends: a link cannot span lines (in Obsidian either),
+# so what was meant as one shows as its raw text, and no resolution ever sees it.
+UNCLOSED_WIKILINK = re.compile(r"!?\[\[[^\[\]\n]*(?=\n|\Z)")
 METRIC = re.compile(r"\{\{\s*metric\s+(?P<target>[^\s.{}]+)\.(?P<anchor>[^\s{}]+)\s*\}\}")
 # "^id" at the end of a line marks that block, so that [[note#^id]] can point at it.
 BLOCK_ID = re.compile(r"(?:^|(?<=[ \t]))\^(?P<id>[A-Za-z0-9-]+)[ \t]*$", re.M)
