@@ -18,18 +18,29 @@ from typing import ClassVar
 
 import numpy as np
 
+from lab import LabError
 from lab import task as addition
 
 
 @dataclass(frozen=True)
 class AdditionData:
-    """n-digit addition, with each column forced to sum to 9 with prob. ``nine_share``."""
+    """n-digit addition, with each column forced to sum to 9 with prob. ``nine_share``,
+    and to 8 or 10 with prob. ``contrast_share`` (``lab.task.sample``)."""
 
     source: ClassVar[str] = "addition"
 
     n_digits: int
     nine_share: float = 0.0
     reverse: bool = False
+    contrast_share: float = 0.0
+
+    def __post_init__(self) -> None:
+        shares = {"nine_share": self.nine_share, "contrast_share": self.contrast_share}
+        for name, share in shares.items():
+            if not 0 <= share <= 1:
+                raise LabError(f"setting {name}={share!r} must be a share between 0 and 1")
+        if sum(shares.values()) > 1:
+            raise LabError(f"settings nine_share + contrast_share = {sum(shares.values())!r} must be at most 1")
 
     @property
     def task(self) -> addition.AdditionTask:
@@ -54,7 +65,9 @@ class AdditionData:
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """Token rows from the training split, ``[size, seq_len]``."""
-        return addition.sample(self.task, rng, size, self.nine_share, split="train").tokens
+        return addition.sample(
+            self.task, rng, size, self.nine_share, split="train", contrast_share=self.contrast_share
+        ).tokens
 
 
 @dataclass(frozen=True)

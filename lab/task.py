@@ -220,12 +220,18 @@ def is_held_out(a_digits: np.ndarray, b_digits: np.ndarray) -> np.ndarray:
     return problem_hash(a_digits, b_digits) % np.uint64(HOLDOUT_MODULUS) == 0
 
 
-def _digits(rng: np.random.Generator, task: AdditionTask, size: int, nine_share: float):
+def _digits(rng: np.random.Generator, task: AdditionTask, size: int, nine_share: float, contrast_share: float):
     a = rng.integers(0, 10, (size, task.n_digits))
     b = rng.integers(0, 10, (size, task.n_digits))
-    if nine_share > 0:
-        forced = rng.random((size, task.n_digits)) < nine_share
-        b = np.where(forced, 9 - a, b)
+    if nine_share > 0 or contrast_share > 0:
+        u = rng.random((size, task.n_digits))
+        # each column's forced sum: 9, or 8 or 10 (half the contrast share each), or none (-1)
+        forced_sum = np.select(
+            [u < nine_share, u < nine_share + contrast_share / 2, u < nine_share + contrast_share], [9, 8, 10], -1
+        )
+        forced_b = forced_sum - a
+        # a sum of 8 cannot have a = 9, nor one of 10 a = 0: those columns stay uniform
+        b = np.where((forced_sum >= 0) & (forced_b >= 0) & (forced_b <= 9), forced_b, b)
     return a, b
 
 
@@ -235,12 +241,16 @@ def sample(
     size: int,
     nine_share: float = 0.0,
     split: str = "train",
+    contrast_share: float = 0.0,
 ) -> Batch:
     """Sample ``size`` problems from the ``split`` ("train" or "heldout").
 
-    ``nine_share = 0`` is uniform over all problems; otherwise each column is, with
-    that probability, forced to sum to 9 ("enriched"), so cascades are common enough
-    to learn and to measure.
+    Both shares 0 is uniform over all problems. Otherwise each column is, with
+    probability ``nine_share``, forced to sum to 9 ("enriched"), so cascades are common
+    enough to learn and to measure; and with probability ``contrast_share`` forced to
+    sum to 8 or to 10 (half each; where its ``a`` digit rules the sum out, 9 for 8 and
+    0 for 10, the column stays uniform): the totals just either side of the carry
+    threshold.
     """
     if split not in ("train", "heldout"):
         raise ValueError(f"split must be 'train' or 'heldout', got {split!r}")
@@ -248,7 +258,7 @@ def sample(
     parts_a, parts_b, have = [], [], 0
     while have < size:
         draw = max(2 * (size - have), 64) * (HOLDOUT_MODULUS if want_held_out else 1)
-        a, b = _digits(rng, task, draw, nine_share)
+        a, b = _digits(rng, task, draw, nine_share, contrast_share)
         keep = is_held_out(a, b) == want_held_out
         parts_a.append(a[keep])
         parts_b.append(b[keep])

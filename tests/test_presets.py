@@ -28,6 +28,16 @@ def test_settings_keep_their_types():
         presets.resolve("nope")
 
 
+def test_data_shares_are_checked_before_anything_is_built():
+    assert presets.resolve("add2", {"nine_share": 0.3, "contrast_share": 0.2}).training.data.contrast_share == 0.2
+    with pytest.raises(LabError, match=r"setting contrast_share=1.5 must be a share between 0 and 1"):
+        presets.resolve("add2", {"contrast_share": 1.5})
+    with pytest.raises(LabError, match=r"setting nine_share=-0.1 must be a share"):
+        presets.resolve("add2", {"nine_share": -0.1})
+    with pytest.raises(LabError, match=r"nine_share \+ contrast_share = 1.1 must be at most 1"):
+        presets.resolve("add2", {"nine_share": 0.6, "contrast_share": 0.5})
+
+
 def test_checks_name_the_bad_value():
     checks.model("add2", {"n_digits": 3})
     checks.carry_digit("A3", "add2", {"n_digits": 3})
