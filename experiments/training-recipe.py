@@ -27,9 +27,10 @@
 #   heads-8-nine-share-40:
 #     seed: [0, 1, 2, 3, 4, 5]
 #     overrides: [{lr: 0.003, batch_size: 64, steps: 3900, warmup_steps: 50, d_mlp: 256, d_model: 64, nine_share: 0.4, n_heads: 8}]
-#   heads-8-contrast-20:
+#   add2-fast:
 #     seed: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
-#     overrides: [{lr: 0.003, batch_size: 64, steps: 3900, warmup_steps: 50, d_mlp: 256, d_model: 64, nine_share: 0.3, contrast_share: 0.2, n_heads: 8}]
+#     preset: [add2-fast]
+#     overrides: [{}]
 # ---
 
 # %% [markdown]

@@ -145,7 +145,7 @@ def test_overrides_are_checked():
 
 
 def test_presets_build_bridges_with_transformer_lens_hooks():
-    for name in ("add2", "add1", "attn2"):
+    for name in ("add2", "add2-fast", "add1", "attn2"):
         preset = models.PRESETS[name]
         model = models.build_model(preset.model, preset.training.data, "cpu")
         tokens = torch.as_tensor(preset.training.data.sample(np.random.default_rng(0), 2))
