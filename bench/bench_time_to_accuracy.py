@@ -2,9 +2,8 @@
 
     .venv/bin/python bench/bench_time_to_accuracy.py [--preset add2] [k=v overrides]
     .venv/bin/python bench/bench_time_to_accuracy.py --preset tiny --n-uniform 2000 --n-enriched 2000
-    # the fast recipe of experiments/training-recipe:
-    .venv/bin/python bench/bench_time_to_accuracy.py d_model=64 d_mlp=256 batch_size=64 lr=0.003 \
-        warmup_steps=50 steps=3900 nine_share=0.2
+    # the fast recipe that experiments/training-recipe found:
+    .venv/bin/python bench/bench_time_to_accuracy.py --preset add2-fast seed=3
 
 Trains without the cache, with as little as possible slowing training down: no
 evaluation but at the checkpoints (``eval_every`` = steps), on 200 problems, and
