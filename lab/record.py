@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from lab import results
+from lab import atomic, results
 
 
 def _experiment_name() -> str:
@@ -77,7 +77,7 @@ def figure(fig: Any, figure_id: str, caption: str | None = None) -> None:
     if path.exists() and os.environ.get(results.OUTPUT_DIR_ENV):
         raise ValueError(f"figure id {figure_id!r} was already used in this run")
     fig_json = fig.to_json() if hasattr(fig, "to_json") else results.dumps(fig)
-    results.atomic_write_text(path, fig_json)
+    atomic.write_text(path, fig_json)
     marker = {"id": figure_id, "caption": caption or ""}
     if _in_notebook():
         from IPython.display import display

@@ -1,32 +1,10 @@
-"""The results format's file operations: atomic writes, directory swaps, metrics."""
+"""The results format: its JSON files written atomically, and metrics."""
 
 import math
 
 import pytest
 
 from lab import results
-
-
-def test_replace_dir_swaps_in_the_new_results_and_removes_the_old(tmp_path):
-    target, new = tmp_path / "exp", tmp_path / ".exp.new"
-    target.mkdir()
-    (target / "run.json").write_text("old")
-    new.mkdir()
-    (new / "run.json").write_text("new")
-    results.replace_dir(new, target)
-    assert (target / "run.json").read_text() == "new"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["exp"]
-
-
-def test_recover_dir_restores_results_moved_aside_by_an_interrupted_swap(tmp_path):
-    target = tmp_path / "exp"
-    aside = tmp_path / ".exp.old"
-    aside.mkdir()
-    (aside / "run.json").write_text("last good")
-    results.recover_dir(target)
-    assert (target / "run.json").read_text() == "last good" and not aside.exists()
-    results.recover_dir(target)  # nothing to do the second time
-    assert (target / "run.json").read_text() == "last good"
 
 
 def test_atomic_write_leaves_no_temporary_file(tmp_path):

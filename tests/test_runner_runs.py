@@ -505,10 +505,10 @@ def test_run_stale_runs_what_is_due_and_exits_non_zero_on_a_failure(tmp_path, ca
 # Runs demo with the directory swap paused at one point; the test kills it there.
 PAUSED_SWAP = """
 import os, sys, time
-from lab import cli, results
+from lab import atomic, cli
 
 point = sys.argv[1]
-exchange, rename = results._exchange, os.rename
+exchange, rename = atomic._exchange, os.rename
 
 def pause():
     print("swap paused", flush=True)
@@ -527,7 +527,7 @@ def paused_rename(src, dst):  # where renameat2 is missing: target moved aside, 
     if point == "between renames" and str(dst).endswith(".old"):
         pause()
 
-results._exchange = (lambda new, target: False) if point == "between renames" else paused_exchange
+atomic._exchange = (lambda new, target: False) if point == "between renames" else paused_exchange
 os.rename = paused_rename
 sys.exit(cli.main(["run", "demo", "seed=7"]))
 """

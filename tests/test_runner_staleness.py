@@ -24,7 +24,7 @@ def demo(root):
 
 def test_lab_files_follow_imports_through_the_lab(demo):
     files = {p.name for p in staleness.lab_files(demo.text)}
-    assert files == {"__init__.py", "record.py", "results.py"}  # record imports results
+    assert files == {"__init__.py", "record.py", "results.py", "atomic.py"}  # record imports results, atomic
     assert staleness.lab_files("import numpy\n") == set()
 
 

@@ -10,7 +10,7 @@ import re
 import shutil
 from pathlib import Path
 
-from lab import results
+from lab import atomic, results
 
 REPO = Path(__file__).resolve().parents[1]
 NOTES = Path(__file__).parent / "fixtures" / "wiki" / "site"
@@ -51,9 +51,9 @@ def write_experiment(
     root: Path, name: str, page: str, runs: list[dict], figures: dict[str, dict], failure: dict | None = None
 ) -> None:
     out = results.result_dir(name, root)
-    results.atomic_write_text(out / results.PAGE, page)
+    atomic.write_text(out / results.PAGE, page)
     results.atomic_write_json(out / results.RUN, runs[-1])
-    results.atomic_write_text(out / results.HISTORY, "".join(map(results.history_line, runs)))
+    atomic.write_text(out / results.HISTORY, "".join(map(results.history_line, runs)))
     results.atomic_write_json(out / results.NOTEBOOK, {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
     for figure_id, figure in figures.items():
         results.atomic_write_json(out / results.figure_file(figure_id), figure)

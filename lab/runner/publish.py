@@ -2,7 +2,7 @@
 
 A good run's result directory (page, figures, executed notebook, ``run.json`` and the
 history carried over with one more line) is assembled in a staging directory next to
-the target and exchanged with it atomically (``results.replace_dir``), so a reader or
+the target and exchanged with it atomically (``atomic.replace_dir``), so a reader or
 a crash sees the old results or the new ones, never a mix. A failed run only adds
 ``failure.json`` to the last good results and keeps its notebook in ``build/failed/``.
 When only the write-up changed, ``rerender`` puts the new prose in the published
@@ -16,7 +16,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from lab import render, results
+from lab import atomic, render, results
 from lab.runner.scripts import Script
 
 BUILD = Path("build")
@@ -41,7 +41,7 @@ def publish(script: Script, run: dict, nb: Any, out: Path, target: Path, root: P
     scratch place), then swap it in for ``target`` in one step."""
     import nbformat
 
-    results.recover_dir(target)  # a swap interrupted on a system without renameat2
+    atomic.recover_dir(target)  # a swap interrupted on a system without renameat2
     staging = fresh_dir(target.with_name(f".{target.name}.new"))
     if (out / results.FIGURES).is_dir():
         shutil.copytree(out / results.FIGURES, staging / results.FIGURES)
@@ -56,7 +56,7 @@ def publish(script: Script, run: dict, nb: Any, out: Path, target: Path, root: P
     previous = history.read_bytes() if history.exists() else b""
     (staging / results.HISTORY).write_bytes(previous + results.history_line(run).encode())
     carry_over(target, staging)
-    results.replace_dir(staging, target)
+    atomic.replace_dir(staging, target)
 
 
 def carry_over(target: Path, staging: Path) -> None:
@@ -85,13 +85,13 @@ def rerender(script: Script, prose: list[str], input_hash: str, target: Path) ->
     for cell, source in zip(cells, prose):
         cell.source = source
     run = {**results.read_run(target), "input_hash": input_hash}
-    results.recover_dir(target)
+    atomic.recover_dir(target)
     staging = fresh_dir(target.with_name(f".{target.name}.new"))
     shutil.copytree(target, staging, dirs_exist_ok=True)
     nbformat.write(nb, staging / results.NOTEBOOK)
     (staging / results.PAGE).write_text(render.page(nb, script.header, script.name, run["run_id"]), encoding="utf-8")
     (staging / results.RUN).write_text(results.dumps(run), encoding="utf-8")
-    results.replace_dir(staging, target)
+    atomic.replace_dir(staging, target)
     return True
 
 

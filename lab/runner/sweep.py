@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lab import results
+from lab import atomic, results
 from lab.runner import engines, execute, provenance, publish, run, staleness
 from lab.runner import grid as grids
 from lab.runner.scripts import Script
@@ -104,7 +104,7 @@ def publish_point(files: engines.Files, folder: Path, commit: str | None, dirty:
         return failure
     record = json.loads(files[results.RUN])
     record.update(commit=commit, dirty=dirty)
-    results.recover_dir(folder)
+    atomic.recover_dir(folder)
     staging = publish.fresh_dir(folder.with_name(f".{folder.name}.new"))
     for name, data in files.items():
         if name not in (results.RUN, results.HISTORY, results.FAILURE):
@@ -121,7 +121,7 @@ def publish_point(files: engines.Files, folder: Path, commit: str | None, dirty:
     previous = history.read_bytes() if history.exists() else b""
     (staging / results.HISTORY).write_bytes(previous + results.history_line(record).encode())
     folder.parent.mkdir(parents=True, exist_ok=True)
-    results.replace_dir(staging, folder)
+    atomic.replace_dir(staging, folder)
     return None
 
 

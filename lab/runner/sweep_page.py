@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from lab import results, stats
+from lab import atomic, results, stats
 from lab.runner import aggregate, publish
 from lab.runner import grid as grids
 from lab.runner.scripts import Script
@@ -32,9 +32,9 @@ def write(record: dict, script: Script, folder: Path) -> list[dict]:
     publish.fresh_dir(staging)
     for figure_id, (figure_json, _) in figures.items():
         (staging / f"{results.check_id('figure id', figure_id)}.json").write_text(figure_json, encoding="utf-8")
-    results.replace_dir(staging, folder / results.FIGURES)
+    atomic.replace_dir(staging, folder / results.FIGURES)
     captions = {figure_id: caption for figure_id, (_, caption) in figures.items()}
-    results.atomic_write_text(folder / results.PAGE, page(record, script, captions))
+    atomic.write_text(folder / results.PAGE, page(record, script, captions))
     return [{"id": k, "caption": c, "file": results.figure_file(k)} for k, c in captions.items()]
 
 
