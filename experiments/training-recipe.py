@@ -30,11 +30,15 @@
 #   add2-fast:
 #     seed: [0, 1, 2, 3, 4, 5]
 #     preset: [add2-fast]
-#     overrides: [{weight_decay: 0.1}]
+#     overrides: [{weight_decay: 0.1, fused_attention: false}]
 #   weight-decay-0:
 #     seed: [0, 1, 2, 3, 4, 5]
 #     preset: [add2-fast]
-#     overrides: [{weight_decay: 0.0}]
+#     overrides: [{weight_decay: 0.0, fused_attention: false}]
+#   fused-attention:
+#     seed: [0, 1, 2, 3, 4, 5]
+#     preset: [add2-fast]
+#     overrides: [{weight_decay: 0.0, fused_attention: true}]
 # ---
 
 # %% [markdown]

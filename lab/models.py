@@ -40,7 +40,7 @@ from transformer_lens.model_bridge import TransformerBridge
 from transformer_lens.model_bridge.generalized_components.normalization import NormalizationBridge
 
 from lab import data as data_sources
-from lab import numerics, presets, train
+from lab import forward, numerics, presets, train
 from lab import task as addition
 from lab.data import DataSource
 from lab.presets import PRESETS, ModelConfig, Preset, TrainConfig, resolve
@@ -149,6 +149,7 @@ WEIGHT_CODE: tuple[Any, ...] = (
     train.EVAL_SEED,
     train.EVAL_NINE_SHARE,
     numerics.THREADS,
+    forward,
     LayerNormBridge,
     build_model,
 )

@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from lab import numerics
 from lab import task as addition
 from lab.data import AdditionData, DataSource, RepeatData
+from lab.forward import TrainingForward
 from lab.presets import TrainConfig
 
 # Evaluation sets are drawn with this seed whatever the training seed, so runs with
@@ -192,7 +193,9 @@ def train_step(
 def train(model: torch.nn.Module, cfg: TrainConfig, log: Callable[[str], None] | None = print) -> TrainResult:
     """Train ``model`` (a TransformerBridge) in place on ``cfg.data``.
 
-    Loss: mean cross-entropy of the scored positions (the answer digits) only.
+    Loss: mean cross-entropy of the scored positions (the answer digits) only. Steps run
+    through ``lab.forward.TrainingForward`` (bit for bit the bridge's forward, unless
+    ``cfg.fused_attention``); evaluations through the bridge.
     """
     numerics.pin()
     torch.manual_seed(cfg.seed)
@@ -202,6 +205,7 @@ def train(model: torch.nn.Module, cfg: TrainConfig, log: Callable[[str], None] |
     positions = torch.as_tensor(cfg.data.loss_positions, device=device)
     keep = set(checkpoint_steps(cfg.steps, cfg.n_checkpoints))
     optimizer = make_optimizer(model.parameters(), cfg)
+    forward = TrainingForward(model, cfg.fused_attention)  # the bridge's weights, without its hook points
     result = TrainResult()
     native = model.original_model  # plain nn.Module whose state_dict the cache stores
     recent: list[float] = []
@@ -234,7 +238,7 @@ def train(model: torch.nn.Module, cfg: TrainConfig, log: Callable[[str], None] |
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, cfg)
         tokens = torch.as_tensor(cfg.data.sample(rng, cfg.batch_size), device=device)
-        recent.append(train_step(model, optimizer, tokens, positions).item())
+        recent.append(train_step(forward, optimizer, tokens, positions).item())
 
     model.eval()
     result.seconds = training
