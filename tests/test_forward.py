@@ -46,24 +46,26 @@ def loss_and_grads(model: torch.nn.Module, parameters: list[torch.Tensor], batch
     return logits.detach(), [p.grad.clone() for p in parameters]
 
 
-@pytest.mark.parametrize("name", CONFIGS)
-def test_explicit_forward_is_the_bridge_bit_for_bit(name):
+def bridge_and_lean(name: str, fused_attention: bool):
+    """(logits, gradients) of the bridge and of its training forward, from one randomized
+    model of ``CONFIGS[name]`` on the same batch."""
     bridge = randomized(CONFIGS[name])
     parameters = list(bridge.parameters())
     batch = tokens()
-    bridge_logits, bridge_grads = loss_and_grads(bridge, parameters, batch)
-    lean_logits, lean_grads = loss_and_grads(TrainingForward(bridge), parameters, batch)
+    lean = TrainingForward(bridge, fused_attention)
+    return loss_and_grads(bridge, parameters, batch), loss_and_grads(lean, parameters, batch)
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_explicit_forward_is_the_bridge_bit_for_bit(name):
+    (bridge_logits, bridge_grads), (lean_logits, lean_grads) = bridge_and_lean(name, fused_attention=False)
     assert torch.equal(lean_logits, bridge_logits)
     assert all(torch.equal(a, b) for a, b in zip(lean_grads, bridge_grads))
 
 
 @pytest.mark.parametrize("name", CONFIGS)
 def test_fused_forward_computes_the_same_function(name):
-    bridge = randomized(CONFIGS[name])
-    parameters = list(bridge.parameters())
-    batch = tokens()
-    bridge_logits, bridge_grads = loss_and_grads(bridge, parameters, batch)
-    fused_logits, fused_grads = loss_and_grads(TrainingForward(bridge, fused_attention=True), parameters, batch)
+    (bridge_logits, bridge_grads), (fused_logits, fused_grads) = bridge_and_lean(name, fused_attention=True)
     assert bridge_logits.abs().max() > 1  # logits of some size, so the tolerance means something
     torch.testing.assert_close(fused_logits, bridge_logits, rtol=1e-5, atol=1e-5)
     for a, b in zip(fused_grads, bridge_grads):
