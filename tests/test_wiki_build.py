@@ -264,33 +264,65 @@ def copied_vault(tmp_path: Path) -> tuple[Path, Path]:
     return tmp_path / "wiki", tmp_path / "vault"
 
 
-def test_ambiguous_name_warns_with_candidates_fails_strict_and_builds_otherwise(tmp_path):
+def vault_strict(root: Path) -> None:
+    """Ask for the vault report's problems as warnings (``vault_strict: true``)."""
+    config = root / "mkdocs.yml"
+    config.write_text(config.read_text().replace("      vault:", "      vault_strict: true\n      vault:", 1))
+
+
+def test_ambiguous_name_goes_to_the_vault_report_and_fails_strict_only_when_asked(tmp_path):
     root, copy = copied_vault(tmp_path)
     (copy / "Archive/Old").mkdir(parents=True)
     (copy / "Archive/Old/Carry Notes.md").write_text("An older copy.\n")
-    strict = mkdocs(root, "--strict")
-    assert strict.returncode == 1
-    assert (
+    warning = (
         "../vault/Welcome.md:13: [[Carry Notes]] is ambiguous: it could be vault/Archive/Old/Carry Notes.md, "
         "vault/Research/Carry Notes.md; chose vault/Research/Carry Notes.md as Obsidian does"
-    ) in strict.stderr
-    assert mkdocs(root).returncode == 0
+    )
+    quiet = mkdocs(root, "--strict")
+    assert quiet.returncode == 0, quiet.stderr
+    assert (
+        warning not in quiet.stderr
+        and "vault report (vault-report.md): 8 links to a name several notes share" in quiet.stderr
+    )
+    report = article(root / "build/site", "vault-report")
+    assert "Links to a name several notes share" in report and "Links to no note" not in report
+    assert '<td><a href="../vault/Welcome/">Welcome</a></td>\n<td>13</td>' in report
     assert 'The main note is <a href="../Research/Carry%20Notes/">' in article(root / "build/site", "vault/Welcome")
+    vault_strict(root)
+    strict = mkdocs(root, "--strict")
+    assert strict.returncode == 1 and warning in strict.stderr
 
 
-def test_missing_heading_fails_strict_naming_the_headings_and_is_marked_otherwise(tmp_path):
+def test_missing_heading_in_a_vault_is_reported_fails_strict_when_asked_and_is_marked(tmp_path):
     root, copy = copied_vault(tmp_path)
     welcome = copy / "Welcome.md"
-    welcome.write_text(welcome.read_text() + "\nSee [[Carry Notes#No such heading]].\n")
+    welcome.write_text(welcome.read_text() + "\nSee [[Carry Notes#No such heading]] and [[No such note]].\n")
+    quiet = mkdocs(root, "--strict")
+    assert quiet.returncode == 0, quiet.stderr
+    assert "1 link to no note, 1 link to no heading or block" in quiet.stderr
+    assert '<span class="lab-broken" title="[[Carry Notes#No such heading]]' in article(
+        root / "build/site", "vault/Welcome"
+    )
+    vault_strict(root)
     strict = mkdocs(root, "--strict")
     assert strict.returncode == 1
     assert (
         "../vault/Welcome.md:75: [[Carry Notes#No such heading]]: vault/Research/Carry Notes.md has no heading "
-        "'No such heading' (its headings: Carry notes, Evidence, Ablations, Open questions)"
+        "'No such heading' (its headings: Carry notes, Evidence, Ablations, Open questions, Linked from)"
     ) in strict.stderr
-    assert mkdocs(root).returncode == 0
-    assert '<span class="lab-broken" title="[[Carry Notes#No such heading]]' in article(
-        root / "build/site", "vault/Welcome"
+    assert "../vault/Welcome.md:75: [[No such note]] does not name any page or file" in strict.stderr
+
+
+def test_a_missing_heading_on_an_experiment_page_fails_strict_but_an_added_section_does_not(tmp_path):
+    make_wiki(tmp_path)
+    note = tmp_path / "site/ideas/probe-carries.md"
+    note.write_text(note.read_text() + "\nSee [[loss-shelf#Metrics]], [[loss-shelf#Linked from]].\n")
+    assert mkdocs(tmp_path, "--strict").returncode == 0
+    note.write_text(note.read_text() + "\nAnd [[loss-shelf#No such heading]].\n")
+    strict = mkdocs(tmp_path, "--strict")
+    assert strict.returncode == 1
+    assert "[[loss-shelf#No such heading]]: experiments/loss-shelf/index.md has no heading 'No such heading'" in (
+        strict.stderr
     )
 
 

@@ -268,11 +268,12 @@ def test_missing_heading_or_block_names_file_line_and_the_headings():
     graph = vault_graph(
         {"vault/x.md": page("X", "a\n[[Carry Notes#Nope]] [[Carry Notes#Evidence#Other]] [[carry#^nope]]\n")}
     )
-    headings = "(its headings: Evidence, Ablations, Other, Ablations)"
+    headings = "(its headings: Evidence, Ablations, Other, Ablations, Linked from)"  # and the section the wiki adds
+    blocks = "(its headings: Evidence, Ablations, Other, Ablations)"
     assert [str(p) for p in graph.problems] == [
         f"site/vault/x.md:5: [[Carry Notes#Nope]]: vault/Research/Carry Notes.md has no heading 'Nope' {headings}",
         f"site/vault/x.md:5: [[Carry Notes#Evidence#Other]]: vault/Research/Carry Notes.md has no heading 'Evidence#Other' {headings}",
-        f"site/vault/x.md:5: [[carry#^nope]]: vault/Research/Carry Notes.md has no block '^nope' {headings}",
+        f"site/vault/x.md:5: [[carry#^nope]]: vault/Research/Carry Notes.md has no block '^nope' {blocks}",
     ]
     html = rendering.render("[[Carry Notes#Nope]]", "vault/x.md", graph, str)
     assert html.startswith(
@@ -307,7 +308,7 @@ def test_transclusion_shows_the_part_with_a_link_and_guards_cycles():
     )
     out = rendering.render("![[Carry Notes#Evidence]]", "vault/Welcome.md", graph, str)
     assert out.startswith(
-        '\n\n<div class="lab-embed" markdown>\n\n[Carry Notes › Evidence](<Research/Carry Notes.md#evidence>)'
+        '\n\n<div class="lab-embed" markdown>\n\n[Carry Notes › Evidence](Research/Carry%20Notes.md#evidence)'
         "{ .lab-embed-source }\n\n## Evidence\n\n### Ablations\n\nText.\n\n</div>"
     )
     block = rendering.render("- ![[carry#^key]]", "vault/Welcome.md", graph, str)
@@ -322,8 +323,9 @@ def test_block_markers_become_anchors_on_their_own_page():
     assert 'The claim. <a id="^key"></a>' in rendering.render(note.body, note.src, graph, str)
 
 
-def test_unbalanced_parenthesis_and_spaces_in_a_link_target():
-    assert rendering.md_link("vault/a.md", "vault/Name (with paren.md", "x") == "[x](<Name (with paren.md>)"
+def test_special_characters_in_a_link_target_are_percent_encoded():
+    assert rendering.md_link("vault/a.md", "vault/Name (with paren.md", "x") == "[x](Name%20%28with%20paren.md)"
+    assert rendering.md_link("a.md", "Why? 50% > #1.md", "x", "h") == "[x](Why%3F%2050%25%20%3E%20%231.md#h)"
 
 
 def test_snippets_drop_callout_markers_and_show_a_table_row_as_cells():

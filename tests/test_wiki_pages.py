@@ -131,5 +131,6 @@ def test_folders_outside_the_kind_folders_get_a_page_and_a_place_on_home(graph):
     assert (
         section(pages.home(both), "Folders")
         == "\n- [notes](notes/index.md) — 2 notes\n- [vault](vault/index.md) — 1 note\n"
+        "- [Vault report](vault-report.md): nothing to report\n"
     )
     assert "## Folders" not in pages.home(graph)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Iterable
 
+from lab.wiki import report
 from lab.wiki.links import Graph, vault_of
 from lab.wiki.rendering import md_escape, md_link
 
@@ -50,4 +51,7 @@ def home_section(graph: Graph, home: str) -> str:
         f"- {md_link(home, index_src(f), md_escape(f))} — {counts[f]} note{'s' * (counts[f] != 1)}"
         for f in folders(graph.notes)
     ]
-    return "## Folders\n\n" + "\n".join(items) if items else ""
+    if not items:
+        return ""
+    items.append(f"- {md_link(home, report.REPORT_PAGE, report.TITLE)}: {report.summary(graph)}")
+    return "## Folders\n\n" + "\n".join(items)

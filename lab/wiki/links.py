@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import posixpath
 import re
-from bisect import bisect
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,52 +27,13 @@ from lab.runner import aggregate
 from lab.wiki.mask import mask
 from lab.wiki.notes import FOLDERS, Note, experiment_name
 from lab.wiki.outline import Outline, slug
-from lab.wiki.syntax import METRIC, UNCLOSED_WIKILINK, WIKILINK, plain
+from lab.wiki.refs import UNCLOSED_MESSAGE, Ref, scan, snippet, unclosed
+from lab.wiki.syntax import plain
 
+__all__ = ["Ref", "UNCLOSED_MESSAGE", "scan", "snippet", "unclosed"]  # found by lab.wiki.refs, kept here too
+
+_BLANK_LINE = re.compile(r"\n[ \t]*\n")
 IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".svg", ".webp", ".avif")
-
-
-@dataclass(frozen=True)
-class Ref:
-    """One reference in a page's text."""
-
-    form: str  # "link", "embed" or "metric"
-    target: str  # the page or file (for a metric: the experiment) as written
-    anchor: str  # heading path, ^block, figure id or metric name; "" if none
-    label: str  # shown text (for an image: its size); "" if none
-    start: int  # offsets in the text
-    end: int
-    line: int  # 1-based line in the text
-    written: str  # the reference as written, for messages
-
-
-def scan(text: str, masked: str | None = None) -> list[Ref]:
-    """Every wikilink, embed and metric citation outside code and math, in order.
-    ``masked``: ``mask(text)``, if the caller has it already."""
-    masked = mask(text) if masked is None else masked
-    found = []
-    for m in WIKILINK.finditer(masked):
-        form = "embed" if m["embed"] else "link"
-        found.append((m.start(), m.end(), form, m["target"], m["anchor"] or "", m["label"] or ""))
-    for m in METRIC.finditer(masked):
-        found.append((m.start(), m.end(), "metric", m["target"], m["anchor"], ""))
-    found.sort()
-    refs, line, counted = [], 1, 0
-    for start, end, form, target, anchor, label in found:
-        line += text.count("\n", counted, start)  # counted once through the text: linear in its size
-        counted = start
-        refs.append(Ref(form, target.strip(), anchor.strip(), label.strip(), start, end, line, text[start:end]))
-    return refs
-
-
-UNCLOSED_MESSAGE = "[[ opens a link that does not close on its line: close it there (a link cannot span lines)"
-
-
-def unclosed(text: str, masked: str | None = None) -> list[int]:
-    """The 1-based lines of ``text`` where a wikilink opens and does not close, outside
-    code and math."""
-    masked = mask(text) if masked is None else masked
-    return [text.count("\n", 0, m.start()) + 1 for m in UNCLOSED_WIKILINK.finditer(masked)]
 
 
 # --------------------------------------------------------------------------- resolution
@@ -81,13 +41,14 @@ def unclosed(text: str, masked: str | None = None) -> list[int]:
 
 def page_keys(src: str) -> list[str]:
     """The names a page or file answers to: each trailing part of its path, without
-    ``.md``. ``experiments/NAME/index.md`` answers to ``NAME``; a vault's ``index.md``,
-    as in Obsidian, also to ``index``."""
+    ``.md``. ``experiments/NAME/index.md`` answers to ``NAME`` and ``NAME/index``; a
+    vault's ``index.md``, as in Obsidian, also to ``index``."""
     parts = src.removesuffix(".md").split("/")
     keys = []
     if parts[-1] == "index" and len(parts) > 1:
-        if vault_of(src):
-            keys += ["/".join(parts[i:]) for i in range(len(parts))]
+        # The file's own path names it too (``experiments/NAME/index.md#Result``); a bare
+        # ``index`` names the lab's Home, or a vault's own index.
+        keys += ["/".join(parts[i:]) for i in range(len(parts) - (not vault_of(src)))]
         parts.pop()
     keys += ["/".join(parts[i:]) for i in range(len(parts))]
     return [key.casefold() for key in keys]
@@ -117,9 +78,10 @@ class Resolver:
     """Name -> pages and files, built once from every path and alias."""
 
     def __init__(self, srcs: Iterable[str], aliases: dict[str, list[str]] | None = None):
+        self.srcs = set(srcs)
         self._paths: dict[str, list[str]] = defaultdict(list)
         self._aliases: dict[str, list[str]] = defaultdict(list)
-        for src in srcs:
+        for src in self.srcs:
             for key in page_keys(src):
                 self._paths[key].append(src)
         for src, names in (aliases or {}).items():
@@ -143,11 +105,24 @@ class Resolver:
         return sorted(set(by_path or by_alias))
 
 
+# What a problem is, where Obsidian would show the note all the same: a link to no
+# note (Obsidian offers to create it), to no heading or block of one (it opens the
+# note), a name that several notes share (it picks one, as ``obsidian_pick`` does).
+MISSING, NO_PLACE, AMBIGUOUS = "missing", "no place", "ambiguous"
+OBSIDIAN_TOO = (MISSING, NO_PLACE, AMBIGUOUS)
+
+# Sections the wiki adds to a page of these kinds (``lab.wiki.pages``), which links may
+# name besides the page's own headings; every note gets "Linked from".
+ADDED_SECTIONS = {"experiment": ("Run", "Metrics", "Sweeps"), "project": ("Experiments", "Insights", "Ideas")}
+LINKED_FROM = "Linked from"
+
+
 @dataclass(frozen=True)
 class Resolved:
     src: str | None  # the page or file it points to; None when broken
     message: str = ""  # why it is broken, or a warning about how it resolved
     anchor: str = ""  # the HTML id on that page, for a heading or ^block
+    kind: str = ""  # MISSING, NO_PLACE, AMBIGUOUS, or "" (any other problem: a lab error)
 
 
 @dataclass(frozen=True)
@@ -160,6 +135,8 @@ class Backlink:
 class Problem:
     where: str  # "site/ideas/x.md:12"
     message: str
+    kind: str = ""  # as ``Resolved.kind``
+    src: str = ""  # the page it is on
 
     def __str__(self) -> str:
         return f"{self.where}: {self.message}"
@@ -176,11 +153,12 @@ class Graph:
     problems: list[Problem] = field(default_factory=list)
     sweeps: dict[str, dict] = field(default_factory=dict)  # sweep page src -> sweep.json, point page src -> run.json
     reproductions: dict[str, dict] = field(default_factory=dict)  # experiment name -> reproduction.json
+    titles: dict[str, str] = field(default_factory=dict)  # a generated page's title, by src
     _outlines: dict[str, Outline] = field(default_factory=dict)
 
     def title(self, src: str) -> str:
         note = self.notes.get(src)
-        return note.title if note else posixpath.basename(src)
+        return note.title if note else self.titles.get(src) or posixpath.basename(src)
 
     def outline(self, src: str) -> Outline:
         if src not in self._outlines:
@@ -192,7 +170,7 @@ class Graph:
         written = written or (name if name.startswith("[[") else f"[[{name}]]")
         found = self.resolver.candidates(name, from_src) if normalize(name) else [from_src]  # [[#heading]]: this page
         if not found:
-            return Resolved(None, f"{written} does not name any page or file")
+            return Resolved(None, f"{written} does not name any page or file", kind=MISSING)
         src = found[0] if len(found) == 1 else obsidian_pick(found, from_src)
         warning = ""
         if len(found) > 1:
@@ -201,21 +179,26 @@ class Graph:
                 f"{written} is ambiguous: it could be {', '.join(found)}; "
                 f"chose {src} as Obsidian does, not {others}; write the folder to choose"
             )
+        kind = AMBIGUOUS if warning else ""
         if not src.endswith(".md") or anchor.startswith("^") and src not in self.notes:
-            return Resolved(src, warning, anchor)  # a file's own fragment (an SVG's view), or a generated page's
+            return Resolved(src, warning, anchor, kind)  # a file's own fragment (an SVG's view), or a generated page's
         if not anchor or src not in self.notes:  # a page the wiki generates: not read
-            return Resolved(src, warning, slug(anchor.split("#")[-1]) if anchor else "")
+            return Resolved(src, warning, slug(anchor.split("#")[-1]) if anchor else "", kind)
         place = self.outline(src).anchor(anchor)
-        if place is None and self.notes[src].kind in ("experiment", "project") and not anchor.startswith("^"):
-            place = slug(anchor.split("#")[-1])  # a section the wiki adds to these pages (Run, Metrics, Ideas, …)
+        added = {slug(s) for s in (*ADDED_SECTIONS.get(self.notes[src].kind, ()), LINKED_FROM)}
+        if place is None and "#" not in anchor and slug(anchor) in added:
+            place = slug(anchor)  # a section the wiki adds to the page (Run, Metrics, Ideas, …)
         if place is None:
             return self._no_place(written, src, anchor)
-        return Resolved(src, warning, place)
+        return Resolved(src, warning, place, kind)
 
     def _no_place(self, written: str, src: str, anchor: str) -> Resolved:
         what = f"block {anchor!r}" if anchor.startswith("^") else f"heading {anchor!r}"
-        headings = ", ".join(self.outline(src).names()) or "none"
-        return Resolved(None, f"{written}: {src} has no {what} (its headings: {headings})")
+        names = self.outline(src).names()
+        if not anchor.startswith("^"):
+            names += [*ADDED_SECTIONS.get(self.notes[src].kind, ()), LINKED_FROM]
+        headings = ", ".join(names) or "none"
+        return Resolved(None, f"{written}: {src} has no {what} (its headings: {headings})", kind=NO_PLACE)
 
     def _experiment_page(self, name: str) -> str | None:
         """The one experiment page ``name`` names. Only experiment pages are candidates:
@@ -277,6 +260,12 @@ class Graph:
         return bool(run and ref.anchor in figure_captions(run)) or self.outline(page).anchor(ref.anchor) is None
 
     def resolve(self, ref: Ref, from_src: str) -> Resolved:
+        if ref.form in ("mdlink", "mdembed"):
+            # As Obsidian: the path from the linking note's folder if there is such a
+            # file, else the same name lookup as a wikilink's (``[x](Other%20note.md)``).
+            relative = posixpath.normpath(posixpath.join(posixpath.dirname(from_src), ref.target))
+            name = relative if relative in self.resolver.srcs else ref.target
+            return self.page(name, from_src, ref.anchor, ref.written)
         swept = self.resolve_sweep(ref, from_src)
         if swept is not None:
             return swept
@@ -316,22 +305,23 @@ def build_graph(
 ) -> Graph:
     """Resolve every reference of every note once; collect backlinks and problems.
 
-    ``generated`` are the pages the wiki writes itself, ``files`` the other files of
+    ``generated`` are the pages the wiki writes itself (src, or src -> title), ``files`` the other files of
     the docs dir (images, attachments), which embeds and links may name too.
     """
     notes = {n.src: n for n in notes}
     resolver = Resolver([*notes, *generated, *files], {src: n.aliases for src, n in notes.items() if n.aliases})
     graph = Graph(notes, runs, failures, resolver, sweeps=sweeps or {})
+    graph.titles = dict(generated) if isinstance(generated, dict) else {}
     for note in notes.values():
         paragraphs = [m.end() for m in _BLANK_LINE.finditer(note.body)]
         masked = mask(note.body)
-        for ref in scan(note.body, masked):
+        for ref in scan(note.body, masked, markdown=True):
             found = graph.resolve(ref, note.src)
             line = note.body_line + ref.line - 1
             # _record calls the snippet function at once (if at all), so the loop's variables are current
             _record(graph, note, found, note.where(line), lambda: snippet(note.body, ref, paragraphs))  # noqa: B023
         for line in unclosed(note.body, masked):
-            graph.problems.append(Problem(note.where(note.body_line + line - 1), UNCLOSED_MESSAGE))
+            graph.problems.append(Problem(note.where(note.body_line + line - 1), UNCLOSED_MESSAGE, MISSING, note.src))
         for name, value in note.references():
             found = graph.page(value, note.src)
             _record(graph, note, found, note.where(note.field_lines.get(name)), lambda: f"{name}: {plain(value)}")  # noqa: B023
@@ -342,36 +332,9 @@ def build_graph(
 
 def _record(graph: Graph, note: Note, found: Resolved, where: str, make_snippet: Callable[[], str]) -> None:
     if found.message:
-        graph.problems.append(Problem(where, found.message))
+        graph.problems.append(Problem(where, found.message, found.kind, note.src))
     if not found.src:
         return
     backlinks = graph.backlinks[found.src]
     if found.src != note.src and not any(b.source == note.src for b in backlinks[-1:]):
         backlinks.append(Backlink(note.src, make_snippet()))  # one per linking page: refs come in page order
-
-
-# --------------------------------------------------------------------------- snippets
-
-
-_BLANK_LINE = re.compile(r"\n[ \t]*\n")
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
-
-
-def snippet(text: str, ref: Ref, paragraphs: list[int] | None = None, width: int = 200) -> str:
-    """The sentence around ``ref`` (within its paragraph, or its table row), as plain
-    text on one line. ``paragraphs``: where each paragraph of ``text`` starts, if known."""
-    line_start = text.rfind("\n", 0, ref.start) + 1
-    line_end = text.find("\n", ref.end) % (len(text) + 1)
-    if text[line_start : ref.start].lstrip().startswith("|"):  # a table row: its cells
-        cells = [plain(cell) for cell in text[line_start:line_end].strip().strip("|").split("|")]
-        sentence = " · ".join(c for c in cells if c)
-    else:
-        if paragraphs is None:
-            paragraphs = [m.end() for m in _BLANK_LINE.finditer(text, 0, ref.start)]
-        starts = paragraphs[: bisect(paragraphs, ref.start)]
-        end = _BLANK_LINE.search(text, ref.end)
-        before = _SENTENCE_END.split(text[starts[-1] if starts else 0 : ref.start])[-1]
-        after = _SENTENCE_END.split(text[ref.end : end.start() if end else len(text)], maxsplit=1)[0]
-        sentence = plain(before + text[ref.start : ref.end] + after)
-    sentence = " ".join(sentence.split())
-    return sentence if len(sentence) <= width else sentence[: width - 1].rstrip() + "…"

@@ -5,6 +5,8 @@ pymdown-extensions' arithmatex finds the math (its rules for ``$``, escapes and
 blocks); latex2mathml turns the TeX into MathML, which browsers draw themselves,
 so the wiki needs no script and no CDN. TeX that latex2mathml cannot read is shown
 as code, marked like a broken link, and logged as a warning (fatal in ``--strict``).
+``$$…$$`` within a line of text is display math, as Obsidian shows it (arithmatex reads
+only ``$$`` blocks; ``lab.wiki.blocks`` makes a ``$$`` block that touches text one).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import xml.etree.ElementTree as etree
 
 from latex2mathml.converter import convert
 from markdown import Markdown
+from markdown.inlinepatterns import InlineProcessor
 from pymdownx.arithmatex import ArithmatexExtension, BlockArithmatexProcessor, InlineArithmatexPattern
 
 log = logging.getLogger("mkdocs.plugins.lab.math")
@@ -49,8 +52,19 @@ class _Block(BlockArithmatexProcessor):
         return True
 
 
+# ``$$x$$`` inside a line of text: Obsidian shows display math there; arithmatex would
+# read ``$x$`` and leave a dollar either side. Not after a backslash, no space inside.
+INLINE_DISPLAY = r"(?<![\\$])\$\$(?![\s$])((?:\\.|[^\\$\n])+?)(?<![\s\\])\$\$(?!\$)"
+
+
+class _InlineDisplay(InlineProcessor):
+    def handleMatch(self, m, data):  # noqa: ANN001, ANN201
+        return self.md.htmlStash.store(mathml(m.group(1), display=True)), m.start(0), m.end(0)
+
+
 class MathExtension(ArithmatexExtension):
-    """arithmatex, with its two processors swapped for ones that write MathML."""
+    """arithmatex, with its two processors swapped for ones that write MathML, and
+    ``$$…$$`` within a line read as display math."""
 
     def extendMarkdown(self, md: Markdown) -> None:
         super().extendMarkdown(md)
@@ -60,6 +74,8 @@ class MathExtension(ArithmatexExtension):
         md.inlinePatterns["arithmatex-inline"].md = md
         block = md.parser.blockprocessors["arithmatex-block"]
         md.parser.blockprocessors.register(_Block(block.pattern.pattern, config, md), "arithmatex-block", 79.9)
+        # after code spans (190), before arithmatex's single dollars
+        md.inlinePatterns.register(_InlineDisplay(INLINE_DISPLAY, md), "lab-inline-display-math", 189.95)
 
 
 def makeExtension(**kwargs) -> MathExtension:  # noqa: N802 (the name Python-Markdown looks for)

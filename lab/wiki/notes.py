@@ -170,6 +170,10 @@ class Note:
     path: str = ""  # the file as shown in messages: "site/ideas/probe-carries.md"
     body_line: int = 1  # line of the file where ``body`` starts
     field_lines: dict[str, int] = field(default_factory=dict)
+    # A plain page's front-matter problems (file:line: what), which warn instead of
+    # failing the build, and its front matter as written when it is not YAML at all.
+    problems: list[str] = field(default_factory=list)
+    unread: str = ""
 
     @property
     def title(self) -> str:
@@ -243,21 +247,36 @@ def _field_lines(yaml_text: str) -> dict[str, int]:
 
 def parse_note(src: str, text: str, path: str = "") -> Note:
     """Parse and validate one note; raises NoteError naming the file, line and field
-    of every problem (one per line)."""
+    of every problem (one per line).
+
+    A plain page (an Obsidian vault's note) never raises: Obsidian shows a note whose
+    properties it cannot read, so one template with ``date: {{date}}`` must not stop
+    the build. Its problems are kept in ``Note.problems`` (for a warning), a bad field
+    is left out, and front matter that is not YAML is kept as text in ``Note.unread``.
+    """
     where = path or src
     yaml_text, body, body_line = split_front_matter(text)
+    note = Note(src, kind_of(src), {}, body, path, body_line, _field_lines(yaml_text))
     try:
         meta = yaml.load(yaml_text, _YamlLoader) if yaml_text.strip() else {}
+        if meta is None:  # only comments
+            meta = {}
+        if not isinstance(meta, dict):
+            raise NoteError(f"{where}:2: front matter must be 'key: value' lines, got {type(meta).__name__}")
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = f":{mark.line + 2}" if mark else ""
         problem = getattr(err, "problem", None) or str(err)
-        raise NoteError(f"{where}{line}: malformed YAML front matter: {problem}") from None
-    if meta is None:  # only comments
-        meta = {}
-    if not isinstance(meta, dict):
-        raise NoteError(f"{where}:2: front matter must be 'key: value' lines, got {type(meta).__name__}")
-    note = Note(src, kind_of(src), {}, body, path, body_line, _field_lines(yaml_text))
+        error = NoteError(f"{where}{line}: malformed YAML front matter: {problem}")
+        if note.kind != "page":
+            raise error from None
+        note.problems, note.unread = [str(error)], yaml_text
+        return note
+    except NoteError as error:
+        if note.kind != "page":
+            raise
+        note.problems, note.unread = [str(error)], yaml_text
+        return note
     note.meta = _validate(note, meta)
     return note
 
@@ -265,7 +284,7 @@ def parse_note(src: str, text: str, path: str = "") -> Note:
 def _validate(note: Note, meta: dict) -> dict:
     schema = SCHEMAS[note.kind]
     clean = dict(meta) if note.kind in OPEN_SCHEMAS else {}
-    errors = []
+    errors, checked = [], set()
     for key, value in meta.items():
         line = note.field_lines.get(str(key))
         spec = schema.get(key)
@@ -278,12 +297,16 @@ def _validate(note: Note, meta: dict) -> dict:
             continue
         try:
             clean[key] = spec.check(value)
+            checked.add(key)
         except ValueError as err:
             errors.append(f"{note.where(line)}: field '{key}' {err}")
     for key, spec in schema.items():
         if spec.required and key not in meta:
             errors.append(f"{note.where()}: field '{key}' is missing (required in a {note.kind} note)")
-    if errors:
+    if errors and note.kind == "page":  # the bad fields are left out; the page builds
+        note.problems = errors
+        clean = {key: value for key, value in clean.items() if key not in schema or key in checked}
+    elif errors:
         raise NoteError("\n".join(errors))
     if note.kind == "idea":
         clean.setdefault("priority", "normal")
@@ -337,3 +360,16 @@ def new_note_command(kind: str, title: str, root: Path | str = ".") -> int:
     path.write_text(text, encoding="utf-8")
     print(f"created {path}")
     return 0
+
+
+def unread_properties(note: Note) -> str:
+    """A plain page's front-matter problems as a warning box at the top of the page,
+    with the front matter as written when it could not be read at all, as Obsidian
+    shows the properties of such a note as text."""
+    if not note.problems:
+        return ""
+    lines = ['!!! warning "Properties that could not be read"', ""]
+    lines += [f"    {problem.replace('`', chr(39))}" + "  " for problem in note.problems]
+    if note.unread:
+        lines += ["", "    ```yaml", *(f"    {line}" for line in note.unread.rstrip("\n").split("\n")), "    ```"]
+    return "\n".join(lines)

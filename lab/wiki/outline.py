@@ -1,9 +1,13 @@
 """A note's headings and ``^block`` ids: what ``[[note#heading]]`` and
 ``[[note#^id]]`` point at, and the part of the note ``![[note#…]]`` shows.
 
-Heading ids are the ones Python-Markdown's toc extension gives (slug of the text,
-``_1``, ``_2``… for repeats), so a link's anchor lands where the page puts it.
-Headings are matched by slug, which ignores case and punctuation as Obsidian does.
+A heading's id is chosen here and written into the page (``with_ids``: ``## Title
+{ #id }``, which attr_list reads), so a link's anchor equals the page's id for every
+heading, whatever the slug rules would make of numbers, code spans, underscores or
+emoji. The id is the toc extension's slug of the heading's text (``_1``, ``_2``… for
+repeats), the Unicode slug where that is empty (a heading in another script), and
+``section`` where even that is (a heading of emoji). Headings are matched by slug,
+which ignores case and punctuation as Obsidian does.
 """
 
 from __future__ import annotations
@@ -11,10 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from markdown.extensions.toc import slugify
+from markdown.extensions.toc import slugify, slugify_unicode
 
 from lab.wiki.mask import mask
-from lab.wiki.syntax import BLOCK_ID, plain
+from lab.wiki.syntax import BLOCK_ID, WIKILINK
 
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$", re.M)
 _ATTR_ID = re.compile(r"\s*\{[^}]*#([\w-]+)[^}]*\}$")  # "## Title { #id }" (attr_list)
@@ -22,8 +26,22 @@ _LIST_ITEM = re.compile(r"[ \t]*(?:[-*+]|\d+[.)])[ \t]")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
+def heading_text(text: str) -> str:
+    """A heading's Markdown as the text it shows: links as their text, code spans as
+    their code, no emphasis, tags or escapes. Unlike ``syntax.plain`` it keeps what
+    looks like a list marker (``1. Create access token``)."""
+    text = WIKILINK.sub(lambda m: m["label"] or m["target"].split("/")[-1] or m["anchor"] or "", text)
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)  # [text](url)
+    text = re.sub(r"(`+)(.+?)\1", lambda m: m[2].strip().replace("_", "\0"), text)  # code keeps its _
+    text = re.sub(r"<[^>]+>", "", text)
+    text = re.sub(r"[*]+|(?<!\w)_+|_+(?!\w)", "", text)  # emphasis, not snake_case
+    return re.sub(r"\\(.)", r"\1", text).replace("\0", "_").strip()
+
+
 def slug(text: str) -> str:
-    return slugify(plain(text), "-")
+    """The id of a heading (or the anchor of a link to it) written ``text``."""
+    shown = heading_text(text)
+    return slugify(shown, "-") or slugify_unicode(shown, "-") or "section"
 
 
 @dataclass(frozen=True)
@@ -33,6 +51,7 @@ class Heading:
     id: str  # its HTML id on the page
     start: int  # offset of the heading line
     end: int  # where its section ends: the next heading of the same or a higher level
+    id_at: int | None = None  # where ``with_ids`` writes the id; None: the heading has its own
 
 
 class Outline:
@@ -45,14 +64,27 @@ class Outline:
         seen: set[str] = set()
         found = list(_HEADING.finditer(masked))
         for i, m in enumerate(found):
-            level, title = len(m[1]), text[m.start(2) : m.end(2)]
+            # The title from the text itself: in the masked text a code span is blank
+            # (`` ## `fgets` Function `` would read "Function").
+            line = _HEADING.match(text[m.start() : m.end()])
+            level, title = len(m[1]), line[2]
             custom = _ATTR_ID.search(title)
             title = title[: custom.start()] if custom else title
             end = next((h.start() for h in found[i + 1 :] if len(h[1]) <= level), len(text))
+            heading_id = custom[1] if custom else _unique(slug(title), seen)
             self.headings.append(
-                Heading(level, title, custom[1] if custom else _unique(slug(title), seen), m.start(), end)
+                Heading(level, title, heading_id, m.start(), end, None if custom else m.start() + line.end(2))
             )
         self.blocks = {m["id"]: m for m in BLOCK_ID.finditer(masked)}
+
+    def with_ids(self) -> str:
+        """The text with each heading's id written into it (``## Title { #id }``)."""
+        out, pos = [], 0
+        for h in self.headings:
+            if h.id_at is not None:
+                out += [self.text[pos : h.id_at], f" {{ #{h.id} }}"]
+                pos = h.id_at
+        return "".join(out) + self.text[pos:]
 
     def names(self) -> list[str]:
         return [h.text for h in self.headings]

@@ -20,7 +20,7 @@ from lab import render, stats
 from lab.wiki import folders
 from lab.wiki.graph import GRAPH_PAGE, graph_page
 from lab.wiki.links import Graph
-from lab.wiki.notes import PRIORITIES, Note, experiment_name
+from lab.wiki.notes import PRIORITIES, Note, experiment_name, unread_properties
 from lab.wiki.rendering import format_metric, md_escape, md_link
 from lab.wiki.tags import TAGS_PAGE, tag_links, tags_page
 
@@ -212,7 +212,7 @@ def decorate(note: Note, markdown: str, graph: Graph, history: list[dict]) -> st
 
     The additions may hold wikilinks; ``rendering.render`` runs after this.
     """
-    top = [_meta_line(note)]
+    top = [unread_properties(note), _meta_line(note)]
     bottom = []
     if note.kind == "project":
         bottom.append(_project_lists(note, graph))

@@ -13,14 +13,18 @@ HTML or JSON and know nothing of the core:
                       every note is parsed once into the graph; the        links.build_graph,
                       generated pages (indexes, folders, graph, tags),     pages.SECTIONS, folders,
                       graph.json and the assets are added as files         graph.graph_json
-    on_page_markdown  a note gets its additions, its references rendered   pages.decorate, rendering.render,
-                      and its callouts turned into admonitions             callouts
+    on_page_markdown  a note gets heading ids, its Markdown links resolved,  outline, rendering.markdown_links,
+                      its additions, its references rendered, blank lines  pages.decorate, rendering.render,
+                      where Obsidian starts a block, and its callouts      blocks.separate, callouts
+                      turned into admonitions
     on_page_content   "Linked from" joins the page's table of contents      -
     on_post_page      backlinks and the local graph go into the built       pages.backlinks, graph.local_graph
                       page, after Markdown and after search indexed it
 
-Bad front matter fails the build (PluginError); broken and ambiguous references are
-warnings, fatal in ``--strict``. What the core provides, and any core that replaces
+Bad front matter of the lab's notes fails the build (PluginError); a vault note's is a
+warning. Broken and ambiguous references are warnings, fatal in ``--strict``, but in a
+vault those Obsidian leaves as they are, which go to the vault report (``report``) and
+are counted, unless ``vault_strict: true``. What the core provides, and any core that replaces
 this glue must too: the list of source files, Markdown to HTML with the configured
 extensions, URLs per page, the theme (Material: sidebar, search, palette switch), and
 writing the site. Moving to a core that runs no third-party plugins means rewriting
@@ -46,7 +50,7 @@ from mkdocs.structure.toc import AnchorLink, TableOfContents
 from mkdocs.utils import get_relative_url
 
 from lab import LabError, results
-from lab.wiki import callouts, folders, links, pages, rendering, vault
+from lab.wiki import blocks, callouts, folders, links, pages, rendering, report, vault
 from lab.wiki.graph import DATA_FILE as GRAPH_DATA
 from lab.wiki.graph import graph_json, local_graph
 from lab.wiki.notes import Note, NoteError, experiment_name, parse_note
@@ -62,6 +66,7 @@ BACKLINKS_MARK = "<!-- lab: linked from -->"  # where on_post_page puts a note's
 
 class LabConfig(base.Config):
     vault = c.Optional(c.Dir(exists=True))  # an Obsidian vault kept elsewhere (lab.wiki.vault)
+    vault_strict = c.Type(bool, default=False)  # the vault report's problems warn (lab.wiki.report)
 
 
 class LabPlugin(BasePlugin[LabConfig]):
@@ -102,14 +107,18 @@ class LabPlugin(BasePlugin[LabConfig]):
             raise PluginError(str(err)) from None
         self.files = files
         attachments = [f.src_uri for f in files if not f.is_documentation_page()]
-        generated = [src for _, src, _ in pages.SECTIONS] + [src for _, src in to_write]
+        generated = {src: title for title, src, _ in pages.SECTIONS} | {src: f for f, src in to_write}
+        if sections:  # a vault: its report (lab.wiki.report), linked from Home
+            generated[report.REPORT_PAGE] = report.TITLE
         self.graph = links.build_graph(notes, runs, failures, generated, attachments, self._sweeps(names))
         self.graph.reproductions = reproductions
-        self._report(self.graph.problems)
+        self._report(self.graph)
         for _, src, make in pages.SECTIONS:
             files.append(File.generated(config, src, content=make(self.graph)))
         for folder, src in to_write:
             files.append(File.generated(config, src, content=folders.folder_index(self.graph, folder)))
+        if sections:
+            files.append(File.generated(config, report.REPORT_PAGE, content=report.report_page(self.graph)))
         if self.own_nav:
             config.nav += [{folder: src} for folder, src in sections]
         for asset in [*ASSETS.iterdir(), PLOTLY_JS]:
@@ -168,12 +177,20 @@ class LabPlugin(BasePlugin[LabConfig]):
                 errors.append(str(err))
         if errors:
             raise PluginError("\n".join(errors))
+        for note in notes:  # a vault note's unreadable properties: shown on its page, and warned
+            for problem in note.problems:
+                log.warning(problem)
         return notes
 
-    @staticmethod
-    def _report(problems: list[links.Problem]) -> None:
-        for problem in problems:
-            log.warning(str(problem))
+    def _report(self, graph: links.Graph) -> None:
+        """Each problem as a warning, but those of the vault report, which are counted
+        (and warn too with ``vault_strict``)."""
+        reported = set() if self.config.vault_strict else set(report.vault_problems(graph))
+        for problem in graph.problems:
+            if problem not in reported:
+                log.warning(str(problem))
+        if reported:
+            log.info(f"vault report ({report.REPORT_PAGE}): {report.summary(graph)}")
 
     def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
         note = self.graph.notes.get(page.file.src_uri)
@@ -185,9 +202,12 @@ class LabPlugin(BasePlugin[LabConfig]):
                 history = results.load_history(experiment_name(note.src), self.root)
             except ValueError as err:
                 raise PluginError(str(err)) from None
-        markdown = pages.decorate(note, markdown, self.graph, history)
-        markdown = rendering.render(markdown, note.src, self.graph, lambda src: self._url(src, page))
-        return callouts.convert(markdown)
+        url = lambda src: self._url(src, page)  # noqa: E731
+        # The note's text as parsed (front matter the core could not read is not in it),
+        # its headings carrying the ids links point at, its Markdown links resolved.
+        body = rendering.markdown_links(self.graph.outline(note.src).with_ids(), note.src, self.graph, url)
+        markdown = rendering.render(pages.decorate(note, body, self.graph, history), note.src, self.graph, url)
+        return callouts.convert(blocks.separate(markdown))
 
     def _url(self, src: str, page: Page) -> str:
         """The URL of file ``src`` of the docs dir, relative to ``page``."""

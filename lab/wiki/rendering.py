@@ -10,6 +10,7 @@ import posixpath
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from lab import results, stats
 from lab.runner import aggregate
@@ -29,9 +30,9 @@ def md_escape(text: str) -> str:
 
 def md_link(from_src: str, to_src: str, text: str, anchor: str = "", title: str = "") -> str:
     """A Markdown link between two pages; MkDocs turns the ``.md`` path into a URL."""
-    target = posixpath.relpath(to_src, posixpath.dirname(from_src) or ".") + (f"#{anchor}" if anchor else "")
-    if re.search(r"[\s()<>]", target):
-        target = f"<{target}>"  # spaces, or unbalanced parentheses in a name
+    # Percent-encoded: a name may hold spaces, ?, #, %, > or unbalanced parentheses;
+    # the core decodes the path to find the page.
+    target = quote(posixpath.relpath(to_src, posixpath.dirname(from_src) or ".")) + (f"#{anchor}" if anchor else "")
     return f"[{text}]({target}" + (f' "{html.escape(title)}"' if title else "") + ")"
 
 
@@ -59,6 +60,28 @@ def render(text: str, src: str, graph: Graph, url: Callable[[str], str]) -> str:
     return _render(text, src, _Context(graph, url, src))
 
 
+def markdown_links(text: str, src: str, graph: Graph, url: Callable[[str], str]) -> str:
+    """``text`` of page ``src`` with its Markdown-syntax links and images resolved by
+    Obsidian's rules (``links.Graph.resolve``), as links the core resolves as they are.
+    Run on the note's own text, before the wiki adds its sections to it."""
+    return _markdown_links(text, src, _Context(graph, url, src))
+
+
+def _markdown_links(text: str, src: str, ctx: _Context) -> str:
+    if "](" not in text:
+        return text
+    edits = [(r.start, r.end, _render_ref(r, src, ctx, text)) for r in scan(text, markdown=True) if r.form[:2] == "md"]
+    return _apply(text, edits)
+
+
+def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
+    out, pos = [], 0
+    for start, end, new in sorted(edits):
+        out += [text[pos:start], new]
+        pos = end
+    return "".join(out) + text[pos:]
+
+
 def _render(text: str, src: str, ctx: _Context) -> str:
     """``text``, which lives in ``src`` (names resolve from there), for ``ctx.page``."""
     masked = mask(text)
@@ -66,11 +89,7 @@ def _render(text: str, src: str, ctx: _Context) -> str:
     if "^" in masked:
         anchor = (lambda m: f'<a id="^{m["id"]}"></a>') if src == ctx.page else (lambda m: "")  # ids once per page
         edits += [(m.start(), m.end(), anchor(m)) for m in BLOCK_ID.finditer(masked)]
-    out, pos = [], 0
-    for start, end, new in sorted(edits):
-        out += [text[pos:start], new]
-        pos = end
-    return "".join(out) + text[pos:]
+    return _apply(text, edits)
 
 
 def _render_ref(ref: Ref, src: str, ctx: _Context, text: str) -> str:
@@ -95,6 +114,8 @@ def _render_ref(ref: Ref, src: str, ctx: _Context, text: str) -> str:
             + "{ .lab-metric }"
         )
     is_page = found.src.endswith(".md")
+    if ref.form == "mdlink" or ref.form == "mdembed" and (is_page or not found.src.lower().endswith(IMAGES)):
+        return md_link(ctx.page, found.src, ref.label or md_escape(graph.title(found.src)), found.anchor)
     if ref.form == "link" or (ref.form == "embed" and not is_page and not found.src.lower().endswith(IMAGES)):
         shown = ref.label or (graph.title(found.src) + (f" › {ref.anchor.replace('#', ' › ')}" if ref.anchor else ""))
         return md_link(ctx.page, found.src, md_escape(shown), found.anchor)
@@ -137,7 +158,7 @@ def _transclusion(ref: Ref, found: Resolved, ctx: _Context) -> str:
     link = md_link(ctx.page, found.src, md_escape(ref.label or title), found.anchor)
     if where in ctx.embedding or found.src == ctx.page and not ref.anchor or len(ctx.embedding) >= MAX_EMBED_DEPTH:
         return f"{link} (embedded here already)"
-    part = graph.outline(found.src).part(ref.anchor)
+    part = _markdown_links(graph.outline(found.src).part(ref.anchor), found.src, ctx)  # relative to their note
     inner = _render(part, found.src, _Context(graph, ctx.url, ctx.page, (*ctx.embedding, where)))
     return f'<div class="lab-embed" markdown>\n\n{link}{{ .lab-embed-source }}\n\n{inner.strip()}\n\n</div>'
 
@@ -151,4 +172,8 @@ def _as_block(block: str, text: str, ref: Ref) -> str:
         nested = re.fullmatch(r"[ \t]*(?:[-*+]|\d+[.)])[ \t]+", before)
         lead = " " * 4 * (1 + len(before.expandtabs(4)) // 4) if nested else ""
     lines = ["", *block.split("\n"), ""]
-    return "\n" + "\n".join(lead + line if line else lead.rstrip() for line in lines) + "\n"
+    out = "\n" + "\n".join(lead + line if line else lead.rstrip() for line in lines)
+    # The line's own end follows: a newline of ours too would be a blank line, which
+    # ends the quote or callout around the embed (``> ![[note]]`` then ``> more``).
+    rest = text[ref.end : text.find("\n", ref.end) % (len(text) + 1)]
+    return out + ("\n" + lead if rest.strip() else "")

@@ -26,8 +26,9 @@ WIKILINK = re.compile(
 # so what was meant as one shows as its raw text, and no resolution ever sees it.
 UNCLOSED_WIKILINK = re.compile(r"!?\[\[[^\[\]\n]*(?=\n|\Z)")
 METRIC = re.compile(r"\{\{\s*metric\s+(?P<target>[^\s.{}]+)\.(?P<anchor>[^\s{}]+)\s*\}\}")
-# "^id" at the end of a line marks that block, so that [[note#^id]] can point at it.
-BLOCK_ID = re.compile(r"(?:^|(?<=[ \t]))\^(?P<id>[A-Za-z0-9-]+)[ \t]*$", re.M)
+# "^id" at the end of a line marks that block, so that [[note#^id]] can point at it;
+# Obsidian also reads it glued to an embed (``![[chart.png]]^id``).
+BLOCK_ID = re.compile(r"(?:^|(?<=[ \t])|(?<=\]\]))\^(?P<id>[A-Za-z0-9-]+)[ \t]*$", re.M)
 
 
 def figure_embed(experiment: str, figure_id: str) -> str:
