@@ -300,7 +300,7 @@ def test_missing_heading_in_a_vault_is_reported_fails_strict_when_asked_and_is_m
     quiet = mkdocs(root, "--strict")
     assert quiet.returncode == 0, quiet.stderr
     assert "1 link to no note, 1 link to no heading or block" in quiet.stderr
-    assert '<span class="lab-broken" title="[[Carry Notes#No such heading]]' in article(
+    assert '<span class="lab-broken" title="&#91;&#91;Carry Notes#No such heading&#93;&#93;' in article(
         root / "build/site", "vault/Welcome"
     )
     vault_strict(root)

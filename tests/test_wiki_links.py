@@ -277,7 +277,7 @@ def test_missing_heading_or_block_names_file_line_and_the_headings():
     ]
     html = rendering.render("[[Carry Notes#Nope]]", "vault/x.md", graph, str)
     assert html.startswith(
-        '<span class="lab-broken" title="[[Carry Notes#Nope]]: vault/Research/Carry Notes.md has no heading'
+        '<span class="lab-broken" title="&#91;&#91;Carry Notes#Nope&#93;&#93;: vault/Research/Carry Notes.md has no heading'
     )
 
 

@@ -165,10 +165,14 @@ class Graph:
             self._outlines[src] = Outline(self.notes[src].body)
         return self._outlines[src]
 
-    def page(self, name: str, from_src: str, anchor: str = "", written: str = "") -> Resolved:
-        """The page or file ``name`` points to from ``from_src``, and the id of ``anchor`` there."""
+    def page(self, name: str, from_src: str, anchor: str = "", written: str = "", exact: bool = False) -> Resolved:
+        """The page or file ``name`` points to from ``from_src``, and the id of ``anchor``
+        there; with ``exact``, ``name`` is the path of one (a name may hold ``#``)."""
         written = written or (name if name.startswith("[[") else f"[[{name}]]")
-        found = self.resolver.candidates(name, from_src) if normalize(name) else [from_src]  # [[#heading]]: this page
+        if exact:
+            found = [name]
+        else:  # [[#heading]]: this page
+            found = self.resolver.candidates(name, from_src) if normalize(name) else [from_src]
         if not found:
             return Resolved(None, f"{written} does not name any page or file", kind=MISSING)
         src = found[0] if len(found) == 1 else obsidian_pick(found, from_src)
@@ -264,8 +268,9 @@ class Graph:
             # As Obsidian: the path from the linking note's folder if there is such a
             # file, else the same name lookup as a wikilink's (``[x](Other%20note.md)``).
             relative = posixpath.normpath(posixpath.join(posixpath.dirname(from_src), ref.target))
-            name = relative if relative in self.resolver.srcs else ref.target
-            return self.page(name, from_src, ref.anchor, ref.written)
+            if relative in self.resolver.srcs:
+                return self.page(relative, from_src, ref.anchor, ref.written, exact=True)
+            return self.page(ref.target, from_src, ref.anchor, ref.written)
         swept = self.resolve_sweep(ref, from_src)
         if swept is not None:
             return swept

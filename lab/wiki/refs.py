@@ -42,6 +42,10 @@ class Ref:
     written: str  # the reference as written, for messages
 
 
+def _group(text: str, m: re.Match, name: str) -> str:
+    return text[m.start(name) : m.end(name)] if m.start(name) >= 0 else ""
+
+
 def markdown_target(target: str) -> tuple[str, str] | None:
     """(path, anchor) a Markdown link's target names, decoded; None for a web address,
     an anchor on the same page or a site-absolute path."""
@@ -60,10 +64,11 @@ def scan(text: str, masked: str | None = None, markdown: bool = False) -> list[R
     found = []
     for m in MARKDOWN_LINK.finditer(masked) if markdown and "](" in masked else ():
         if named := markdown_target(m["target"]):
-            found.append((m.start(), m.end(), "mdembed" if m["embed"] else "mdlink", *named, m["label"]))
+            found.append((m.start(), m.end(), "mdembed" if m["embed"] else "mdlink", *named, _group(text, m, "label")))
     for m in WIKILINK.finditer(masked):
         form = "embed" if m["embed"] else "link"
-        found.append((m.start(), m.end(), form, m["target"], m["anchor"] or "", m["label"] or ""))
+        # the parts from the text itself: a code span in a link (``[[note#`code` heading]]``) is blank in ``masked``
+        found.append((m.start(), m.end(), form, *(_group(text, m, g) for g in ("target", "anchor", "label"))))
     for m in METRIC.finditer(masked):
         found.append((m.start(), m.end(), "metric", m["target"], m["anchor"], ""))
     found.sort()

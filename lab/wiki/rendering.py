@@ -97,7 +97,9 @@ def _render_ref(ref: Ref, src: str, ctx: _Context, text: str) -> str:
     found = graph.resolve(ref, src)
     if not found.src:
         shown = ref.label or ref.target or ref.anchor
-        return f'<span class="lab-broken" title="{html.escape(found.message)}">{md_escape(shown)}</span>'
+        # The title holds the link as written: no Markdown may read it as a link or code there.
+        title = html.escape(found.message).translate({ord("["): "&#91;", ord("]"): "&#93;", ord("`"): "&#96;"})
+        return f'<span class="lab-broken" title="{title}">{md_escape(shown)}</span>'
     if ref.form == "metric" and found.src in graph.sweeps:
         record = graph.sweeps[found.src]
         value = md_escape(aggregate.citation(record, ref.anchor))

@@ -40,7 +40,7 @@ def plain(text: str) -> str:
     """Markdown source as readable plain text: links as their shown text, no markup."""
     text = WIKILINK.sub(lambda m: (m["label"] or m["target"].split("/")[-1] or m["anchor"] or "").rstrip("\\"), text)
     text = METRIC.sub(lambda m: f"{m['target']}.{m['anchor']}", text)
-    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)  # [text](url)
+    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)  # [text](url), ![alt](url)
     text = re.sub(r"^[ \t>]*\[![\w-]+\][+-]?.*$", "", text, flags=re.M)  # a callout's first line
     text = re.sub(r"^[ \t]*(?:(?:[-*+>]|\d+\.|#+)[ \t]+)+", "", text, flags=re.M)  # list, quote, heading markers
     text = BLOCK_ID.sub("", text)
