@@ -119,3 +119,48 @@ def _fixed(value: float, scale: float, digits: int) -> str:
         return format_value(value, digits)
     decimals = max(0, digits - 1 - math.floor(math.log10(abs(scale))))
     return f"{value:,.{min(decimals, 12)}f}"
+
+
+# --------------------------------------------------------------------------- intervals in range
+
+# Units of metrics that cannot be negative: counts, durations, losses (cross-entropy).
+NON_NEGATIVE_UNITS = frozenset({"errors", "examples", "steps", "checkpoints", "points", "s", "nats", "nats per digit"})
+# Unitless metrics named as a share of something: within [0, 1].
+_RATE_NAME = ("rate", "accuracy", "fraction", "share", "proportion")
+
+
+def metric_range(name: str, unit: str | None) -> tuple[float, float]:
+    """The range a metric's values cannot leave, from what it is: [0, 1] for a rate,
+    [0, inf) for a count, a duration or a loss, else unbounded. Judged by unit, and for
+    a unitless metric by its name (``seed_rate``, ``digit_accuracy``)."""
+    if not unit and name.lower().endswith(_RATE_NAME):
+        return 0.0, 1.0
+    if unit in NON_NEGATIVE_UNITS:
+        return 0.0, math.inf
+    return -math.inf, math.inf
+
+
+def within(s: Summary, low: float = -math.inf, high: float = math.inf) -> tuple[Summary, bool]:
+    """``s`` with its 95% interval clipped to [``low``, ``high``], and whether it was.
+
+    Student's t interval is symmetric about the mean, so for a count that is 0 at most
+    seeds and large at one (24 ± 69 errors) it reaches below zero, which no seed can.
+    The true mean lies in the range, so the interval's part outside it holds no mean:
+    clipping loses no coverage. A page showing a clipped interval says so.
+    """
+    if not (math.isfinite(s.ci_low) and math.isfinite(s.ci_high)):
+        return s, False
+    lo, hi = max(s.ci_low, low), min(s.ci_high, high)
+    return Summary(s.n, s.mean, s.std, lo, hi), (lo, hi) != (s.ci_low, s.ci_high)
+
+
+def wilson(successes: int, trials: int) -> tuple[float, float]:
+    """The 95% Wilson score interval of a rate ``successes / trials`` (one run's rate,
+    e.g. wrong answers out of a million problems): inside [0, 1], and not empty at 0
+    successes, unlike the normal approximation."""
+    if trials <= 0 or not 0 <= successes <= trials:
+        raise ValueError(f"need 0 <= successes <= trials and trials > 0, got {successes} of {trials}")
+    p, z2 = successes / trials, _Z975**2
+    centre = (p + z2 / (2 * trials)) / (1 + z2 / trials)
+    half = _Z975 * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials**2)) / (1 + z2 / trials)
+    return max(0.0, centre - half), min(1.0, centre + half)

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import html
 import json
+from collections import Counter
 from collections.abc import Callable
 
 import numpy as np
 
-from lab.wiki.links import Graph
+from lab.wiki.links import Graph, sweep_of
 from lab.wiki.notes import Note
 
 GRAPH_PAGE = "graph.md"
@@ -52,26 +53,41 @@ def nodes(graph: Graph, url: Callable[[str], str]) -> list[dict]:
     """One node per note, in the order of ``graph.notes``; ``url(src)`` is the page's
     URL relative to the site root."""
     owner = projects(graph)
+    points = Counter(sweep for src in graph.notes if (sweep := _grouped(src, graph)) != src)
     return [
         {
             "id": src,
-            "title": note.title,
+            "title": note.title + (f" ({points[src]} points)" if points[src] else ""),
             "kind": note.kind,
             "status": status(note, graph),
             "project": owner.get(src, ""),
             "url": url(src),
         }
         for src, note in graph.notes.items()
+        if _grouped(src, graph) == src
     ]
 
 
+def _grouped(src: str, graph: Graph) -> str:
+    """The node that stands for page ``src``: a sweep point's sweep (once the sweep has
+    its page), else the page itself. Seventy points of one sweep are one node."""
+    sweep = sweep_of(src)
+    return sweep if sweep in graph.notes else src
+
+
 def edges(graph: Graph) -> list[tuple[str, str]]:
-    """(from src, to src) for each note that links to another, once per pair and direction.
+    """(from src, to src) for each note that links to another, once per pair and direction,
+    a sweep's points as their sweep.
 
     Links to generated pages (the indexes) are left out: every note would meet there.
     """
-    pairs = {(b.source, target) for target, links in graph.backlinks.items() if target in graph.notes for b in links}
-    return sorted(pairs)
+    pairs = {
+        (_grouped(b.source, graph), _grouped(target, graph))
+        for target, links in graph.backlinks.items()
+        if target in graph.notes
+        for b in links
+    }
+    return sorted((a, b) for a, b in pairs if a != b)
 
 
 def facets(graph: Graph, node_list: list[dict]) -> dict[str, list[tuple[str, str, int]]]:

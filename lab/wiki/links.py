@@ -67,6 +67,24 @@ def vault_of(src: str) -> str:
     return "" if top in FOLDERS else top
 
 
+def sweep_of(src: str) -> str | None:
+    """The page of the sweep that the page ``src`` is a point of
+    (``experiments/NAME/sweeps/SWEEP/points/ID/index.md`` -> ``…/sweeps/SWEEP/index.md``);
+    None for any other page. Backlinks and the graph show a sweep's points as one."""
+    parts = src.split("/")
+    if (
+        len(parts) == 7
+        and parts[0] == results.RESULTS_DIR.name
+        and (parts[2], parts[4])
+        == (
+            results.SWEEPS,
+            results.POINTS,
+        )
+    ):
+        return "/".join(parts[:4]) + "/" + results.PAGE
+    return None
+
+
 def obsidian_pick(candidates: list[str], from_src: str) -> str:
     """Obsidian's choice among pages sharing a name: the linking note's own folder
     first, then the shortest path."""

@@ -6,18 +6,18 @@
 - ``decorate``: what each note gets around its own text, as Markdown: a status line
   from its front matter, on a project page the lists of its notes, and on an
   experiment page the failure banner, provenance and metric history.
-- ``backlinks``: every page's "Linked from" section, as HTML (see there why).
+- ``backlinks`` (from ``lab.wiki.backlinks``): every page's "Linked from" section, as HTML.
 
 Everything here is a pure function of the graph (``links.build_graph``).
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 
 from lab import render, stats
 from lab.wiki import folders
+from lab.wiki.backlinks import BACKLINKS_ID, backlinks  # noqa: F401 (the plugin's, found here too)
 from lab.wiki.graph import GRAPH_PAGE, graph_page
 from lab.wiki.links import Graph
 from lab.wiki.notes import PRIORITIES, Note, experiment_name, unread_properties
@@ -367,24 +367,3 @@ def _history_table(names: list[str], history: list[dict]) -> str:
         cells = [stats.format_value(h["metrics"][n]) if n in h.get("metrics", {}) else "" for n in names]
         rows.append(f"| {h.get('run_id')} | `{(h.get('commit') or '')[:10]}` | " + " | ".join(cells) + " |")
     return '\n\n??? note "Every run, newest first"\n\n' + "\n".join("    " + r for r in rows)
-
-
-BACKLINKS_ID = "linked-from"
-
-
-def backlinks(note: Note, graph: Graph, href: Callable[[str], str]) -> str:
-    """The "Linked from" section of ``note``: each page that links to it, with the
-    sentence that does. ``href(src)`` is the URL of page ``src`` relative to this one.
-
-    HTML rather than Markdown: the plugin adds it to the built page after Markdown
-    and search have run, so it costs no Markdown conversion (a tenth of the time to
-    build 1,000 short notes) and search does not find each linking sentence again on
-    every page it links to.
-    """
-    items = [
-        f'<li><a href="{html.escape(href(b.source))}">{html.escape(graph.title(b.source))}</a>'
-        f" — “{html.escape(b.snippet)}”</li>"
-        for b in graph.backlinks.get(note.src, [])
-    ]
-    listing = "<ul>\n" + "\n".join(items) + "\n</ul>" if items else "<p><em>Nothing links here yet.</em></p>"
-    return f'<h2 id="{BACKLINKS_ID}">Linked from</h2>\n{listing}\n'
