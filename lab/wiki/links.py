@@ -172,6 +172,8 @@ class Graph:
     sweeps: dict[str, dict] = field(default_factory=dict)  # sweep page src -> sweep.json, point page src -> run.json
     reproductions: dict[str, dict] = field(default_factory=dict)  # experiment name -> reproduction.json
     titles: dict[str, str] = field(default_factory=dict)  # a generated page's title, by src
+    # src -> (target src, embedded?) of each reference it makes: what its rendering reads of others
+    targets: dict[str, set[tuple[str, bool]]] = field(default_factory=lambda: defaultdict(set))
     _outlines: dict[str, Outline] = field(default_factory=dict)
 
     def title(self, src: str) -> str:
@@ -343,11 +345,15 @@ def build_graph(
             line = note.body_line + ref.line - 1
             # _record calls the snippet function at once (if at all), so the loop's variables are current
             _record(graph, note, found, note.where(line), lambda: snippet(note.body, ref, paragraphs))  # noqa: B023
+            if found.src:
+                graph.targets[note.src].add((found.src, ref.form == "embed"))
         for line in unclosed(note.body, masked):
             graph.problems.append(Problem(note.where(note.body_line + line - 1), UNCLOSED_MESSAGE, MISSING, note.src))
         for name, value in note.references():
             found = graph.page(value, note.src)
             _record(graph, note, found, note.where(note.field_lines.get(name)), lambda: f"{name}: {plain(value)}")  # noqa: B023
+            if found.src:
+                graph.targets[note.src].add((found.src, False))
             if name == "project" and found.src:
                 graph.members[found.src].append(note.src)
     return graph

@@ -12,7 +12,9 @@ HTML or JSON and know nothing of the core:
     on_files          a vault kept elsewhere joins the docs dir's files;   vault, notes.parse_note,
                       every note is parsed once into the graph; the        links.build_graph,
                       generated pages (indexes, folders, graph, tags),     pages.SECTIONS, folders,
-                      graph.json and the assets are added as files         graph.graph_json
+                      graph.json and the assets are added as files;        graph.graph_json,
+                      in a --dirty build, pages whose inputs changed are   incremental
+                      marked to be built again
     on_page_markdown  a note gets heading ids, its Markdown links resolved,  outline, rendering.markdown_links,
                       its additions, its references rendered, blank lines  pages.decorate, rendering.render,
                       where Obsidian starts a block, and its callouts      blocks.separate, callouts
@@ -50,7 +52,7 @@ from mkdocs.structure.toc import AnchorLink, TableOfContents
 from mkdocs.utils import get_relative_url
 
 from lab import LabError, results
-from lab.wiki import blocks, callouts, folders, links, pages, rendering, report, vault
+from lab.wiki import blocks, callouts, folders, incremental, links, pages, rendering, report, vault
 from lab.wiki.graph import DATA_FILE as GRAPH_DATA
 from lab.wiki.graph import graph_json, local_graph
 from lab.wiki.notes import Note, NoteError, experiment_name, parse_note
@@ -113,6 +115,7 @@ class LabPlugin(BasePlugin[LabConfig]):
         self.graph = links.build_graph(notes, runs, failures, generated, attachments, self._sweeps(names))
         self.graph.reproductions = reproductions
         self._report(self.graph)
+        self._forget_stale(files, config)
         for _, src, make in pages.SECTIONS:
             files.append(File.generated(config, src, content=make(self.graph)))
         for folder, src in to_write:
@@ -131,6 +134,16 @@ class LabPlugin(BasePlugin[LabConfig]):
             )
         )
         return files
+
+    def _forget_stale(self, files: Files, config: MkDocsConfig) -> None:
+        """For a ``--dirty`` build (``make serve``): remove the built file of each page
+        whose inputs changed, so that the core builds it again (``incremental``)."""
+        shared = (str(config.nav), str(config.markdown_extensions), str(config.theme.get("palette")))
+        changed = incremental.stale(config.site_dir, incremental.fingerprints(self.graph, shared))
+        for file in files.documentation_pages():
+            if file.src_uri in self.graph.notes and (changed is None or file.src_uri in changed):
+                if os.path.isfile(file.abs_dest_path):
+                    os.remove(file.abs_dest_path)
 
     def _sweeps(self, names: list[str]) -> dict[str, dict]:
         """Page src -> record, for every sweep page (sweep.json) and sweep point page
