@@ -28,7 +28,8 @@ def _parser() -> argparse.ArgumentParser:
         help="overrides as one string, as make passes PARAMS: quotes are kept",
     )
 
-    sub.add_parser("run-stale", help="run every experiment that is stale or never ran")
+    stale = sub.add_parser("run-stale", help="run every experiment that is stale or never ran (or only NAME)")
+    stale.add_argument("names", nargs="*", help="only these experiments (default: every one)")
     sub.add_parser("status", help="fresh / stale / failed / never run, per experiment and sweep")
     sub.add_parser("list", help="the experiments there are, with their parameters")
 
@@ -40,6 +41,14 @@ def _parser() -> argparse.ArgumentParser:
     reproduce.add_argument(
         "--cached", action="store_true", help="load trained models from the cache instead of retraining them"
     )
+    reproduce.add_argument("--sweep", help="an archived sweep of the one experiment named: its points at their commit")
+    reproduce.add_argument("--point", help="with --sweep: only this point")
+
+    keep = sub.add_parser("archive", help="keep an experiment's (or a sweep's) results as a record of their commit")
+    keep.add_argument("name")
+    keep.add_argument("--sweep", help="the sweep to archive (default: the experiment's own results)")
+    keep.add_argument("--why", default="", help="why it is kept as a record, in words (required)")
+    keep.add_argument("--undo", action="store_true", help="take the archive mark away")
 
     sweep = sub.add_parser(
         "sweep",
@@ -62,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
         help=f"points run at a time by the pool engine (default: cores / {numerics.THREADS} threads a point)",
     )
     sweep.add_argument("--engine", default="pool", help="pool (local processes) or ray (RAY_ADDRESS)")
+    sweep.add_argument(
+        "--yes", action="store_true", help="run a grid past the points a sweep runs unconfirmed (make's CONFIRM=1)"
+    )
 
     point = sub.add_parser("sweep-point")  # one point, run by the pool engine: not for users
     point.add_argument("name")
@@ -98,13 +110,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return commands.run_command(args.name, args.params + params.split_params(args.params_text))
         if args.command == "run-stale":
-            return commands.run_stale_command()
+            return commands.run_stale_command(names=args.names)
         if args.command == "status":
             return commands.status_command()
         if args.command == "list":
             return commands.list_command()
         if args.command == "reproduce":
-            return commands.reproduce_command(args.names, cached=args.cached)
+            return commands.reproduce_command(args.names, cached=args.cached, sweep=args.sweep, point=args.point)
+        if args.command == "archive":
+            return commands.archive_command(args.name, args.sweep, args.why, undo=args.undo)
         if args.command == "sweep":
             return commands.sweep_command(
                 args.name,
@@ -113,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.sweep_id,
                 args.jobs,
                 args.engine,
+                confirmed=args.yes,
             )
         if args.command == "sweep-point":
             return commands.sweep_point_command(args.name, args.slot, Path(args.target), args.params_json)

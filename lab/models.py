@@ -10,24 +10,23 @@ TransformerLens tool (hooks, ``run_with_cache``, ``OV``/``QK``, patching) applie
 
 The cache keys trained weights by a hash of the model config, the training settings,
 the numerics environment (threads, torch build, CPU capability, device: they change
-weights) and the code that determines the weights (``WEIGHT_CODE``, docstrings and
-comments left out, so editing a docstring or a progress line retrains nothing). Each
+weights) and the code that determines the weights (``WEIGHT_CODE``, fingerprinted by
+``lab.fingerprint`` without docstrings, comments or formatting, so editing a
+docstring or a progress line retrains nothing). A run that uses a model counts that
+code as executed (``lab.executed.note``): when it changes, the run is stale. Each
 cache file carries a SHA-256 of its payload: a corrupt or truncated entry is reported
 in one line and retrained, never loaded.
 """
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import hashlib
-import inspect
 import io
 import json
 import os
 import sys
 import tempfile
-import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -40,7 +39,7 @@ from transformer_lens.model_bridge import TransformerBridge
 from transformer_lens.model_bridge.generalized_components.normalization import NormalizationBridge
 
 from lab import data as data_sources
-from lab import forward, numerics, presets, train
+from lab import executed, fingerprint, numerics, train
 from lab import task as addition
 from lab.data import DataSource
 from lab.presets import PRESETS, ModelConfig, Preset, TrainConfig, resolve
@@ -127,69 +126,58 @@ def _preset_from_record(record: dict) -> Preset:
     return Preset(ModelConfig(**record["model"]), TrainConfig(data=data, **training), "")
 
 
-# The code that determines trained weights and the training history: the task and its
-# sampling, the data sources, the configs' defaults, the training loop and evaluation,
-# and how a model is built. Not the preset table (a preset's values are in the key
-# anyway, so editing one preset does not retrain the others), not the cache, not the
-# progress line.
-WEIGHT_CODE: tuple[Any, ...] = (
-    addition,
-    data_sources,
-    presets.ModelConfig,
-    presets.TrainConfig,
-    train.lr_at,
-    train.checkpoint_steps,
-    train.position_scores,
-    train._mean_where,
-    train.AdditionEvaluator,
-    train.RepeatEvaluator,
-    train.make_optimizer,
-    train.train_step,
-    train.train,
-    train.EVAL_SEED,
-    train.EVAL_NINE_SHARE,
-    numerics.THREADS,
-    forward,
-    LayerNormBridge,
-    build_model,
+# The code that determines trained weights and the training history (units of
+# ``lab.fingerprint``; a file names all its units, a class its methods too): the task
+# and its sampling, the data sources, the configs' defaults, the training loop and
+# evaluation, the thread count, and how a model is built. Not the preset table (a
+# preset's values are in the key anyway, so editing one preset does not retrain the
+# others), not the cache, not the progress line.
+WEIGHT_CODE: tuple[str, ...] = (
+    "lab/task.py",
+    "lab/data.py",
+    "lab/forward.py",
+    "lab/presets.py:ModelConfig",
+    "lab/presets.py:TrainConfig",
+    "lab/train.py:<module>",  # EVAL_SEED, EVAL_NINE_SHARE, EVALUATORS
+    "lab/train.py:lr_at",
+    "lab/train.py:checkpoint_steps",
+    "lab/train.py:position_scores",
+    "lab/train.py:_mean_where",
+    "lab/train.py:AdditionEvaluator",
+    "lab/train.py:RepeatEvaluator",
+    "lab/train.py:evaluator",
+    "lab/train.py:TrainResult",
+    "lab/train.py:make_optimizer",
+    "lab/train.py:train_step",
+    "lab/train.py:train",
+    "lab/numerics.py:<module>",  # THREADS
+    "lab/numerics.py:pin",
+    "lab/numerics.py:default_device",
+    "lab/models.py:LayerNormBridge",
+    "lab/models.py:build_model",
 )
 
 
-def code_source(obj: Any) -> str:
-    """The code of a module, class or function as the interpreter sees it: parsed and
-    printed back, without docstrings, comments or a module's imports. Other values
-    (constants) by repr."""
-    if not (inspect.ismodule(obj) or inspect.isclass(obj) or inspect.isfunction(obj)):
-        return repr(obj)
-    tree = ast.parse(textwrap.dedent(inspect.getsource(obj)))
-    # a module's imports only name what its code uses: sorting them changes no weight
-    tree.body = [node for node in tree.body if not isinstance(node, (ast.Import, ast.ImportFrom))]
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if (
-            isinstance(body, list)
-            and body
-            and isinstance(body[0], ast.Expr)
-            and isinstance(body[0].value, ast.Constant)
-            and isinstance(body[0].value.value, str)
-        ):
-            node.body = body[1:] or [ast.Pass()]
-    return ast.unparse(tree)
+def weight_code(lab_dir: Path = fingerprint.LAB_DIR) -> dict[str, str]:
+    """{unit: fingerprint} of ``WEIGHT_CODE`` as the code in ``lab_dir`` is now; a unit
+    that no longer exists is an error here, not a silently smaller key."""
+    now = fingerprint.current(fingerprint.expand(WEIGHT_CODE, lab_dir), lab_dir)
+    missing = [name for name, value in now.items() if value is None]
+    if missing:
+        raise LookupError(f"lab.models.WEIGHT_CODE names code that does not exist: {', '.join(missing)}")
+    return now
 
 
-def code_hash(objects: tuple[Any, ...] = WEIGHT_CODE) -> str:
-    """Hash of the ``code_source`` of each of ``objects``."""
-    h = hashlib.sha256()
-    for obj in objects:
-        h.update(code_source(obj).encode())
-    return h.hexdigest()[:16]
-
-
-def cache_key(preset: Preset, device: torch.device | str | None = None) -> str:
-    """Hash of model config, training settings, training code and the numerics environment."""
+def cache_key(preset: Preset, device: torch.device | str | None = None, lab_dir: Path = fingerprint.LAB_DIR) -> str:
+    """Hash of model config, training settings, training code (in ``lab_dir``: a copy
+    in tests) and the numerics environment."""
     environment = numerics.environment(device)
     environment["threads"] = numerics.THREADS  # what training will run with, whatever runs now
-    key = {"config": _config_record(preset), "code": code_hash(), "environment": environment}
+    key = {
+        "config": _config_record(preset),
+        "code": fingerprint.combined(weight_code(lab_dir)),
+        "environment": environment,
+    }
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -315,6 +303,7 @@ def load_or_train(
     """The trained model for ``preset`` (+ overrides): from the cache, or trained and cached."""
     name = preset if isinstance(preset, str) else "custom"
     resolved = resolve(preset, overrides)
+    executed.note(fingerprint.expand(WEIGHT_CODE))  # the run depends on the code behind the weights
     path = cache_dir() / f"{name}-{cache_key(resolved)}.pt"
     if path.exists() and not retrain:
         try:

@@ -39,6 +39,13 @@ from pathlib import Path
 from typing import Any
 
 from lab import atomic
+from lab.shapes import (
+    FAILURE_SHAPE,
+    MalformedRecord,
+    check_run,
+    check_shape,
+    check_sweep,
+)
 
 EXPERIMENTS_DIR = Path("experiments")
 RESULTS_DIR = Path("site") / "experiments"
@@ -50,11 +57,13 @@ FIGURES = "figures"
 HISTORY = "history.jsonl"
 FAILURE = "failure.json"
 REPRODUCTION = "reproduction.json"
+ARCHIVED = "archived.json"  # beside an experiment's or a sweep's results: kept as a record
 SWEEPS = "sweeps"
 SWEEP = "sweep.json"
 POINTS = "points"
 METRICS = "metrics.json"  # in the scratch output directory only
 ENVIRONMENT = "environment.json"  # likewise: what the kernel's numerics ran under
+EXECUTED = "executed.json"  # likewise: the lab code the kernel executed (``lab.executed``)
 
 OUTPUT_DIR_ENV = "LAB_OUTPUT_DIR"
 
@@ -79,7 +88,8 @@ RUN_FIELDS = (
     "cells",  # [{"index": i, "duration_s": s}] for each code cell
     "metrics",  # {name: {"value": v, "unit": u, "description": d}}
     "figures",  # [{"id": id, "caption": c, "file": "figures/ID.json"}]
-    "input_hash",  # "script=H params=H lab=H": short hashes of each input (staleness)
+    "input_hash",  # "script=H params=H prose=H": short hashes of each input (staleness)
+    "code",  # {"lab/train.py:train": fingerprint}: the lab code the run executed (lab.executed)
 )
 
 # Keys of failure.json, in the order they are written.
@@ -93,6 +103,15 @@ FAILURE_FIELDS = (
     "message",  # exception message
     "notebook",  # the kept failed notebook, relative to the repository root
     "input_hash",  # inputs of the failed attempt: a rerun is due once they change
+    "code",  # the lab code it executed up to the failure (see run.json), or null
+)
+
+# Keys of archived.json (lab.runner.archive), in the order they are written.
+ARCHIVE_FIELDS = (
+    "commit",  # the commit that made the results: they are a record of it
+    "dirty",  # whether that run had uncommitted changes (then the commit alone cannot remake it)
+    "when",  # ISO 8601 UTC, when the results were archived
+    "why",  # in words
 )
 
 # Keys of reproduction.json, in the order they are written.
@@ -210,7 +229,7 @@ def read_json(path: Path) -> Any:
     try:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
-        raise ValueError(f"{path}:{err.lineno}: malformed JSON: {err.msg}") from None
+        raise MalformedRecord(f"{path}:{err.lineno}: malformed JSON: {err.msg}") from None
 
 
 def load_run(name: str, root: Path | str = ".") -> dict | None:
@@ -231,26 +250,30 @@ def read_run(folder: Path | str) -> dict | None:
     path = Path(folder) / RUN
     if not path.exists():
         return None
-    run = read_json(path)
+    run = check_run(read_json(path), path)
     return {**{key: run.get(key) for key in RUN_FIELDS}, **run}
 
 
 def read_failure(folder: Path | str) -> dict | None:
-    """The failure record in a result directory, if its latest attempt failed."""
+    """The failure record in a result directory, if its latest attempt failed; fields
+    it lacks read as null."""
     path = Path(folder) / FAILURE
-    return read_json(path) if path.exists() else None
+    if not path.exists():
+        return None
+    failure = check_shape(read_json(path), FAILURE_SHAPE, str(path), "a failure record")
+    return {**{key: failure.get(key) for key in FAILURE_FIELDS}, **failure}
 
 
 def load_reproduction(name: str, root: Path | str = ".") -> dict | None:
     """The verdict of the latest reproduction of ``name``'s committed run, if any."""
     path = result_dir(name, root) / REPRODUCTION
-    return read_json(path) if path.exists() else None
+    return check_shape(read_json(path), {}, str(path), "a reproduction verdict") if path.exists() else None
 
 
 def load_sweep(name: str, sweep: str, root: Path | str = ".") -> dict | None:
     """The record of sweep ``sweep`` of ``name`` (``SWEEP_FIELDS``), or None if it never ran."""
     path = sweep_dir(name, sweep, root) / SWEEP
-    return read_json(path) if path.exists() else None
+    return check_sweep(read_json(path), path) if path.exists() else None
 
 
 def load_history(name: str, root: Path | str = ".") -> list[dict]:
@@ -263,9 +286,10 @@ def load_history(name: str, root: Path | str = ".") -> list[dict]:
         if not line.strip():
             continue
         try:
-            runs.append(json.loads(line))
+            entry = json.loads(line)
         except json.JSONDecodeError as err:
-            raise ValueError(f"{path}:{lineno}: malformed history line: {err.msg}") from None
+            raise MalformedRecord(f"{path}:{lineno}: malformed history line: {err.msg}") from None
+        runs.append(check_shape(entry, {}, f"{path}:{lineno}", "a history line"))
     return runs
 
 
@@ -366,6 +390,17 @@ def write_environment(out: Path, environment: dict) -> None:
 def read_environment(out: Path) -> dict | None:
     """What ``write_environment`` recorded in a scratch output directory, if anything."""
     path = Path(out) / ENVIRONMENT
+    return read_json(path) if path.exists() else None
+
+
+def write_executed(out: Path, code: dict[str, str]) -> None:
+    """Record, in the scratch output directory, the lab code the kernel executed."""
+    atomic_write_json(Path(out) / EXECUTED, code)
+
+
+def read_executed(out: Path) -> dict[str, str] | None:
+    """What ``write_executed`` recorded in a scratch output directory, if anything."""
+    path = Path(out) / EXECUTED
     return read_json(path) if path.exists() else None
 
 

@@ -81,46 +81,48 @@ def test_cache_key_follows_the_environment_not_the_shell(monkeypatch):
     assert models.cache_key(preset) != key
 
 
-HASH = "from lab import models; print(models.code_hash())"
-
-
-def _code_hash_after(edit, tmp_path: Path) -> str:
-    """``models.code_hash()`` computed on a copy of the lab package edited by ``edit``."""
-    copy = tmp_path / "copy"
+def _key_after(edits: dict[str, tuple[str, str]], tmp_path: Path) -> str:
+    """``models.cache_key`` of ``add2`` computed on a copy of the lab package with
+    ``edits`` ({file: (old, new)}) made in it."""
+    copy = tmp_path / "lab"
     shutil.rmtree(copy, ignore_errors=True)
-    shutil.copytree(ROOT / "lab", copy / "lab", ignore=shutil.ignore_patterns("__pycache__"))
-    train_py = copy / "lab" / "train.py"
-    train_py.write_text(edit(train_py.read_text()))
-    env = {**os.environ, "PYTHONPATH": str(copy)}
-    done = subprocess.run([sys.executable, "-c", HASH], env=env, cwd=copy, capture_output=True, text=True, check=True)
-    return done.stdout.strip()
+    shutil.copytree(ROOT / "lab", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    for file, (old, new) in edits.items():
+        text = (copy / file).read_text()
+        assert old in text, f"the test's edit no longer applies to {file}: {old!r}"
+        (copy / file).write_text(text.replace(old, new))
+    return models.cache_key(models.resolve("add2"), lab_dir=copy)
 
 
-@pytest.mark.slow
-def test_code_hash_ignores_docs_and_progress_but_not_the_loss(tmp_path):
-    unchanged = _code_hash_after(lambda s: s, tmp_path)
-    assert unchanged == models.code_hash()
-    docs = _code_hash_after(
-        lambda s: s.replace(
+def test_cache_key_ignores_docs_and_progress_but_not_the_loss_the_forward_or_the_task(tmp_path):
+    unchanged = _key_after({}, tmp_path)
+    assert unchanged == models.cache_key(models.resolve("add2"))
+    docs = {
+        "train.py": (
             '"""One optimizer step on the answer-only loss;',
             '"""One optimizer step (edited docs) on the answer-only loss;',
-        ).replace(
-            "    logits = model(tokens)[:, positions]", "    # a new comment\n    logits = model(tokens)[:, positions]"
         ),
-        tmp_path,
-    )
-    progress = _code_hash_after(
-        lambda s: s.replace('f"step {step:>6}/{steps}', 'f"at step {step:>6}/{steps}'), tmp_path
-    )
-    loss = _code_hash_after(
-        lambda s: s.replace(
-            "loss = F.cross_entropy(logits.flatten(0, 1), tokens[:, positions + 1].flatten())",
-            "loss = F.cross_entropy(logits.flatten(0, 1), tokens[:, positions + 1].flatten(), label_smoothing=0.1)",
+        "forward.py": ("def forward(self, tokens", "def forward(  # a comment\n        self, tokens"),
+    }
+    progress = {"train.py": ('f"step {step:>6}/{steps}', 'f"at step {step:>6}/{steps}')}
+    assert _key_after(docs, tmp_path) == unchanged
+    assert _key_after(progress, tmp_path) == unchanged
+    weights = {
+        "train.py": ("tokens[:, positions + 1].flatten())", "tokens[:, positions + 1].flatten(), label_smoothing=0.1)"),
+        "forward.py": (
+            "def _mlp(parts: dict, x: torch.Tensor) -> torch.Tensor:",
+            "def _mlp(parts, x):\n        x = x * 1",
         ),
-        tmp_path,
-    )
-    assert docs == unchanged and progress == unchanged
-    assert loss != unchanged
+        "task.py": ("def sample(", "def sample(*extra, "),
+    }
+    for file, edit in weights.items():
+        assert _key_after({file: edit}, tmp_path) != unchanged, f"an edit to {file} kept the key"
+
+
+def test_weight_code_naming_code_that_is_gone_is_an_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(models, "WEIGHT_CODE", (*models.WEIGHT_CODE, "lab/train.py:no_such_function"))
+    with pytest.raises(LookupError, match="lab/train.py:no_such_function"):
+        models.cache_key(models.resolve("add2"))
 
 
 def test_sweeps_run_as_many_points_at_once_as_the_cores_hold_at_the_pinned_threads(monkeypatch):

@@ -458,7 +458,9 @@ def test_history_grows_by_good_runs_and_a_failure_lasts_until_the_next_good_one(
 # --------------------------------------------------------------------------- git provenance
 
 
-def test_a_run_records_the_commit_and_ignores_results_awaiting_a_commit(good_root):
+def test_a_run_records_the_commit_refuses_uncommitted_code_and_ignores_results_awaiting_a_commit(
+    good_root, monkeypatch
+):
     shutil.copy(REPO / ".gitignore", good_root / ".gitignore")  # build/ is scratch, as in the lab
     git(good_root, "init", "-q")
     git(good_root, "add", "-A")
@@ -475,6 +477,13 @@ def test_a_run_records_the_commit_and_ignores_results_awaiting_a_commit(good_roo
     (good_root / "experiments" / "demo.py").write_text(
         (good_root / "experiments" / "demo.py").read_text() + "\n# edited\n"
     )
+    before = results.load_run("demo", good_root)
+    with pytest.raises(LabError, match=r"uncommitted changes \(experiments/demo.py\).*ALLOW_DIRTY=1"):
+        commands.run_command("demo", [], good_root)  # refused before any kernel starts
+    assert results.load_run("demo", good_root) == before
+    with pytest.raises(LabError, match="ALLOW_DIRTY=1"):
+        commands.run_stale_command(good_root)
+    monkeypatch.setenv("ALLOW_DIRTY", "1")
     assert commands.run_command("demo", [], good_root) == 0
     assert results.load_run("demo", good_root)["dirty"] is True
 

@@ -22,42 +22,80 @@ def demo(root):
 # --------------------------------------------------------------------------- staleness
 
 
-def test_lab_files_follow_imports_through_the_lab(demo):
-    files = {p.name for p in staleness.lab_files(demo.text)}
-    assert files == {"__init__.py", "record.py", "results.py", "atomic.py"}  # record imports results, atomic
-    assert staleness.lab_files("import numpy\n") == set()
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory):
+    """A root where demo ran once (a real kernel), and a copy of the lab package to edit."""
+    root = make_root(tmp_path_factory.mktemp("ran"))
+    assert commands.run_command("demo", [], root) == 0
+    return root
 
 
-def test_lab_files_resolve_relative_and_package_imports(tmp_path):
-    lab = tmp_path / "lab"
-    (lab / "wiki").mkdir(parents=True)
-    (lab / "__init__.py").write_text("")
-    (lab / "results.py").write_text("")
-    (lab / "wiki" / "__init__.py").write_text("from . import notes\n")
-    (lab / "wiki" / "notes.py").write_text("from ..results import dumps\n")
-    files = staleness.lab_files("from lab.wiki import notes\n", lab)
-    assert {str(p.relative_to(lab)) for p in files} == {
-        "__init__.py",
-        "results.py",
-        "wiki/__init__.py",
-        "wiki/notes.py",
-    }
+@pytest.fixture
+def lab(tmp_path):
+    copy = tmp_path / "lab"
+    shutil.copytree(staleness.LAB_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    return copy
 
 
-def test_input_hash_changes_with_script_params_and_used_lab_code_only(demo, tmp_path):
-    lab = tmp_path / "lab"
-    shutil.copytree(staleness.LAB_DIR, lab, ignore=shutil.ignore_patterns("__pycache__"))
-    base = staleness.input_hash(demo, demo.defaults(), lab)
-    assert staleness.input_hash(demo, demo.defaults(), lab) == base
+def _edit(lab, file, old, new):
+    text = (lab / file).read_text()
+    assert old in text, f"the test's edit no longer applies to {file}"
+    (lab / file).write_text(text.replace(old, new))
 
-    (lab / "task.py").write_text("# not imported by the demo\n")
-    assert staleness.input_hash(demo, demo.defaults(), lab) == base
 
-    changed_params = staleness.input_hash(demo, {**demo.defaults(), "seed": 1}, lab)
-    assert staleness.changed_inputs(base, changed_params) == "params changed"
+def test_a_run_records_the_lab_code_it_executed(ran):
+    code = results.load_run("demo", ran)["code"]
+    assert {"lab/record.py:metric", "lab/record.py:figure", "lab/results.py:add_metric"} <= set(code)
+    assert "lab/results.py:load_history" not in code  # never called
+    assert "lab/record.py:<module>" in code  # imported: its top-level code ran
+    assert not any(ref.startswith(("lab/executed.py", "lab/fingerprint.py")) for ref in code)  # the recorder
 
-    (lab / "results.py").write_text((lab / "results.py").read_text() + "\n# edited\n")
-    assert staleness.changed_inputs(base, staleness.input_hash(demo, demo.defaults(), lab)) == "lab code changed"
+
+def test_editing_a_function_the_run_executed_stales_it(ran, lab):
+    assert staleness.experiment_state("demo", ran, lab).status == "fresh"
+    _edit(lab, "record.py", "    results.add_metric(", "    value = value + 0\n    results.add_metric(")
+    state = staleness.experiment_state("demo", ran, lab)
+    assert (state.status, state.detail, state.due) == ("stale", "lab/record.py:metric changed", True)
+    assert not state.rerender  # the numbers may change: a run, not a re-render
+
+
+def test_editing_a_function_the_run_never_called_stales_nothing(ran, lab):
+    _edit(lab, "results.py", "def load_history(", "def load_history(*unused, ")
+    (lab / "task.py").write_text("# not even imported by demo\n")
+    assert staleness.experiment_state("demo", ran, lab).status == "fresh"
+
+
+def test_docstring_comment_and_formatting_edits_stale_nothing(ran, lab):
+    _edit(lab, "record.py", "def metric(name: str", "def metric(  # a comment\n    name: str")
+    text = (lab / "record.py").read_text()
+    docstring_start = text.index('"""', text.index("def metric("))
+    (lab / "record.py").write_text(text[: docstring_start + 3] + "Edited docs. " + text[docstring_start + 3 :])
+    assert staleness.experiment_state("demo", ran, lab).status == "fresh"
+
+
+def test_removing_an_executed_function_stales_it(ran, lab):
+    _edit(lab, "record.py", "def table(", "def renamed_table(")
+    state = staleness.experiment_state("demo", ran, lab)
+    assert (state.status, state.detail) == ("stale", "lab/record.py:table removed")
+
+
+def test_script_and_parameter_changes_are_named_and_the_write_up_only_rerenders(ran, lab):
+    demo = scripts.read_script("demo", ran)
+    run = results.load_run("demo", ran)
+    assert staleness.stale_reasons(run, staleness.input_hash(demo, {**demo.defaults(), "seed": 1}), lab) == [
+        "params changed"
+    ]
+    assert staleness.stale_reasons({**run, "code": None}, run["input_hash"], lab) == [staleness.NO_CODE]
+    script = ran / "experiments" / "demo.py"
+    original = script.read_text()
+    try:
+        script.write_text(original.replace("# A tiny experiment", "# A small experiment"))
+        state = staleness.experiment_state("demo", ran, lab)
+        assert (state.status, state.rerender) == ("stale", True)
+        script.write_text(original.replace('print("done")', 'print("finished")'))
+        assert staleness.experiment_state("demo", ran, lab).detail == "script changed"
+    finally:
+        script.write_text(original)
 
 
 def test_never_run_experiments_are_due(root, capsys):
@@ -80,6 +118,7 @@ def test_a_failure_is_retried_only_once_its_inputs_change(root, demo, capsys):
             "message": "boom",
             "notebook": "build/failed/demo.ipynb",
             "input_hash": staleness.input_hash(demo, demo.defaults()),
+            "code": {},  # it ran no lab code before failing
         },
     )
     results.atomic_write_json(results.result_dir("demo", root) / results.FAILURE, failure)

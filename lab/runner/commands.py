@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from lab import LabError, results
-from lab.runner import engines, grid, params, reproduce, run, scripts, staleness, sweep
+from lab.runner import archive, engines, grid, params, provenance, reproduce, run, scripts, staleness, sweep
 
 
 def say(line: str) -> None:
@@ -25,7 +25,9 @@ def say(line: str) -> None:
 def run_command(name: str, items: list[str], root: Path = Path(".")) -> int:
     """Run ``name`` with parameter overrides ``items`` (``k=v``); 0 on success, 1 if it failed."""
     script = scripts.read_script(name, root)
-    return _run(script, params.parse_params(items, script), root)
+    overrides = params.parse_params(items, script)
+    provenance.require_clean(root)
+    return _run(script, overrides, root)
 
 
 def _run(script: scripts.Script, overrides: dict, root: Path) -> int:
@@ -58,13 +60,18 @@ def _report_failure(script: scripts.Script, failed: run.RunFailed) -> None:
     )
 
 
-def run_stale_command(root: Path = Path(".")) -> int:
-    """Run every experiment that is stale, never ran, or failed and changed since; skip the rest.
+def run_stale_command(root: Path = Path("."), names: list[str] | None = None) -> int:
+    """Run every experiment (or each of ``names``) that is stale, never ran, or failed and
+    changed since; skip the rest, archived ones included.
 
     A run made with parameters is re-run with the same parameters, never replaced by a
-    run with the defaults."""
+    run with the defaults. An experiment whose write-up alone changed is re-rendered,
+    not run; nothing else starts for it (no model is trained)."""
+    for name in names or []:  # every name checked before the first (long) run
+        scripts.find_script(name, root)
+    provenance.require_clean(root)
     failed = []
-    for name in scripts.experiment_names(root):
+    for name in names or scripts.experiment_names(root):
         try:
             state = staleness.experiment_state(name, root)
             print(
@@ -90,12 +97,17 @@ def run_stale_command(root: Path = Path(".")) -> int:
 
 def status_command(root: Path = Path(".")) -> int:
     """One line per experiment: fresh, stale (why), failed (where) or never run; under it
-    one line per sweep: fresh, stale or partial, and the declared sweeps never run."""
+    one line per sweep: fresh, stale or partial, and the declared sweeps never run.
+
+    A broken script or a malformed record is an ``invalid`` line naming the file, the
+    others still listed; the exit code is then 2."""
+    invalid = 0
     for name in scripts.experiment_names(root):
         try:
             state = staleness.experiment_state(name, root)
         except LabError as err:  # one broken script should not hide the others
             state = staleness.State(name, "invalid", str(err), due=False)
+        invalid += state.status == "invalid"
         print(f"{state.status:<10} {name:<24} {state.detail}".rstrip())
         recorded = results.sweep_names(name, root)
         for sweep_id in recorded:
@@ -103,11 +115,14 @@ def status_command(root: Path = Path(".")) -> int:
                 state = staleness.sweep_state(name, sweep_id, root)
             except LabError as err:
                 state = staleness.State(sweep_id, "invalid", str(err), due=False)
+            invalid += state.status == "invalid"
             print(f"  {state.status:<9} {'@' + sweep_id:<24} {state.detail}".rstrip())
         for sweep_id in _declared(name, root):
             if sweep_id not in recorded:
                 print(f"  never run {'@' + sweep_id:<24} make sweep NAME={name} SWEEP={sweep_id}")
-    return 0
+    if invalid:
+        print(f"error: {invalid} invalid (above): fix or remove what each names", file=sys.stderr)
+    return 2 if invalid else 0
 
 
 def _declared(name: str, root: Path) -> list[str]:
@@ -139,9 +154,15 @@ def list_command(root: Path = Path(".")) -> int:
     return 2 if broken else 0
 
 
-def reproduce_command(names: list[str], cached: bool = False, root: Path = Path(".")) -> int:
+def reproduce_command(
+    names: list[str], cached: bool = False, root: Path = Path("."), sweep: str | None = None, point: str | None = None
+) -> int:
     """Reproduce the named experiments (by default every one with committed results) and
-    print a table each; 0 only when no metric drifted and every run ran."""
+    print a table each; 0 only when no metric drifted and every run ran. An archived
+    result is reproduced at its own commit (``reproduce.at_its_commit``); so are the
+    points of an archived sweep (``sweep``: all of them, or ``point``)."""
+    if sweep:
+        return _reproduce_sweep(names, sweep, point, cached, Path(root))
     names = names or reproduce.committed_names(root)
     for name in names:  # every name checked before the first (long) run
         scripts.find_script(name, root)
@@ -156,17 +177,60 @@ def reproduce_command(names: list[str], cached: bool = False, root: Path = Path(
     bad = []
     for name in names:
         try:
-            verdict, comparisons = reproduce.reproduce(name, root, say, cache)
+            folder = results.result_dir(name, root)
+            if mark := archive.load(folder):
+                say(f"[{name}] archived: reproducing at its commit, {archive.describe(mark)}")
+                verdict = reproduce.at_its_commit(name, folder, Path(root), cached)
+            else:
+                verdict, comparisons = reproduce.reproduce(name, root, say, cache)
+                print(_reproduction_table(name, verdict, comparisons))
         except LabError as err:
             print(f"error: {err}", file=sys.stderr)
             bad.append(name)
             continue
-        print(_reproduction_table(name, verdict, comparisons))
         if verdict["drifted"] or verdict["failure"]:
             bad.append(name)
     if bad:
         print(f"not reproduced: {', '.join(bad)}", file=sys.stderr)
     return 1 if bad else 0
+
+
+def _reproduce_sweep(names: list[str], sweep: str, point: str | None, cached: bool, root: Path) -> int:
+    """Reproduce the points of an archived sweep at their commit."""
+    if len(names) != 1:
+        raise LabError("reproduce a sweep with one experiment: make reproduce NAME=... SWEEP=...")
+    name = names[0]
+    folder = results.sweep_dir(name, sweep, root)
+    record = results.load_sweep(name, sweep, root)
+    if record is None:
+        raise LabError(f"{name}@{sweep} has no results ({folder.relative_to(root)}/{results.SWEEP})")
+    if archive.load(folder) is None:
+        raise LabError(f"{name}@{sweep} is not archived: re-run it with make sweep to check it at this commit")
+    ids = [p["id"] for p in record["points"] if p["status"] == "ok"]
+    if point and point not in ids:
+        raise LabError(f"{name}@{sweep} has no good point {point!r}; points: {', '.join(ids)}")
+    bad = []
+    for pid in [point] if point else ids:
+        say(f"[{name}@{sweep}/{pid}] archived: reproducing at its commit")
+        verdict = reproduce.at_its_commit(name, folder / results.POINTS / pid, root, cached)
+        if verdict["drifted"] or verdict["failure"]:
+            bad.append(pid)
+    if bad:
+        print(f"not reproduced: {', '.join(bad)}", file=sys.stderr)
+    return 1 if bad else 0
+
+
+def archive_command(name: str, sweep: str | None, why: str, undo: bool = False, root: Path = Path(".")) -> int:
+    """Archive the results of ``name`` (or of its sweep), or with ``undo`` take the mark away."""
+    scripts.find_script(name, root)
+    label = f"{name}@{sweep}" if sweep else name
+    if undo:
+        found = archive.unarchive(name, sweep, root)
+        print(f"{label}: {'no longer archived' if found else 'was not archived'}")
+        return 0
+    mark = archive.archive(name, sweep, why, root)
+    print(f"{label}: archived, {archive.describe(mark)}")
+    return 0
 
 
 def _reproduction_table(name: str, verdict: dict, comparisons: list[reproduce.Comparison]) -> str:
@@ -208,9 +272,11 @@ def sweep_command(
     jobs: int = 1,
     engine: str = "pool",
     root: Path = Path("."),
+    confirmed: bool = False,
 ) -> int:
     """Run the grid ``items`` (``k=v1,v2``) or the header's sweep ``named`` of ``name``;
-    0 when every point is good, 1 when one failed (the others' results are kept)."""
+    0 when every point is good, 1 when one failed (the others' results are kept).
+    ``confirmed`` lets a grid of more than ``grid.MAX_POINTS`` points run."""
     script = scripts.read_script(name, root)
     if named and items:
         raise LabError(f"give a grid or --sweep {named}, not both (a changed grid is another sweep: give it --name)")
@@ -220,8 +286,12 @@ def sweep_command(
         raise LabError(f"--jobs {jobs}: run at least one point at a time")
     the_grid = grid.named_grid(script, named) if named else grid.parse_grid(items, script)
     sweep_id = grid.check_sweep_id(sweep_id or named or grid.grid_id(the_grid))
-    outcome = sweep.sweep(script, the_grid, sweep_id, root, say, engine=engine, jobs=jobs)
+    provenance.require_clean(root)
+    outcome = sweep.sweep(script, the_grid, sweep_id, root, say, engine=engine, jobs=jobs, confirmed=confirmed)
     for failure in outcome.failed:
+        if failure["exception"] == sweep.NO_RESULTS:  # no cell ran, or none finished: the log says why
+            print(f"error: point {failure['point']} ended without results: {failure['message']}", file=sys.stderr)
+            continue
         where = f"{script.path}:{failure['line']}" if failure["line"] else f"cell {failure['cell']}"
         print(
             f"error: point {failure['point']} failed at {where}\n"

@@ -139,7 +139,9 @@ def _start_kernel(env: dict[str, str], root: Path) -> Any:
     kernel = AsyncKernelManager(kernel_name=KERNEL, kernel_spec_manager=only_ipykernel)
     # the kernel listens on localhost only; its warning about unencrypted TCP would open every run
     quiet = ["--IPKernelApp.log_level=ERROR"]
-    run_sync(kernel.start_kernel)(extra_arguments=quiet, env={**os.environ, **env, **OFFLINE}, cwd=str(root))
+    # before the first cell: record the lab code the run executes (lab.executed)
+    record = ["--IPKernelApp.exec_lines=['import lab.executed; lab.executed.start()']"]
+    run_sync(kernel.start_kernel)(extra_arguments=quiet + record, env={**os.environ, **env, **OFFLINE}, cwd=str(root))
     return kernel
 
 

@@ -7,9 +7,14 @@ by the kernel itself (``lab.numerics.pin``), since only it knows what torch ran 
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import platform
 import subprocess
 from pathlib import Path
+
+from lab import LabError
+
+ALLOW_DIRTY_ENV = "ALLOW_DIRTY"  # make ... ALLOW_DIRTY=1: publish from uncommitted code anyway
 
 VERSIONED_PACKAGES = ("lab", "torch", "transformer-lens", "numpy", "plotly", "papermill", "jupytext")
 
@@ -26,6 +31,24 @@ def git_state(root: Path) -> tuple[str | None, bool | None]:
     except (OSError, subprocess.CalledProcessError):
         return None, None
     return commit, bool(changes)
+
+
+def require_clean(root: Path) -> None:
+    """LabError, before any work, when results would be published from uncommitted code
+    (outside ``site/``) and ``ALLOW_DIRTY=1`` was not given: a result names the commit
+    that made it, and an uncommitted change makes that name a half-truth."""
+    commit, dirty = git_state(root)
+    if dirty and os.environ.get(ALLOW_DIRTY_ENV, "") not in ("", "0"):
+        return
+    if dirty:
+        changed = _git(root, "status", "--porcelain", "--", ".", ":(exclude)site").splitlines()
+        shown = ", ".join(line.split(maxsplit=1)[-1] for line in changed[:3]) + (
+            f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+        )
+        raise LabError(
+            f"uncommitted changes ({shown}): commit them first, so that the results name the code that "
+            f"made them, or publish anyway with {ALLOW_DIRTY_ENV}=1 (the pages will say so)"
+        )
 
 
 def _git(root: Path, *args: str) -> str:

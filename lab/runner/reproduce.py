@@ -12,6 +12,10 @@ capability rounds differently; CUDA even more), so a relative tolerance applies,
 chosen in ``TOLERANCES``. A metric in seconds (unit ``"s"``, e.g. training time to an
 accuracy) is a wall-clock time, which no environment repeats: it gets the verdict
 ``"timing"``, shown next to the committed value but never compared, never a failure.
+
+An archived result (``lab.runner.archive``) is reproduced at its own commit: in a
+temporary git worktree of that commit, whose lab reproduces the record copied into
+it (``at_its_commit``); the verdict is written beside the record as for any other.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from lab import LabError, results
-from lab.runner import provenance, publish, run, scripts
+from lab.runner import archive, provenance, publish, run, scripts
 
 REPRODUCE_DIR = publish.BUILD / "reproduce"
 CACHE_ENV = "LAB_CACHE"  # read by lab.models: where trained models are cached
@@ -157,6 +161,50 @@ def reproduce(name: str, root: Path, say: run.Say, cache: Path | None = None) ->
     )
     results.atomic_write_json(results.result_dir(name, root) / results.REPRODUCTION, verdict)
     return verdict, comparisons
+
+
+def at_its_commit(name: str, folder: Path, root: Path, cached: bool = False) -> dict:
+    """Reproduce the archived record in ``folder`` (an experiment's results, or one
+    sweep point's) at the commit it is a record of; the verdict, also written to
+    ``folder/reproduction.json``.
+
+    The record's files go into a worktree at the archive's commit as the experiment's
+    results there, and that commit's ``python -m lab reproduce NAME`` runs them again
+    with the record's parameters and compares. A run that writes no verdict (the
+    worktree's lab failed before comparing) is a verdict with a failure.
+    """
+    root = Path(root).resolve()
+    mark = archive.load(folder) or archive.load(folder.parent.parent)  # a point: its sweep's mark
+    if mark is None:
+        raise LabError(f"{folder.relative_to(root)} is not archived: reproduce it at the present commit")
+    record = results.read_run(folder)
+    commit = record["commit"] or mark["commit"]
+    started, t0 = datetime.now(UTC), time.monotonic()
+    with archive.worktree(commit, root) as place:
+        there = results.result_dir(name, place)
+        archive.copy_record(folder, there)
+        (there / results.REPRODUCTION).unlink(missing_ok=True)
+        code = archive.run_lab(place, ["reproduce", name, *(["--cached"] if cached else [])])
+        written = there / results.REPRODUCTION
+        verdict = results.read_json(written) if written.exists() else None
+    if verdict is None:
+        verdict = results.make_record(
+            results.REPRODUCTION_FIELDS,
+            {
+                **dict.fromkeys(results.REPRODUCTION_FIELDS),
+                "run_id": record["run_id"],
+                "when": started.isoformat(timespec="seconds"),
+                "commit": commit,
+                "cached": cached,
+                "duration_s": round(time.monotonic() - t0, 3),
+                **dict.fromkeys(("identical", "within", "drifted"), 0),
+                "drifts": [],
+                "timings": [],
+                "failure": f"the lab at commit {commit[:7]} wrote no verdict (exit code {code})",
+            },
+        )
+    results.atomic_write_json(folder / results.REPRODUCTION, verdict)
+    return verdict
 
 
 def _overrides(script: scripts.Script, committed: dict[str, Any]) -> dict[str, Any]:

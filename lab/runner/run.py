@@ -64,7 +64,10 @@ def run(
     params.check_params(script, values)
     place = f"{script.name}/{slot}" if slot else script.name
     with experiment_lock(place, root):
-        work = publish.fresh_dir(root / publish.BUILD / "runs" / place)
+        # ``runs/NAME/work``, not ``runs/NAME``: a slot's work directory lies under
+        # ``runs/NAME/`` too, and emptying the experiment's own must not touch a
+        # sweep's running points (each directory is guarded by its own lock only)
+        work = publish.fresh_dir(root / publish.BUILD / "runs" / place / "work")
         try:
             return _run(script, overrides, values, work, root, target, say, env or {}, place)
         finally:
@@ -124,6 +127,7 @@ def _run(
                 "message": failed.message,
                 "notebook": str(publish.keep_failed_notebook(failed.notebook, place, root)),
                 "input_hash": input_hash,
+                "code": results.read_executed(out),
             },
         )
         publish.publish_failure(failure, target)
@@ -146,6 +150,7 @@ def _run(
             "metrics": results.read_metrics(out),
             "figures": publish.figures(executed.notebook, out),
             "input_hash": input_hash,
+            "code": results.read_executed(out),
         },
     )
     publish.publish(script, run, executed.notebook, out, target, root)

@@ -1,26 +1,34 @@
 """One sweep of an experiment, as named steps: check, lock, plan, run, publish, aggregate.
 
-1. every point of the grid is checked (``grid.validate``) before anything starts;
+1. the grid's size is checked (``grid.check_size``: a grid past ``MAX_POINTS`` runs
+   only when confirmed) and every point is checked (``grid.validate``) before anything
+   starts; an ad-hoc grid may not take the name of a sweep the header declares;
 2. the sweep takes its experiment's sweep lock (``build/locks/NAME/sweep.lock``):
    a second sweep of the same experiment is refused while one runs;
 3. plan: a point whose results are fresh (same input hash, no failure) is kept;
-   missing, failed and stale points are due;
+   missing, failed and stale points are due; a malformed record stops the sweep here,
+   in one line naming the file (``results.MalformedRecord``);
 4. the engine (``engines``) runs the due points and hands back each one's files; the
    driver stamps them with its git state and publishes each point as it arrives,
-   in one step (``points/POINT/``, history carried over), or adds its failure.json;
-5. ``sweep.json``, the page and the aggregate figures are rebuilt from what the
-   points hold, even when some failed or the sweep was interrupted.
+   in one step (``points/POINT/``, history carried over), or adds its failure.json,
+   and rewrites ``sweep.json`` at once, so that a sweep killed outright still shows
+   in ``status`` as partial with the points it finished;
+5. the page and the aggregate figures are rebuilt with ``sweep.json`` from what the
+   points hold, even when some failed or the sweep was interrupted. A sweep that
+   changed nothing (no point landed: Ray unreachable, interrupted at once) writes
+   nothing, unless its record is missing or out of date with points all fresh.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from lab import atomic, results
+from lab import LabError, atomic, results
 from lab.runner import engines, execute, provenance, publish, run, staleness
 from lab.runner import grid as grids
 from lab.runner.scripts import Script
@@ -33,34 +41,59 @@ class Outcome:
     ran: list[str]  # points run this time
     kept: list[str]  # fresh points left as they were
     failed: list[dict]  # failure records of the points that failed this time, with their "point"
-    record: dict  # sweep.json as written
+    record: dict  # sweep.json as written (or as it stands, when nothing changed)
+
+
+@dataclass
+class Plan:
+    tasks: list[engines.Task]  # every point of the grid, in grid order
+    due: list[engines.Task]  # those to run: missing, failed or stale
+    kept: list[engines.Task]  # those fresh
 
 
 def sweep(
-    script: Script, grid: grids.Grid, sweep_id: str, root: Path, say: Say, engine: str = "pool", jobs: int = 1
+    script: Script,
+    grid: grids.Grid,
+    sweep_id: str,
+    root: Path,
+    say: Say,
+    engine: str = "pool",
+    jobs: int = 1,
+    confirmed: bool = False,
 ) -> Outcome:
     """Run the due points of ``grid`` and rebuild the sweep's record and page."""
     root = Path(root).resolve()
+    grids.check_size(grid, confirmed)  # before making the points: a typo can make millions
+    check_name(script, grid, sweep_id)
     chosen = grids.validate(script, grid)
     tasks = [engines.Task(i, p, f"sweeps/{sweep_id}/{i}") for i, p in zip(grids.point_ids(grid), chosen)]
     folder = results.sweep_dir(script.name, sweep_id, root)
     commit, dirty = provenance.git_state(root)
     failed: list[dict] = []
 
-    def done(task: engines.Task, files: engines.Files) -> None:
-        point = folder / results.POINTS / task.point
-        failure = publish_point(files, point, commit, dirty)
-        if failure:
-            failed.append({**failure, "point": task.point})
-            say(f"[{task.point}] failed: {failure['exception']}: {failure['message']}")
-        else:
-            say(f"[{task.point}] done")
-
     with run.experiment_lock(f"{script.name}/sweep", root), execute.sigterm_as_interrupt():
-        due = [t for t in tasks if not is_fresh(script, t, folder)]
-        kept = [t.point for t in tasks if t not in due]
+        planned = plan(script, tasks, folder)
+        previous = results.load_sweep(script.name, sweep_id, root)
+        if previous and previous["grid"] != grid:
+            say(f"[{script.name}@{sweep_id}] the grid changed: {_grid_text(previous['grid'])} -> {_grid_text(grid)}")
+        book = Book(script, grid, sweep_id, planned.tasks, engine, commit, dirty, folder, previous)
+
+        def done(task: engines.Task, files: engines.Files, reason: str) -> None:
+            failure = publish_point(files, folder / results.POINTS / task.point, commit, dirty, reason)
+            if failure and failure["exception"] == NO_RESULTS:
+                say(f"[{task.point}] ended without results: {failure['message']}")
+            elif failure:
+                say(f"[{task.point}] failed: {failure['exception']}: {failure['message']}")
+            else:
+                say(f"[{task.point}] done")
+            if failure:
+                failed.append({**failure, "point": task.point})
+            if not failure or failure["exception"] != NO_RESULTS:  # something landed in points/
+                book.landed(task)
+
+        due = planned.due
         say(
-            f"[{script.name}@{sweep_id}] {len(tasks)} points: {len(due)} to run, {len(kept)} fresh"
+            f"[{script.name}@{sweep_id}] {len(tasks)} points: {len(due)} to run, {len(planned.kept)} fresh"
             + (f" ({engine}" + (f", {jobs} at a time)" if engine == "pool" else ")") if due else "")
         )
         try:
@@ -69,8 +102,24 @@ def sweep(
             elif due:
                 engines.run_pool(script.name, due, root, jobs, done, say)
         finally:
-            record = write_sweep(script, grid, sweep_id, tasks, engine, commit, dirty, root)
-    return Outcome([t.point for t in due], kept, failed, record)
+            book.finish(nothing_due=not due)
+    return Outcome([t.point for t in due], [t.point for t in planned.kept], failed, book.written or book.record())
+
+
+def check_name(script: Script, grid: grids.Grid, sweep_id: str) -> None:
+    """LabError if ``sweep_id`` is a sweep the header declares and ``grid`` is not its grid:
+    an ad-hoc grid must not replace a declared sweep's points."""
+    if sweep_id in grids.declared(script) and grids.named_grid(script, sweep_id) != grid:
+        raise LabError(
+            f"{sweep_id!r} is a sweep declared in {script.path} with another grid: "
+            f"run it with SWEEP={sweep_id} alone, or give this grid another name (SWEEP=... with GRID=)"
+        )
+
+
+def plan(script: Script, tasks: list[engines.Task], folder: Path) -> Plan:
+    """Which points are due and which are fresh, from the points' records on disk."""
+    fresh = [is_fresh(script, t, folder) for t in tasks]
+    return Plan(tasks, [t for t, f in zip(tasks, fresh) if not f], [t for t, f in zip(tasks, fresh) if f])
 
 
 def is_fresh(script: Script, task: engines.Task, folder: Path) -> bool:
@@ -78,25 +127,34 @@ def is_fresh(script: Script, task: engines.Task, folder: Path) -> bool:
     now (its write-up may differ), and no later failure."""
     point = folder / results.POINTS / task.point
     good = results.read_run(point)
+    if not good or results.read_failure(point) is not None:
+        return False  # decided without hashing the inputs: a new point costs no file reads
     now = staleness.input_hash(script, {**script.defaults(), **task.overrides})
-    return bool(good) and results.read_failure(point) is None and staleness.numbers_stand(good["input_hash"], now)
+    return staleness.numbers_stand(good, now)
 
 
-def publish_point(files: engines.Files, folder: Path, commit: str | None, dirty: bool | None) -> dict | None:
+NO_RESULTS = "NoResults"  # the exception name of a point that handed back no files
+
+
+def publish_point(
+    files: engines.Files, folder: Path, commit: str | None, dirty: bool | None, reason: str = ""
+) -> dict | None:
     """Put a point's files in place: a good run replaces ``folder`` in one step, its
-    history carried over; a failure only adds failure.json. The failure record, if any.
+    history carried over; a failure only adds failure.json. The failure record, if any;
+    for a point with no files at all, one naming ``reason`` (its log's last error), with
+    nothing written: the point stays as it was.
 
     The run record gets the driver's git state: a Ray worker's copy has no git.
     """
     if results.RUN not in files and results.FAILURE not in files:
-        # killed, or its kernel would not start: nothing to publish, the point stays as it was
+        # killed, refused its lock, or its kernel would not start: nothing to publish
         return {
             "cell": None,
             "line": None,
             "source": "",
-            "exception": "NoResults",
-            "message": "the point ended without results (its log says why)",
-            "notebook": "-",
+            "exception": NO_RESULTS,
+            "message": reason or "the point ended without results",
+            "notebook": None,
         }
     if results.RUN not in files:
         failure = json.loads(files[results.FAILURE])
@@ -125,66 +183,111 @@ def publish_point(files: engines.Files, folder: Path, commit: str | None, dirty:
     return None
 
 
-def point_entry(task: engines.Task, folder: Path) -> dict:
-    """The point's entry in sweep.json, read from what its directory holds."""
-    point = folder / results.POINTS / task.point
-    good, failure = results.read_run(point), results.read_failure(point)
-    status = "failed" if failure else "ok" if good else "missing"
-    latest = failure or good or {}
-    return results.make_record(
-        results.SWEEP_POINT_FIELDS,
-        {
-            "id": task.point,
-            "params": task.overrides,
-            "status": status,
-            "run_id": (good or {}).get("run_id"),
-            "input_hash": latest.get("input_hash"),
-            "metrics": {k: m["value"] for k, m in (good or {}).get("metrics", {}).items()} if status == "ok" else {},
-        },
-    )
+class Book:
+    """The sweep's record as the points land: each point's entry and its metrics' units
+    kept in memory, so that writing ``sweep.json`` after each point reads only that
+    point's files. The engines call ``landed`` from several threads: one lock."""
+
+    def __init__(
+        self,
+        script: Script,
+        grid: grids.Grid,
+        sweep_id: str,
+        tasks: list[engines.Task],
+        engine: str,
+        commit: str | None,
+        dirty: bool | None,
+        folder: Path,
+        previous: dict | None,
+    ):
+        self.script, self.grid, self.sweep_id, self.engine = script, grid, sweep_id, engine
+        self.commit, self.dirty, self.folder, self.previous = commit, dirty, folder, previous
+        self.tasks = {task.point: task for task in tasks}
+        self.entries: dict[str, dict] = {}
+        self.units: dict[str, dict[str, str | None]] = {}
+        for task in tasks:
+            self._read(task)
+        self.figures = (previous or {}).get("figures", [])  # the page's, until it is rebuilt
+        self.changed = False  # whether a point landed: only then is there anything to write
+        self.written: dict | None = None  # sweep.json as last written
+        self.lock = threading.Lock()
+
+    def _read(self, task: engines.Task) -> None:
+        """The point's entry in sweep.json and its metrics' units, from its directory."""
+        point = self.folder / results.POINTS / task.point
+        good, failure = results.read_run(point), results.read_failure(point)
+        status = "failed" if failure else "ok" if good else "missing"
+        latest = failure or good or {}
+        self.entries[task.point] = results.make_record(
+            results.SWEEP_POINT_FIELDS,
+            {
+                "id": task.point,
+                "params": task.overrides,
+                "status": status,
+                "run_id": (good or {}).get("run_id"),
+                "input_hash": latest.get("input_hash"),
+                "metrics": {k: m["value"] for k, m in (good or {}).get("metrics", {}).items()}
+                if status == "ok"
+                else {},
+            },
+        )
+        ok = status == "ok"
+        self.units[task.point] = {k: m.get("unit") for k, m in good["metrics"].items()} if ok else {}
+
+    def landed(self, task: engines.Task) -> None:
+        """A point's files are in place: its entry read again, sweep.json rewritten."""
+        with self.lock:
+            self._read(task)
+            self.changed = True
+            self.write(page=False)
+
+    def finish(self, nothing_due: bool) -> None:
+        """The page, its figures and sweep.json, when a point landed, or when every point
+        was fresh but the record is missing or lists other points than the grid's now.
+        A sweep that ran nothing writes nothing."""
+        with self.lock:
+            old = self.previous
+            out_of_date = old is None or old["grid"] != self.grid or old["points"] != list(self.entries.values())
+            if self.changed or (nothing_due and out_of_date):
+                self.write(page=True)
+
+    def record(self) -> dict:
+        """``SWEEP_FIELDS`` from the entries as they stand."""
+        from lab.runner import aggregate  # numpy: only once there is something to aggregate
+
+        entries = list(self.entries.values())
+        units: dict[str, str | None] = {}
+        for point_units in self.units.values():
+            for name, unit in point_units.items():
+                units.setdefault(name, unit)
+        return results.make_record(
+            results.SWEEP_FIELDS,
+            {
+                "name": self.script.name,
+                "sweep": self.sweep_id,
+                "grid": self.grid,
+                "engine": self.engine,
+                "updated": datetime.now(UTC).isoformat(timespec="seconds"),
+                "commit": self.commit,
+                "dirty": self.dirty,
+                "points": entries,
+                "aggregates": aggregate.aggregates(entries, list(self.grid), units),
+                "figures": self.figures,
+            },
+        )
+
+    def write(self, page: bool) -> dict:
+        """Write sweep.json; with ``page``, the page and its figures first (they take a
+        second and read every point's figures: once, at the end of the sweep)."""
+        from lab.runner import sweep_page  # plotly: only once points exist
+
+        record = self.record()
+        if page:
+            self.figures = record["figures"] = sweep_page.write(record, self.script, self.folder)
+        results.atomic_write_json(self.folder / results.SWEEP, record)
+        self.written = record
+        return record
 
 
-def write_sweep(
-    script: Script,
-    grid: grids.Grid,
-    sweep_id: str,
-    tasks: list[engines.Task],
-    engine: str,
-    commit: str | None,
-    dirty: bool | None,
-    root: Path,
-) -> dict:
-    """Write sweep.json, the sweep page and its figures from the points' directories."""
-    from lab.runner import aggregate, sweep_page  # numpy, plotly: only once points exist
-
-    folder = results.sweep_dir(script.name, sweep_id, root)
-    entries = [point_entry(task, folder) for task in tasks]
-    units = _units(folder, entries)
-    record = results.make_record(
-        results.SWEEP_FIELDS,
-        {
-            "name": script.name,
-            "sweep": sweep_id,
-            "grid": grid,
-            "engine": engine,
-            "updated": datetime.now(UTC).isoformat(timespec="seconds"),
-            "commit": commit,
-            "dirty": dirty,
-            "points": entries,
-            "aggregates": aggregate.aggregates(entries, list(grid), units),
-            "figures": [],
-        },
-    )
-    record["figures"] = sweep_page.write(record, script, folder)
-    results.atomic_write_json(folder / results.SWEEP, record)
-    return record
-
-
-def _units(folder: Path, entries: list[dict]) -> dict[str, str | None]:
-    """Each metric's unit, from the good runs' records."""
-    units: dict[str, str | None] = {}
-    for entry in entries:
-        good = results.read_run(folder / results.POINTS / entry["id"]) if entry["status"] == "ok" else None
-        for name, metric in (good or {}).get("metrics", {}).items():
-            units.setdefault(name, metric.get("unit"))
-    return units
+def _grid_text(grid: grids.Grid) -> str:
+    return " ".join(f"{k}={','.join(map(str, v))}" for k, v in grid.items())

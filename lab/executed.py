@@ -1,0 +1,161 @@
+"""Which lab code a run executed: recorded in the kernel, read back by the runner.
+
+The runner starts every kernel with ``lab.executed.start()`` (IPython's
+``exec_lines``, before the script's first cell). From then on each lab module is
+compiled from its source with one added statement at the top of every function
+that is a unit (``lab.fingerprint``: module-level functions and methods), which
+adds the unit's name to a set. After each cell the set, with the fingerprint of
+each unit, is written to ``executed.json`` in the run's output directory:
+
+    {"lab/train.py:train": "3f1c0b9e2a7d", "lab/task.py:<module>": "...", ...}
+
+What counts as executed:
+
+- a function or method that was called (nested functions, lambdas and
+  comprehensions count with the function that defines them);
+- the module-level statements and class statements of every lab module imported
+  (they ran at import);
+- the code that made the weights of a model the run used, trained or loaded from
+  the cache (``note``, called by ``lab.models.load_or_train`` with ``WEIGHT_CODE``).
+
+Why an added statement rather than a profile hook (``sys.setprofile``): the hook is
+called on every Python and C call in the process, torch's included, and cost about
+4% of a training run (4.4 million events in 18 s of ``add2-fast``); the statement
+runs once per call of a lab function, a few times per training step.
+
+Outside a runner's kernel (a plain ``python experiments/NAME.py``) nothing is
+instrumented and ``note`` only adds to a set that no one writes.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.abc
+import importlib.machinery
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from lab import fingerprint
+
+HOOK = "__lab_executed__"  # the name the added statement calls, set in each module's namespace
+# The recorder itself, which changes no number: left out of every record.
+RECORDER = ("executed.py", "fingerprint.py")
+
+_seen: set[str] = set()  # refs of the units executed so far (or noted)
+
+
+def note(refs: Iterable[str]) -> None:
+    """Count ``refs`` (``lab/train.py:train``, or ``lab/task.py`` for a whole file) as
+    executed by this run: the code behind weights the run used, which ran when the
+    model was trained, perhaps in another process."""
+    _seen.update(refs)
+
+
+def start(out: Path | None = None) -> None:
+    """Record from now on: instrument lab modules imported from here, and write the
+    record into ``out`` (by default the run's output directory) after every cell."""
+    if not any(isinstance(finder, _Finder) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _Finder())
+    from lab import results  # imported only now, so that it is instrumented too
+
+    out = Path(out) if out else results.output_dir()
+    shell = _ipython()
+    if shell is not None:
+        shell.events.register("post_run_cell", lambda *_: write(out))
+
+
+def record() -> dict[str, str]:
+    """{ref: fingerprint} of every unit executed so far, sorted by ref."""
+    refs = set(_seen)
+    for module in list(sys.modules.values()):
+        file = _lab_file(module)
+        if file and file not in RECORDER:  # imported: its module-level and class statements ran
+            kinds = fingerprint.fingerprints(fingerprint.LAB_DIR / file)
+            refs.update(fingerprint.ref(file, name) for name in kinds if not _is_function(module, name))
+    now = fingerprint.current(refs)
+    return {name: value for name, value in sorted(now.items()) if value is not None}
+
+
+def write(out: Path) -> None:
+    """Write ``record()`` to ``out/executed.json`` (after each cell: a cell that raises
+    still leaves the record of what ran). The lab functions that write it are the
+    recorder's calls, not the run's: what they add to the record is taken back."""
+    from lab import results
+
+    before = set(_seen)
+    results.write_executed(out, record())
+    _seen.intersection_update(before)
+
+
+def instrument(source: str, file: str) -> ast.Module:
+    """``source`` (the file ``file``, relative to the lab package) parsed, with a call
+    ``__lab_executed__("lab/FILE:QUALNAME")`` first in each function that is a unit
+    (after its docstring). Line numbers stay those of the file."""
+    tree = ast.parse(source)
+    for qualname, node in fingerprint.outermost_defs(tree):
+        call = ast.Expr(ast.Call(ast.Name(HOOK, ast.Load()), [ast.Constant(fingerprint.ref(file, qualname))], []))
+        first = 1 if fingerprint.is_docstring(node.body[0]) else 0  # the docstring stays __doc__
+        node.body.insert(first, ast.copy_location(call, node.body[0]))
+    return ast.fix_missing_locations(tree)
+
+
+# --------------------------------------------------------------------------- import machinery
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+    """Finds lab's modules as usual, and hands them to ``_Loader``."""
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        if not fullname.startswith("lab."):
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        origin = Path(spec.origin) if spec and spec.origin else None
+        if origin and origin.suffix == ".py" and origin.is_relative_to(fingerprint.LAB_DIR):
+            spec.loader = _Loader(fullname, str(origin))
+        return spec
+
+
+class _Loader(importlib.machinery.SourceFileLoader):
+    """Compiles from the source every time: a cached ``.pyc`` holds the plain code."""
+
+    def get_code(self, fullname: str) -> Any:
+        file = Path(self.path).relative_to(fingerprint.LAB_DIR).as_posix()
+        tree = instrument(self.get_data(self.path).decode("utf-8"), file)
+        return compile(tree, self.path, "exec", dont_inherit=True)
+
+    def exec_module(self, module: ModuleType) -> None:
+        module.__dict__[HOOK] = _seen.add
+        super().exec_module(module)
+
+
+def _lab_file(module: ModuleType) -> str | None:
+    """The file of a lab module, relative to the lab package, or None."""
+    origin = getattr(module, "__file__", None)
+    if not origin or not origin.endswith(".py"):
+        return None
+    path = Path(origin).resolve()
+    return path.relative_to(fingerprint.LAB_DIR).as_posix() if path.is_relative_to(fingerprint.LAB_DIR) else None
+
+
+def _is_function(module: ModuleType, qualname: str) -> bool:
+    """Whether ``qualname`` in ``module`` is a function or method (recorded when called),
+    rather than a class or the module's own statements (which ran at import)."""
+    if qualname == fingerprint.MODULE:
+        return False
+    obj: Any = module
+    for part in qualname.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return True  # not reachable by name: a method of a class made in a function, say
+    return not isinstance(obj, type)
+
+
+def _ipython() -> Any:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()

@@ -1,0 +1,96 @@
+"""Fingerprints of lab code (lab.fingerprint) and the kernel's record of what ran (lab.executed)."""
+
+import sys
+import textwrap
+
+from lab import executed, fingerprint
+
+SOURCE = textwrap.dedent(
+    '''
+    """A module."""
+    import math
+    __all__ = ["scale", "Box"]
+    RATE = 0.5
+
+
+    def scale(x):
+        """Scale x."""
+        helper = lambda y: y * RATE  # a comment
+        return helper(x)
+
+
+    class Box:
+        """A box."""
+        size: int = 3
+
+        def area(self):
+            return self.size ** 2
+    '''
+)
+
+
+def test_units_are_functions_methods_class_statements_and_the_module_own_code():
+    units = fingerprint.units(SOURCE)
+    assert set(units) == {"<module>", "scale", "Box", "Box.area"}
+    assert units["<module>"] == "RATE = 0.5"  # no docstring, import or __all__
+    assert "area" not in units["Box"] and "size: int = 3" in units["Box"]
+    assert "lambda" in units["scale"] and "Scale x" not in units["scale"]
+
+
+def test_docstrings_comments_and_formatting_change_no_fingerprint():
+    edited = (
+        SOURCE.replace('"""Scale x."""', '"""Scale x, as documented at length."""')
+        .replace("# a comment", "# another comment")
+        .replace("return helper(x)", "return   helper( x )\n")
+        .replace('__all__ = ["scale", "Box"]', '__all__ = ["scale", "Box", "more"]')
+    )
+    assert fingerprint.units(edited) == fingerprint.units(SOURCE)
+
+
+def test_an_edit_changes_only_its_own_unit():
+    before = fingerprint.units(SOURCE)
+    after = fingerprint.units(SOURCE.replace("self.size ** 2", "self.size ** 3"))
+    assert [name for name in before if before[name] != after[name]] == ["Box.area"]
+    after = fingerprint.units(SOURCE.replace("size: int = 3", "size: int = 4"))
+    assert [name for name in before if before[name] != after[name]] == ["Box"]
+    after = fingerprint.units(SOURCE.replace("RATE = 0.5", "RATE = 0.25"))
+    assert [name for name in before if before[name] != after[name]] == ["<module>"]
+
+
+def test_changes_name_changed_and_removed_units(tmp_path):
+    (tmp_path / "m.py").write_text(SOURCE)
+    recorded = fingerprint.current(["lab/m.py:scale", "lab/m.py:Box.area"], tmp_path)
+    assert fingerprint.changes(recorded, tmp_path) == []
+    (tmp_path / "m.py").write_text(SOURCE.replace("y * RATE", "y / RATE").replace("def area", "def surface"))
+    assert fingerprint.changes(recorded, tmp_path) == ["lab/m.py:scale changed", "lab/m.py:Box.area removed"]
+    (tmp_path / "m.py").unlink()
+    assert fingerprint.changes(recorded, tmp_path) == ["lab/m.py:scale removed", "lab/m.py:Box.area removed"]
+
+
+def test_a_file_ref_expands_to_its_units_and_a_class_ref_to_its_methods(tmp_path):
+    (tmp_path / "m.py").write_text(SOURCE)
+    assert set(fingerprint.current(["lab/m.py"], tmp_path)) == {
+        "lab/m.py:<module>",
+        "lab/m.py:scale",
+        "lab/m.py:Box",
+        "lab/m.py:Box.area",
+    }
+    assert fingerprint.expand(["lab/m.py:Box"], tmp_path) == ["lab/m.py:Box", "lab/m.py:Box.area"]
+
+
+def test_instrumented_code_records_calls_keeps_line_numbers_and_docstrings():
+    seen = set()
+    namespace = {executed.HOOK: seen.add}
+    exec(compile(executed.instrument(SOURCE, "m.py"), "m.py", "exec", dont_inherit=True), namespace)
+    assert seen == set()  # defining is not calling
+    assert namespace["scale"](2) == 1.0
+    assert seen == {"lab/m.py:scale"}
+    namespace["Box"]().area()
+    assert seen == {"lab/m.py:scale", "lab/m.py:Box.area"}
+    assert namespace["scale"].__doc__ == "Scale x."
+    assert namespace["scale"].__code__.co_firstlineno == SOURCE.splitlines().index("def scale(x):") + 1
+    try:
+        namespace["Box"].area(None)
+    except AttributeError:
+        line = sys.exc_info()[2].tb_next.tb_lineno
+    assert line == SOURCE.splitlines().index("        return self.size ** 2") + 1
