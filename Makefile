@@ -13,6 +13,11 @@ export TRANSFORMERS_OFFLINE := 1
 export NO_MKDOCS_2_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
 
+# Recipes that run Python start it with `exec`: the recipe's shell then *is* the
+# program, so a SIGTERM to make (a timeout, `kill`) reaches it, which stops what it
+# started (a kernel, a sweep's points) before make exits. A shell in between would
+# die and leave the program running.
+
 NAME   ?=
 # Read by the recipe from the environment ("$$PARAMS"), so the quotes a user types
 # inside PARAMS="..." reach the runner intact.
@@ -21,7 +26,8 @@ export PARAMS
 # GRID, like PARAMS, is read from the environment by the recipe ("$$GRID").
 GRID   ?=
 export GRID
-SWEEP  ?=
+SWEEP  ?=   # a sweep declared in the script's header; with GRID, the name of that ad-hoc sweep
+CONFIRM ?=  # CONFIRM=1: run a grid past the points a sweep runs unconfirmed
 JOBS   ?=
 ENGINE ?= pool
 TITLE  ?=
@@ -34,7 +40,7 @@ PRESET ?= add2
 help:
 	@echo "make experiment NAME=loss-shelf [PARAMS=\"digit=A1 seed=1\"]   run one experiment"
 	@echo "make experiments                 run every stale or never-run experiment"
-	@echo "make sweep NAME=... GRID=\"seed=0,1,2 lr=1e-3,3e-3\" | SWEEP=seeds [JOBS=2] [ENGINE=pool|ray]  run a grid"
+	@echo "make sweep NAME=... GRID=\"seed=0,1,2 lr=1e-3,3e-3\" [SWEEP=name] | SWEEP=seeds [JOBS=2] [ENGINE=pool|ray] [CONFIRM=1]  run a grid"
 	@echo "make status                      fresh / stale / failed / never run, per experiment and sweep"
 	@echo "make reproduce [NAME=...] [CACHED=1]  re-run from scratch, compare every metric with run.json"
 	@echo "make new-experiment NAME=...     scaffold experiments/NAME.py"
@@ -50,33 +56,34 @@ $(STAMP): pyproject.toml constraints.txt
 
 experiment: $(STAMP)
 	@test -n "$(NAME)" || { echo "usage: make experiment NAME=<name> [PARAMS=\"k=v ...\"]"; $(LAB) list; exit 2; }
-	$(LAB) run $(NAME) --params "$$PARAMS"
+	exec $(LAB) run $(NAME) --params "$$PARAMS"
 
 experiments: $(STAMP)
-	$(LAB) run-stale
+	exec $(LAB) run-stale
 
 sweep: $(STAMP)
-	@test -n "$(NAME)" || { echo "usage: make sweep NAME=<name> GRID=\"k=v1,v2 ...\" | SWEEP=<declared> [JOBS=2] [ENGINE=pool|ray]"; exit 2; }
-	$(LAB) sweep $(NAME) --grid "$$GRID" $(if $(SWEEP),--sweep $(SWEEP)) $(if $(JOBS),--jobs $(JOBS)) --engine $(ENGINE)
+	@test -n "$(NAME)" || { echo "usage: make sweep NAME=<name> GRID=\"k=v1,v2 ...\" [SWEEP=<name>] | SWEEP=<declared> [JOBS=2] [ENGINE=pool|ray] [CONFIRM=1]"; exit 2; }
+	exec $(LAB) sweep $(NAME) --grid "$$GRID" $(if $(SWEEP),$(if $(GRID),--name,--sweep) $(SWEEP)) \
+	  $(if $(JOBS),--jobs $(JOBS)) --engine $(ENGINE) $(if $(CONFIRM),--yes)
 
 status: $(STAMP)
-	$(LAB) status
+	exec $(LAB) status
 
 reproduce: $(STAMP)
-	$(LAB) reproduce $(NAME) $(if $(CACHED),--cached)
+	exec $(LAB) reproduce $(NAME) $(if $(CACHED),--cached)
 
 new-experiment: $(STAMP)
 	@test -n "$(NAME)" || { echo "usage: make new-experiment NAME=<name>"; exit 2; }
 	$(LAB) new-experiment $(NAME)
 
 train: $(STAMP)
-	$(LAB) train $(PRESET) $(PARAMS)
+	exec $(LAB) train $(PRESET) $(PARAMS)
 
 wiki: $(STAMP)
-	$(VENV)/bin/$(or $(CORE),properdocs) build --strict --clean --config-file mkdocs.yml
+	exec $(VENV)/bin/$(or $(CORE),properdocs) build --strict --clean --config-file mkdocs.yml
 
 serve: $(STAMP)
-	$(VENV)/bin/$(or $(CORE),properdocs) serve --dev-addr 127.0.0.1:8000 --config-file mkdocs.yml
+	exec $(VENV)/bin/$(or $(CORE),properdocs) serve --dev-addr 127.0.0.1:8000 --config-file mkdocs.yml
 
 new-idea new-insight: $(STAMP)
 	@test -n "$(TITLE)" || { echo "usage: make $@ TITLE=\"...\""; exit 2; }
@@ -89,13 +96,20 @@ new-note: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest
+	exec $(PY) -m pytest
 
 test-browser: $(STAMP)
-	$(PY) -m pytest -m browser tests/browser
+	exec $(PY) -m pytest -m browser tests/browser
 
-bench: $(STAMP)
-	@for b in bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+# One target per bench, so that each runs under `exec` (a shell loop would not pass
+# a SIGTERM on); make runs them in order and stops at the first that fails.
+BENCHES := $(sort $(wildcard bench/bench_*.py))
+bench: $(BENCHES:%=%.run)
+
+.PHONY: $(BENCHES:%=%.run)
+$(BENCHES:%=%.run): $(STAMP)
+	@echo "== $(basename $@)"
+	@exec $(PY) $(basename $@)
 
 clean:
 	rm -rf build .cache .pytest_cache

@@ -5,13 +5,9 @@ other tests copy its root and run what they need on top of it.
 """
 
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +20,7 @@ from lab.runner import commands, scripts, staleness
 pytestmark = pytest.mark.slow
 
 GRID = ["seed=0,1", "lr=0.05,0.2"]
-SWEEP = "seed-0-1_lr-0p05-0p2"
+SWEEP = "lr-seed"  # an ad-hoc sweep is named after its parameters
 POINTS = ["lr-0.05_seed-0", "lr-0.2_seed-0", "lr-0.05_seed-1", "lr-0.2_seed-1"]
 
 
@@ -141,7 +137,8 @@ def test_a_rerun_runs_only_missing_failed_and_stale_points(root):
 
     shutil.rmtree(results.point_dir("grid", SWEEP, POINTS[0], root))  # missing
     failed = results.point_dir("grid", SWEEP, POINTS[1], root)
-    results.atomic_write_json(failed / "failure.json", {"input_hash": before[POINTS[1]]["input_hash"]})
+    failure = {"exception": "ValueError", "message": "m", "input_hash": before[POINTS[1]]["input_hash"]}
+    results.atomic_write_json(failed / "failure.json", failure)
     done = lab(root, "sweep", "grid", *GRID, "--jobs", "2")
     assert done.returncode == 0, done.stderr
     assert "4 points: 2 to run, 2 fresh" in done.stdout
@@ -205,78 +202,32 @@ def test_status_counts_a_point_declared_since_the_sweep_ran_as_missing(root):
     assert state.detail == "4/6 points ok; missing or failed: lr-0.05_seed-2, lr-0.2_seed-2"
 
 
-# --------------------------------------------------------------------------- cancellation
+def test_a_grid_grown_by_a_value_keeps_its_sweep_and_runs_only_the_new_points(root):
+    before = point_runs(root)
+    done = lab(root, "sweep", "grid", "seed=0,1,2", "lr=0.05,0.2", "--jobs", "2")
+    assert done.returncode == 0, done.stderr
+    assert f"[grid@{SWEEP}] the grid changed: seed=0,1 lr=0.05,0.2 -> seed=0,1,2 lr=0.05,0.2" in done.stdout
+    assert f"[grid@{SWEEP}] 6 points: 2 to run, 4 fresh" in done.stdout
+    assert sorted(p.name for p in (root / "site/experiments/grid/sweeps").iterdir()) == [SWEEP]
+    record = results.load_sweep("grid", SWEEP, root)
+    assert record["grid"] == {"seed": [0, 1, 2], "lr": [0.05, 0.2]}
+    assert [p["id"] for p in record["points"]][4:] == ["lr-0.05_seed-2", "lr-0.2_seed-2"]
+    assert point_runs(root) == before  # the four it had: untouched
+    assert [p["status"] for p in record["points"]] == ["ok"] * 6
 
 
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
+def test_a_malformed_point_record_stops_the_sweep_in_one_line_before_any_point_runs(root):
+    path = results.point_dir("grid", SWEEP, POINTS[2], root) / "run.json"
+    path.write_text(path.read_text()[:40])  # truncated, as by a full disk
+    before = (results.sweep_dir("grid", SWEEP, root) / "sweep.json").read_text()
 
+    done = lab(root, "sweep", "grid", *GRID)
 
-def gone(pid: int, within_s: float = 30.0) -> bool:
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        if not alive(pid):
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def paused_sweep(root: Path) -> tuple[subprocess.Popen, list[int], list[int]]:
-    """A sweep of two points, both sleeping in their last cell: the driver, the point
-    processes' pids and their kernels' pids."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lab", "sweep", "grid", "seed=0,1", "pause_s=120", "--jobs", "2"],
-        cwd=root,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    watchdog = threading.Timer(180, proc.kill)
-    watchdog.start()
-    points, logs = [], []
-    try:
-        for line in proc.stdout:
-            if "] started (pid " in line:
-                points.append(int(line.split("(pid ")[1].split(",")[0]))
-                logs.append(root / line.split(", log ")[1].rstrip(")\n"))
-            if len(points) == 2:
-                break
-        kernels = []
-        while len(kernels) < 2 and proc.poll() is None:
-            kernels = [
-                int(t.split()[1])
-                for log in logs
-                for t in log.read_text().splitlines()
-                if t.startswith("kernel ") and t.endswith(" pausing")
-            ]
-            time.sleep(0.2)
-    finally:
-        watchdog.cancel()
-    assert len(kernels) == 2, proc.stderr.read()
-    return proc, points, kernels
-
-
-def test_sigterm_cancels_points_and_leaves_no_process_and_a_second_sweep_is_refused(root):
-    proc, points, kernels = paused_sweep(root)
-    try:
-        second = lab(root, "sweep", "grid", "seed=5")
-        assert second.returncode == 1
-        assert (
-            f"error: grid/sweep is already running (pid {proc.pid}, lock build/locks/grid/sweep.lock)" in second.stderr
-        )
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        code = proc.wait(timeout=60)
-    assert code == 130
-    for pid in points + kernels:
-        assert gone(pid), f"process {pid} outlived the sweep"
-    record = results.load_sweep("grid", "seed-0-1_pause_s-120p0", root)
-    assert [p["status"] for p in record["points"]] == ["missing", "missing"]
+    assert done.returncode == 2
+    [line] = done.stderr.splitlines()  # one line, no traceback
+    assert line.startswith(f"error: {path.resolve()}:") and ": malformed JSON: " in line
+    assert "started" not in done.stdout and not (root / "build" / "points").exists()
+    assert (results.sweep_dir("grid", SWEEP, root) / "sweep.json").read_text() == before
 
 
 # --------------------------------------------------------------------------- kernel starts

@@ -13,14 +13,23 @@ the driver alone publishes them (``lab.runner.sweep``):
 Ctrl-C or SIGTERM of the driver arrives here as KeyboardInterrupt: the pool sends
 SIGTERM, then SIGKILL, to the process groups it started (the kernels exit with
 them); Ray cancels the tasks and disconnects, leaving any cluster it did not start.
+A driver killed outright (SIGKILL) takes its points with it all the same: each point
+process asks the kernel for SIGTERM when its parent dies (``follow_driver``), and its
+kernel exits with it (ipykernel's parent poller).
+
+A point that hands back no results (killed, refused its lock, its kernel never
+started) comes with the reason its log or its Ray error gives (``Done``'s third
+argument), so that the driver can say why.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -37,6 +46,11 @@ ENGINES = ("pool", "ray")
 GRACE_S = 10  # after SIGTERM, how long a point has to shut its kernel down
 # What a Ray task's copy of the repository leaves out: results, caches, environments.
 RAY_EXCLUDES = [".venv", ".git", "site", "build", ".cache", ".pytest_cache", "**/__pycache__"]
+# How long RAY_ADDRESS has to accept a connection: ray.init retries an unreachable
+# address for minutes, warning all along, so the driver tries the port itself first.
+RAY_PROBE_S = 5.0
+DRIVER_ENV = "LAB_SWEEP_DRIVER"  # the pid of the pool driver, in a point process's environment
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 Files = dict[str, bytes]
 
@@ -48,12 +62,14 @@ class Task:
     slot: str  # its lock and work directory beside the experiment's (``run.run``)
 
 
-Done = Callable[[Task, Files], None]
+# Called with each point's files as they arrive, and, when it has no results, why.
+Done = Callable[[Task, Files, str], None]
 Say = Callable[[str], None]
 
 
 def run_point(name: str, overrides: dict[str, Any], slot: str, target: Path, root: Path, say: Say) -> Files:
     """Run one point into the scratch directory ``target``; its files, failed or not."""
+    follow_driver()
     shutil.rmtree(target, ignore_errors=True)
     try:
         run.run(scripts.read_script(name, root), overrides, root, say, target=target, slot=slot)
@@ -64,6 +80,42 @@ def run_point(name: str, overrides: dict[str, Any], slot: str, target: Path, roo
 
 def read_files(folder: Path) -> Files:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def follow_driver() -> None:
+    """In a point process the pool started: be sent SIGTERM when the driver dies, even
+    by SIGKILL (Linux's parent-death signal), so that no point outlives its sweep. The
+    point turns it into KeyboardInterrupt and shuts its kernel down (``execute``).
+
+    The signal is tied to the thread that started the process: the pool's thread for
+    the point, which waits for it. A driver that died before this call is caught by
+    its pid: the point's parent is then another process, and the point stops at once.
+    """
+    driver = os.environ.get(DRIVER_ENV)
+    if not driver or not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != int(driver):
+        raise LabError(f"the sweep's driver (pid {driver}) is gone: this point does not run", code=1)
+
+
+def log_reason(log: Path, code: int | None) -> str:
+    """Why a point process ended without results, in one line: the last error its log
+    names, else its last line, with how the process ended."""
+    lines = [line.strip() for line in _read_text(log).splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("error:")]
+    ended = f"killed by signal {-code}" if code and code < 0 else f"exit code {code}"
+    last = (errors or lines or ["its log is empty"])[-1]
+    return f"{last} ({ended})"
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return ""
 
 
 # --------------------------------------------------------------------------- the local pool
@@ -103,12 +155,14 @@ def run_pool(name: str, tasks: list[Task], root: Path, jobs: int, done: Done, sa
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,
                     start_new_session=True,
+                    env={**os.environ, DRIVER_ENV: str(os.getpid())},  # follow_driver
                 )
             started[proc.pid] = proc
-        say(f"[{task.point}] started (pid {proc.pid}, log {folder.relative_to(root) / 'log.txt'})")
+        log = folder.relative_to(root) / "log.txt"
+        say(f"[{task.point}] started (pid {proc.pid}, log {log})")
         proc.wait()
         if not cancelled.is_set():
-            done(task, read_files(folder / "out"))
+            done(task, read_files(folder / "out"), f"{log_reason(root / log, proc.returncode)}; log {log}")
 
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(one, task) for task in tasks]
@@ -124,10 +178,17 @@ def run_pool(name: str, tasks: list[Task], root: Path, jobs: int, done: Done, sa
 
 
 def _stop(procs: list[subprocess.Popen], say: Say) -> None:
-    """SIGTERM to each process group we started, then SIGKILL to those still there."""
+    """SIGTERM to each process group we started, then SIGKILL to those still there.
+
+    Each is signalled before it is reported: the terminal may be gone (``make sweep |
+    head``, a closed pipe), and a report that fails must not leave a point running."""
     for proc in procs:
-        say(f"stopping point process {proc.pid}")
         _signal_group(proc, signal.SIGTERM)
+    try:
+        if procs:
+            say(f"stopping point processes {', '.join(str(proc.pid) for proc in procs)}")
+    except OSError:
+        pass
     for proc in procs:
         try:
             proc.wait(timeout=GRACE_S)
@@ -169,6 +230,8 @@ def run_ray(name: str, tasks: list[Task], root: Path, done: Done, say: Say) -> N
 
     address = os.environ.get("RAY_ADDRESS")
     say(f"connecting to Ray at {address}" if address else "starting a local Ray instance")
+    if address:
+        probe_ray(address)
     local = {} if address else {"include_dashboard": False}  # options only for an instance we start
     try:
         ray.init(
@@ -193,15 +256,30 @@ def run_ray(name: str, tasks: list[Task], root: Path, done: Done, say: Say) -> N
             while pending:
                 ready, _ = ray.wait(list(pending), num_returns=1)
                 task = pending.pop(ready[0])
+                files, reason = {}, ""
                 try:
                     files = ray.get(ready[0])
                 except ray.exceptions.RayError as err:  # the task itself broke: no results
                     say(f"[{task.point}] the Ray task failed: {err}")
-                    files = {}
-                done(task, files)
+                    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+                    reason = f"the Ray task failed: {lines[-1] if lines else type(err).__name__}"
+                done(task, files, reason)
         except BaseException:
             for ref in pending:
                 ray.cancel(ref, force=True)
             raise
     finally:
         ray.shutdown()  # disconnects; stops the instance only if this driver started it
+
+
+def probe_ray(address: str) -> None:
+    """LabError in one line unless ``RAY_ADDRESS`` (``host:port`` or ``ray://host:port``)
+    accepts a TCP connection within ``RAY_PROBE_S``; other forms (``auto``) are Ray's."""
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=RAY_PROBE_S).close()
+    except OSError as err:
+        reason = "no answer" if isinstance(err, TimeoutError) else err.strerror or str(err)
+        raise LabError(f"no Ray cluster at RAY_ADDRESS={address}: {reason}", code=1) from None

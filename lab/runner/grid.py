@@ -7,7 +7,9 @@ The grid is the Cartesian product of the values. Values split on commas outside
 brackets and quotes, so ``overrides={'a': 1, 'b': 2},{'a': 3}`` is two dicts; each is
 parsed like a ``make experiment`` parameter, against the default's type, and every
 point is checked with the header's ``checks`` before anything starts (``validate``).
-Points and ad-hoc sweeps get readable ids from their values (``point_id``, ``grid_id``).
+Points get readable ids from their values (``point_id``); an ad-hoc sweep is named
+after its parameters (``grid_id``), so that adding values to a grid keeps its sweep.
+A grid of more than ``MAX_POINTS`` points runs only when confirmed (``check_size``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import re
 from typing import Any
 
@@ -26,6 +29,9 @@ Grid = dict[str, list[Any]]
 
 _PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+-]*$")  # a value that can stand in an id as it is
 MAX_ID = 60  # longer derived ids are shortened with a hash
+# Every point is a full run (seconds to minutes): a grid past this many points is
+# more likely a typo (seed=0,...,9999) than a plan, and runs only when confirmed.
+MAX_POINTS = 1000
 
 
 def split_values(text: str) -> list[str]:
@@ -106,6 +112,23 @@ def _as_typed(value: Any) -> str:
     return value if isinstance(value, str) and split_values(value) == [value] else repr(value)
 
 
+def size(grid: Grid) -> int:
+    """How many points the grid makes, without making them."""
+    return math.prod(len(values) for values in grid.values())
+
+
+def check_size(grid: Grid, confirmed: bool) -> int:
+    """The grid's number of points, or LabError if it passes ``MAX_POINTS`` unconfirmed."""
+    n = size(grid)
+    if n > MAX_POINTS and not confirmed:
+        counts = " x ".join(f"{len(values):,} values of {name}" for name, values in grid.items())
+        raise LabError(
+            f"the grid makes {n:,} points ({counts}), more than the {MAX_POINTS:,} a sweep runs "
+            "unconfirmed: add CONFIRM=1 (--yes) to run them all"
+        )
+    return n
+
+
 def points(grid: Grid) -> list[dict[str, Any]]:
     """Every combination of the grid's values, the first parameter varying slowest."""
     names = list(grid)
@@ -149,14 +172,18 @@ def point_ids(grid: Grid) -> list[str]:
 
 
 def grid_id(grid: Grid) -> str:
-    """A sweep id for an ad-hoc grid: ``seed-0-1-2``, ``lr-0p001-0p003_seed-0-1``; a
-    short hash past ``MAX_ID`` characters. No dots: citations read ``NAME@SWEEP.metric``."""
-    readable = "_".join(f"{name}-" + "-".join(_slug(v) for v in values) for name, values in grid.items())
-    readable = readable.replace(".", "p").replace("+", "").lower()
+    """A sweep id for an ad-hoc grid, from its parameter names alone (sorted): ``seed``,
+    ``lr-seed``. Not from their values, so that adding a value keeps the sweep and runs
+    only the new points; a grid with other values under the same names replaces the
+    sweep's grid (each point's history keeps its old runs): name it (``--name``) to keep
+    both. A short hash past ``MAX_ID`` characters. No dots: citations read ``NAME@SWEEP.metric``.
+    """
+    readable = "-".join(sorted(grid)).lower().strip("_-")
     if len(readable) <= MAX_ID and results.SWEEP_ID_PATTERN.match(readable):
         return readable
-    digest = hashlib.sha256(json.dumps(grid, sort_keys=True, default=repr).encode()).hexdigest()[:8]
-    return "_".join(f"{name.lower()}-x{len(values)}" for name, values in grid.items())[: MAX_ID - 9] + f"-{digest}"
+    digest = hashlib.sha256(json.dumps(sorted(grid)).encode()).hexdigest()[:8]
+    shortened = re.sub(r"[^a-z0-9_-]", "", readable)[: MAX_ID - 9].strip("_-")
+    return f"{shortened}-{digest}" if shortened else f"grid-{digest}"
 
 
 def check_sweep_id(sweep: str) -> str:

@@ -53,8 +53,8 @@ def page(record: dict, script: Script, captions: dict[str, str]) -> str:
         rerun = f"make sweep NAME={name} SWEEP={sweep}"
     elif sweep == grids.grid_id(record["grid"]):
         rerun = f'make sweep NAME={name} GRID="{grid}"'
-    else:
-        rerun = f"python -m lab sweep {name} {grid} --name {sweep}"
+    else:  # an ad-hoc grid named on the command line
+        rerun = f'make sweep NAME={name} GRID="{grid}" SWEEP={sweep}'
     blocks = [
         "---\n" + yaml.safe_dump(front, sort_keys=False, allow_unicode=True) + "---",
         f"# {title}: sweep `{sweep}`",
