@@ -84,13 +84,44 @@ def test_point_ids_name_the_varying_values_readably():
     assert widths != grid.point_id({"widths": [2, 1]}, ["widths"])
 
 
-def test_derived_sweep_ids_are_readable_without_dots():
-    assert grid.grid_id({"seed": [0, 1, 2]}) == "seed-0-1-2"
-    assert grid.grid_id({"lr": [0.001, 0.003], "seed": [0, 1]}) == "lr-0p001-0p003_seed-0-1"
-    long = grid.grid_id({"seed": list(range(40))})
-    assert long.startswith("seed-x40-") and len(long) <= grid.MAX_ID
+def test_an_ad_hoc_sweep_is_named_after_its_parameters_so_a_grown_grid_keeps_its_name():
+    assert grid.grid_id({"seed": [0, 1, 2]}) == "seed"
+    assert grid.grid_id({"seed": [0, 1, 2, 3]}) == "seed"  # a value added: the same sweep
+    assert grid.grid_id({"seed": [0, 1], "lr": [0.001, 0.003]}) == "lr-seed"
+    assert grid.grid_id({"lr": [0.003], "seed": [5]}) == "lr-seed"  # in any order
+    assert grid.grid_id({"n_Points": [1], "seed": [0]}) == "n_points-seed"  # lower-case: a valid id
+    names = {f"parameter_{i}": [0] for i in range(10)}
+    long = grid.grid_id(names)
+    assert len(long) <= grid.MAX_ID and grid.check_sweep_id(long) == long
+    assert long != grid.grid_id({**names, "other": [0]})  # shortened with a hash of the names
     with pytest.raises(LabError, match="not a sweep id"):
         grid.check_sweep_id("lr-0.1")
+
+
+def test_a_grid_past_the_limit_is_refused_unconfirmed_before_its_points_are_made(root, monkeypatch, capsys):
+    monkeypatch.chdir(root)
+    monkeypatch.setattr(grid, "points", lambda *a: pytest.fail("the points were made"))
+    seeds = ",".join(map(str, range(10_000)))
+
+    assert cli.main(["sweep", "grid", f"seed={seeds}", "lr=0.1,0.2"]) == 2
+
+    assert capsys.readouterr().err == (
+        "error: the grid makes 20,000 points (10,000 values of seed x 2 values of lr), more than the 1,000 "
+        "a sweep runs unconfirmed: add CONFIRM=1 (--yes) to run them all\n"
+    )
+    assert not (root / "build").exists() and not (root / "site").exists()
+    assert grid.check_size({"seed": list(range(grid.MAX_POINTS))}, confirmed=False) == grid.MAX_POINTS
+    assert grid.check_size({"seed": list(range(10_000))}, confirmed=True) == 10_000
+
+
+def test_an_ad_hoc_grid_may_not_take_a_declared_sweeps_name(root, monkeypatch, capsys):
+    monkeypatch.chdir(root)
+    assert cli.main(["sweep", "grid", "seed=7", "--name", "seeds"]) == 2
+    assert capsys.readouterr().err == (
+        "error: 'seeds' is a sweep declared in experiments/grid.py with another grid: run it with SWEEP=seeds "
+        "alone, or give this grid another name (SWEEP=... with GRID=)\n"
+    )
+    assert not (root / "build").exists() and not (root / "site").exists()
 
 
 def test_named_sweeps_come_from_the_header_typed(root):
