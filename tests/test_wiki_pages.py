@@ -60,8 +60,8 @@ def test_insights_journal_projects_and_experiments_indexes(graph):
     assert "2 experiments · 1 insights · 2 ideas" in pages.projects_index(graph)
     table = pages.experiments_table(graph)
     assert (
-        "| [loss-shelf](loss-shelf/index.md) | [Learning addition](../projects/addition.md) | 2026-11-26 12:00 | ok |"
-        in table
+        "| [loss-shelf](loss-shelf/index.md) | [Learning addition](../projects/addition.md) | 2026-11-26 12:00 "
+        "| not judged |" in table
     )
 
 

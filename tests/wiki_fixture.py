@@ -43,6 +43,7 @@ def _run(name: str, run_id: str, final_loss: float, figures: list[dict]) -> dict
         },
         "figures": figures,
         "input_hash": "abc",
+        "code": {},
     }
     return results.make_record(results.RUN_FIELDS, values)
 
@@ -94,6 +95,7 @@ def make_wiki(dest: Path) -> Path:
                 "message": "n_digits must be > 0",
                 "notebook": "build/failed/carry-probe.ipynb",
                 "input_hash": "def",
+                "code": {},
             },
         ),
     )

@@ -21,6 +21,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from lab import results
 from lab.runner import aggregate
@@ -171,6 +172,10 @@ class Graph:
     problems: list[Problem] = field(default_factory=list)
     sweeps: dict[str, dict] = field(default_factory=dict)  # sweep page src -> sweep.json, point page src -> run.json
     reproductions: dict[str, dict] = field(default_factory=dict)  # experiment name -> reproduction.json
+    # experiment name or NAME@SWEEP -> lab.wiki.freshness.Freshness (make status's judgement)
+    freshness: dict[str, Any] = field(default_factory=dict)
+    # (page, citation, state) of each cited number whose result is not fresh, for one warning
+    stale_citations: list[tuple[str, str, str]] = field(default_factory=list)
     titles: dict[str, str] = field(default_factory=dict)  # a generated page's title, by src
     # src -> (target src, embedded?) of each reference it makes: what its rendering reads of others
     targets: dict[str, set[tuple[str, bool]]] = field(default_factory=lambda: defaultdict(set))

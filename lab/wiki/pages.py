@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lab import render, stats
-from lab.wiki import folders
+from lab.wiki import folders, freshness
 from lab.wiki.backlinks import BACKLINKS_ID, backlinks  # noqa: F401 (the plugin's, found here too)
 from lab.wiki.graph import GRAPH_PAGE, graph_page
 from lab.wiki.links import Graph
@@ -70,9 +70,18 @@ def _newest_first(items: list[Note]) -> list[Note]:
 
 
 def _status(graph: Graph, name: str) -> str:
+    """Fresh, stale, archived, failed or never ran, as ``make status`` judges it."""
     if name in graph.failures:
         return "**failed**"
-    return "ok" if name in graph.runs else "never ran"
+    if name not in graph.runs:
+        return "never ran"
+    return freshness.badge(graph.freshness.get(name), graph.runs[name])
+
+
+def _reproduced(graph: Graph, name: str) -> str:
+    """The reproduction verdict of the run shown, in a table cell; an earlier run's is named as such."""
+    verdict, other = freshness.verdict_for(graph.reproductions.get(name), graph.runs.get(name))
+    return md_escape(other and "earlier run only" or render.reproduction_cell(verdict))
 
 
 def _headline(run: dict | None, count: int = 3) -> str:
@@ -93,7 +102,7 @@ def _runs_table(from_src: str, graph: Graph, experiments: list[Note]) -> str:
         run = graph.runs.get(name)
         rows.append(
             f"| {md_link(from_src, note.src, md_escape(name))} | {project} | {_when(run)} "
-            f"| {_status(graph, name)} | {md_escape(render.reproduction_cell(graph.reproductions.get(name)))} "
+            f"| {_status(graph, name)} | {_reproduced(graph, name)} "
             f"| {_headline(run)} |"
         )
     return "\n".join(rows)
@@ -218,14 +227,21 @@ def decorate(note: Note, markdown: str, graph: Graph, history: list[dict]) -> st
         bottom.append(_project_lists(note, graph))
     if note.kind == "experiment":
         name = experiment_name(note.src)
-        top.append(_failure_banner(graph.failures.get(name), name in graph.runs))
-        verdict = graph.reproductions.get(name)
-        top.append(render.reproduction_block(verdict) if verdict else "")
+        run = graph.runs.get(name)
+        top.append(_failure_banner(graph.failures.get(name), run is not None))
+        top.append(freshness.banner(graph.freshness.get(name), run, f"`make experiments NAME={name}` refreshes it"))
+        verdict, other = freshness.verdict_for(graph.reproductions.get(name), run)
+        top.append(render.reproduction_block(verdict) if verdict else f"*Reproduction: {other}.*" if other else "")
         bottom += [
             _provenance(graph.runs.get(name)),
             _metric_history(graph.runs.get(name), history),
             _sweeps(note, graph),
         ]
+    if note.kind == "sweep" and note.src in graph.sweeps:  # the sweep's own page, not a point's
+        parts = note.src.split("/")  # experiments/NAME/sweeps/SWEEP/index.md
+        name, sweep = parts[1], parts[3]
+        refresh = f"`make sweep NAME={name} SWEEP={sweep}` re-runs its stale points"
+        top.append(freshness.banner(graph.freshness.get(f"{name}@{sweep}"), graph.sweeps[note.src], refresh))
     return "\n\n".join(p for p in [*top, markdown, *bottom] if p) + "\n"
 
 

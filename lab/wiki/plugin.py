@@ -52,7 +52,7 @@ from mkdocs.structure.toc import AnchorLink, TableOfContents
 from mkdocs.utils import get_relative_url
 
 from lab import LabError, results
-from lab.wiki import blocks, callouts, folders, incremental, links, pages, rendering, report, vault
+from lab.wiki import blocks, callouts, folders, freshness, incremental, links, pages, rendering, report, vault
 from lab.wiki.graph import DATA_FILE as GRAPH_DATA
 from lab.wiki.graph import graph_json, local_graph
 from lab.wiki.notes import Note, NoteError, experiment_name, parse_note
@@ -114,6 +114,7 @@ class LabPlugin(BasePlugin[LabConfig]):
             generated[report.REPORT_PAGE] = report.TITLE
         self.graph = links.build_graph(notes, runs, failures, generated, attachments, self._sweeps(names))
         self.graph.reproductions = reproductions
+        self.graph.freshness = freshness.gather(self.root, names, {n: results.sweep_names(n, self.root) for n in names})
         self._report(self.graph)
         self._forget_stale(files, config)
         for _, src, make in pages.SECTIONS:
@@ -241,6 +242,9 @@ class LabPlugin(BasePlugin[LabConfig]):
             note, self.graph, lambda src: get_relative_url(self.files.get_file_from_path(src).url, page.file.url)
         )
         return output.replace(BACKLINKS_MARK, section + local_graph(note.src), 1)
+
+    def on_post_build(self, config: MkDocsConfig) -> None:
+        freshness.warn_stale_citations(self.graph.stale_citations)
 
     def on_serve(self, server, config: MkDocsConfig, builder):  # noqa: ANN001, ANN201
         if self.config.vault:

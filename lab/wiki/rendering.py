@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 from lab import results, stats
 from lab.runner import aggregate
+from lab.wiki import freshness
 from lab.wiki.links import IMAGES, Graph, Ref, Resolved, figure_captions, scan
 from lab.wiki.mask import mask
 from lab.wiki.notes import experiment_name
@@ -92,6 +93,17 @@ def _render(text: str, src: str, ctx: _Context) -> str:
     return _apply(text, edits)
 
 
+def _cited(ctx: _Context, src: str, value: str, title: str, result: str) -> str:
+    """A cited number linked to its result; marked when the result (an experiment or
+    ``NAME@SWEEP``) is not fresh, and noted for the build's one warning."""
+    sign, why = freshness.mark(ctx.graph.freshness.get(result))
+    if sign:
+        ctx.graph.stale_citations.append((ctx.page, f"{title.split(',')[0]} = {value}", why.split(":")[0]))
+        title = f"{title}; {why}"
+    link = md_link(ctx.page, src, value, title=title) + "{ .lab-metric }"
+    return link + (f'<sup class="lab-stale" title="{html.escape(why)}">{sign}</sup>' if sign else "")
+
+
 def _render_ref(ref: Ref, src: str, ctx: _Context, text: str) -> str:
     graph = ctx.graph
     found = graph.resolve(ref, src)
@@ -103,18 +115,13 @@ def _render_ref(ref: Ref, src: str, ctx: _Context, text: str) -> str:
     if ref.form == "metric" and found.src in graph.sweeps:
         record = graph.sweeps[found.src]
         value = md_escape(aggregate.citation(record, ref.anchor))
-        return (
-            md_link(ctx.page, found.src, value, title=f"{ref.target}.{ref.anchor}, mean ± std over seeds")
-            + "{ .lab-metric }"
-        )
+        title = f"{ref.target}.{ref.anchor}, mean ± std over seeds"
+        return _cited(ctx, found.src, value, title, f"{found.src.split('/')[1]}@{record['sweep']}")
     if ref.form == "metric":
         exp = experiment_name(found.src)
         run = graph.runs[exp]
         value = md_escape(format_metric(run["metrics"][ref.anchor]))
-        return (
-            md_link(ctx.page, found.src, value, title=f"{exp}.{ref.anchor}, run {run.get('run_id')}")
-            + "{ .lab-metric }"
-        )
+        return _cited(ctx, found.src, value, f"{exp}.{ref.anchor}, run {run.get('run_id')}", exp)
     is_page = found.src.endswith(".md")
     if ref.form == "mdlink" or ref.form == "mdembed" and (is_page or not found.src.lower().endswith(IMAGES)):
         return md_link(ctx.page, found.src, ref.label or md_escape(graph.title(found.src)), found.anchor)

@@ -1,0 +1,138 @@
+"""Whether the results a page shows are still what the code gives: the runner's own
+judgement (``lab.runner.staleness``, the same as ``make status``), gathered once per
+build and shown on every page that shows results.
+
+- a badge in the experiments table and on Home: fresh, stale, archived, failed;
+- a banner on each experiment and sweep page: stale (and what changed), archived (a
+  record of commit X), or made from uncommitted changes;
+- the reproduction verdict tied to its run: a verdict of an earlier run than the one
+  shown says so;
+- a mark on a cited number whose result is stale, archived or failed, with the reason
+  in its tooltip, and one warning per build listing those citations. A warning, not a
+  build error: a stale page never blocks the wiki.
+
+Plain functions over plain records; nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lab import LabError, results
+from lab.runner import staleness
+
+# Not a logger under mkdocs: its warnings would fail a strict build, and a stale
+# citation is news for the reader, not an error in the notes.
+log = logging.getLogger("lab.freshness")
+
+# What a state is called on a page, and whether a number from it deserves a mark.
+LABELS = {
+    "fresh": "fresh",
+    "stale": "stale",
+    "archived": "archived",
+    "failed": "failed",
+    "partial": "partial",
+    "never run": "never ran",
+    "invalid": "invalid record",
+    "no script": "no script",
+}
+MARKED = {"stale", "archived", "failed", "partial", "invalid", "no script"}
+MARK = "†"  # after a cited number from a result that is not fresh
+
+
+@dataclass
+class Freshness:
+    status: str  # a key of LABELS
+    detail: str  # why, in words (what changed, the archive's commit)
+
+
+def gather(root: Path, names: list[str], sweeps: dict[str, list[str]]) -> dict[str, Freshness]:
+    """The freshness of each experiment (by name) and sweep (``NAME@SWEEP``) that has
+    results; a record or script that cannot be read is ``invalid``, not an abort."""
+    found: dict[str, Freshness] = {}
+    for name in names:
+        if not (Path(root) / results.EXPERIMENTS_DIR / f"{name}.py").is_file():
+            found[name] = Freshness("no script", f"{results.EXPERIMENTS_DIR}/{name}.py is gone: nothing re-runs it")
+            continue
+        found[name] = _judge(staleness.experiment_state, name, root)
+        for sweep in sweeps.get(name, []):
+            found[f"{name}@{sweep}"] = _judge(staleness.sweep_state, name, sweep, root)
+    return found
+
+
+def _judge(state: Callable[..., staleness.State], *args: Any) -> Freshness:
+    try:
+        judged = state(*args)
+    except (LabError, ValueError) as err:
+        return Freshness("invalid", str(err))
+    return Freshness(judged.status, judged.detail)
+
+
+def badge(fresh: Freshness | None, run: dict | None = None) -> str:
+    """The state in a table cell: ``fresh``, ``**stale**``, ``archived``; a run made from
+    uncommitted changes says so."""
+    if fresh is None:  # a graph built without the runner's judgement (tests of pages alone)
+        return "not judged"
+    label = LABELS.get(fresh.status, fresh.status)
+    shown = f"**{label}**" if fresh.status in MARKED - {"archived"} else label
+    return shown + (" · uncommitted" if run and run.get("dirty") else "")
+
+
+def banner(fresh: Freshness | None, run: dict | None, refresh: str) -> str:
+    """An admonition for the top of a results page: what is not fresh about it, and the
+    command that refreshes it (``refresh``); nothing for a fresh, committed result."""
+    blocks = []
+    if fresh and fresh.status == "stale":
+        blocks.append(_admonition("warning", "Stale: the code has changed since these numbers", fresh.detail, refresh))
+    elif fresh and fresh.status == "archived":
+        blocks.append(
+            _admonition("info", "Archived", fresh.detail, "kept as it is, never re-run; the lab may have changed since")
+        )
+    elif fresh and fresh.status in ("partial", "invalid"):
+        blocks.append(_admonition("warning", LABELS[fresh.status].capitalize(), fresh.detail, refresh))
+    if run and run.get("dirty"):
+        blocks.append(
+            _admonition(
+                "warning",
+                "Made from uncommitted changes",
+                f"made at commit {str(run.get('commit'))[:7]} plus edits that were never committed",
+                "its commit alone cannot remake it",
+            )
+        )
+    return "\n\n".join(blocks)
+
+
+def _admonition(kind: str, title: str, detail: str, hint: str) -> str:
+    return f'!!! {kind} "{title}"\n\n    {_escape(detail)}.\n\n    {hint}.\n'
+
+
+def verdict_for(verdict: dict | None, run: dict | None) -> tuple[dict | None, str]:
+    """(the verdict, if it checked the run shown; a note saying which run it checked, if
+    it checked another). A verdict outlives the run it checked only in an old record."""
+    if verdict is None or run is None:
+        return verdict, ""
+    if verdict.get("run_id") == run.get("run_id"):
+        return verdict, ""
+    return None, f"an earlier run ({verdict.get('run_id')}) was reproduced, not this one ({run.get('run_id')})"
+
+
+def mark(fresh: Freshness | None) -> tuple[str, str]:
+    """(the mark after a cited number, its tooltip): empty for a fresh result."""
+    if fresh is None or fresh.status not in MARKED:
+        return "", ""
+    return MARK, f"{LABELS[fresh.status]}: {fresh.detail}"
+
+
+def warn_stale_citations(citations: list[tuple[str, str, str]]) -> None:
+    """One warning listing each (page, citation, state) of a result that is not fresh."""
+    if citations:
+        lines = "\n".join(f"  {page}: {cited} ({state})" for page, cited, state in sorted(set(citations)))
+        log.warning(f"{len(set(citations))} citation(s) of results that are not fresh:\n{lines}")
+
+
+def _escape(text: str) -> str:
+    return text.replace("\n", " ").replace("*", "\\*").replace("_", "\\_")
