@@ -6,6 +6,7 @@ stopped by its pid in ``tests/ray_cluster.py``; the sweep reaches it through
 """
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -77,7 +78,7 @@ def test_a_sweep_runs_as_ray_tasks_on_a_local_cluster_that_the_test_stops(tmp_pa
     assert report["code"] == 0, report["stderr"]
     assert "4 Ray tasks submitted (2 CPUs each)" in report["stdout"]
     assert report["cluster"] > 0 and report["left"] == []  # the cluster it started is gone
-    record = results.load_sweep("grid", "seed-0-1_lr-0p05-0p2", root)
+    record = results.load_sweep("grid", "lr-seed", root)
     assert record["engine"] == "ray" and [p["status"] for p in record["points"]] == ["ok"] * 4
     head = git(root, "rev-parse", "HEAD")
     for entry in record["points"]:
@@ -86,3 +87,21 @@ def test_a_sweep_runs_as_ray_tasks_on_a_local_cluster_that_the_test_stops(tmp_pa
         assert (run["commit"], run["dirty"]) == (head, False)  # stamped by the driver
         assert entry["metrics"] == {k: m["value"] for k, m in run["metrics"].items()}
     assert len(record["aggregates"]) == 4
+
+
+def test_an_unreachable_cluster_fails_in_one_line_and_writes_nothing(tmp_path):
+    pytest.importorskip("ray")
+    root = make_root(tmp_path)
+    shutil.copy(FIXTURES / "grid.py", root / "experiments" / "grid.py")
+    # port 1: nothing listens there; Ray's own client would retry it for minutes, warning
+    done = subprocess.run(
+        [sys.executable, "-m", "lab", "sweep", "grid", "seed=0,1", "--engine", "ray"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "RAY_ADDRESS": "127.0.0.1:1"},
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == ["error: no Ray cluster at RAY_ADDRESS=127.0.0.1:1: Connection refused"]
+    assert not (root / "site").exists()  # no point ran: no sweep page, no sweep.json

@@ -16,7 +16,7 @@ from lab.runner import aggregate
 
 pytestmark = pytest.mark.slow
 
-SWEEP = "seed-0-1"
+SWEEP = "seed"  # an ad-hoc sweep over seed=0,1: named after its parameter
 NOTE = "site/journal/2026-11-26-first-run.md"
 
 
@@ -44,7 +44,7 @@ def cite(root: Path, text: str) -> None:
 def test_a_sweep_builds_strictly_with_its_page_points_and_citations(swept, tmp_path):
     root = tmp_path / "repo"
     shutil.copytree(swept, root)
-    cite(root, "{{ metric grid@seed-0-1.final_loss }}")
+    cite(root, "{{ metric grid@seed.final_loss }}")
     result = mkdocs(root, "--strict")
     assert result.returncode == 0, result.stderr
     site = root / "build" / "site"
@@ -53,14 +53,14 @@ def test_a_sweep_builds_strictly_with_its_page_points_and_citations(swept, tmp_p
     note = (site / "journal" / "2026-11-26-first-run" / "index.html").read_text()
     shown = aggregate.citation(record, "final_loss")
     assert shown.endswith(" (2 seeds) mse") and f"{shown}</a>" in note
-    assert 'href="../../experiments/grid/sweeps/seed-0-1/"' in note
+    assert 'href="../../experiments/grid/sweeps/seed/"' in note
 
     page = (site / "experiments" / "grid" / "sweeps" / SWEEP / "index.html").read_text()
     assert [f["id"] for f in record["figures"]] == ["overlay-loss-curve"]  # seeds alone: no metric-vs-parameter plot
     assert 'data-figure="figures/overlay-loss-curve.json"' in page
     assert 'href="points/seed-0/"' in page
     experiment = (site / "experiments" / "grid" / "index.html").read_text()
-    assert 'href="sweeps/seed-0-1/">seed-0-1</a>: <code>seed=0,1</code>, 2/2 points ok' in experiment
+    assert 'href="sweeps/seed/">seed</a>: <code>seed=0,1</code>, 2/2 points ok' in experiment
     point = (site / "experiments" / "grid" / "sweeps" / SWEEP / "points" / "seed-0" / "index.html").read_text()
     assert 'data-figure="figures/loss-curve.json"' in point  # the point's own figure, not the experiment's
 
@@ -91,7 +91,7 @@ def test_a_sweep_before_the_first_good_run_builds_strictly_with_a_page_for_its_e
     experiment = (root / "build" / "site" / "experiments" / "grid" / "index.html").read_text()
     assert "No run of this experiment has succeeded yet" in experiment
     assert "<code>make experiment NAME=grid</code>" in experiment
-    assert 'href="sweeps/seed-0-1/">seed-0-1</a>: <code>seed=0,1</code>, 2/2 points ok' in experiment
+    assert 'href="sweeps/seed/">seed</a>: <code>seed=0,1</code>, 2/2 points ok' in experiment
     sweep = (root / "build" / "site" / "experiments" / "grid" / "sweeps" / SWEEP / "index.html").read_text()
     assert 'href="../../">grid</a>' in sweep
 
@@ -99,7 +99,7 @@ def test_a_sweep_before_the_first_good_run_builds_strictly_with_a_page_for_its_e
 @pytest.mark.parametrize(
     "citation, message",
     [
-        ("{{ metric grid@seed-0-1.nope }}", "sweep grid@seed-0-1 has no metric 'nope' (it has: final_loss, slope)"),
+        ("{{ metric grid@seed.nope }}", "sweep grid@seed has no metric 'nope' (it has: final_loss, slope)"),
         ("{{ metric grid@nope.final_loss }}", "experiment 'grid' has no sweep 'nope'"),
     ],
 )
