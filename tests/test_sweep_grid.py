@@ -171,3 +171,20 @@ def test_a_grid_and_a_named_sweep_together_are_refused(root, monkeypatch, capsys
     monkeypatch.chdir(root)
     assert cli.main(["sweep", "grid", "seed=0,1", "--sweep", "seeds"]) == 2
     assert "give a grid or --sweep seeds, not both" in capsys.readouterr().err
+
+
+def test_a_malformed_sweep_record_stops_the_sweep_in_one_line_before_any_point(root, monkeypatch, capsys):
+    from lab.runner import engines
+
+    path = root / "site" / "experiments" / "grid" / "sweeps" / "seed" / "sweep.json"
+    path.parent.mkdir(parents=True)
+    path.write_text("{}")
+    monkeypatch.chdir(root)
+    monkeypatch.setattr(engines, "run_pool", lambda *a: pytest.fail("a point was started"))
+
+    assert cli.main(["sweep", "grid", "seed=0,1"]) == 2
+
+    assert capsys.readouterr().err == (
+        f"error: {path}: not a sweep record: name, sweep, grid, updated, points, aggregates, figures missing\n"
+    )
+    assert path.read_text() == "{}"  # left for the user to look at
