@@ -128,6 +128,8 @@ def test_a_killed_driver_takes_its_points_and_kernels_and_status_shows_what_land
 
     state = staleness.sweep_state("grid", "pause_s-seed", root)  # the first sweep of it, killed
     assert (state.status, state.detail) == ("partial", "1/2 points ok; missing or failed: pause_s-120.0")
+    page = (results.sweep_dir("grid", "pause_s-seed", root) / "index.md").read_text()
+    assert "2 points, 1 ok, 0 failed, 1 missing" in page  # the experiment page's link to it holds
     assert commands.status_command(root) == 0
     assert "\n  partial   @pause_s-seed" in capsys.readouterr().out
 

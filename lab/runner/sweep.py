@@ -11,8 +11,8 @@
 4. the engine (``engines``) runs the due points and hands back each one's files; the
    driver stamps them with its git state and publishes each point as it arrives,
    in one step (``points/POINT/``, history carried over), or adds its failure.json,
-   and rewrites ``sweep.json`` at once, so that a sweep killed outright still shows
-   in ``status`` as partial with the points it finished;
+   and rewrites ``sweep.json`` at once (and the page, if it has none yet), so that a
+   sweep killed outright still shows in ``status`` as partial with the points it finished;
 5. the page and the aggregate figures are rebuilt with ``sweep.json`` from what the
    points hold, even when some failed or the sweep was interrupted. A sweep that
    changed nothing (no point landed: Ray unreachable, interrupted at once) writes
@@ -235,11 +235,14 @@ class Book:
         self.units[task.point] = {k: m.get("unit") for k, m in good["metrics"].items()} if ok else {}
 
     def landed(self, task: engines.Task) -> None:
-        """A point's files are in place: its entry read again, sweep.json rewritten."""
+        """A point's files are in place: its entry read again, sweep.json rewritten. The
+        page too when the sweep has none yet: the experiment's page links every sweep
+        with a sweep.json, and a first sweep killed outright must not leave that link
+        broken (the page is rebuilt in full at the end)."""
         with self.lock:
             self._read(task)
             self.changed = True
-            self.write(page=False)
+            self.write(page=not (self.folder / results.PAGE).exists())
 
     def finish(self, nothing_due: bool) -> None:
         """The page, its figures and sweep.json, when a point landed, or when every point
