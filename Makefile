@@ -31,18 +31,22 @@ CONFIRM ?=  # CONFIRM=1: run a grid past the points a sweep runs unconfirmed
 JOBS   ?=
 ENGINE ?= pool
 TITLE  ?=
+WHY    ?=  # make archive: why the results are kept as a record (read from the environment, like PARAMS)
+export WHY
 KIND   ?= journal
 PRESET ?= add2
 
-.PHONY: help experiment experiments sweep status reproduce new-experiment train wiki serve test test-browser bench clean \
+.PHONY: help experiment experiments sweep status reproduce archive new-experiment train wiki serve test test-browser bench clean \
         new-idea new-insight new-note
 
 help:
 	@echo "make experiment NAME=loss-shelf [PARAMS=\"digit=A1 seed=1\"]   run one experiment"
-	@echo "make experiments                 run every stale or never-run experiment"
+	@echo "make experiments [NAME=...]      run every stale or never-run experiment (or only NAME); ALLOW_DIRTY=1 publishes uncommitted code"
 	@echo "make sweep NAME=... GRID=\"seed=0,1,2 lr=1e-3,3e-3\" [SWEEP=name] | SWEEP=seeds [JOBS=2] [ENGINE=pool|ray] [CONFIRM=1]  run a grid"
 	@echo "make status                      fresh / stale / failed / never run, per experiment and sweep"
 	@echo "make reproduce [NAME=...] [CACHED=1]  re-run from scratch, compare every metric with run.json"
+	@echo "make reproduce NAME=... SWEEP=... [POINT=...]  an archived sweep's points, at their commit"
+	@echo "make archive NAME=... [SWEEP=...] WHY=\"...\" [UNDO=1]  keep results as a record of their commit"
 	@echo "make new-experiment NAME=...     scaffold experiments/NAME.py"
 	@echo "make train PRESET=add2 [PARAMS=\"steps=2000\"]  train (or load) a model preset"
 	@echo "make wiki | make serve           strict build into build/site | live server on 127.0.0.1:8000"
@@ -59,7 +63,7 @@ experiment: $(STAMP)
 	exec $(LAB) run $(NAME) --params "$$PARAMS"
 
 experiments: $(STAMP)
-	exec $(LAB) run-stale
+	exec $(LAB) run-stale $(NAME)
 
 sweep: $(STAMP)
 	@test -n "$(NAME)" || { echo "usage: make sweep NAME=<name> GRID=\"k=v1,v2 ...\" [SWEEP=<name>] | SWEEP=<declared> [JOBS=2] [ENGINE=pool|ray] [CONFIRM=1]"; exit 2; }
@@ -70,7 +74,11 @@ status: $(STAMP)
 	exec $(LAB) status
 
 reproduce: $(STAMP)
-	exec $(LAB) reproduce $(NAME) $(if $(CACHED),--cached)
+	exec $(LAB) reproduce $(NAME) $(if $(CACHED),--cached) $(if $(SWEEP),--sweep $(SWEEP)) $(if $(POINT),--point $(POINT))
+
+archive: $(STAMP)
+	@test -n "$(NAME)" || { echo "usage: make archive NAME=<name> [SWEEP=<sweep>] WHY=\"...\" [UNDO=1]"; exit 2; }
+	exec $(LAB) archive $(NAME) $(if $(SWEEP),--sweep $(SWEEP)) --why "$$WHY" $(if $(UNDO),--undo)
 
 new-experiment: $(STAMP)
 	@test -n "$(NAME)" || { echo "usage: make new-experiment NAME=<name>"; exit 2; }

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from lab import LabError, models, presets, task, train
+from lab import LabError, executed, models, presets, task, train
 from lab.data import AdditionData, RepeatData
 from lab.models import ModelConfig
 
@@ -75,6 +75,14 @@ def test_cache_hit_returns_identical_weights(tiny, cache):
     ):
         assert torch.equal(a, b), k
     assert again.history == tiny.history
+
+
+def test_a_model_used_counts_the_code_behind_its_weights_as_executed(tiny, monkeypatch):
+    """A run that loads a cached model never runs the training code, yet its numbers
+    depend on it: loading notes WEIGHT_CODE, so a change there stales the run."""
+    monkeypatch.setattr(executed, "_seen", set())
+    models.load_or_train("tiny", log=None)  # a cache hit
+    assert {"lab/train.py:train", "lab/forward.py", "lab/train.py:AdditionEvaluator.__call__"} <= executed._seen
 
 
 def _damage(path, how: str) -> None:

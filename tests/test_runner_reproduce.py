@@ -136,3 +136,24 @@ def test_the_table_cell_summarises_the_verdict(changes, cell):
 
 def test_an_experiment_never_reproduced_says_so():
     assert render.reproduction_cell(None) == "not checked"
+
+
+def test_the_tolerance_is_relative_not_absolute():
+    metric = lambda v, unit=None: {"x": {"value": v, "unit": unit}}
+    # 1000 -> 1000.5 is 5e-4 relative: within 1e-3; an absolute 1e-3 would call it drifted
+    assert [c.verdict for c in reproduce.compare(metric(1000.0), metric(1000.5), 1e-3)] == ["within"]
+    # 1e-9 -> 2e-9 doubles: drifted; an absolute 1e-3 would call it within
+    assert [c.verdict for c in reproduce.compare(metric(1e-9), metric(2e-9), 1e-3)] == ["drifted"]
+
+
+def test_a_new_timing_metric_is_a_timing_not_a_drift():
+    new = {"x": {"value": 1.0, "unit": None}, "seconds_to_fit": {"value": 3.5, "unit": "s"}}
+    comparisons = reproduce.compare({"x": {"value": 1.0, "unit": None}}, new, 0.0)
+    assert [(c.metric, c.verdict) for c in comparisons] == [("x", "identical"), ("seconds_to_fit", "timing")]
+
+
+def test_the_device_tolerance_follows_the_device_whatever_cuda_says():
+    cpu = {"threads": 2, "torch": "2.13.0", "cuda": None, "cpu_capability": "AVX2", "device": "cpu"}
+    other = {**cpu, "device": "mps"}  # another device, no CUDA on either side
+    assert reproduce.tolerance(cpu, other).relative == reproduce.TOLERANCES["device"]
+    assert reproduce.tolerance(cpu, {**cpu, "cuda": "12.4"}).relative == reproduce.TOLERANCES["cpu"]

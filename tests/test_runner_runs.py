@@ -397,6 +397,46 @@ def test_reproduce_reports_identical_and_writes_only_the_verdict(good_root, caps
     assert results.read_json(good_root / "build" / "reproduce" / "demo" / "run.json")["metrics"] == committed["metrics"]
 
 
+def test_reproduce_lists_timings_apart_from_drifts(good_root, monkeypatch):
+    run_json = results.result_dir("demo", good_root) / "run.json"
+    run = json.loads(run_json.read_text())
+    run["metrics"]["seconds_to_fit"] = {"value": 99.0, "unit": "s", "description": "wall clock"}
+    run_json.write_text(results.dumps(run))
+    monkeypatch.chdir(good_root)
+    assert cli.main(["reproduce", "demo", "--cached"]) == 0  # a timing that went missing is no drift
+    verdict = results.read_json(results.result_dir("demo", good_root) / results.REPRODUCTION)
+    assert verdict["drifts"] == [] and verdict["drifted"] == 0
+    assert verdict["timings"] == [{"metric": "seconds_to_fit", "committed": 99.0, "new": None}]
+
+
+def test_a_new_run_keeps_the_reproduction_verdict_of_the_run_it_checked(good_root):
+    assert commands.reproduce_command(["demo"], cached=True, root=good_root) == 0
+    checked = results.load_reproduction("demo", good_root)
+    assert commands.run_command("demo", [], good_root) == 0
+    assert results.load_reproduction("demo", good_root) == checked  # carried over, naming its run
+    assert checked["run_id"] != results.load_run("demo", good_root)["run_id"]
+
+
+def test_publishing_never_leaves_the_results_missing(good_root, monkeypatch):
+    """A reader or a crash at any step of publishing finds results: the swap is one step."""
+    target = results.result_dir("demo", good_root)
+    seen = []
+    real_rmtree, real_rename = shutil.rmtree, os.rename
+
+    def rmtree(path, *args, **kwargs):
+        real_rmtree(path, *args, **kwargs)
+        seen.append((target / results.RUN).exists())
+
+    def rename(a, b):
+        real_rename(a, b)
+        seen.append((target / results.RUN).exists())
+
+    monkeypatch.setattr(shutil, "rmtree", rmtree)
+    monkeypatch.setattr(os, "rename", rename)
+    assert commands.run_command("demo", [], good_root) == 0
+    assert seen and all(seen)
+
+
 def test_reproduce_names_a_drifted_metric_and_exits_non_zero(good_root, monkeypatch, capsys):
     run_json = results.result_dir("demo", good_root) / "run.json"
     run = json.loads(run_json.read_text())

@@ -1,6 +1,7 @@
 """Staleness: the input hash of a run, and where each experiment stands."""
 
 import shutil
+import subprocess
 
 import pytest
 from runner_fixture import make_root, write_experiment
@@ -142,3 +143,29 @@ def test_status_reports_a_broken_script_and_goes_on(root, capsys):
         "invalid    broken                   experiments/broken.py:2: parameters cell: invalid syntax",
         "never run  demo",
     ]
+
+
+def test_status_says_when_an_edit_changes_nothing_any_run_executed(ran, tmp_path, capsys):
+    root = tmp_path / "repo"
+    shutil.copytree(ran, root)
+    (root / "lab").mkdir()
+    (root / "lab" / "tools.py").write_text("def used():\n    return 1\n\n\ndef unused():\n    return 2\n")
+    git = lambda *args: subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+    git("init", "-q")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "lab", "--allow-empty")
+    git("add", "lab")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "tools")
+    run = results.load_run("demo", root)
+    results.atomic_write_json(
+        results.result_dir("demo", root) / results.RUN, {**run, "code": {**run["code"], "lab/tools.py:used": "x"}}
+    )
+    (root / "lab" / "tools.py").write_text("def used():\n    return 1\n\n\ndef unused():\n    return 3\n")
+    assert staleness.edited_units(root) == ["lab/tools.py:unused"]
+    commands.status_command(root)
+    assert "executed by no run (nothing is stale by it): lab/tools.py:unused" in capsys.readouterr().out
+
+    (root / "lab" / "tools.py").write_text("def used():\n    return 0\n\n\ndef unused():\n    return 3\n")
+    assert staleness.edited_units(root) == ["lab/tools.py:unused", "lab/tools.py:used"]
+    commands.status_command(root)
+    out = capsys.readouterr().out
+    assert "executed by no run (nothing is stale by it): lab/tools.py:unused\n" in out  # used was executed

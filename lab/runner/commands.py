@@ -120,9 +120,22 @@ def status_command(root: Path = Path(".")) -> int:
         for sweep_id in _declared(name, root):
             if sweep_id not in recorded:
                 print(f"  never run {'@' + sweep_id:<24} make sweep NAME={name} SWEEP={sweep_id}")
+    _edits_no_run_executed(root)
     if invalid:
         print(f"error: {invalid} invalid (above): fix or remove what each names", file=sys.stderr)
     return 2 if invalid else 0
+
+
+def _edits_no_run_executed(root: Path) -> None:
+    """Say which uncommitted edits of lab code no recorded run executed: they stale nothing."""
+    edited = staleness.edited_units(root)
+    if not edited:
+        return
+    executed = staleness.executed_anywhere(root)
+    unexecuted = [unit for unit in edited if unit not in executed]
+    if unexecuted:
+        shown = staleness.describe(unexecuted)
+        print(f"edited since the last commit, executed by no run (nothing is stale by it): {shown}")
 
 
 def _declared(name: str, root: Path) -> list[str]:

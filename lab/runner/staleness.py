@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -171,6 +172,48 @@ def _declared_not_run(script: Script, sweep: str, points: list[dict]) -> list[st
         return []
     recorded = {p["id"] for p in points}
     return [i for i in grids.point_ids(grids.named_grid(script, sweep)) if i not in recorded]
+
+
+def edited_units(root: Path) -> list[str]:
+    """The units of lab code (``lab/train.py:train``) that differ between the last commit
+    and the working tree, added and removed ones included; [] outside git."""
+    root = Path(root)
+    try:
+        done = subprocess.run(
+            ["git", "diff", "--name-only", "HEAD", "--", "lab"], cwd=root, capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return []
+    edited = []
+    for file in (f for f in done.stdout.split() if f.endswith(".py")):
+        shown = subprocess.run(["git", "show", f"HEAD:{file}"], cwd=root, capture_output=True, text=True)
+        path = root / file
+        try:
+            before = fingerprint.units(shown.stdout) if shown.returncode == 0 else {}
+            after = fingerprint.units(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        except SyntaxError:
+            edited.append(f"{file} (does not parse)")
+            continue
+        edited += [f"{file}:{unit}" for unit in sorted({*before, *after}) if before.get(unit) != after.get(unit)]
+    return edited
+
+
+def executed_anywhere(root: Path) -> set[str]:
+    """Every unit of lab code that a recorded run executed: the experiments' runs and
+    their sweeps' points."""
+    found: set[str] = set()
+    for name in results.result_names(root):
+        folders = [results.result_dir(name, root)]
+        for sweep in results.sweep_names(name, root):
+            points = results.sweep_dir(name, sweep, root) / results.POINTS
+            folders += sorted(p for p in points.iterdir() if p.is_dir()) if points.is_dir() else []
+        for folder in folders:
+            try:
+                run = results.read_run(folder)
+            except ValueError:
+                continue  # status names the malformed record on its own line
+            found.update((run or {}).get("code") or {})
+    return found
 
 
 def _parts(digest: str) -> dict[str, str]:
