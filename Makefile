@@ -91,7 +91,7 @@ wiki: $(STAMP)
 	exec $(VENV)/bin/$(or $(CORE),properdocs) build --strict --clean --config-file mkdocs.yml
 
 serve: $(STAMP)
-	exec $(VENV)/bin/$(or $(CORE),properdocs) serve --dev-addr 127.0.0.1:8000 --config-file mkdocs.yml
+	exec $(VENV)/bin/$(or $(CORE),properdocs) serve --dirty --dev-addr 127.0.0.1:8000 --config-file mkdocs.yml
 
 new-idea new-insight: $(STAMP)
 	@test -n "$(TITLE)" || { echo "usage: make $@ TITLE=\"...\""; exit 2; }
