@@ -39,13 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from lab import atomic
-from lab.shapes import (
-    FAILURE_SHAPE,
-    MalformedRecord,
-    check_run,
-    check_shape,
-    check_sweep,
-)
+from lab.shapes import FAILURE_SHAPE, MalformedRecord, check_run, check_shape, check_sweep
 
 EXPERIMENTS_DIR = Path("experiments")
 RESULTS_DIR = Path("site") / "experiments"
@@ -250,18 +244,15 @@ def read_run(folder: Path | str) -> dict | None:
     path = Path(folder) / RUN
     if not path.exists():
         return None
-    run = check_run(read_json(path), path)
-    return {**{key: run.get(key) for key in RUN_FIELDS}, **run}
+    return check_run(read_json(path), path, RUN_FIELDS)
 
 
 def read_failure(folder: Path | str) -> dict | None:
-    """The failure record in a result directory, if its latest attempt failed; fields
-    it lacks read as null."""
+    """The failure record in a result directory, if its latest attempt failed."""
     path = Path(folder) / FAILURE
     if not path.exists():
         return None
-    failure = check_shape(read_json(path), FAILURE_SHAPE, str(path), "a failure record")
-    return {**{key: failure.get(key) for key in FAILURE_FIELDS}, **failure}
+    return check_shape(read_json(path), FAILURE_SHAPE, str(path), "a failure record", FAILURE_FIELDS)
 
 
 def load_reproduction(name: str, root: Path | str = ".") -> dict | None:
@@ -286,10 +277,9 @@ def load_history(name: str, root: Path | str = ".") -> list[dict]:
         if not line.strip():
             continue
         try:
-            entry = json.loads(line)
+            runs.append(check_shape(json.loads(line), {}, f"{path}:{lineno}", "a history line"))
         except json.JSONDecodeError as err:
             raise MalformedRecord(f"{path}:{lineno}: malformed history line: {err.msg}") from None
-        runs.append(check_shape(entry, {}, f"{path}:{lineno}", "a history line"))
     return runs
 
 

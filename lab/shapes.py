@@ -65,9 +65,10 @@ AGGREGATE_SHAPE: Shape = {
 POINT_STATUSES = ("ok", "failed", "missing")
 
 
-def check_shape(record: Any, shape: Shape, where: str, kind: str) -> dict:
+def check_shape(record: Any, shape: Shape, where: str, kind: str, fields: tuple[str, ...] = ()) -> dict:
     """``record`` if it is an object whose fields have the JSON types ``shape`` gives,
-    else MalformedRecord naming ``where`` (the file, and the entry within it)."""
+    else MalformedRecord naming ``where`` (the file, and the entry within it). Each of
+    ``fields`` it lacks reads as null (a field added since an older record was written)."""
     if not isinstance(record, dict):
         raise MalformedRecord(f"{where}: not {kind}: a JSON {_json_type(record)}, not an object")
     missing = [key for key, (_, required) in shape.items() if required and key not in record]
@@ -78,12 +79,13 @@ def check_shape(record: Any, shape: Shape, where: str, kind: str) -> dict:
         # JSON's true and false are not numbers, though Python's bool is an int
         if key in record and (not isinstance(value, types) or isinstance(value, bool)):
             raise MalformedRecord(f"{where}: {key} is a JSON {_json_type(value)}, not {_json_names(types)}")
-    return record
+    return {**{key: record.get(key) for key in fields}, **record}
 
 
-def check_run(run: Any, path: Path) -> dict:
-    """A run record (run.json): its shape, and a number as each metric's value."""
-    check_shape(run, RUN_SHAPE, str(path), "a run record")
+def check_run(run: Any, path: Path, fields: tuple[str, ...] = ()) -> dict:
+    """A run record (run.json): its shape, and a number as each metric's value; each of
+    ``fields`` it lacks reads as null."""
+    run = check_shape(run, RUN_SHAPE, str(path), "a run record", fields)
     for name, metric in run["metrics"].items():
         value = metric.get("value") if isinstance(metric, dict) else None
         if not isinstance(value, (int, float)) or isinstance(value, bool):

@@ -138,7 +138,7 @@ def test_a_failure_is_retried_only_once_its_inputs_change(root, demo, capsys):
 
 def test_status_reports_a_broken_script_and_goes_on(root, capsys):
     write_experiment(root, "broken", '# %% tags=["parameters"]\nx = 1 +\n')
-    assert commands.status_command(root) == 0
+    assert commands.status_command(root) == 2  # the others listed, and the invalid one fails status
     assert capsys.readouterr().out.splitlines() == [
         "invalid    broken                   experiments/broken.py:2: parameters cell: invalid syntax",
         "never run  demo",
