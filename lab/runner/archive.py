@@ -102,10 +102,11 @@ def run_lab(place: Path, command: list[str], env: dict[str, str] | None = None) 
 
 def copy_record(source: Path, target: Path) -> None:
     """Put a result's record files (``run.json`` and the like, not its folders) in
-    ``target``, where the worktree's lab reads them."""
+    ``target``, where the worktree's lab reads them; not the archive mark (there the
+    record is to be re-run, not kept) nor an old verdict."""
     target.mkdir(parents=True, exist_ok=True)
     for item in source.iterdir():
-        if item.is_file():
+        if item.is_file() and item.name not in (results.ARCHIVED, results.REPRODUCTION):
             shutil.copy2(item, target / item.name)
 
 
