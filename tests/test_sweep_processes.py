@@ -162,6 +162,7 @@ def test_a_point_that_ends_without_results_says_why_from_its_log_and_nothing_is_
         f"(pid {os.getpid()}, lock build/locks/grid/sweeps/seed/seed-7.lock); wait for it to finish or stop it "
         "(exit code 1); log build/points/grid/sweeps/seed/seed-7/log.txt"
     ]
+    assert done.stdout.endswith("[grid@seed] 0/1 points ok (1 run, 0 fresh kept): nothing written (no point landed)\n")
     assert not (root / "site").exists()  # nothing landed: no point, no sweep record, no page
 
 

@@ -317,7 +317,8 @@ def sweep_command(
     states = [p["status"] for p in outcome.record["points"]]
     print(
         f"[{name}@{sweep_id}] {states.count('ok')}/{len(states)} points ok "
-        f"({len(outcome.ran)} run, {len(outcome.kept)} fresh kept): {folder}/"
+        f"({len(outcome.ran)} run, {len(outcome.kept)} fresh kept): "
+        + (f"{folder}/" if outcome.written else "nothing written (no point landed)")
     )
     return 1 if outcome.failed or states.count("ok") < len(states) else 0
 

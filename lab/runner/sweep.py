@@ -42,6 +42,7 @@ class Outcome:
     kept: list[str]  # fresh points left as they were
     failed: list[dict]  # failure records of the points that failed this time, with their "point"
     record: dict  # sweep.json as written (or as it stands, when nothing changed)
+    written: bool  # whether this sweep wrote its record: not when it ran nothing
 
 
 @dataclass
@@ -105,7 +106,8 @@ def sweep(
                 engines.run_pool(script.name, due, root, jobs, done, say)
         finally:
             book.finish(nothing_due=not due)
-    return Outcome([t.point for t in due], [t.point for t in planned.kept], failed, book.written or book.record())
+    record = book.written or book.record()
+    return Outcome([t.point for t in due], [t.point for t in planned.kept], failed, record, book.written is not None)
 
 
 def check_name(script: Script, grid: grids.Grid, sweep_id: str) -> None:
