@@ -133,6 +133,7 @@ def test_a_rerun_runs_only_missing_failed_and_stale_points(root):
     done = lab(root, "sweep", "grid", *GRID)
     assert done.returncode == 0, done.stderr
     assert "4 points: 0 to run, 4 fresh" in done.stdout
+    assert done.stdout.endswith(f"4/4 points ok (0 run, 4 fresh kept): site/experiments/grid/sweeps/{SWEEP}/\n")
     assert point_runs(root) == before
 
     shutil.rmtree(results.point_dir("grid", SWEEP, POINTS[0], root))  # missing

@@ -318,7 +318,7 @@ def sweep_command(
     print(
         f"[{name}@{sweep_id}] {states.count('ok')}/{len(states)} points ok "
         f"({len(outcome.ran)} run, {len(outcome.kept)} fresh kept): "
-        + (f"{folder}/" if outcome.written else "nothing written (no point landed)")
+        + (f"{folder}/" if outcome.written or not outcome.ran else "nothing written (no point landed)")
     )
     return 1 if outcome.failed or states.count("ok") < len(states) else 0
 
