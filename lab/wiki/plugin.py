@@ -19,6 +19,8 @@ HTML or JSON and know nothing of the core:
                       its additions, its references rendered, blank lines  pages.decorate, rendering.render,
                       where Obsidian starts a block, and its callouts      blocks.separate, callouts
                       turned into admonitions
+    on_pre_page       the page's conversion to HTML is taken from the        pagecache
+                      cache when nothing it reads changed, and kept if not
     on_page_content   "Linked from" joins the page's table of contents      -
     on_post_page      backlinks and the local graph go into the built       pages.backlinks, graph.local_graph
                       page, after Markdown and after search indexed it
@@ -36,6 +38,7 @@ functions: nothing under ``lab.wiki`` but this file changes.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from importlib.util import find_spec
@@ -52,7 +55,19 @@ from mkdocs.structure.toc import AnchorLink, TableOfContents
 from mkdocs.utils import get_relative_url
 
 from lab import LabError, results
-from lab.wiki import blocks, callouts, folders, freshness, incremental, links, pages, rendering, report, vault
+from lab.wiki import (
+    blocks,
+    callouts,
+    folders,
+    freshness,
+    incremental,
+    links,
+    pagecache,
+    pages,
+    rendering,
+    report,
+    vault,
+)
 from lab.wiki.graph import DATA_FILE as GRAPH_DATA
 from lab.wiki.graph import graph_json, local_graph
 from lab.wiki.notes import Note, NoteError, experiment_name, parse_note
@@ -76,6 +91,7 @@ class LabPlugin(BasePlugin[LabConfig]):
     files: Files
     root: Path  # the repository the docs dir belongs to: results live under it
     own_nav: bool  # whether the sidebar is ours to fill (mkdocs.yml has no nav)
+    converted: pagecache.PageCache  # each page's HTML, kept between builds
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.own_nav = not config.nav
@@ -133,6 +149,12 @@ class LabPlugin(BasePlugin[LabConfig]):
                 f"{ASSET_DIR}/{GRAPH_DATA}",
                 content=graph_json(self.graph, lambda src: files.get_file_from_path(src).url),
             )
+        )
+        settings = (config.markdown_extensions, config.mdx_configs, dict(config.validation), config.use_directory_urls)
+        self.converted = pagecache.PageCache(
+            Path(config.config_file_path).parent / pagecache.CACHE_DIR,
+            pagecache.context([(f.src_uri, f.url) for f in files], settings),
+            core=type(config).__module__.split(".")[0],  # properdocs or mkdocs
         )
         return files
 
@@ -206,6 +228,32 @@ class LabPlugin(BasePlugin[LabConfig]):
         if reported:
             log.info(f"vault report ({report.REPORT_PAGE}): {report.summary(graph)}")
 
+    def on_pre_page(self, page: Page, config: MkDocsConfig, files: Files) -> Page:
+        # The core calls page.render(config, files) once the page's Markdown is final.
+        page.render = functools.partial(self._render, page, page.render)
+        return page
+
+    def _render(self, page: Page, render, config: MkDocsConfig, files: Files) -> None:  # noqa: ANN001
+        """The core's conversion of ``page`` to HTML, or what it gave last time."""
+        src = page.file.src_uri
+        key = self.converted.key(src, page.file.url, page.markdown)
+        if entry := self.converted.get(src, key):
+            page.content = entry["content"]
+            page.toc = TableOfContents(_anchor_links(entry["toc"]))
+            if page.toc.items:  # as the core's get_toc marks it
+                page.toc.items[0].active = True
+            page._title_from_render = entry["title"]
+            page.present_anchor_ids = set(entry["anchors"])
+            page.links_to_anchors = {files.get_file_from_path(f): anchors for f, anchors in entry["links"].items()}
+            return
+        with pagecache.warnings_counted() as warned:
+            render(config, files)
+        if not warned.count:  # a page that warned converts again, and warns again
+            links = {f.src_uri: anchors for f, anchors in (page.links_to_anchors or {}).items()}
+            entry = {"content": page.content, "toc": pagecache.toc_tokens(page.toc.items), "links": links}
+            anchors = sorted(page.present_anchor_ids or ())
+            self.converted.put(src, key, entry | {"title": page._title_from_render, "anchors": anchors})
+
     def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
         note = self.graph.notes.get(page.file.src_uri)
         if note is None:  # a generated page: already final
@@ -245,11 +293,21 @@ class LabPlugin(BasePlugin[LabConfig]):
 
     def on_post_build(self, config: MkDocsConfig) -> None:
         freshness.warn_stale_citations(self.graph.stale_citations)
+        self.converted.save({file.src_uri for file in self.files.documentation_pages()})
 
     def on_serve(self, server, config: MkDocsConfig, builder):  # noqa: ANN001, ANN201
         if self.config.vault:
             server.watch(self.config.vault)  # edits in the vault rebuild, as edits in site/ do
         return server
+
+
+def _anchor_links(tokens: list[dict]) -> list[AnchorLink]:
+    """A table of contents kept by ``pagecache.toc_tokens``, as the core's AnchorLinks."""
+    items = []
+    for token in tokens:
+        items.append(AnchorLink(token["title"], token["id"], token["level"]))
+        items[-1].children = _anchor_links(token["children"])
+    return items
 
 
 def _append_to_toc(toc: TableOfContents, item: AnchorLink) -> None:
