@@ -83,7 +83,7 @@ def test_a_new_file_converts_every_page_again(tmp_path):
     assert "KEPT" not in (tmp_path / PAGE).read_text()
 
 
-WARNER = '''
+WARNER = """
 import logging
 from markdown import Extension
 from markdown.preprocessors import Preprocessor
@@ -100,7 +100,7 @@ class WarnExtension(Extension):
 
 def makeExtension(**kwargs):
     return WarnExtension(**kwargs)
-'''
+"""
 
 
 def test_a_page_that_warned_is_not_kept_and_warns_on_every_build(tmp_path):

@@ -116,3 +116,44 @@ def make_vault_wiki(dest: Path, vault: Path = VAULT) -> Path:
     )
     config.write_text(text)
     return config
+
+
+def add_sweep(root: Path, points: int = 3, name: str = "loss-shelf", sweep: str = "seeds") -> str:
+    """A finished sweep of experiment ``name`` over ``points`` seeds, written as a sweep
+    writes it (its page, sweep.json, and each point's page and run.json), without
+    running anything; each point's page links to the experiment, as a copy of the
+    experiment's page does. Returns the sweep page's path in the docs dir."""
+    records = []
+    for seed in range(points):
+        run = _run(name, f"2026112{seed}T120000Z", 0.05 + seed / 100, []) | {"params": {"seed": seed}, "seed": seed}
+        folder = results.point_dir(name, sweep, f"seed-{seed}", root)
+        atomic.write_text(
+            folder / results.PAGE,
+            f"---\ntitle: The loss shelf\nexperiment: {name}\n---\n\nSeed {seed} of [[experiments/{name}]].\n",
+        )
+        results.atomic_write_json(folder / results.RUN, run)
+        metrics = {metric: value["value"] for metric, value in run["metrics"].items()}
+        point = {"id": f"seed-{seed}", "params": {"seed": seed}, "status": "ok", "run_id": run["run_id"]}
+        records.append(
+            results.make_record(results.SWEEP_POINT_FIELDS, point | {"input_hash": "abc", "metrics": metrics})
+        )
+    record = {
+        "name": name,
+        "sweep": sweep,
+        "grid": {"seed": list(range(points))},
+        "engine": "pool",
+        "updated": "2026-11-27T12:00:00+00:00",
+        "commit": None,
+        "dirty": False,
+        "points": records,
+        "aggregates": [],
+        "figures": [],
+    }
+    folder = results.sweep_dir(name, sweep, root)
+    results.atomic_write_json(folder / results.SWEEP, results.make_record(results.SWEEP_FIELDS, record))
+    atomic.write_text(
+        folder / results.PAGE,
+        f"---\ntitle: 'The loss shelf: sweep {sweep}'\nexperiment: {name}\nsweep: {sweep}\n---\n\n"
+        f"[[experiments/{name}]] over the grid `seed=0..{points - 1}`.\n",
+    )
+    return f"experiments/{name}/sweeps/{sweep}/index.md"
