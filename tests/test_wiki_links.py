@@ -237,6 +237,31 @@ def test_a_vault_resolves_its_own_names_first():
     assert graph.page("carry", "vault/x.md").message == ""  # insights/carry.md is the lab's, no rival
 
 
+def test_index_with_several_index_files_picks_as_obsidian_and_says_so():
+    # Three index.md in the vault; the lab has its Home, the experiments' and the sections'.
+    graph = vault_graph(
+        {
+            "vault/Deep/index.md": page("Deep", "x\n"),
+            "vault/Deep/Er/index.md": page("Er", "x\n"),
+            "vault/Other/y.md": page("Y", "See [[index]].\n"),
+        }
+    )
+    every = "vault/Deep/Er/index.md, vault/Deep/index.md, vault/index.md"  # the vault's only
+    for where, chosen in (
+        ("vault/Deep/x.md", "vault/Deep/index.md"),  # the linking note's folder
+        ("vault/Deep/Er/x.md", "vault/Deep/Er/index.md"),
+        ("vault/Other/y.md", "vault/index.md"),  # else the shortest path
+    ):
+        found = graph.page("index", where)
+        assert (found.src, found.kind) == (chosen, links.AMBIGUOUS)
+        assert found.message.startswith(f"[[index]] is ambiguous: it could be {every}; chose {chosen} as Obsidian")
+    # Shown by the chosen note's title, not "index.md", and reported where it is written.
+    assert rendering.render("See [[index]].", "vault/Other/y.md", graph, str) == "See [Vault home](../index.md)."
+    assert [p.where for p in graph.problems if p.kind == links.AMBIGUOUS] == ["site/vault/Other/y.md:4"]
+    # In the lab's own notes a bare [[index]] is its Home, whatever other index.md there are.
+    assert graph.page("index", "ideas/probe.md") == links.Resolved("index.md")
+
+
 def test_ambiguous_vault_name_picks_same_folder_then_shortest_path_and_warns():
     graph = vault_graph({"vault/A/Sub/Same.md": page("Same deep", "x\n")})
     assert graph.page("Same", "vault/A/Sub/x.md").src == "vault/A/Sub/Same.md"
