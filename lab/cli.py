@@ -11,11 +11,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from lab import LabError, numerics
+from lab import LabError, numerics, suggest
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m lab", description=__doc__.splitlines()[0])
+    # The docstring's first line, without the reST backquotes it is written with
+    p = argparse.ArgumentParser(prog="python -m lab", description=__doc__.splitlines()[0].replace("``", ""))
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = sub.add_parser("run", help="run one experiment: run NAME [k=v ...]")
@@ -88,8 +89,17 @@ def _parser() -> argparse.ArgumentParser:
     note.add_argument("kind", help="project, insight, idea or journal")
     note.add_argument("title")
 
-    train = sub.add_parser("train", help="train (or load from cache) a model preset")
-    train.add_argument("preset")
+    from lab import presets  # torch-free: the names and descriptions only
+
+    train = sub.add_parser(
+        "train",
+        help="train (or load from cache) a model preset",
+        description="Train (or load from the cache) a model preset and print its accuracy per answer digit "
+        "and per cascade class.",
+        epilog="presets:\n" + "\n".join(f"  {name:<10} {p.description}" for name, p in presets.PRESETS.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    train.add_argument("preset", help="one of: " + ", ".join(presets.PRESETS))
     train.add_argument("overrides", nargs="*", help="settings changed from the preset, k=v")
     train.add_argument("--retrain", action="store_true", help="ignore the cache")
     return p
@@ -149,6 +159,9 @@ def train_command(preset: str, items: list[str], retrain: bool = False) -> int:
     """
     from lab import presets
 
+    if preset not in presets.PRESETS:  # the suggestion here: presets.py runs in kernels and stays as it is
+        hint = suggest.did_you_mean(preset, presets.PRESETS)
+        raise LabError(f"unknown preset {preset!r}{hint}; presets: {', '.join(presets.PRESETS)}")
     overrides = presets.parse_settings(items)
     presets.resolve(preset, overrides)
     from lab import models  # torch: only for this command

@@ -95,7 +95,7 @@ def test_wrong_type_names_value_default_and_line(demo):
 @pytest.mark.parametrize(
     "item, message",
     [
-        ("seed", "is not a parameter: write name=value"),
+        ("seed", "parameter .seed. has no value: write seed=VALUE"),
         ("2]", "is not a parameter: write name=value"),
         ("=3", "is not a parameter: write name=value"),
     ],

@@ -52,7 +52,9 @@ def test_names_cannot_escape_experiments(root, name):
 
 
 def test_unknown_name_lists_experiments(root):
-    with pytest.raises(LabError, match=r"no experiment 'demoo' in experiments/; there are: demo"):
+    with pytest.raises(
+        LabError, match=r"no experiment 'demoo' in experiments/ \(did you mean 'demo'\?\); there are: demo"
+    ):
         scripts.find_script("demoo", root)
 
 

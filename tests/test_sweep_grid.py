@@ -53,7 +53,7 @@ def test_grid_values_parse_as_their_defaults_types(demo):
         (["nope=1,2"], r"demo has no parameter 'nope'; its parameters: seed = 0"),
         (["seed=0,1", "seed=2"], r"parameter seed is given twice"),
         (["seed=0,,1"], r"'seed=0,,1': an empty value"),
-        (["seed"], r"'seed' is not a parameter: write name=value"),
+        (["seed"], r"parameter 'seed' has no value: write seed=VALUE"),
         ([], r"no grid: give parameters with their values \(seed=0,1,2\) or --sweep NAME"),
     ],
 )

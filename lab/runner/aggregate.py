@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from lab import results, stats
+from lab import results, stats, suggest
 
 
 def group_of(params: dict[str, Any], swept: list[str]) -> dict[str, Any]:
@@ -87,8 +87,9 @@ def citation(record: dict, metric: str) -> str:
     label = f"sweep {record['name']}@{record['sweep']}"
     rows = [a for a in record["aggregates"] if a["metric"] == metric]
     if not rows:
-        known = ", ".join(dict.fromkeys(a["metric"] for a in record["aggregates"])) or "none"
-        raise ValueError(f"{label} has no metric {metric!r} (it has: {known})")
+        known = list(dict.fromkeys(a["metric"] for a in record["aggregates"]))
+        hint = suggest.did_you_mean(metric, known)
+        raise ValueError(f"{label} has no metric {metric!r}{hint} (it has: {suggest.listing(known)})")
     if len(rows) > 1:
         groups = "; ".join(", ".join(f"{k}={v}" for k, v in row["group"].items()) for row in rows)
         raise ValueError(

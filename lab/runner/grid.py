@@ -21,7 +21,7 @@ import math
 import re
 from typing import Any
 
-from lab import LabError, results
+from lab import LabError, results, suggest
 from lab.runner import params
 from lab.runner.scripts import Script
 
@@ -93,7 +93,8 @@ def named_grid(script: Script, sweep: str) -> Grid:
         raise LabError(f"{script.path}: the header's sweeps is not a mapping: {usage}")
     if sweep not in (sweeps or {}):
         raise LabError(
-            f"{script.path} declares no sweep {sweep!r}; it declares: {', '.join(declared(script)) or 'none'} ({usage})"
+            f"{script.path} declares no sweep {sweep!r}{suggest.did_you_mean(sweep, declared(script))}; "
+            f"it declares: {', '.join(declared(script)) or 'none'} ({usage})"
         )
     check_sweep_id(sweep)
     entry = sweeps[sweep]

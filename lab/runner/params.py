@@ -11,7 +11,7 @@ import inspect
 import re
 from typing import Any
 
-from lab import LabError
+from lab import LabError, suggest
 from lab.runner.scripts import Script
 
 # A parameter assignment starts where whitespace is followed by ``name=``.
@@ -38,24 +38,39 @@ def parse_params(items: list[str], script: Script) -> dict[str, Any]:
     for item in items:
         name, sep, text = item.partition("=")
         name = name.strip()
+        if not sep and name.isidentifier():  # `PARAMS="n_eval"`: a name without its value
+            raise _no_value(name, script)
         if not sep or not name.isidentifier():
             raise LabError(
                 f"{item!r} is not a parameter: write name=value (quote values with spaces: PARAMS=\"title='a b'\")"
             )
         if name not in script.params:
             valid = "; ".join(map(str, script.params.values())) or "none"
-            raise LabError(f"{script.name} has no parameter {name!r}; its parameters: {valid}")
+            hint = suggest.did_you_mean(name, script.params)
+            raise LabError(f"{script.name} has no parameter {name!r}{hint}; its parameters: {valid}")
         if name in overrides:
             raise LabError(f"parameter {name} is given twice")
         param = script.params[name]
         try:
             overrides[name] = parse_value(text, param.default)
         except ValueError:
+            # `PARAMS="seed=1 n_eval"` reaches here as seed='1 n_eval': a value runs to the
+            # next `name=`, so a name typed without `=` joins the value before it.
+            stray = text.split()[1:]
+            if stray and stray[0].isidentifier():
+                raise _no_value(stray[0], script) from None
             raise LabError(
                 f"{name}={text!r} is not a {_kind(param.default)} like the default "
                 f"{param.default!r} ({script.path}:{param.line})"
             ) from None
     return overrides
+
+
+def _no_value(name: str, script: Script) -> LabError:
+    """The message for a parameter named without ``=value``."""
+    hint = "" if name in script.params else f", and {script.name} has no parameter {name!r}"
+    hint += suggest.did_you_mean(name, script.params) if name not in script.params else ""
+    return LabError(f"parameter {name!r} has no value: write {name}=VALUE (no spaces around '='){hint}")
 
 
 def parse_value(text: str, default: Any) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from lab import LabError, results
+from lab import LabError, results, suggest
 
 TEMPLATE = "_template.py"
 NEW_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")  # names of new experiments: also a URL path
@@ -97,7 +97,9 @@ def find_script(name: str, root: Path) -> Path:
     names = experiment_names(root)
     if name not in names:
         there = ", ".join(names) if names else "none yet (make new-experiment NAME=...)"
-        raise LabError(f"no experiment {name!r} in {results.EXPERIMENTS_DIR}/; there are: {there}")
+        raise LabError(
+            f"no experiment {name!r} in {results.EXPERIMENTS_DIR}/{suggest.did_you_mean(name, names)}; there are: {there}"
+        )
     return results.EXPERIMENTS_DIR / f"{name}.py"
 
 

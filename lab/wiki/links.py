@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lab import results
+from lab import results, suggest
 from lab.runner import aggregate
 from lab.wiki.mask import mask
 from lab.wiki.notes import FOLDERS, Note, experiment_name
@@ -180,6 +180,7 @@ class Graph:
     # src -> (target src, embedded?) of each reference it makes: what its rendering reads of others
     targets: dict[str, set[tuple[str, bool]]] = field(default_factory=lambda: defaultdict(set))
     _outlines: dict[str, Outline] = field(default_factory=dict)
+    scripts: set[str] = field(default_factory=set)  # every experiment there is (experiments/NAME.py), run or not
 
     def title(self, src: str) -> str:
         note = self.notes.get(src)
@@ -245,11 +246,22 @@ class Graph:
             found = self.page(name, from_src, written=written)
             if found.src:
                 return "", Resolved(None, f"{name!r} is not an experiment page ({found.src})")
-            return "", found
+            script = posixpath.basename(name)
+            if script in self.scripts:  # an experiment that has never published a page
+                return "", Resolved(
+                    None, f"{written}: {script!r} is not run yet: make experiment NAME={script}", MISSING
+                )
+            hint = suggest.did_you_mean(script, self.scripts | set(self.runs))
+            return "", Resolved(None, found.message + hint, found.kind)
         exp = experiment_name(page)
         if exp not in self.runs:
-            return exp, Resolved(None, f"experiment {exp!r} has no successful run yet")
+            return exp, Resolved(None, f"experiment {exp!r} has no successful run yet: make experiment NAME={exp}")
         return exp, Resolved(page)
+
+    def _sweep_ids(self, exp: str) -> set[str]:
+        """The sweeps of experiment ``exp`` that have pages."""
+        prefix = f"{results.RESULTS_DIR.name}/{exp}/{results.SWEEPS}/"
+        return {src[len(prefix) :].split("/")[0] for src in self.sweeps if src.startswith(prefix)}
 
     def sweep_page(self, ref: Ref, from_src: str) -> str | None:
         """The sweep or sweep point page an embed with an anchor names, if it names one."""
@@ -265,7 +277,13 @@ class Graph:
         if cited:
             src = f"{results.RESULTS_DIR.name}/{cited[0]}/{results.SWEEPS}/{cited[1]}/{results.PAGE}"
             if src not in self.sweeps:
-                return Resolved(None, f"{ref.written}: experiment {cited[0]!r} has no sweep {cited[1]!r}")
+                have = sorted(self._sweep_ids(cited[0]))
+                hint = suggest.did_you_mean(cited[1], have)
+                return Resolved(
+                    None,
+                    f"{ref.written}: experiment {cited[0]!r} has no sweep {cited[1]!r}{hint}"
+                    f" (it has: {suggest.listing(have)})",
+                )
             try:
                 aggregate.citation(self.sweeps[src], ref.anchor)
             except ValueError as err:
@@ -306,8 +324,9 @@ class Graph:
             have = self.runs[exp].get("metrics", {}) if ref.form == "metric" else figure_captions(self.runs[exp])
             if ref.anchor not in have:
                 what = "metric" if ref.form == "metric" else "figure"
+                hint = suggest.did_you_mean(ref.anchor, have)
                 return Resolved(
-                    None, f"experiment {exp!r} has no {what} {ref.anchor!r} (it has: {', '.join(have) or 'none'})"
+                    None, f"experiment {exp!r} has no {what} {ref.anchor!r}{hint} (it has: {suggest.listing(have)})"
                 )
             return found
         found = self.page(ref.target, from_src, ref.anchor, ref.written)
@@ -332,6 +351,7 @@ def build_graph(
     generated: Iterable[str] = (),
     files: Iterable[str] = (),
     sweeps: dict[str, dict] | None = None,
+    scripts: Iterable[str] = (),
 ) -> Graph:
     """Resolve every reference of every note once; collect backlinks and problems.
 
@@ -340,7 +360,7 @@ def build_graph(
     """
     notes = {n.src: n for n in notes}
     resolver = Resolver([*notes, *generated, *files], {src: n.aliases for src, n in notes.items() if n.aliases})
-    graph = Graph(notes, runs, failures, resolver, sweeps=sweeps or {})
+    graph = Graph(notes, runs, failures, resolver, sweeps=sweeps or {}, scripts=set(scripts))
     graph.titles = dict(generated) if isinstance(generated, dict) else {}
     for note in notes.values():
         paragraphs = [m.end() for m in _BLANK_LINE.finditer(note.body)]

@@ -55,6 +55,7 @@ from mkdocs.structure.toc import AnchorLink, TableOfContents
 from mkdocs.utils import get_relative_url
 
 from lab import LabError, results
+from lab.runner import scripts
 from lab.wiki import (
     blocks,
     callouts,
@@ -128,7 +129,9 @@ class LabPlugin(BasePlugin[LabConfig]):
         generated = {src: title for title, src, _ in pages.SECTIONS} | {src: f for f, src in to_write}
         if sections:  # a vault: its report (lab.wiki.report), linked from Home
             generated[report.REPORT_PAGE] = report.TITLE
-        self.graph = links.build_graph(notes, runs, failures, generated, attachments, self._sweeps(names))
+        # every experiment script, run or not: a citation of one never run says how to run it
+        experiments = scripts.experiment_names(self.root)
+        self.graph = links.build_graph(notes, runs, failures, generated, attachments, self._sweeps(names), experiments)
         self.graph.reproductions = reproductions
         self.graph.freshness = freshness.gather(self.root, names, {n: results.sweep_names(n, self.root) for n in names})
         self._report(self.graph)
