@@ -89,11 +89,14 @@ def test_every_heading_id_is_the_anchor_links_use(build):
     site = build[0]
     ids = re.findall(r'<h[1-6] id="([^"]+)"', article(site, "obsidian/Headings"))
     assert ids == ["headings", "1-create-access-token", "iter", "hastag", "fgets-function", "emigre", "section"] + [
-        "links-here"
+        "escaped-stars-and-a_b",
+        "links-here",
     ]
+    assert '<h2 id="escaped-stars-and-a_b">Escaped *stars* and a_b' in article(site, "obsidian/Headings")
     page = article(site, "obsidian/Rendering")
     hrefs = re.findall(r'href="\.\./Headings/#([^"]+)"', page)
     assert set(ids[1:]) <= set(hrefs)
+    assert hrefs.count("escaped-stars-and-a_b") == 2  # written with its escapes, or as it shows
 
 
 def test_a_block_id_glued_to_an_embed_marks_it(build):

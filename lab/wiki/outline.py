@@ -3,8 +3,8 @@
 
 A heading's id is chosen here and written into the page (``with_ids``: ``## Title
 { #id }``, which attr_list reads), so a link's anchor equals the page's id for every
-heading, whatever the slug rules would make of numbers, code spans, underscores or
-emoji. The id is the toc extension's slug of the heading's text (``_1``, ``_2``… for
+heading, whatever the slug rules would make of numbers, code spans, escapes,
+underscores or emoji. The id is the toc extension's slug of the heading's text (``_1``, ``_2``… for
 repeats), the Unicode slug where that is empty (a heading in another script), and
 ``section`` where even that is (a heading of emoji). Headings are matched by slug,
 which ignores case and punctuation as Obsidian does.
@@ -26,16 +26,28 @@ _LIST_ITEM = re.compile(r"[ \t]*(?:[-*+]|\d+[.)])[ \t]")
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 
 
+# An escaped ASCII punctuation character (``\*``, ``\_``) is that character, never
+# emphasis: it stands in for itself as a private-use character until the end.
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+_KEPT = 0xE000  # + the character's code, for an escaped one or one in a code span
+
+
+def _keep(text: str) -> str:
+    return "".join(chr(_KEPT + ord(c)) if ord(c) < 128 else c for c in text)
+
+
 def heading_text(text: str) -> str:
     """A heading's Markdown as the text it shows: links as their text, code spans as
-    their code, no emphasis, tags or escapes. Unlike ``syntax.plain`` it keeps what
-    looks like a list marker (``1. Create access token``)."""
+    their code (as written: no escapes there), escaped characters as themselves, no
+    emphasis, tags or escapes. Unlike ``syntax.plain`` it keeps what looks like a list
+    marker (``1. Create access token``)."""
     text = WIKILINK.sub(lambda m: m["label"] or m["target"].split("/")[-1] or m["anchor"] or "", text)
     text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)  # [text](url)
-    text = re.sub(r"(`+)(.+?)\1", lambda m: m[2].strip().replace("_", "\0"), text)  # code keeps its _
+    text = re.sub(r"(`+)(.+?)\1", lambda m: _keep(m[2].strip()), text)
+    text = _ESCAPED.sub(lambda m: _keep(m[1]), text)
     text = re.sub(r"<[^>]+>", "", text)
     text = re.sub(r"[*]+|(?<!\w)_+|_+(?!\w)", "", text)  # emphasis, not snake_case
-    return re.sub(r"\\(.)", r"\1", text).replace("\0", "_").strip()
+    return re.sub("[\ue000-\ue07f]", lambda m: chr(ord(m[0]) - _KEPT), text).strip()
 
 
 def slug(text: str) -> str:
