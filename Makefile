@@ -50,7 +50,7 @@ help:
 	@echo "make new-experiment NAME=...     scaffold experiments/NAME.py"
 	@echo "make train PRESET=add2 [PARAMS=\"steps=2000\"]  train (or load) a model preset"
 	@echo "make wiki | make serve           strict build into build/site | live server on 127.0.0.1:8000"
-	@echo "make new-idea|new-insight TITLE=\"...\"   make new-note [KIND=journal|project] TITLE=\"...\""
+	@echo "make new-idea|new-insight TITLE=\"...\" [PROJECT=...]   make new-note [KIND=journal|project] TITLE=\"...\""
 	@echo "make test | make test-browser | make bench | make clean"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -95,11 +95,11 @@ serve: $(STAMP)
 
 new-idea new-insight: $(STAMP)
 	@test -n "$(TITLE)" || { echo "usage: make $@ TITLE=\"...\""; exit 2; }
-	$(LAB) new-note $(subst new-,,$@) "$(TITLE)"
+	$(LAB) new-note $(subst new-,,$@) "$(TITLE)" $(if $(PROJECT),--project "$(PROJECT)")
 
 new-note: $(STAMP)
 	@test -n "$(TITLE)" || { echo "usage: make new-note [KIND=journal|project|insight|idea] TITLE=\"...\""; exit 2; }
-	$(LAB) new-note $(KIND) "$(TITLE)"
+	$(LAB) new-note $(KIND) "$(TITLE)" $(if $(PROJECT),--project "$(PROJECT)")
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -88,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     note = sub.add_parser("new-note", help="scaffold a note: new-note KIND TITLE")
     note.add_argument("kind", help="project, insight, idea or journal")
     note.add_argument("title")
+    note.add_argument("--project", default="", help="the project it belongs to (default: the only one there is)")
 
     from lab import presets  # torch-free: the names and descriptions only
 
@@ -111,9 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "train":
             return train_command(args.preset, args.overrides, retrain=args.retrain)
         if args.command == "new-note":
-            from lab.wiki import notes
+            from lab.wiki import scaffold
 
-            return notes.new_note_command(args.kind, args.title)
+            return scaffold.new_note_command(args.kind, args.title, project=args.project)
 
         from lab.runner import commands, params
 

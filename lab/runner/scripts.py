@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from lab import LabError, results, suggest
+from lab import LabError, results, suggest, yamlmark
 
 TEMPLATE = "_template.py"
 NEW_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")  # names of new experiments: also a URL path
@@ -125,10 +125,9 @@ def _read_header(lines: list[str], path: Path) -> tuple[dict, yaml.Node | None]:
         node = yaml.compose(body, Loader=yaml.SafeLoader)
         header = yaml.safe_load(body) or {}
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = mark.line + 2 if mark else 1  # the header's YAML starts on line 2
-        problem = getattr(err, "problem", None) or "invalid YAML"
-        raise LabError(f"{path}:{line}: the YAML header does not parse: {problem}") from None
+        found = yamlmark.error_line(err)
+        line = found + 2 if found is not None else 1  # the header's YAML starts on line 2
+        raise LabError(f"{path}:{line}: the YAML header does not parse: {yamlmark.describe(err)}") from None
     if not isinstance(header, dict):
         raise LabError(f"{path}:2: the header must be YAML keys (title: ..., project: ...)")
     entries = node.value if isinstance(node, yaml.MappingNode) else []

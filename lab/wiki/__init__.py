@@ -1,6 +1,7 @@
 """The wiki: the researcher's notes and the experiment pages as one linked notebook.
 
-- ``notes``: front matter, the kinds of note and their validation, scaffolding.
+- ``notes``: front matter, the kinds of note and their validation; ``scaffold``: new notes
+  that build strictly as soon as they are made.
 - ``syntax``: the notes' own syntax (wikilinks, embeds, metric citations), written
   and read in one place; ``mask``: what link processing leaves alone (code, math).
 - ``links``: resolution by Obsidian's rules; the graph of all pages with its

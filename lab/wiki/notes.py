@@ -10,15 +10,17 @@
 Every other page (an Obsidian vault's notes, say) is a plain page.
 
 Every note may have a ``title``, ``tags``, ``project``, ``links``, ``date``, and
-Obsidian's standard properties (``aliases``, ``cssclasses``, ``publish``, …). In
-the kind folders any other field is a typo and fails the build; a plain page may
-hold any property. Every bad value of every note is reported, with file and line.
+Obsidian's standard and common properties (``aliases``, ``cssclasses``, ``publish``,
+``related``, ``up``, …; a wikilink in any of them is a link). In the kind folders
+any other property is left out with a note naming it (and the field it may be a typo
+of), never an error: a vault's plugins and templates add their own. A plain page
+keeps every property. Every bad value of every note is reported, with file and line.
+New notes are scaffolded by ``lab.wiki.scaffold``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from lab import LabError, results
+from lab import LabError, results, suggest, yamlmark
 
 INSIGHT_STATUSES = ("hypothesis", "supported", "refuted")
 IDEA_STATUSES = ("open", "next", "doing", "done", "dropped")
@@ -100,6 +102,8 @@ OBSIDIAN = {
     **{
         name: Field(_any)
         for name in (
+            "related",  # a wikilink (or list of them) here counts as a link, as in Obsidian
+            "up",
             "cssclass",
             "publish",
             "permalink",
@@ -174,6 +178,7 @@ class Note:
     # failing the build, and its front matter as written when it is not YAML at all.
     problems: list[str] = field(default_factory=list)
     unread: str = ""
+    ignored: list[str] = field(default_factory=list)  # properties the lab does not read, left out (file:line: what)
 
     @property
     def title(self) -> str:
@@ -188,18 +193,13 @@ class Note:
 
     def references(self) -> list[tuple[str, str]]:
         """(field, value) for every front-matter value that names another page: the
-        reference fields of the lab's notes; on a plain page, as in Obsidian, any
-        property written as a wikilink (``related: "[[note]]"``)."""
+        reference fields of the lab's notes (any value), and, as in Obsidian, any
+        property written as a wikilink (``related: "[[note]]"``, ``up: "[[project]]"``)."""
         refs = []
-        for name in REFERENCE_FIELDS if self.kind != "page" else self.meta:
-            value = self.meta.get(name)
+        for name, value in self.meta.items():
+            lab_field = self.kind != "page" and name in REFERENCE_FIELDS
             for v in value if isinstance(value, list) else [value] if value else []:
-                if (
-                    self.kind != "page"
-                    or isinstance(v, str)
-                    and v.strip().startswith("[[")
-                    and v.strip().endswith("]]")
-                ):
+                if lab_field or isinstance(v, str) and v.strip().startswith("[[") and v.strip().endswith("]]"):
                     refs.append((name, v))
         return refs
 
@@ -264,10 +264,9 @@ def parse_note(src: str, text: str, path: str = "") -> Note:
         if not isinstance(meta, dict):
             raise NoteError(f"{where}:2: front matter must be 'key: value' lines, got {type(meta).__name__}")
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = f":{mark.line + 2}" if mark else ""
-        problem = getattr(err, "problem", None) or str(err)
-        error = NoteError(f"{where}{line}: malformed YAML front matter: {problem}")
+        found = yamlmark.error_line(err)
+        line = found + 2 if found is not None else 1  # +1 for the opening ---, +1 for 1-based
+        error = NoteError(f"{where}:{line}: malformed YAML front matter: {yamlmark.describe(err)}")
         if note.kind != "page":
             raise error from None
         note.problems, note.unread = [str(error)], yaml_text
@@ -289,10 +288,12 @@ def _validate(note: Note, meta: dict) -> dict:
         line = note.field_lines.get(str(key))
         spec = schema.get(key)
         if spec is None:
+            # A property the lab does not read (a plugin's, a template's) is left out
+            # with a note, never an error: an Obsidian vault is full of them.
             if note.kind not in OPEN_SCHEMAS:
-                known = ", ".join(schema)
-                errors.append(
-                    f"{note.where(line)}: field '{key}' is not a field of a {note.kind} note (known: {known})"
+                hint = suggest.did_you_mean(str(key), schema)
+                note.ignored.append(
+                    f"{note.where(line)}: property '{key}' is not read on {_article(note.kind)} note{hint}: ignored"
                 )
             continue
         try:
@@ -301,8 +302,8 @@ def _validate(note: Note, meta: dict) -> dict:
         except ValueError as err:
             errors.append(f"{note.where(line)}: field '{key}' {err}")
     for key, spec in schema.items():
-        if spec.required and key not in meta:
-            errors.append(f"{note.where()}: field '{key}' is missing (required in a {note.kind} note)")
+        if spec.required and key not in meta:  # named at the front matter's opening line
+            errors.append(f"{note.where(1)}: field '{key}' is missing (required in {_article(note.kind)} note)")
     if errors and note.kind == "page":  # the bad fields are left out; the page builds
         note.problems = errors
         clean = {key: value for key, value in clean.items() if key not in schema or key in checked}
@@ -313,53 +314,8 @@ def _validate(note: Note, meta: dict) -> dict:
     return clean
 
 
-# --------------------------------------------------------------------------- scaffolding
-
-
-def slugify(title: str) -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
-    return slug[:80].rstrip("-")
-
-
-_TEMPLATES = {
-    "project": ({}, "What this project asks, and why it matters.\n"),
-    "insight": (
-        {"status": "hypothesis", "evidence": []},
-        "The claim, in one sentence. Then the evidence: [[experiments/NAME]].\n",
-    ),
-    "idea": ({"status": "open", "priority": "normal"}, "What to try, and what it would tell us.\n"),
-    "journal": ({}, "What happened today.\n"),
-}
-
-
-def scaffold(kind: str, title: str, today: dt.date | None = None) -> tuple[str, str]:
-    """(path inside the docs dir, text) of a new note of ``kind`` titled ``title``."""
-    if kind not in SCAFFOLDED:
-        raise LabError(f"unknown kind of note {kind!r}; use one of: {', '.join(SCAFFOLDED)}")
-    slug = slugify(title)
-    if not slug:
-        raise LabError(f"title {title!r} has no letters or digits to name the file after")
-    today = (today or dt.date.today()).isoformat()
-    folder = next(f for f, k in FOLDERS.items() if k == kind)
-    name = f"{today}-{slug}" if kind == "journal" else slug
-    extra, body = _TEMPLATES[kind]
-    lines = [f"title: {json.dumps(title, ensure_ascii=False)}"]  # a JSON string is valid YAML
-    lines += [f"{k}: {json.dumps(v)}" for k, v in extra.items()]
-    lines.append(f"date: {today}")
-    return f"{folder}/{name}.md", "---\n" + "\n".join(lines) + "\n---\n\n" + body
-
-
-def new_note_command(kind: str, title: str, root: Path | str = ".") -> int:
-    """``make new-idea TITLE=…`` and friends: write the scaffold, never overwrite."""
-    src, text = scaffold(kind, title)
-    path = Path(root) / DOCS_DIR / src
-    if path.exists():
-        raise LabError(f"{path} already exists: edit it, or choose another title")
-    parse_note(src, text, str(path))  # the scaffold must itself be a valid note
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    print(f"created {path}")
-    return 0
+def _article(word: str) -> str:
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
 
 
 def unread_properties(note: Note) -> str:

@@ -219,6 +219,8 @@ class LabPlugin(BasePlugin[LabConfig]):
         for note in notes:  # a vault note's unreadable properties: shown on its page, and warned
             for problem in note.problems:
                 log.warning(problem)
+            for ignored in note.ignored:  # a property the lab does not read: said, never a strict failure
+                log.info(ignored)
         return notes
 
     def _report(self, graph: links.Graph) -> None:
