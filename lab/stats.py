@@ -164,3 +164,36 @@ def wilson(successes: int, trials: int) -> tuple[float, float]:
     centre = (p + z2 / (2 * trials)) / (1 + z2 / trials)
     half = _Z975 * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials**2)) / (1 + z2 / trials)
     return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def summarize_in_range(values, name: str, unit: str | None) -> Summary:
+    """``summarize(values)`` of metric ``name``, with a 95% interval that stays in the
+    range the metric cannot leave (``metric_range``). For a rate whose every value is
+    0 or 1 (each seed held six nines or did not), the mean is k successes of n seeds
+    and the interval is Wilson's for k of n: not a point at 0 of 5 or 5 of 5 seeds.
+    Otherwise it is Student's t, clipped to the range (``within``)."""
+    s = summarize(values)
+    low, high = metric_range(name, unit)
+    if s.n > 1 and (low, high) == (0.0, 1.0) and all(v in (0, 1) for v in values):
+        return Summary(s.n, s.mean, s.std, *wilson(int(sum(values)), s.n))
+    return within(s, low, high)[0]
+
+
+def interval_note(s: Summary, name: str, unit: str | None) -> str:
+    """How the interval of ``s`` (from ``summarize_in_range``) was made, read back from
+    its numbers, for a page to say: ``"Wilson, 2 of 5"``, ``"clipped at 0"``, or ``""``
+    for Student's t as it is. sweep.json keeps the numbers only."""
+    if s.n < 2 or not (math.isfinite(s.ci_low) and math.isfinite(s.ci_high)):
+        return ""
+    low, high = metric_range(name, unit)
+    k = s.mean * s.n
+    if (low, high) == (0.0, 1.0) and math.isclose(k, round(k), abs_tol=1e-9) and 0 <= round(k) <= s.n:
+        if all(math.isclose(a, b, abs_tol=1e-12) for a, b in zip(wilson(round(k), s.n), (s.ci_low, s.ci_high))):
+            return f"Wilson, {round(k)} of {s.n}"
+    half = t975(s.n - 1) * s.std / math.sqrt(s.n)
+    ends = [
+        format_value(end)
+        for end, bound, t_end in ((s.ci_low, low, s.mean - half), (s.ci_high, high, s.mean + half))
+        if end == bound and not math.isclose(end, t_end, rel_tol=1e-9, abs_tol=1e-12)
+    ]
+    return f"clipped at {' and '.join(ends)}" if ends else ""

@@ -46,3 +46,21 @@ def test_whole_numbers_show_in_full_and_others_to_significant_figures():
     assert stats.format_value(float("nan")) == "nan"
     assert stats.format_summary(stats.summarize([197056.0])) == "197,056 (1 seed)"
     assert stats.format_summary(stats.summarize([1.0, 1.0, 1.0])) == "1 ± 0 (3 seeds)"  # all seeds alike
+
+
+def test_intervals_in_range_say_how_they_were_made_only_when_not_students_t():
+    # every seed 0 errors: the t interval is [0, 0] as it is, not clipped
+    zero = stats.summarize_in_range([0, 0, 0], "uniform_errors", "errors")
+    assert (zero.ci_low, zero.ci_high) == (0.0, 0.0) and stats.interval_note(zero, "uniform_errors", "errors") == ""
+    # 5 of 5 seeds: Wilson's interval, not the point [1, 1] a std of 0 gives
+    held = stats.summarize_in_range([1, 1, 1, 1, 1], "held_rate", None)
+    assert held.ci_high == 1.0 and 0.56 < held.ci_low < 0.57
+    assert stats.interval_note(held, "held_rate", None) == "Wilson, 5 of 5"
+    # a rate spread over the whole range: clipped at both ends
+    wide = stats.summarize_in_range([0.01, 0.02, 0.9], "digit_accuracy", None)
+    assert (wide.ci_low, wide.ci_high) == (0.0, 1.0)
+    assert stats.interval_note(wide, "digit_accuracy", None) == "clipped at 0 and 1"
+    # a metric with no range, and one seed: nothing to clip or say
+    free = stats.summarize_in_range([-3.0, 1.0, 8.0], "logit_diff", "logits")
+    assert free == stats.summarize([-3.0, 1.0, 8.0]) and stats.interval_note(free, "logit_diff", "logits") == ""
+    assert stats.interval_note(stats.summarize_in_range([1], "held_rate", None), "held_rate", None) == ""

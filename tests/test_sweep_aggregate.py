@@ -1,12 +1,15 @@
 """Aggregates over seeds per group, against numpy on known values; the sweep page's tables."""
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from lab import results
 from lab.runner import aggregate, sweep_page
+from lab.runner.scripts import Script
 
 
 def point(lr, seed, loss, status="ok"):
@@ -103,3 +106,78 @@ def test_a_citation_of_an_unknown_metric_or_of_several_groups_says_why():
         aggregate.citation(record(seeds, ["seed"]), "nope")
     with pytest.raises(ValueError, match=r"has 2 groups for 'loss' \(lr=0.1; lr=0.3\)"):
         aggregate.citation(record(POINTS, ["lr", "seed"]), "loss")
+
+
+# --------------------------------------------------------------------------- intervals in range, shared parameters
+
+
+def seeds_of(metric: str, values: list[float]) -> list[dict]:
+    return [
+        {
+            "id": f"seed-{i}",
+            "params": {"seed": i},
+            "status": "ok",
+            "run_id": "r",
+            "input_hash": "h",
+            "metrics": {metric: v},
+        }
+        for i, v in enumerate(values)
+    ]
+
+
+def test_an_interval_of_a_count_stops_at_zero_and_the_page_says_so():
+    # 24 ± 54 errors: Student's t reaches to -42.6, which no seed can.
+    points = seeds_of("uniform_errors", [0, 0, 0, 0, 120])
+    record = {"grid": {"seed": [0, 1, 2, 3, 4]}, "points": points}
+    record["aggregates"] = aggregate.aggregates(points, ["seed"], {"uniform_errors": "errors"})
+    (row,) = record["aggregates"]
+    assert row["ci_low"] == 0.0 and row["ci_high"] == pytest.approx(24 + 2.776 * row["std"] / math.sqrt(5))
+    table = sweep_page.aggregates_table(record)
+    assert "| uniform_errors | 24 ± 54 (5 seeds) errors | [0, 90.62] (clipped at 0) | 5 |" in table
+    # bars from the mean to each end: not symmetric once clipped
+    (figure,) = sweep_page.metric_figures(
+        {**record, "grid": {"lr": [0.1, 0.3], "seed": [0]}, "aggregates": [{**row, "group": {"lr": 0.1}}]}
+    ).values()
+    bars = json.loads(figure[0])["data"][0]["error_y"]
+    assert bars["arrayminus"] == [24.0] and bars["array"] == [pytest.approx(row["ci_high"] - 24)]
+
+
+def test_a_rate_that_each_seed_meets_or_not_gets_wilsons_interval():
+    points = seeds_of("held_rate", [1, 0, 1, 0, 0])  # 2 of 5 seeds: t says [-0.28, 1.08]
+    record = {"grid": {"seed": [0, 1, 2, 3, 4]}, "points": points}
+    record["aggregates"] = aggregate.aggregates(points, ["seed"], {})
+    (row,) = record["aggregates"]
+    assert (row["ci_low"], row["ci_high"]) == pytest.approx((0.1176, 0.7693), abs=1e-4)
+    assert "| held_rate | 0.40 ± 0.55 (5 seeds) | [0.1176, 0.7693] (Wilson, 2 of 5) | 5 |" in (
+        sweep_page.aggregates_table(record)
+    )
+    # a loss well inside its range: Student's t as it is, and nothing said
+    assert sweep_page.aggregates_table(
+        {
+            "grid": {"seed": [0, 1, 2]},
+            "aggregates": aggregate.aggregates(seeds_of("loss", [0.5, 0.6, 0.7]), ["seed"], {"loss": "nats"}),
+        }
+    ).endswith("| loss | 0.60 ± 0.10 (3 seeds) nats | [0.3516, 0.8484] | 3 |")
+
+
+def test_what_every_point_shares_is_said_once_above_the_tables():
+    overrides = {"n_digits": 3, "steps": 2000}
+    points = [{**p, "params": {**p["params"], "overrides": overrides}} for p in seeds_of("loss", [0.5, 0.6, 0.7])]
+    record = {
+        "name": "loss-shelf",
+        "sweep": "seeds",
+        "grid": {"seed": [0, 1, 2], "overrides": [overrides]},
+        "engine": "pool",
+        "updated": "2026-11-27T12:00:00+00:00",
+        "commit": None,
+        "dirty": False,
+        "points": points,
+        "aggregates": aggregate.aggregates(points, ["seed", "overrides"], {"loss": "nats"}),
+    }
+    script = Script("loss-shelf", Path("experiments/loss-shelf.py"), "", {"title": "The loss shelf"}, {}, [])
+    page = sweep_page.page(record, script, {})
+    shown = json.dumps(overrides)
+    opening, tables = page.split("## Aggregates")
+    assert opening.endswith(f"\n\nEvery point has `overrides={shown}`.\n\n")  # once, above the tables
+    assert shown not in tables and "overrides" not in tables  # not a column repeating it on every row
+    assert "| metric | mean ± std | 95% interval | n |" in tables and "| point | seed | status | loss |" in tables

@@ -2,7 +2,8 @@
 
 The points of a sweep over ``lr`` and ``seed`` fall into one group per ``lr``; in
 each group every metric gets the mean, standard deviation and 95% interval of its
-values over the seeds (``lab.stats``). Only good points count.
+values over the seeds (``lab.stats``), an interval that stays in the metric's range
+(``stats.summarize_in_range``). Only good points count.
 """
 
 from __future__ import annotations
@@ -31,7 +32,9 @@ def aggregates(points: list[dict], swept: list[str], units: dict[str, str | None
         members = [p for p in points if p["status"] == "ok" and group_of(p["params"], swept) == group]
         metrics = list(dict.fromkeys(name for p in members for name in p["metrics"]))
         for metric in metrics:
-            s = stats.summarize([p["metrics"][metric] for p in members if metric in p["metrics"]])
+            # The interval stays in the range the metric cannot leave (a count's >= 0, a rate's [0, 1]).
+            values = [p["metrics"][metric] for p in members if metric in p["metrics"]]
+            s = stats.summarize_in_range(values, metric, units.get(metric))
             found.append(
                 results.make_record(
                     results.AGGREGATE_FIELDS,

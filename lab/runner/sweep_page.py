@@ -1,10 +1,11 @@
 """A sweep's page and its aggregate figures, from its record (sweep.json) and its points.
 
-The page (``sweeps/SWEEP/index.md``) holds: the aggregates (mean ± std and 95%
-interval over seeds per group), points x metrics, each metric against each swept
-parameter other than the seed (error bars: the 95% interval), and each figure id
-the points drew overlaid across points (one colour per trace of the original, one
-line per point). Figures are embedded as the wiki embeds an experiment's:
+The page (``sweeps/SWEEP/index.md``) holds: the parameters every point shares, once;
+the aggregates (mean ± std and 95% interval over seeds per group, saying where the
+interval was clipped to the metric's range or is Wilson's), points x metrics, each
+metric against each swept parameter other than the seed (error bars: the 95%
+interval), and each figure id the points drew overlaid across points (one colour per
+trace of the original, one line per point). Figures are embedded as the wiki embeds an experiment's:
 ``![[experiments/NAME/sweeps/SWEEP#ID]]``, drawn from ``figures/ID.json``.
 """
 
@@ -63,6 +64,7 @@ def page(record: dict, script: Script, captions: dict[str, str]) -> str:
         f"Updated {record['updated'][:16].replace('T', ' ')} UTC at {commit}"
         + (" with uncommitted changes" if record["dirty"] else "")
         + f" ({record['engine']} engine). Re-run the missing, failed and stale points: `{rerun}`.",
+        _shared_line(record),
         "## Aggregates",
         aggregates_table(record),
         "## Points",
@@ -72,7 +74,18 @@ def page(record: dict, script: Script, captions: dict[str, str]) -> str:
         blocks.append("## Figures")
         for figure_id, caption in captions.items():
             blocks.append(f"![[experiments/{name}/sweeps/{sweep}#{figure_id}]]\n\n*{caption}*")
-    return "\n\n".join(blocks) + "\n"
+    return "\n\n".join(b for b in blocks if b) + "\n"
+
+
+def shared(record: dict) -> dict[str, Any]:
+    """The parameters every point has the same value of (one value in the grid): said
+    once above the tables, not in a column repeating it on every row."""
+    return {k: v[0] for k, v in record["grid"].items() if len(v) == 1}
+
+
+def _shared_line(record: dict) -> str:
+    same = shared(record)
+    return "Every point has " + ", ".join(f"`{k}={_text(v)}`" for k, v in same.items()) + "." if same else ""
 
 
 def _text(value: Any) -> str:
@@ -83,7 +96,7 @@ def aggregates_table(record: dict) -> str:
     rows = record["aggregates"]
     if not rows:
         return "*No good points yet.*"
-    keys = list(rows[0]["group"])
+    keys = [k for k in rows[0]["group"] if k not in shared(record)]
     lines = [
         "| " + " | ".join([*keys, "metric", "mean ± std", "95% interval", "n"]) + " |",
         "|" + "---|" * (len(keys) + 4),
@@ -93,6 +106,8 @@ def aggregates_table(record: dict) -> str:
         interval = (
             f"[{stats.format_value(s.ci_low)}, {stats.format_value(s.ci_high)}]" if row["ci_low"] is not None else ""
         )
+        if note := stats.interval_note(s, row["metric"], row["unit"]):  # not Student's t as it is: say so
+            interval += f" ({note})"
         unit = f" {row['unit']}" if row["unit"] else ""
         lines.append(
             "| "
@@ -111,7 +126,7 @@ def aggregates_table(record: dict) -> str:
 
 
 def points_table(record: dict) -> str:
-    swept = list(record["grid"])
+    swept = [k for k in record["grid"] if k not in shared(record)]
     metrics = list(dict.fromkeys(m for p in record["points"] for m in p["metrics"]))
     lines = [
         "| " + " | ".join(["point", *swept, "status", *metrics]) + " |",
@@ -164,7 +179,13 @@ def metric_figures(record: dict) -> dict[str, tuple[str, str]]:
                         y=[r["mean"] for r in rows],
                         name=label,
                         mode="lines+markers",
-                        error_y=dict(type="data", array=[_half(r) for r in rows], visible=True),
+                        # Apart at a bound: an interval clipped there, or Wilson's, is not symmetric.
+                        error_y=dict(
+                            type="data",
+                            array=[_above(r) for r in rows],
+                            arrayminus=[_below(r) for r in rows],
+                            visible=True,
+                        ),
                     )
                 )
             fig.update_xaxes(title=param)
@@ -175,8 +196,12 @@ def metric_figures(record: dict) -> dict[str, tuple[str, str]]:
     return found
 
 
-def _half(row: dict) -> float:
-    return 0.0 if row["ci_low"] is None else (row["ci_high"] - row["ci_low"]) / 2
+def _above(row: dict) -> float:
+    return 0.0 if row["ci_high"] is None else row["ci_high"] - row["mean"]
+
+
+def _below(row: dict) -> float:
+    return 0.0 if row["ci_low"] is None else row["mean"] - row["ci_low"]
 
 
 def overlay_figures(record: dict, folder: Path) -> dict[str, tuple[str, str]]:
