@@ -93,3 +93,22 @@ def test_last_started_cell_and_durations_read_papermills_metadata():
         {"index": 2, "duration_s": None},
         {"index": 3, "duration_s": None},
     ]
+
+
+def test_a_failure_shows_the_summary_and_the_last_frames_not_the_whole_traceback():
+    from lab.runner import report
+
+    traceback = ipython_traceback(
+        "import json\ndef f(x):\n    return g(x)\ndef g(x):\n    return json.loads(x)\n", "a = 1\nf('{')\n"
+    )
+    failure = {"source": "f('{')", "exception": "JSONDecodeError", "message": "Expecting value", "notebook": "x"}
+    shown = report.failure_lines(failure, "experiments/x.py:9", traceback).splitlines()
+    assert shown[:3] == ["experiments/x.py:9", "    f('{')", "JSONDecodeError: Expecting value"]
+    assert shown[3] == "  last 4 frames of the traceback (most recent last):"
+    frames = shown[4:]
+    # the cells' last frame (the call into json), then json's own three down to where it raised
+    assert frames[0] == "    Cell In[1], line 5, in g(x): return json.loads(x)"
+    assert "json/__init__.py:346, in loads(" in frames[1] and frames[1].endswith(": return _default_decoder.decode(s)")
+    assert frames[3].endswith(": obj, end = self.scan_once(s, idx)")
+    assert len(shown) == 8  # not the 30-odd lines of the traceback
+    assert len(traceback.splitlines()) > 25

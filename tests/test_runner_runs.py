@@ -263,6 +263,9 @@ def test_failure_keeps_last_good_results_and_records_where(good_root, capsys):
     err = capsys.readouterr().err
     assert f"error: demo failed at experiments/demo.py:{line}\n" in err
     assert "ValueError: asked to fail with label 'a b'" in err
+    # the summary and the last frame, not IPython's whole traceback (that stays in the notebook)
+    assert "Traceback (most recent call last)" not in err and "last 1 frame of the traceback" in err
+    assert "Traceback (most recent call last)" in str(kept.cells[failure["cell"]].outputs[-1].traceback)
 
     state = staleness.experiment_state("demo", good_root)
     assert state.status == "failed" and f"demo.py:{line}: ValueError" in state.detail

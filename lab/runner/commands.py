@@ -10,7 +10,19 @@ import sys
 from pathlib import Path
 
 from lab import LabError, results
-from lab.runner import archive, engines, grid, params, provenance, reproduce, run, scripts, staleness, sweep
+from lab.runner import (
+    archive,
+    engines,
+    grid,
+    params,
+    provenance,
+    report,
+    reproduce,
+    run,
+    scripts,
+    staleness,
+    sweep,
+)
 
 
 def say(line: str) -> None:
@@ -47,14 +59,12 @@ def _run(script: scripts.Script, overrides: dict, root: Path) -> int:
 
 
 def _report_failure(script: scripts.Script, failed: run.RunFailed) -> None:
+    """The summary and the last frames; the whole traceback is in the kept notebook."""
     f = failed.failure
     where = f"{script.path}:{f['line']}" if f["line"] else f"cell {f['cell']}"
-    print(failed.traceback, file=sys.stderr)
     print(
-        f"error: {script.name} failed at {where}\n"
-        + (f"    {f['source']}\n" if f["source"] else "")
-        + f"{f['exception']}: {f['message']}\n"
-        f"the failed notebook is kept in {f['notebook']}; "
+        f"error: {script.name} failed at {report.failure_lines(f, where, failed.traceback)}\n"
+        f"the failed notebook, with the whole traceback, is kept in {f['notebook']}; "
         f"the last good results in {results.result_dir(script.name)}/ are untouched",
         file=sys.stderr,
     )
@@ -307,10 +317,8 @@ def sweep_command(
             continue
         where = f"{script.path}:{failure['line']}" if failure["line"] else f"cell {failure['cell']}"
         print(
-            f"error: point {failure['point']} failed at {where}\n"
-            + (f"    {failure['source']}\n" if failure["source"] else "")
-            + f"{failure['exception']}: {failure['message']}\n"
-            f"the failed notebook is kept in {failure['notebook']}",
+            f"error: point {failure['point']} failed at {report.failure_lines(failure, where, '')}\n"
+            f"the failed notebook, with the whole traceback, is kept in {failure['notebook']}",
             file=sys.stderr,
         )
     folder = results.sweep_dir(name, sweep_id)
