@@ -87,8 +87,10 @@ new-experiment: $(STAMP)
 train: $(STAMP)
 	exec $(LAB) train $(PRESET) $(PARAMS)
 
+# A strict build into a temporary folder, swapped in only when it succeeds: a failed
+# build keeps the last good build/site (lab/wiki/build.py runs the core in-process).
 wiki: $(STAMP)
-	exec $(VENV)/bin/$(or $(CORE),properdocs) build --strict --clean --config-file mkdocs.yml
+	exec $(PY) -m lab.wiki.build --core $(or $(CORE),properdocs) --site-dir build/site --config-file mkdocs.yml
 
 serve: $(STAMP)
 	exec $(VENV)/bin/$(or $(CORE),properdocs) serve --dirty --dev-addr 127.0.0.1:8000 --config-file mkdocs.yml
