@@ -14,6 +14,7 @@ page from it, and on each note the note's neighbours (links in and out).
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 from collections import Counter
@@ -173,12 +174,19 @@ def _repulsion(pos: np.ndarray, k2: np.float32, block: int = 64) -> np.ndarray:
 # --------------------------------------------------------------------------- output
 
 
+@functools.lru_cache(maxsize=4)
+def _positions(count: int, pairs: tuple[tuple[int, int], ...]) -> tuple[tuple[float, float], ...]:
+    """``layout``'s positions, kept: most edits in ``make serve`` change no link, and
+    the same nodes and edges lay out the same (the layout is seeded)."""
+    return tuple(map(tuple, layout(count, list(pairs)).tolist()))
+
+
 def graph_json(graph: Graph, url: Callable[[str], str]) -> str:
     """The graph as graph.js reads it: nodes with positions, edges as pairs of node indexes."""
     node_list = nodes(graph, url)
     index = {node["id"]: i for i, node in enumerate(node_list)}
     pairs = [(index[a], index[b]) for a, b in edges(graph)]
-    for node, (x, y) in zip(node_list, layout(len(node_list), pairs).tolist()):
+    for node, (x, y) in zip(node_list, _positions(len(node_list), tuple(pairs))):
         node["x"], node["y"] = round(x * 1000, 1), round(y * 1000, 1)
     return json.dumps(
         {"nodes": node_list, "edges": pairs, "facets": facets(graph, node_list)},
