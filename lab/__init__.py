@@ -5,9 +5,26 @@ Publishing wing (never imports torch at module level): runner, wiki, cli.
 They meet at ``results``, the one owner of the results format.
 """
 
+import os
+import platform
 import warnings
 
 __version__ = "0.1.0"
+
+# The instruction sets numerics dispatch to, capped at AVX2 on x86: AVX2 and AVX-512
+# kernels round differently, so the same seed trained 2,500 steps on an AVX-512
+# machine gave another model than on the AVX2 machines that made the committed
+# results; capped, it gives the committed one bit for bit. Set at the lab's first
+# import, before torch, MKL or oneDNN choose their kernels (they choose once, at
+# their first operation), and not left to the shell: it is part of the result, like
+# the thread count (``lab.numerics``), which checks that the cap took.
+CPU_CAPABILITY = "AVX2"
+if platform.machine().lower() in ("x86_64", "amd64"):
+    os.environ.update(
+        ATEN_CPU_CAPABILITY=CPU_CAPABILITY.lower(),  # torch's own kernels
+        MKL_ENABLE_INSTRUCTIONS=CPU_CAPABILITY,  # matrix products (torch's BLAS is MKL)
+        ONEDNN_MAX_CPU_ISA=CPU_CAPABILITY,  # oneDNN's kernels
+    )
 
 # TransformerLens imports tqdm.auto, which warns in a kernel without ipywidgets: noise
 # on every experiment page.

@@ -7,9 +7,12 @@ torch's default thread count follows the machine's cores and ``OMP_NUM_THREADS``
 So every number-producing entry point (``models.build_model``, ``train.train``) calls
 ``pin()``, which sets ``THREADS`` intra-op threads whatever the machine or the shell.
 
-What pinning cannot fix is named by ``environment()``: the torch version and build,
-the CPU capability torch dispatches to (AVX2 and AVX-512 kernels round differently)
-and the device. Runs record it in ``run.json``; the model cache keys weights by it.
+The CPU capability torch dispatches to (AVX2 and AVX-512 kernels round differently)
+is capped at ``lab.CPU_CAPABILITY`` when the lab is first imported, so an AVX-512
+machine gives the AVX2 machines' numbers; ``pin()`` refuses to go on if torch chose
+its kernels before that (an operation run before ``import lab``). What the lab
+cannot fix is named by ``environment()``: the torch version and build, a CPU without
+AVX2, and the device. Runs record it in ``run.json``; the model cache keys weights by it.
 
     from lab import numerics
     numerics.pin()            # 2 threads, and the environment recorded for the run
@@ -24,7 +27,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lab import results
+from lab import CPU_CAPABILITY, LabError, results
 
 if TYPE_CHECKING:
     import torch
@@ -32,6 +35,9 @@ if TYPE_CHECKING:
 # Two: the cores of the project's standard machine. The count is part of the result,
 # not a speed knob: a machine with more cores still runs two threads.
 THREADS = 2
+
+# What torch reports on an x86 CPU below the cap: numbers of their own, recorded.
+BELOW_CAP = ("DEFAULT",)
 
 
 def default_jobs() -> int:
@@ -69,6 +75,12 @@ def pin() -> dict[str, str | int | None]:
     if torch.get_num_threads() != THREADS:
         torch.set_num_threads(THREADS)
     env = environment()
+    capped = os.environ.get("ATEN_CPU_CAPABILITY") == CPU_CAPABILITY.lower()  # set on x86 by ``import lab``
+    if capped and env["cpu_capability"] not in (CPU_CAPABILITY, *BELOW_CAP):
+        raise LabError(
+            f"torch chose its {env['cpu_capability']} kernels before the lab capped them at {CPU_CAPABILITY}: "
+            "import lab before running any torch operation (the numbers would differ from other machines')"
+        )
     out = os.environ.get(results.OUTPUT_DIR_ENV)
     if out and out not in _recorded:
         results.write_environment(Path(out), env)

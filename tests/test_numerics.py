@@ -2,6 +2,7 @@
 
 import json
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
+import lab
 from lab import models, numerics
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -130,3 +132,30 @@ def test_sweeps_run_as_many_points_at_once_as_the_cores_hold_at_the_pinned_threa
     for cores, jobs in ((2, 1), (3, 1), (16, 8), (None, 1)):
         monkeypatch.setattr(numerics.os, "cpu_count", lambda cores=cores: cores)
         assert numerics.default_jobs() == jobs
+
+
+def _capability(code: str) -> str:
+    """The CPU capability torch reports after ``code`` runs in a fresh interpreter, whose
+    environment has no cap of its own."""
+    env = {k: v for k, v in os.environ.items() if k not in ("ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS")}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    return (done.stdout.strip().splitlines() or [""])[-1] + done.stderr.strip()[-300:]
+
+
+UNCAPPED = "import torch; torch.ones(2) + 1; print(torch.backends.cpu.get_cpu_capability())"
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="the cap applies on x86")
+def test_importing_the_lab_caps_the_cpu_capability_whatever_the_machine_offers():
+    machine = _capability(UNCAPPED)
+    capped = _capability("import lab, torch; torch.ones(2) + 1; print(torch.backends.cpu.get_cpu_capability())")
+    assert capped == ("DEFAULT" if machine == "DEFAULT" else lab.CPU_CAPABILITY)
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="the cap applies on x86")
+def test_torch_kernels_chosen_before_the_cap_are_refused_not_recorded():
+    machine = _capability(UNCAPPED)
+    if machine in (lab.CPU_CAPABILITY, *numerics.BELOW_CAP):
+        pytest.skip(f"this machine's best is {machine}: nothing above the cap to choose")
+    late = _capability("import torch; torch.ones(2) + 1\nfrom lab import numerics; numerics.pin()")
+    assert f"torch chose its {machine} kernels before the lab capped them at AVX2" in late
