@@ -102,3 +102,10 @@ def test_sigterm_to_make_stops_the_sweep_its_points_and_their_kernels(root):
             if alive(pid):
                 os.kill(pid, signal.SIGKILL)
     assert not (root / "site").exists()  # stopped before its point landed: nothing written
+
+
+def test_serve_rebuilds_only_what_an_edit_touches(root):
+    # The command make runs (-n); a --dirty rebuild itself is tests/test_wiki_incremental.py's.
+    done = make(root, "-n", "serve")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1].startswith("exec .venv/bin/properdocs serve --dirty ")
