@@ -36,7 +36,7 @@ export WHY
 KIND   ?= journal
 PRESET ?= add2
 
-.PHONY: help experiment experiments sweep status reproduce archive new-experiment train wiki serve test test-browser bench clean \
+.PHONY: help experiment experiments sweep status reproduce archive new-experiment train wiki serve test test-browser bench clean notebook \
         new-idea new-insight new-note
 
 help:
@@ -48,15 +48,32 @@ help:
 	@echo "make reproduce NAME=... SWEEP=... [POINT=...]  an archived sweep's points, at their commit"
 	@echo "make archive NAME=... [SWEEP=...] WHY=\"...\" [UNDO=1]  keep results as a record of their commit"
 	@echo "make new-experiment NAME=...     scaffold experiments/NAME.py"
+	@echo "make notebook NAME=... [PORT=8888]  open it in JupyterLab, the .venv as kernel (installs JupyterLab once)"
 	@echo "make train PRESET=add2 [PARAMS=\"steps=2000\"]  train (or load) a model preset"
 	@echo "make wiki | make serve           strict build into build/site | live server on 127.0.0.1:8000"
 	@echo "make new-idea|new-insight TITLE=\"...\" [PROJECT=...]   make new-note [KIND=journal|project] TITLE=\"...\""
 	@echo "make test | make test-browser | make bench | make clean"
 
+# pip shows its progress: the first install downloads torch and takes minutes.
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON_SYSTEM) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install --disable-pip-version-check --progress-bar on -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+
+# JupyterLab is the optional `notebook` extra, installed by the first `make notebook`
+# (make test never needs it). The override opens a jupytext script as a notebook.
+NOTEBOOK_STAMP := $(VENV)/.notebook-installed
+LAB_SETTINGS   := $(VENV)/share/jupyter/lab/settings
+$(NOTEBOOK_STAMP): $(STAMP)
+	$(PY) -m pip install --disable-pip-version-check --progress-bar on -c constraints.txt -e '.[dev,notebook]'
+	mkdir -p $(LAB_SETTINGS)
+	echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' \
+	  > $(LAB_SETTINGS)/overrides.json
+	touch $(NOTEBOOK_STAMP)
+
+notebook: $(NOTEBOOK_STAMP)
+	@test -n "$(NAME)" || { echo "usage: make notebook NAME=<name> [PORT=8888]"; exit 2; }
+	exec $(LAB) notebook $(NAME) $(if $(PORT),--port $(PORT))
 
 experiment: $(STAMP)
 	@test -n "$(NAME)" || { echo "usage: make experiment NAME=<name> [PARAMS=\"k=v ...\"]"; $(LAB) list; exit 2; }

@@ -90,6 +90,10 @@ def _parser() -> argparse.ArgumentParser:
     note.add_argument("title")
     note.add_argument("--project", default="", help="the project it belongs to (default: the only one there is)")
 
+    book = sub.add_parser("notebook", help="open experiments/NAME.py in JupyterLab (make notebook NAME=...)")
+    book.add_argument("name")
+    book.add_argument("--port", type=int, default=8888)
+
     from lab import presets  # torch-free: the names and descriptions only
 
     train = sub.add_parser(
@@ -115,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
             from lab.wiki import scaffold
 
             return scaffold.new_note_command(args.kind, args.title, project=args.project)
+
+        if args.command == "notebook":
+            return notebook_command(args.name, args.port)
 
         from lab.runner import commands, params
 
@@ -151,6 +158,29 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def notebook_command(name: str, port: int = 8888) -> int:
+    """Open ``experiments/NAME.py`` in JupyterLab, as a notebook (jupytext), with this
+    interpreter (the lab's .venv) as its kernel. Replaces this process with JupyterLab
+    (``exec``), so that Ctrl-C and signals to ``make`` reach the server."""
+    import os
+    import shutil
+    from importlib.util import find_spec
+
+    from lab.runner import scripts
+
+    path = scripts.find_script(name, Path("."))  # a mistyped name: one line, with the closest names
+    jupyter = shutil.which("jupyter", path=str(Path(sys.executable).parent))
+    if find_spec("jupyterlab") is None or jupyter is None:
+        raise LabError("JupyterLab is not installed: make notebook NAME=... installs it (the notebook extra)")
+    # The kernel is the server's own interpreter (ipykernel's python3 spec): this .venv.
+    argv = [jupyter, "lab", "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", str(path)]
+    if os.geteuid() == 0:  # a container or CI machine runs as root, which JupyterLab refuses unless told
+        argv.insert(2, "--allow-root")
+    print(f"opening {path} in JupyterLab (kernel: {sys.executable}); Ctrl-C stops it", flush=True)
+    os.execv(jupyter, argv)
+    return 0  # not reached: execv replaced this process
 
 
 def train_command(preset: str, items: list[str], retrain: bool = False) -> int:

@@ -4,68 +4,22 @@ A kernel start costs seconds, so runs are shared: one good run of the demo fixtu
 (module-scoped); every other test copies its root and runs at most once more.
 """
 
-import fcntl
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
-from runner_fixture import REPO, make_root
+from runner_fixture import REPO, make_root, snapshot
 
-from lab import LabError, cli, results
+from lab import LabError, results
 from lab.runner import commands, execute, provenance, scripts, staleness
 
 pytestmark = pytest.mark.slow
-
-
-def lab_command(root: Path, *args: str, **kwargs) -> subprocess.Popen:
-    """``python -m lab ARGS`` in ``root``. Ctrl-C reaches it even where the tests run as a
-    background job, which a shell without job control starts with SIGINT ignored (and
-    Python then installs no KeyboardInterrupt handler)."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "lab", *args],
-        cwd=root,
-        env=env,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-        **kwargs,
-    )
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def copy_root(good_root: Path, tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    shutil.copytree(good_root, root, ignore=shutil.ignore_patterns("build"))
-    return root
-
-
-@pytest.fixture(scope="module")
-def good_run(tmp_path_factory):
-    """The demo experiment run once with its defaults, via the CLI: (root, stdout)."""
-    root = make_root(tmp_path_factory.mktemp("good"))
-    proc = lab_command(root, "run", "demo")
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, err
-    return root, out
-
-
-@pytest.fixture
-def good_root(good_run, tmp_path):
-    return copy_root(good_run[0], tmp_path)
 
 
 def script_line(root: Path, text: str) -> int:
@@ -272,77 +226,6 @@ def test_failure_keeps_last_good_results_and_records_where(good_root, capsys):
     assert state.due  # it failed with fail=true; the defaults are a different input
 
 
-# --------------------------------------------------------------------------- interruption
-
-
-def start_paused_run(root: Path) -> tuple[subprocess.Popen, int]:
-    """A run sleeping in its last cell: the process and its kernel's pid."""
-    proc = lab_command(root, "run", "demo", "pause_s=60")
-    watchdog = threading.Timer(120, proc.kill)  # a hung start fails the test instead of hanging it
-    watchdog.start()
-    try:
-        for line in proc.stdout:
-            if line.startswith("kernel ") and line.endswith(" pausing\n"):
-                return proc, int(line.split()[1])
-    finally:
-        watchdog.cancel()
-    proc.wait()
-    raise AssertionError(f"the run ended before pausing: {proc.stderr.read()}")
-
-
-def process_gone(pid: int, within_s: float = 15.0) -> bool:
-    """Whether ``pid`` exits (or is a zombie awaiting its reaper) within ``within_s``."""
-    deadline = time.monotonic() + within_s
-    while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except FileNotFoundError:
-            return True
-        if state == "Z":
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def lock_is_free(root: Path) -> bool:
-    with open(root / "build" / "locks" / "demo.lock") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        return True
-
-
-@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 130), (signal.SIGKILL, -9)])
-def test_killing_a_run_leaves_last_good_results_and_no_kernel(good_root, sig, code):
-    before = snapshot(results.result_dir("demo", good_root))
-    proc, kernel = start_paused_run(good_root)
-
-    proc.send_signal(sig)
-    assert proc.wait(timeout=30) == code
-
-    assert process_gone(kernel), f"kernel {kernel} outlived its run"
-    assert snapshot(results.result_dir("demo", good_root)) == before
-    assert lock_is_free(good_root)
-
-
-def test_a_second_run_is_refused_while_one_runs(good_root):
-    before = snapshot(results.result_dir("demo", good_root))
-    first, kernel = start_paused_run(good_root)
-    try:
-        second = lab_command(good_root, "run", "demo")
-        _, err = second.communicate(timeout=60)
-        assert second.returncode == 1
-        assert f"error: demo is already running (pid {first.pid}, lock build/locks/demo.lock)" in err
-        with pytest.raises(LabError, match="already running"):
-            commands.run_command("demo", [], good_root)
-    finally:
-        first.terminate()
-        first.wait(timeout=30)
-    assert process_gone(kernel)
-    assert snapshot(results.result_dir("demo", good_root)) == before
-
-
 # --------------------------------------------------------------------------- the template
 
 
@@ -361,106 +244,6 @@ def test_new_experiment_runs_as_written(tmp_path):
     )
     assert plain.returncode == 0, plain.stderr
     assert "slope" in results.read_metrics(root / "build" / "scratch" / "probe")
-
-
-# --------------------------------------------------------------------------- reproduction
-
-
-def site_files(root: Path) -> dict[str, bytes]:
-    return snapshot(root / "site")
-
-
-def reproduced_notebook_text(root: Path) -> str:
-    nb = nbformat.read(root / "build" / "reproduce" / "demo" / "notebook.ipynb", as_version=4)
-    return "".join(o.get("text", "") for cell in nb.cells for o in cell.get("outputs", []))
-
-
-def test_reproduce_reports_identical_and_writes_only_the_verdict(good_root, capsys):
-    before = site_files(good_root)
-    committed = results.load_run("demo", good_root)
-
-    assert commands.reproduce_command([], root=good_root) == 0  # all with committed results: demo
-
-    after = site_files(good_root)
-    verdict = json.loads(after.pop("experiments/demo/reproduction.json"))
-    assert after == before
-    assert tuple(verdict) == results.REPRODUCTION_FIELDS
-    assert (verdict["identical"], verdict["within"], verdict["drifted"]) == (1, 0, 0)
-    assert verdict["run_id"] == committed["run_id"] and verdict["environment"] == committed["environment"]
-    assert verdict["tolerance"] == {"relative": 0.0, "why": "same environment: bit-identical"}
-    assert verdict["cached"] is False and verdict["failure"] is None
-    out = capsys.readouterr().out
-    assert f"[demo] reproduction of run {committed['run_id']} (" in out
-    assert "1 identical, 0 within tolerance, 0 drifted" in out
-    assert "    total_width  identical  0.006      0.006  +0.000e+00" in out
-    # a fresh model cache reached the kernel; the reproduced run is kept for a look
-    assert f"model cache {good_root.resolve() / 'build' / 'reproduce' / 'cache'}\n" in reproduced_notebook_text(
-        good_root
-    )
-    assert results.read_json(good_root / "build" / "reproduce" / "demo" / "run.json")["metrics"] == committed["metrics"]
-
-
-def test_reproduce_lists_timings_apart_from_drifts(good_root, monkeypatch):
-    run_json = results.result_dir("demo", good_root) / "run.json"
-    run = json.loads(run_json.read_text())
-    run["metrics"]["seconds_to_fit"] = {"value": 99.0, "unit": "s", "description": "wall clock"}
-    run_json.write_text(results.dumps(run))
-    monkeypatch.chdir(good_root)
-    assert cli.main(["reproduce", "demo", "--cached"]) == 0  # a timing that went missing is no drift
-    verdict = results.read_json(results.result_dir("demo", good_root) / results.REPRODUCTION)
-    assert verdict["drifts"] == [] and verdict["drifted"] == 0
-    assert verdict["timings"] == [{"metric": "seconds_to_fit", "committed": 99.0, "new": None}]
-
-
-def test_a_new_run_keeps_the_reproduction_verdict_of_the_run_it_checked(good_root):
-    assert commands.reproduce_command(["demo"], cached=True, root=good_root) == 0
-    checked = results.load_reproduction("demo", good_root)
-    assert commands.run_command("demo", [], good_root) == 0
-    assert results.load_reproduction("demo", good_root) == checked  # carried over, naming its run
-    assert checked["run_id"] != results.load_run("demo", good_root)["run_id"]
-
-
-def test_publishing_never_leaves_the_results_missing(good_root, monkeypatch):
-    """A reader or a crash at any step of publishing finds results: the swap is one step."""
-    target = results.result_dir("demo", good_root)
-    seen = []
-    real_rmtree, real_rename = shutil.rmtree, os.rename
-
-    def rmtree(path, *args, **kwargs):
-        real_rmtree(path, *args, **kwargs)
-        seen.append((target / results.RUN).exists())
-
-    def rename(a, b):
-        real_rename(a, b)
-        seen.append((target / results.RUN).exists())
-
-    monkeypatch.setattr(shutil, "rmtree", rmtree)
-    monkeypatch.setattr(os, "rename", rename)
-    assert commands.run_command("demo", [], good_root) == 0
-    assert seen and all(seen)
-
-
-def test_reproduce_names_a_drifted_metric_and_exits_non_zero(good_root, monkeypatch, capsys):
-    run_json = results.result_dir("demo", good_root) / "run.json"
-    run = json.loads(run_json.read_text())
-    run["metrics"]["total_width"]["value"] = 0.007
-    run_json.write_text(results.dumps(run))
-    before = site_files(good_root)
-
-    monkeypatch.chdir(good_root)
-    assert cli.main(["reproduce", "demo", "--cached"]) == 1
-
-    after = site_files(good_root)
-    verdict = json.loads(after.pop("experiments/demo/reproduction.json"))
-    assert after == before
-    assert verdict["drifted"] == 1 and verdict["cached"] is True
-    assert verdict["drifts"] == [
-        {"metric": "total_width", "committed": 0.007, "new": 0.006, "difference": pytest.approx(-0.001)}
-    ]
-    out, err = capsys.readouterr()
-    assert "    total_width  drifted  0.007      0.006  -1.000e-03" in out
-    assert err.endswith("not reproduced: demo\n")
-    assert "model cache None\n" in reproduced_notebook_text(good_root)  # --cached: the lab's cache
 
 
 # --------------------------------------------------------------------------- history across runs
@@ -543,6 +326,9 @@ def test_run_stale_runs_what_is_due_and_exits_non_zero_on_a_failure(tmp_path, ca
 
     out, err = capsys.readouterr()
     assert "run broken: never run\n" in out and "run demo: never run\n" in out
+    # the plan first, then k/N as each one ends (nothing recorded yet: no ETA until one lands)
+    assert out.startswith("2 to run: broken, demo (no recorded duration to estimate from)\n")
+    assert "[broken] failed (1/2, " in out and "[demo] finished (2/2, " in out
     assert err.endswith("failed: broken\n")
     assert results.load_failure("broken", root)["exception"] == "ValueError"
     assert results.load_run("broken", root) is None
@@ -550,90 +336,6 @@ def test_run_stale_runs_what_is_due_and_exits_non_zero_on_a_failure(tmp_path, ca
 
     assert commands.run_stale_command(root) == 0  # demo fresh; broken failed with unchanged inputs
     assert capsys.readouterr().out.startswith("skip broken: failed")
-
-
-# --------------------------------------------------------------------------- kill during publication
-
-# Runs demo with the directory swap paused at one point; the test kills it there.
-PAUSED_SWAP = """
-import os, sys, time
-from lab import atomic, cli
-
-point = sys.argv[1]
-exchange, rename = atomic._exchange, os.rename
-
-def pause():
-    print("swap paused", flush=True)
-    time.sleep(60)
-
-def paused_exchange(new, target):
-    if point == "before exchange":
-        pause()
-    done = exchange(new, target)
-    if point == "after exchange":
-        pause()
-    return done
-
-def paused_rename(src, dst):  # where renameat2 is missing: target moved aside, new not yet in
-    rename(src, dst)
-    if point == "between renames" and str(dst).endswith(".old"):
-        pause()
-
-atomic._exchange = (lambda new, target: False) if point == "between renames" else paused_exchange
-os.rename = paused_rename
-sys.exit(cli.main(["run", "demo", "seed=7"]))
-"""
-
-
-def consistent_results(folder: Path) -> str:
-    """The run id that page, run record and history agree on; fails on a mix."""
-    run = json.loads((folder / "run.json").read_text())
-    page_front = yaml.safe_load((folder / "index.md").read_text().split("---\n")[1])
-    history = [json.loads(line) for line in (folder / "history.jsonl").read_text().splitlines()]
-    nb = nbformat.read(folder / "notebook.ipynb", as_version=4)
-    assert page_front["run_id"] == run["run_id"] == history[-1]["run_id"]
-    assert f"label {run['params']['label']!r}" in "".join(  # the notebook is this run's too
-        o.get("text", "") for cell in nb.cells for o in cell.get("outputs", [])
-    )
-    assert nb.metadata.papermill.parameters == {k: v for k, v in run["params"].items() if k == "seed" and v == 7}
-    assert sorted(p.name for p in (folder / "figures").iterdir()) == ["widths.json"]
-    return run["run_id"]
-
-
-@pytest.mark.parametrize("point", ["before exchange", "after exchange", "between renames"])
-def test_killing_a_run_inside_the_swap_leaves_old_or_new_results_never_a_mix(good_root, point):
-    folder = results.result_dir("demo", good_root)
-    before = snapshot(folder)
-    old_id = results.load_run("demo", good_root)["run_id"]
-    time.sleep(1.1)  # run ids are per second
-    proc = subprocess.Popen(
-        [sys.executable, "-c", PAUSED_SWAP, point],
-        cwd=good_root,
-        text=True,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    watchdog = threading.Timer(120, proc.kill)
-    watchdog.start()
-    try:
-        assert any(line == "swap paused\n" for line in proc.stdout), proc.stderr.read()
-        proc.kill()
-        proc.wait()
-    finally:
-        watchdog.cancel()
-
-    if point == "between renames":  # no renameat2: the old results wait aside for the next run
-        assert not folder.exists()
-        assert snapshot(folder.with_name(".demo.old")) == before
-    elif point == "after exchange":
-        assert consistent_results(folder) != old_id
-        assert results.load_run("demo", good_root)["params"]["seed"] == 7
-    else:
-        assert snapshot(folder) == before
-    assert commands.run_command("demo", [], good_root) == 0  # the next run recovers and cleans up
-    assert consistent_results(folder) != old_id
-    assert (folder / "history.jsonl").read_bytes().startswith(before["history.jsonl"])  # nothing lost
-    assert sorted(p.name for p in folder.parent.iterdir()) == ["demo"]
 
 
 # --------------------------------------------------------------------------- the failure on the wiki

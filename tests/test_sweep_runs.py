@@ -5,6 +5,7 @@ other tests copy its root and run what they need on top of it.
 """
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -80,7 +81,11 @@ def test_each_point_is_a_full_run_in_the_results_format(swept):
         assert run["input_hash"] == staleness.input_hash(script, run["params"])
         assert set(run["metrics"]) == {"final_loss", "slope"}
         assert len(results.load_history("grid", root)) == 0  # the experiment's own results: untouched
-    assert f"[grid@{SWEEP}] 4 points: 4 to run, 0 fresh (pool, 2 at a time)" in done.stdout
+    # nothing recorded yet to estimate from; then k/N and an ETA as each point lands
+    assert f"[grid@{SWEEP}] 4 points: 4 to run, 0 fresh (pool, 2 at a time; no recorded duration" in done.stdout
+    landed = re.findall(r"\] done in [\d.]+ s \((\d)/4, [^)]* so far(, ETA [^)]+)?\)", done.stdout)
+    assert [k for k, _ in landed] == ["1", "2", "3", "4"]
+    assert all(eta for k, eta in landed if k != "4") and not landed[-1][1]  # the last point has nothing left
     assert f"[grid@{SWEEP}] 4/4 points ok (4 run, 0 fresh kept)" in done.stdout
 
 

@@ -15,6 +15,7 @@ from lab.runner import (
     engines,
     grid,
     params,
+    progress,
     provenance,
     report,
     reproduce,
@@ -81,9 +82,24 @@ def run_stale_command(root: Path = Path("."), names: list[str] | None = None) ->
         scripts.find_script(name, root)
     provenance.require_clean(root)
     failed = []
+    # Judged once up front, so the plan (k/N, ETA from each one's recorded duration) is
+    # known before the first long run; a script that does not read is judged in the loop.
+    states: dict[str, staleness.State | LabError] = {}
     for name in names or scripts.experiment_names(root):
         try:
-            state = staleness.experiment_state(name, root)
+            states[name] = staleness.experiment_state(name, root)
+        except LabError as err:
+            states[name] = err
+    due = [n for n, s in states.items() if isinstance(s, staleness.State) and s.due and not s.rerender]
+    meter = progress.Meter(
+        "make experiments", {n: progress.recorded_duration(results.result_dir(n, root) / results.RUN) for n in due}, say
+    )
+    if due:
+        say(f"{len(due)} to run: {', '.join(due)} ({meter.plan()})")
+    for name, state in states.items():
+        try:
+            if isinstance(state, LabError):
+                raise state
             print(
                 f"{'run' if state.due else 'skip'} {name}: {state.status}"
                 + (f" ({state.detail})" if state.detail else ""),
@@ -95,11 +111,17 @@ def run_stale_command(root: Path = Path("."), names: list[str] | None = None) ->
                 code = 0
             else:
                 code = _run(script, state.overrides, root) if state.due else 0
+                if name in due:
+                    took = progress.recorded_duration(results.result_dir(name, root) / results.RUN)
+                    say(
+                        f"[{name}] {'finished' if not code else 'failed'}{meter.tick(name, took if not code else None)}"
+                    )
         except LabError as err:
             print(f"error: {err}", file=sys.stderr)
             code = err.code
         if code:
             failed.append(name)
+    meter.close()
     if failed:
         print(f"failed: {', '.join(failed)}", file=sys.stderr)
     return 1 if failed else 0
@@ -198,6 +220,9 @@ def reproduce_command(
         return 0
     cache = None if cached else reproduce.fresh_cache(root)
     bad = []
+    recorded = {n: progress.recorded_duration(results.result_dir(n, root) / results.RUN) for n in names}
+    meter = progress.Meter("make reproduce", recorded, say)
+    say(f"{len(names)} to reproduce ({meter.plan()}" + (")" if cached else "; retraining the models adds to it)"))
     for name in names:
         try:
             folder = results.result_dir(name, root)
@@ -209,10 +234,12 @@ def reproduce_command(
                 print(_reproduction_table(name, verdict, comparisons))
         except LabError as err:
             print(f"error: {err}", file=sys.stderr)
+            verdict = None
+        took = None if verdict is None else verdict.get("duration_s")
+        say(f"[{name}] reproduced{meter.tick(name, took)}")
+        if verdict is None or verdict["drifted"] or verdict["failure"]:
             bad.append(name)
-            continue
-        if verdict["drifted"] or verdict["failure"]:
-            bad.append(name)
+    meter.close()
     if bad:
         print(f"not reproduced: {', '.join(bad)}", file=sys.stderr)
     return 1 if bad else 0

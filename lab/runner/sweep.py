@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from lab import LabError, atomic, results
-from lab.runner import archive, engines, execute, provenance, publish, run, staleness
+from lab.runner import archive, engines, execute, progress, provenance, publish, run, staleness
 from lab.runner import grid as grids
 from lab.runner.scripts import Script
 
@@ -80,24 +80,35 @@ def sweep(
         if previous and previous["grid"] != grid:
             say(f"[{script.name}@{sweep_id}] the grid changed: {_grid_text(previous['grid'])} -> {_grid_text(grid)}")
         book = Book(script, grid, sweep_id, planned.tasks, engine, commit, dirty, folder, previous)
+        due = planned.due
+        # k/N and an ETA per landed point, estimated from what each point (or else the
+        # experiment's last run) took when it last ran: terminal only, never on a page
+        estimates = {t.point: _recorded(folder, t, root, script.name) for t in due}
+        meter = progress.Meter(f"{script.name}@{sweep_id}", estimates, say, jobs if engine == "pool" else len(due))
+        say = meter.write
 
         def done(task: engines.Task, files: engines.Files, reason: str) -> None:
             failure = publish_point(files, folder / results.POINTS / task.point, commit, dirty, reason)
+            took = progress.recorded_duration(folder / results.POINTS / task.point / results.RUN)
+            count = meter.tick(task.point, took)
             if failure and failure["exception"] == NO_RESULTS:
-                say(f"[{task.point}] ended without results: {failure['message']}")
+                say(f"[{task.point}] ended without results: {failure['message']}{count}")
             elif failure:
-                say(f"[{task.point}] failed: {failure['exception']}: {failure['message']}")
+                say(f"[{task.point}] failed: {failure['exception']}: {failure['message']}{count}")
             else:
-                say(f"[{task.point}] done")
+                say(f"[{task.point}] done" + (f" in {took:.1f} s" if took else "") + count)
             if failure:
                 failed.append({**failure, "point": task.point})
             if not failure or failure["exception"] != NO_RESULTS:  # something landed in points/
                 book.landed(task)
 
-        due = planned.due
         say(
             f"[{script.name}@{sweep_id}] {len(tasks)} points: {len(due)} to run, {len(planned.kept)} fresh"
-            + (f" ({engine}" + (f", {jobs} at a time)" if engine == "pool" else ")") if due else "")
+            + (
+                f" ({engine}" + (f", {jobs} at a time" if engine == "pool" else "") + f"; {meter.plan()})"
+                if due
+                else ""
+            )
         )
         try:
             if due and engine == "ray":
@@ -105,9 +116,17 @@ def sweep(
             elif due:
                 engines.run_pool(script.name, due, root, jobs, done, say)
         finally:
+            meter.close()
             book.finish(nothing_due=not due)
     record = book.written or book.record()
     return Outcome([t.point for t in due], [t.point for t in planned.kept], failed, record, book.written is not None)
+
+
+def _recorded(folder: Path, task: engines.Task, root: Path, name: str) -> float | None:
+    """What the point took when it last ran, else the experiment's last run, else None."""
+    return progress.recorded_duration(folder / results.POINTS / task.point / results.RUN) or (
+        progress.recorded_duration(results.result_dir(name, root) / results.RUN)
+    )
 
 
 def check_name(script: Script, grid: grids.Grid, sweep_id: str) -> None:
