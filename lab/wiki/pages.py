@@ -84,8 +84,12 @@ def _reproduced(graph: Graph, name: str) -> str:
     return md_escape(other and "earlier run only" or render.reproduction_cell(verdict))
 
 
-def _headline(run: dict | None, count: int = 3) -> str:
-    metrics = list((run or {}).get("metrics", {}).items())[:count]
+def _headline(run: dict | None, chosen: object = None, count: int = 3) -> str:
+    """The metrics an experiment's header names in ``headline:`` (those it recorded), or
+    else its first ``count``: the first recorded are often set-up numbers, not findings."""
+    recorded = (run or {}).get("metrics", {})
+    names = [n for n in chosen if n in recorded] if isinstance(chosen, list) else []
+    metrics = [(n, recorded[n]) for n in names] or list(recorded.items())[:count]
     return ", ".join(f"{md_escape(k)} = {md_escape(format_metric(m))}" for k, m in metrics)
 
 
@@ -103,7 +107,7 @@ def _runs_table(from_src: str, graph: Graph, experiments: list[Note]) -> str:
         rows.append(
             f"| {md_link(from_src, note.src, md_escape(name))} | {project} | {_when(run)} "
             f"| {_status(graph, name)} | {_reproduced(graph, name)} "
-            f"| {_headline(run)} |"
+            f"| {_headline(run, note.meta.get('headline'))} |"
         )
     return "\n".join(rows)
 

@@ -6,6 +6,7 @@ mean ± std), images, figures and transclusions, resolved through the graph that
 from __future__ import annotations
 
 import html
+import math
 import posixpath
 import re
 from collections.abc import Callable
@@ -37,9 +38,15 @@ def md_link(from_src: str, to_src: str, text: str, anchor: str = "", title: str 
     return f"[{text}]({target}" + (f' "{html.escape(title)}"' if title else "") + ")"
 
 
+STEP_UNITS = ("step", "steps")  # a count of training steps: a whole number, however it was estimated
+
+
 def format_metric(metric: dict) -> str:
     unit = metric.get("unit")
-    return stats.format_value(metric["value"]) + (f" {unit}" if unit else "")
+    value = metric["value"]
+    if unit in STEP_UNITS and isinstance(value, (int, float)) and math.isfinite(value):
+        value = round(value)  # 4.847 steps reads as a step count it is not: 5 steps
+    return stats.format_value(value) + (f" {unit}" if unit else "")
 
 
 @dataclass(frozen=True)
