@@ -52,3 +52,15 @@ def copy_root(good_root: Path, tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     shutil.copytree(good_root, root, ignore=shutil.ignore_patterns("build"))
     return root
+
+
+def git(root: Path, *args: str) -> str:
+    """``git ARGS`` in ``root`` as a test user; its output."""
+    done = subprocess.run(
+        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout

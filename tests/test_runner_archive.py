@@ -2,24 +2,12 @@
 re-run, and reproduced at that commit in a temporary git worktree."""
 
 import shutil
-import subprocess
 
 import pytest
-from runner_fixture import REPO, make_root
+from runner_fixture import REPO, git, make_root
 
 from lab import LabError, results
 from lab.runner import archive, commands, staleness
-
-
-def git(root, *args):
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout.strip()
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +20,7 @@ def repo(tmp_path_factory):
     git(root, "init", "-q")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "the lab and demo")
-    made_at = git(root, "rev-parse", "HEAD")
+    made_at = git(root, "rev-parse", "HEAD").strip()
     assert commands.run_command("demo", [], root) == 0
     git(root, "add", "site")
     git(root, "commit", "-qm", "demo's results")

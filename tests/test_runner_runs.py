@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from runner_fixture import REPO, make_root, snapshot
+from runner_fixture import REPO, git, make_root, snapshot
 
 from lab import LabError, results
 from lab.runner import commands, execute, provenance, scripts, staleness
@@ -247,17 +247,6 @@ def test_new_experiment_runs_as_written(tmp_path):
 
 
 # --------------------------------------------------------------------------- history across runs
-
-
-def git(root: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return done.stdout
 
 
 def test_history_grows_by_good_runs_and_a_failure_lasts_until_the_next_good_one(good_root):
