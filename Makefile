@@ -36,13 +36,14 @@ export WHY
 KIND   ?= journal
 PRESET ?= add2
 
-.PHONY: help experiment experiments sweep status reproduce archive new-experiment train wiki serve test test-browser bench clean notebook \
+.PHONY: help experiment experiments refresh sweep status reproduce archive new-experiment train wiki serve test test-browser bench clean notebook \
         new-idea new-insight new-note
 
 help:
 	@echo "make experiment NAME=loss-shelf [PARAMS=\"digit=A1 seed=1\"]   run one experiment"
 	@echo "make experiments [NAME=...]      run every stale or never-run experiment (or only NAME); ALLOW_DIRTY=1 publishes uncommitted code"
 	@echo "make sweep NAME=... GRID=\"seed=0,1,2 lr=1e-3,3e-3\" [SWEEP=name] | SWEEP=seeds [JOBS=2] [ENGINE=pool|ray] [CONFIRM=1]  run a grid"
+	@echo "make refresh [PLAN=1]            run everything stale (experiments, then declared sweeps) with a plan and an ETA; resumable"
 	@echo "make status                      fresh / stale / failed / never run, per experiment and sweep"
 	@echo "make reproduce [NAME=...] [CACHED=1]  re-run from scratch, compare every metric with run.json"
 	@echo "make reproduce NAME=... SWEEP=... [POINT=...]  an archived sweep's points, at their commit"
@@ -86,6 +87,9 @@ sweep: $(STAMP)
 	@test -n "$(NAME)" || { echo "usage: make sweep NAME=<name> GRID=\"k=v1,v2 ...\" [SWEEP=<name>] | SWEEP=<declared> [JOBS=2] [ENGINE=pool|ray] [CONFIRM=1]"; exit 2; }
 	exec $(LAB) sweep $(NAME) --grid "$$GRID" $(if $(SWEEP),$(if $(GRID),--name,--sweep) $(SWEEP)) \
 	  $(if $(JOBS),--jobs $(JOBS)) --engine $(ENGINE) $(if $(CONFIRM),--yes)
+
+refresh: $(STAMP)
+	exec $(LAB) refresh $(if $(PLAN),--plan)
 
 status: $(STAMP)
 	exec $(LAB) status

@@ -32,6 +32,8 @@ def _parser() -> argparse.ArgumentParser:
     stale = sub.add_parser("run-stale", help="run every experiment that is stale or never ran (or only NAME)")
     stale.add_argument("names", nargs="*", help="only these experiments (default: every one)")
     sub.add_parser("status", help="fresh / stale / failed / never run, per experiment and sweep")
+    refresh = sub.add_parser("refresh", help="run everything stale, experiments then sweeps, with a plan and an ETA")
+    refresh.add_argument("--plan", action="store_true", help="print the plan and its estimate, run nothing")
     sub.add_parser("list", help="the experiments there are, with their parameters")
 
     reproduce = sub.add_parser(
@@ -131,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
             return commands.run_stale_command(names=args.names)
         if args.command == "status":
             return commands.status_command()
+        if args.command == "refresh":
+            return commands.refresh_command(dry_run=args.plan)
         if args.command == "list":
             return commands.list_command()
         if args.command == "reproduce":

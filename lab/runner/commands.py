@@ -17,6 +17,7 @@ from lab.runner import (
     params,
     progress,
     provenance,
+    refresh,
     report,
     reproduce,
     run,
@@ -176,6 +177,26 @@ def _declared(name: str, root: Path) -> list[str]:
         return grid.declared(scripts.read_script(name, root))
     except LabError:  # the experiment's line already says why
         return []
+
+
+def refresh_command(root: Path = Path("."), dry_run: bool = False) -> int:
+    """Plan what is stale (``refresh.plan``), print the plan with its estimate, and run
+    it (unless ``dry_run``); 0 when every item ran."""
+    items = refresh.plan(root)
+    if not items:
+        print("nothing to refresh: every result is fresh or archived")
+        return 0
+    for line in refresh.describe(items):
+        say(line)
+    if dry_run:
+        return 0
+    provenance.require_clean(root)
+    failed = refresh.run(
+        items, lambda name: run_stale_command(root, [name]), lambda name, s: sweep_command(name, [], s, root=root), say
+    )
+    if failed:
+        print(f"failed: {', '.join(failed)} (make refresh again once fixed: it resumes)", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def list_command(root: Path = Path(".")) -> int:

@@ -1,0 +1,151 @@
+"""Everything stale, brought up to date: ``make refresh``, as named steps.
+
+1. plan: ``status``'s judgement of every experiment and sweep; what is stale, partial,
+   failed-and-changed or never run is due, archived results never are. Experiments
+   come first, those that share a model preset side by side (the first trains it,
+   the others load it from the cache), then the sweeps the headers declare (an
+   ad-hoc sweep is its author's to re-run);
+2. estimate: each item's seconds from its recorded durations (the last good run of
+   an experiment; for a sweep, each due point's last run, or the median of its
+   points where a point never ran), summed into the plan's total;
+3. run each item, the experiments as ``make experiments NAME=...`` does and the
+   sweeps as ``make sweep``, with a progress bar over the estimated seconds (tqdm:
+   the ETA is the estimate corrected by the pace so far).
+
+Each experiment and each sweep point publishes on its own, atomically, so a refresh
+stopped anywhere resumes where it stopped: the next ``make refresh`` plans only what
+is still due. Progress goes to the terminal, never to the pages.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from lab import LabError, results
+from lab.runner import grid as grids
+from lab.runner import progress, scripts, staleness
+
+Say = Callable[[str], None]
+
+
+@dataclass
+class Item:
+    name: str  # the experiment
+    sweep: str | None  # the sweep, or None for the experiment's own run
+    why: str  # status's words
+    seconds: float | None  # the estimate; None when nothing was ever recorded
+    points: int = 0  # for a sweep: how many points are due
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}@{self.sweep}" if self.sweep else self.name
+
+
+def plan(root: Path) -> list[Item]:
+    """What ``make refresh`` would run, in order, with its estimates."""
+    experiments, sweeps = [], []
+    for name in scripts.experiment_names(root):
+        state = staleness.experiment_state(name, root)
+        if state.due:
+            run = results.load_run(name, root)
+            seconds = 1.0 if state.rerender else (run or {}).get("duration_s")
+            experiments.append((_preset(run), Item(name, None, f"{state.status}: {state.detail}", seconds)))
+        for sweep in _declared(name, root):
+            if sweep not in results.sweep_names(name, root):
+                continue  # declared, never run: a sweep is started on purpose, not by a refresh
+            state = staleness.sweep_state(name, sweep, root)
+            if state.due:
+                sweeps.append(_sweep_item(name, sweep, state, root))
+    experiments.sort(key=lambda pair: pair[0])  # stable: same preset together, else name order
+    return [item for _, item in experiments] + sweeps
+
+
+def _preset(run: dict | None) -> str:
+    params = (run or {}).get("params") or {}
+    return str(params.get("preset", ""))
+
+
+def _declared(name: str, root: Path) -> list[str]:
+    """The sweeps the header declares: those a refresh can run again by name. An ad-hoc
+    sweep (``GRID=``) stays for its author to re-run; ``status`` still lists it."""
+    try:
+        return grids.declared(scripts.read_script(name, root))
+    except LabError:
+        return []
+
+
+def _sweep_item(name: str, sweep: str, state: staleness.State, root: Path) -> Item:
+    """A due sweep with the seconds its due points took last time."""
+    script = scripts.read_script(name, root)
+    folder = results.sweep_dir(name, sweep, root)
+    record = results.load_sweep(name, sweep, root) or {"points": []}
+    durations, due = [], 0
+    known: list[float] = []
+    for point in record["points"]:
+        run = results.read_run(folder / results.POINTS / point["id"])
+        if run:
+            known.append(run["duration_s"])
+        fresh = run and results.read_failure(folder / results.POINTS / point["id"]) is None
+        now = staleness.input_hash(script, {**script.defaults(), **point["params"]})
+        if fresh and staleness.numbers_stand(run, now):
+            continue
+        due += 1
+        durations.append(run["duration_s"] if run else None)
+    if sweep in grids.declared(script):  # points declared since the sweep ran
+        recorded = {p["id"] for p in record["points"]}
+        new = [i for i in grids.point_ids(grids.named_grid(script, sweep)) if i not in recorded]
+        due += len(new)
+        durations += [None] * len(new)
+    typical = statistics.median(known) if known else None
+    filled = [d if d is not None else typical for d in durations]
+    seconds = None if any(d is None for d in filled) else float(sum(filled))  # type: ignore[arg-type]
+    return Item(name, sweep, f"{state.status}: {state.detail}", seconds, points=due)
+
+
+def total(items: list[Item]) -> float:
+    """The plan's estimated seconds (items never timed count as nothing: see ``unknown``)."""
+    return float(sum(item.seconds or 0.0 for item in items))
+
+
+def unknown(items: list[Item]) -> list[Item]:
+    """The items with no recorded duration to estimate from."""
+    return [item for item in items if item.seconds is None]
+
+
+def describe(items: list[Item]) -> list[str]:
+    """The plan in lines: each item with its estimate and why, then the total."""
+    lines = [
+        f"  {item.label:<32} {'~' + progress.clock(item.seconds) if item.seconds is not None else 'never timed':>14}"
+        + (f"  {item.points} points" if item.sweep else "")
+        + f"  ({item.why})"
+        for item in items
+    ]
+    missing = unknown(items)
+    lines.append(
+        f"{len(items)} to refresh, about {progress.clock(total(items))} from recorded durations"
+        + (f" (and {len(missing)} never timed)" if missing else "")
+    )
+    return lines
+
+
+def run(items: list[Item], experiment: Callable[[str], int], sweep: Callable[[str, str], int], say: Say) -> list[str]:
+    """Run ``items`` in order (``experiment(name)``, ``sweep(name, sweep)``, each
+    returning an exit code), with ``k/N`` and an ETA after each; the labels that failed."""
+    meter = progress.Meter("make refresh", {item.label: item.seconds for item in items}, say)
+    failed = []
+    try:
+        for item in items:
+            started = time.monotonic()
+            code = sweep(item.name, item.sweep) if item.sweep else experiment(item.name)
+            if code:
+                failed.append(item.label)
+            meter.write(
+                f"[refresh] {item.label} {'failed' if code else 'done'}{meter.tick(item.label, time.monotonic() - started)}"
+            )
+    finally:
+        meter.close()
+    return failed

@@ -1,0 +1,50 @@
+"""make refresh (lab.runner.refresh): the plan, its estimate from recorded durations,
+archived results left alone, and a run that resumes where it stopped."""
+
+import pytest
+
+from lab import results
+from lab.runner import archive, commands, refresh
+
+
+def _edit(root, old, new):
+    script = root / "experiments" / "demo.py"
+    script.write_text(script.read_text().replace(old, new))
+
+
+def test_a_fresh_root_plans_nothing(good_root, capsys):
+    assert refresh.plan(good_root) == []
+    assert commands.refresh_command(good_root) == 0
+    assert capsys.readouterr().out == "nothing to refresh: every result is fresh or archived\n"
+
+
+def test_the_plan_names_what_is_stale_with_its_recorded_duration(good_root, capsys):
+    _edit(good_root, 'print("done")', 'print("finished")')
+    (good_root / "experiments" / "other.py").write_text((good_root / "experiments" / "demo.py").read_text())
+    items = refresh.plan(good_root)
+    recorded = results.load_run("demo", good_root)["duration_s"]
+    assert [(i.label, i.seconds) for i in items] == [("demo", recorded), ("other", None)]
+    assert items[0].why == "stale: script changed" and items[1].why.startswith("never run")
+    assert commands.refresh_command(good_root, dry_run=True) == 0
+    out = capsys.readouterr().out
+    assert "2 to refresh, about" in out and "(and 1 never timed)" in out
+    assert results.load_run("other", good_root) is None  # a plan runs nothing
+
+
+def test_archived_results_are_never_planned(good_root, monkeypatch):
+    _edit(good_root, 'print("done")', 'print("finished")')
+    run = results.load_run("demo", good_root)
+    results.atomic_write_json(results.result_dir("demo", good_root) / results.RUN, {**run, "commit": "c0ffee" * 6})
+    archive.archive("demo", None, "kept", good_root)
+    assert refresh.plan(good_root) == []
+
+
+@pytest.mark.slow
+def test_a_refresh_runs_what_is_due_and_a_second_one_finds_nothing(good_root, capsys):
+    root = good_root
+    _edit(root, "sum(widths) * scale", "sum(widths) * scale * 2")
+    assert commands.refresh_command(root) == 0
+    out = capsys.readouterr().out
+    assert "1 to refresh" in out and "[refresh] demo done (1/1" in out
+    assert results.load_run("demo", root)["metrics"]["total_width"]["value"] == pytest.approx(0.012)
+    assert refresh.plan(root) == []
