@@ -99,7 +99,10 @@ def test_a_sweep_before_the_first_good_run_builds_strictly_with_a_page_for_its_e
 @pytest.mark.parametrize(
     "citation, message",
     [
-        ("{{ metric grid@seed.nope }}", "sweep grid@seed has no metric 'nope' (it has: final_loss, slope)"),
+        (
+            "{{ metric grid@seed.nope }}",
+            "sweep grid@seed has no metric 'nope' (did you mean 'slope'?) (it has: final_loss, slope)",
+        ),
         ("{{ metric grid@nope.final_loss }}", "experiment 'grid' has no sweep 'nope'"),
     ],
 )

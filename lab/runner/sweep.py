@@ -84,6 +84,13 @@ def sweep(
         # k/N and an ETA per landed point, estimated from what each point (or else the
         # experiment's last run) took when it last ran: terminal only, never on a page
         estimates = {t.point: _recorded(folder, t, root, script.name) for t in due}
+        kept = [
+            d
+            for t in planned.kept
+            if (d := progress.recorded_duration(folder / results.POINTS / t.point / results.RUN))
+        ]
+        if kept:  # a grown grid's new points: as long as its points that ran before
+            estimates = {p: e or sum(kept) / len(kept) for p, e in estimates.items()}
         meter = progress.Meter(f"{script.name}@{sweep_id}", estimates, say, jobs if engine == "pool" else len(due))
         say = meter.write
 
