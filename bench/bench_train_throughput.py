@@ -35,15 +35,31 @@ from lab.data import AdditionData
 from lab.forward import TrainingForward
 from lab.train import make_optimizer, train_step
 
+# TransformerLens' activation functions by the preset's name for them.
+ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "gelu_new": lambda: nn.GELU(approximate="tanh"), "silu": nn.SiLU}
+
+
+def norm(cfg: models.ModelConfig) -> nn.Module:
+    """The preset's normalization: LayerNorm ("LN"), LayerNorm without weights ("LNPre"), or none."""
+    if cfg.normalization_type is None:
+        return nn.Identity()
+    if cfg.normalization_type in ("LN", "LNPre"):
+        return nn.LayerNorm(cfg.d_model, elementwise_affine=cfg.normalization_type == "LN")
+    raise ValueError(f"normalization_type {cfg.normalization_type!r} has no plain counterpart here")
+
 
 class PlainBlock(nn.Module):
-    def __init__(self, d_model: int, n_heads: int, d_mlp: int):
+    def __init__(self, cfg: models.ModelConfig):
         super().__init__()
-        self.n_heads = n_heads
-        self.ln1, self.ln2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
-        self.qkv = nn.Linear(d_model, 3 * d_model)
-        self.out = nn.Linear(d_model, d_model)
-        self.mlp = nn.Sequential(nn.Linear(d_model, d_mlp), nn.ReLU(), nn.Linear(d_mlp, d_model))
+        self.n_heads = cfg.n_heads
+        self.ln1 = norm(cfg)
+        self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model)
+        self.out = nn.Linear(cfg.d_model, cfg.d_model)
+        self.mlp = None  # attention-only presets (attn2) have no MLP, and no norm before it
+        if not cfg.attn_only:
+            self.ln2 = norm(cfg)
+            act = ACTIVATIONS[cfg.act_fn]()
+            self.mlp = nn.Sequential(nn.Linear(cfg.d_model, cfg.d_mlp), act, nn.Linear(cfg.d_mlp, cfg.d_model))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, t, d = x.shape
@@ -51,17 +67,19 @@ class PlainBlock(nn.Module):
         q, k, v = (z.transpose(1, 2) for z in (q, k, v))  # [b, head, t, d_head]
         z = F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(b, t, d)
         x = x + self.out(z)
-        return x + self.mlp(self.ln2(x))
+        return x if self.mlp is None else x + self.mlp(self.ln2(x))
 
 
 class PlainTransformer(nn.Module):
-    """The same architecture as the lab's native model, written as plainly as possible."""
+    """The same architecture as the lab's native model, written as plainly as possible:
+    the preset's activation, normalization and attention-only setting included."""
 
     def __init__(self, cfg: models.ModelConfig, n_ctx: int, d_vocab: int):
         super().__init__()
         self.embed, self.pos = nn.Embedding(d_vocab, cfg.d_model), nn.Embedding(n_ctx, cfg.d_model)
-        self.blocks = nn.ModuleList(PlainBlock(cfg.d_model, cfg.n_heads, cfg.d_mlp) for _ in range(cfg.n_layers))
-        self.ln_final, self.unembed = nn.LayerNorm(cfg.d_model), nn.Linear(cfg.d_model, d_vocab)
+        self.blocks = nn.ModuleList(PlainBlock(cfg) for _ in range(cfg.n_layers))
+        # the native model's unembedding has no bias among its parameters: neither has this one
+        self.ln_final, self.unembed = norm(cfg), nn.Linear(cfg.d_model, d_vocab, bias=False)
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         x = self.embed(tokens) + self.pos(torch.arange(tokens.shape[1], device=tokens.device))
