@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from wiki_fixture import make_wiki
 
 from lab.wiki import pagecache
@@ -18,10 +19,10 @@ NOTE = "insights/carry-heads.md"
 PAGE = "build/site/insights/carry-heads/index.html"
 
 
-def build(root: Path, *args: str) -> subprocess.CompletedProcess:
+def build(root: Path, *args: str, core: str = "mkdocs") -> subprocess.CompletedProcess:
     # The working directory is on sys.path (-m): the warning extension below is found there.
     return subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", *args],
+        [sys.executable, "-m", core, "build", *args],
         cwd=root,
         env={**ENV, "PYTHONPATH": str(root)},
         capture_output=True,
@@ -30,8 +31,8 @@ def build(root: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-def cache_file(root: Path) -> Path:
-    return root / pagecache.CACHE_DIR / pagecache.FILE.format(core="mkdocs")
+def cache_file(root: Path, core: str = "mkdocs") -> Path:
+    return root / pagecache.CACHE_DIR / pagecache.FILE.format(core=core)
 
 
 def site(root: Path) -> dict[str, bytes]:
@@ -103,16 +104,17 @@ def makeExtension(**kwargs):
 """
 
 
-def test_a_page_that_warned_is_not_kept_and_warns_on_every_build(tmp_path):
+@pytest.mark.parametrize("core", ["mkdocs", "properdocs"])  # each logs its warnings its own way
+def test_a_page_that_warned_is_not_kept_and_warns_on_every_build(tmp_path, core):
     config = make_wiki(tmp_path)
     (tmp_path / "warner.py").write_text(WARNER)
     config.write_text(config.read_text().replace("markdown_extensions:\n", "markdown_extensions:\n  - warner\n", 1))
     note = tmp_path / "site" / NOTE
     note.write_text(note.read_text() + "\n\nWARN-ME\n")
     for _ in range(2):
-        result = build(tmp_path)
+        result = build(tmp_path, core=core)
         assert result.returncode == 0, result.stderr
         assert "this page asked for a warning" in result.stderr
-    kept = json.loads(cache_file(tmp_path).read_text())["pages"]
+    kept = json.loads(cache_file(tmp_path, core).read_text())["pages"]
     assert NOTE not in kept and "ideas/ablate-mlp.md" in kept
-    assert build(tmp_path, "--strict").returncode == 1  # and strictness still sees it
+    assert build(tmp_path, "--strict", core=core).returncode == 1  # and strictness still sees it
