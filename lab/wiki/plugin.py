@@ -15,15 +15,17 @@ HTML or JSON and know nothing of the core:
                       graph.json and the assets are added as files;        graph.graph_json,
                       in a --dirty build, pages whose inputs changed are   incremental
                       marked to be built again
+    on_pre_page       the page's conversion to HTML (the core's) is taken  pagecache
+                      from the cache when nothing it reads changed, and
+                      kept for the next build if not
     on_page_markdown  a note gets heading ids, its Markdown links resolved,  outline, rendering.markdown_links,
                       its additions, its references rendered, blank lines  pages.decorate, rendering.render,
                       where Obsidian starts a block, and its callouts      blocks.separate, callouts
                       turned into admonitions
-    on_pre_page       the page's conversion to HTML is taken from the        pagecache
-                      cache when nothing it reads changed, and kept if not
     on_page_content   "Linked from" joins the page's table of contents      -
     on_post_page      backlinks and the local graph go into the built       pages.backlinks, graph.local_graph
                       page, after Markdown and after search indexed it
+    on_post_build     stale citations warned once; the cache written       freshness, pagecache
 
 Bad front matter of the lab's notes fails the build (PluginError); a vault note's is a
 warning. Broken and ambiguous references are warnings, fatal in ``--strict``, but in a
