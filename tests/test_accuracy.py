@@ -181,3 +181,20 @@ def test_a_late_relapse_moves_the_answer_after_it(monkeypatch):
     found = accuracy.six_nines_from(trained)
     assert found.step == 400
     assert [c.step for c in found.checks] == [300, 400, 500]
+
+
+def test_a_clean_screen_at_the_last_checkpoint_does_not_excuse_its_failed_full_count(monkeypatch):
+    """Held to the end means the last checkpoint's full count is clean too: a screen of
+    20,000 problems cannot see 2 errors per million."""
+    trained, calls = planted(monkeypatch, {0: 50, 100: 0, 200: 0, 300: 0})
+    screened = accuracy.count_errors
+
+    def count_errors(model, data, n_uniform, n_enriched, seed):
+        counts = screened(model, data, n_uniform, n_enriched, seed)
+        return replace(counts, uniform_errors=2) if (model, n_uniform) == (300, 1_000_000) else counts
+
+    monkeypatch.setattr(accuracy, "count_errors", count_errors)
+    found = accuracy.six_nines_from(trained)
+    assert found.step is None
+    assert not any(c.passed for c in found.checks)
+    assert (300, 1_000_000) in calls and found.final.uniform_errors == 2
