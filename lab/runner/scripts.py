@@ -104,12 +104,26 @@ def find_script(name: str, root: Path) -> Path:
 
 
 def read_script(name: str, root: Path) -> Script:
+    """The script of experiment ``name``, read once per version of its file: ``status``
+    and every wiki build judge each experiment and sweep by it, and parsing its YAML
+    header is most of that work. Callers must not change what they get."""
     path = find_script(name, root)
-    text = (Path(root) / path).read_text(encoding="utf-8")
-    lines = text.splitlines()
-    header, checks_node = _read_header(lines, path)
-    params = _read_params(lines, path)
-    return Script(name, path, text, header, params, _read_checks(checks_node, params, path))
+    file = Path(root) / path
+    stat = file.stat()
+    key = (str(file.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _READ:
+        text = file.read_text(encoding="utf-8")
+        lines = text.splitlines()
+        header, checks_node = _read_header(lines, path)
+        params = _read_params(lines, path)
+        _READ[key] = Script(name, path, text, header, params, _read_checks(checks_node, params, path))
+    return _READ[key]
+
+
+_READ: dict[tuple[str, int, int], Script] = {}
+
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml where installed: the same YAML, faster
 
 
 def _read_header(lines: list[str], path: Path) -> tuple[dict, yaml.Node | None]:
@@ -122,8 +136,8 @@ def _read_header(lines: list[str], path: Path) -> tuple[dict, yaml.Node | None]:
         raise LabError(f"{path}:1: the header opened by '# ---' is never closed")
     body = "\n".join(line[2:] if line.startswith("# ") else line.lstrip("#") for line in lines[1:end])
     try:
-        node = yaml.compose(body, Loader=yaml.SafeLoader)
-        header = yaml.safe_load(body) or {}
+        node = yaml.compose(body, Loader=_LOADER)
+        header = yaml.load(body, Loader=_LOADER) or {}
     except yaml.YAMLError as err:
         found = yamlmark.error_line(err)
         line = found + 2 if found is not None else 1  # the header's YAML starts on line 2
