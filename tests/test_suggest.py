@@ -2,6 +2,8 @@
 the closest names ("did you mean"), a parameter typed without '=' is named as such, and
 a citation of an experiment never run says how to run it."""
 
+import dataclasses
+
 import pytest
 from runner_fixture import make_root
 
@@ -67,7 +69,7 @@ def test_a_bad_value_is_still_a_type_error(demo):
 
 def test_a_mistyped_sweep_gets_the_closest_declared_one(demo):
     _, script = demo
-    script.header["sweeps"] = {"seeds": {"seed": [0, 1]}}
+    script = dataclasses.replace(script, header={**script.header, "sweeps": {"seeds": {"seed": [0, 1]}}})
     with pytest.raises(LabError, match=r"declares no sweep 'seedz' \(did you mean 'seeds'\?\); it declares: seeds"):
         grid.named_grid(script, "seedz")
 
