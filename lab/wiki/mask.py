@@ -12,6 +12,7 @@ the masked text finds only prose, at the offsets of the original text.
 
 from __future__ import annotations
 
+import functools
 import re
 
 _FENCE = re.compile(r"^[ \t>]*(`{3,}|~{3,})")
@@ -31,12 +32,22 @@ def blank(text: str) -> str:
 
 
 def _indent(line: str) -> int:
-    expanded = line.expandtabs(4)
+    expanded = line.expandtabs(4) if "\t" in line else line  # most lines have no tab
     return len(expanded) - len(expanded.lstrip(" "))
 
 
+def _blank_line(line: str) -> str:
+    """``blank`` of one line of ``splitlines(keepends=True)``: a newline only at its end."""
+    return " " * (len(line) - 1) + "\n" if line.endswith("\n") else " " * len(line)
+
+
+@functools.lru_cache(maxsize=2048)
 def mask(text: str) -> str:
-    """``text`` with code and math blanked out."""
+    """``text`` with code and math blanked out.
+
+    Kept for the same text: a note's text is masked to find its links, its headings and
+    its blocks, and again on every rebuild of ``make serve`` (a page of code, an
+    experiment's, takes milliseconds)."""
     masked = mask_code(text)
     return _MATH.sub(lambda m: blank(m.group()), masked) if "$" in masked else masked
 
@@ -49,7 +60,7 @@ def mask_code(text: str) -> str:
     indented_code, in_container, after_blank = False, False, True
     for line in text.splitlines(keepends=True):
         is_blank, indent = not line.strip(), _indent(line)
-        match = _FENCE.match(line)
+        match = _FENCE.match(line) if "`" in line or "~" in line else None
         if fence is not None:  # inside fenced code, until a bare closing fence
             code = True
             if match and match.group(1).startswith(fence) and not line[match.end() :].strip():
@@ -65,5 +76,5 @@ def mask_code(text: str) -> str:
             if not is_blank and indent < 4:
                 in_container = bool(_CONTAINER.match(line)) or (in_container and not after_blank)
         after_blank = is_blank
-        lines.append(blank(line) if code else line)
+        lines.append(_blank_line(line) if code else line)
     return _CODE_SPAN.sub(lambda m: blank(m.group()), "".join(lines))
