@@ -11,15 +11,16 @@ every page converts to the same HTML as before. What the conversion reads:
   versions of the core and of the Markdown packages, and the source of ``lab.wiki``
   (``lab.wiki.math`` is one of the extensions).
 
-The last three and the file list make the cache's *context*: when it changes, nothing
-kept is used. The first makes each page's *key*. A page whose conversion warned is not
+The last two make the cache's *context*: when it changes, nothing kept is used (a
+setting whose text holds a memory address, such as a function, changes with every
+process: nothing is kept then, which is safe). The first makes each page's *key*. A page whose conversion warned is not
 kept, so that a build served from the cache warns (and fails ``--strict``) as a full
 one would. What a conversion leaves on the page, and is kept: the HTML, the table of
 contents, the title found in it, its anchors and its links to other pages' anchors
 (the core checks those after every page is built).
 
-The cache is a JSON file per core under ``.cache/`` beside mkdocs.yml (``make clean`` removes
-it), written whole at the end of a build: a page that is gone loses its entry, and a
+The cache is a JSON file per core under ``.cache/`` beside mkdocs.yml (``make clean``
+removes it), written whole at the end of a build: a page that is gone loses its entry, and a
 ``--dirty`` build keeps the entries of the pages it did not build again.
 """
 
