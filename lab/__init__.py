@@ -25,6 +25,17 @@ if platform.machine().lower() in ("x86_64", "amd64"):
         MKL_ENABLE_INSTRUCTIONS=CPU_CAPABILITY,  # matrix products (torch's BLAS is MKL)
         ONEDNN_MAX_CPU_ISA=CPU_CAPABILITY,  # oneDNN's kernels
     )
+    # numpy's BLAS (OpenBLAS) picks its kernels by CPU too: on AVX-512 two carry-odds fits
+    # differed from the AVX2 machines' in the last digit; Haswell's kernels (AVX2) give
+    # theirs. Only where the machine has AVX2, and never over a setting the machine
+    # makes itself (some set OPENBLAS_CORETYPE because other kernels fail on them).
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:  # Linux; elsewhere left alone
+            has_avx2 = "avx2" in cpuinfo.read().split()
+    except OSError:
+        has_avx2 = False
+    if has_avx2:
+        os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell")
 
 # TransformerLens imports tqdm.auto, which warns in a kernel without ipywidgets: noise
 # on every experiment page.

@@ -134,10 +134,11 @@ def test_sweeps_run_as_many_points_at_once_as_the_cores_hold_at_the_pinned_threa
         assert numerics.default_jobs() == jobs
 
 
-def _capability(code: str) -> str:
-    """The CPU capability torch reports after ``code`` runs in a fresh interpreter, whose
-    environment has no cap of its own."""
-    env = {k: v for k, v in os.environ.items() if k not in ("ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS")}
+def _capability(code: str, **given: str) -> str:
+    """What ``code`` prints last in a fresh interpreter whose environment has no cap of
+    its own (only the settings ``given``)."""
+    capped = ("ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA", "OPENBLAS_CORETYPE")
+    env = {**{k: v for k, v in os.environ.items() if k not in capped}, **given}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     return (done.stdout.strip().splitlines() or [""])[-1] + done.stderr.strip()[-300:]
 
@@ -150,6 +151,10 @@ def test_importing_the_lab_caps_the_cpu_capability_whatever_the_machine_offers()
     machine = _capability(UNCAPPED)
     capped = _capability("import lab, torch; torch.ones(2) + 1; print(torch.backends.cpu.get_cpu_capability())")
     assert capped == ("DEFAULT" if machine == "DEFAULT" else lab.CPU_CAPABILITY)
+    if machine != "DEFAULT":  # numpy's OpenBLAS on the same instruction set, unless the machine set its own
+        blas = "import lab, os; print(os.environ['OPENBLAS_CORETYPE'])"
+        assert _capability(blas) == "Haswell"
+        assert _capability(blas, OPENBLAS_CORETYPE="Zen") == "Zen"
 
 
 @pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="the cap applies on x86")
