@@ -35,6 +35,12 @@ LAB_DIR = Path(__file__).resolve().parent
 PREFIX = "lab/"  # a unit's file is named from the repository root: lab/train.py
 MODULE = "<module>"
 
+# Units that run in every kernel and change no number: the results format's module
+# statements (file names, record fields, shapes). Every run imports them, so counting
+# them would stale every result whenever a field is added to run.json. Their functions
+# (writing a metric, say) still count. Left out of records and of comparisons alike.
+NUMBERLESS = frozenset(f"{PREFIX}{file}:{MODULE}" for file in ("results.py", "shapes.py", "atomic.py"))
+
 _DEF = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
@@ -110,11 +116,13 @@ def expand(refs: Iterable[str], lab_dir: Path = LAB_DIR) -> list[str]:
 
 def changes(recorded: dict[str, str], lab_dir: Path = LAB_DIR) -> list[str]:
     """What changed in the units ``recorded`` ({ref: fingerprint}) since:
-    ``lab/train.py:train changed``, ``lab/task.py:sample removed``, in ``recorded``'s order."""
-    now = current(recorded, lab_dir)
+    ``lab/train.py:train changed``, ``lab/task.py:sample removed``, in ``recorded``'s order
+    (``NUMBERLESS`` units aside)."""
+    counted = {name: value for name, value in recorded.items() if name not in NUMBERLESS}
+    now = current(counted, lab_dir)
     return [
         f"{name} {'removed' if now[name] is None else 'changed'}"
-        for name, value in recorded.items()
+        for name, value in counted.items()
         if now[name] != value
     ]
 

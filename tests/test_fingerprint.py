@@ -94,3 +94,12 @@ def test_instrumented_code_records_calls_keeps_line_numbers_and_docstrings():
     except AttributeError:
         line = sys.exc_info()[2].tb_next.tb_lineno
     assert line == SOURCE.splitlines().index("        return self.size ** 2") + 1
+
+
+def test_the_results_format_s_module_statements_stale_nothing_but_its_functions_do(tmp_path):
+    (tmp_path / "results.py").write_text('RUN_FIELDS = ("name",)\n\n\ndef dumps(v):\n    return repr(v)\n')
+    recorded = fingerprint.current(["lab/results.py:<module>", "lab/results.py:dumps"], tmp_path)
+    (tmp_path / "results.py").write_text('RUN_FIELDS = ("name", "code")\n\n\ndef dumps(v):\n    return repr(v)\n')
+    assert fingerprint.changes(recorded, tmp_path) == []  # a new field in run.json changes no number
+    (tmp_path / "results.py").write_text('RUN_FIELDS = ("name", "code")\n\n\ndef dumps(v):\n    return str(v)\n')
+    assert fingerprint.changes(recorded, tmp_path) == ["lab/results.py:dumps changed"]
