@@ -69,7 +69,7 @@ def test_a_stale_result_says_what_changed_and_its_citation_is_marked_with_a_warn
     done, html = build(root)  # strict, and still built
     assert "<td><strong>stale</strong></td>" in html["experiments"]
     assert "Stale: the code has changed since these numbers" in html["experiments/demo"]
-    assert "script changed" in html["experiments/demo"]
+    assert "Script changed." in html["experiments/demo"]
     assert 'class="lab-stale"' in html["insights/demo-note"]
     assert "1 citation(s) of results that are not fresh" in done.stderr
     assert "insights/demo-note.md: demo.total_width = 0.006 mm (stale)" in done.stderr
@@ -81,7 +81,7 @@ def test_an_archived_result_shows_its_commit_and_its_citation_is_marked(root, mo
     archive.archive("demo", None, "a record of the first try", root)
     _, html = build(root)
     assert "<td>archived</td>" in html["experiments"]
-    assert "a record of commit feedc0d" in html["experiments/demo"]
+    assert "A record of commit feedc0d" in html["experiments/demo"]
     assert 'class="lab-stale"' in html["insights/demo-note"]
 
 

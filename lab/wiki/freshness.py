@@ -107,7 +107,12 @@ def banner(fresh: Freshness | None, run: dict | None, refresh: str) -> str:
 
 
 def _admonition(kind: str, title: str, detail: str, hint: str) -> str:
-    return f'!!! {kind} "{title}"\n\n    {_escape(detail)}.\n\n    {hint}.\n'
+    return f'!!! {kind} "{title}"\n\n    {_sentence(_escape(detail))}\n\n    {_sentence(hint)}\n'
+
+
+def _sentence(text: str) -> str:
+    """``text`` as a sentence: a capital first letter and a full stop."""
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
 def verdict_for(verdict: dict | None, run: dict | None) -> tuple[dict | None, str]:
