@@ -25,6 +25,12 @@ if platform.machine().lower() in ("x86_64", "amd64"):
         MKL_ENABLE_INSTRUCTIONS=CPU_CAPABILITY,  # matrix products (torch's BLAS is MKL)
         ONEDNN_MAX_CPU_ISA=CPU_CAPABILITY,  # oneDNN's kernels
     )
+    # numpy's own loops (exp, log, sums) dispatch on the CPU too: AVX-512 ones left 1-ulp
+    # differences in a carry-odds figure. Its dispatch targets above AVX2 are turned off
+    # (numpy reads this once, when imported).
+    disabled = os.environ.get("NPY_DISABLE_CPU_FEATURES", "").split()  # the user's, kept
+    above_avx2 = [feature for feature in ("X86_V4", "AVX512_ICL", "AVX512_SPR") if feature not in disabled]
+    os.environ["NPY_DISABLE_CPU_FEATURES"] = " ".join(disabled + above_avx2)
     # numpy's BLAS (OpenBLAS) picks its kernels by CPU too: on AVX-512 two carry-odds fits
     # differed from the AVX2 machines' in the last digit; Haswell's kernels (AVX2) give
     # theirs. Only where the machine has AVX2, and never over a setting the machine

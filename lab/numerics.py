@@ -9,8 +9,8 @@ So every number-producing entry point (``models.build_model``, ``train.train``) 
 
 The CPU capability torch dispatches to (AVX2 and AVX-512 kernels round differently)
 is capped at ``lab.CPU_CAPABILITY`` when the lab is first imported (torch, MKL,
-oneDNN, and numpy's OpenBLAS unless the machine sets its own core type), so an AVX-512
-machine gives the AVX2 machines' numbers; ``pin()`` refuses to go on if torch chose
+oneDNN, numpy's own loops, and its OpenBLAS unless the machine sets its own core
+type), so an AVX-512 machine gives the AVX2 machines' numbers; ``pin()`` refuses to go on if torch chose
 its kernels before that (an operation run before ``import lab``). What the lab
 cannot fix is named by ``environment()``: the torch version and build, a CPU without
 AVX2, and the device. Runs record it in ``run.json``; the model cache keys weights by it.

@@ -1,5 +1,6 @@
 """The lab, not the user's shell, fixes what changes numbers, and the cache key follows it."""
 
+import ast
 import json
 import os
 import platform
@@ -137,7 +138,13 @@ def test_sweeps_run_as_many_points_at_once_as_the_cores_hold_at_the_pinned_threa
 def _capability(code: str, **given: str) -> str:
     """What ``code`` prints last in a fresh interpreter whose environment has no cap of
     its own (only the settings ``given``)."""
-    capped = ("ATEN_CPU_CAPABILITY", "MKL_ENABLE_INSTRUCTIONS", "ONEDNN_MAX_CPU_ISA", "OPENBLAS_CORETYPE")
+    capped = (
+        "ATEN_CPU_CAPABILITY",
+        "MKL_ENABLE_INSTRUCTIONS",
+        "ONEDNN_MAX_CPU_ISA",
+        "OPENBLAS_CORETYPE",
+        "NPY_DISABLE_CPU_FEATURES",
+    )
     env = {**{k: v for k, v in os.environ.items() if k not in capped}, **given}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     return (done.stdout.strip().splitlines() or [""])[-1] + done.stderr.strip()[-300:]
@@ -155,6 +162,9 @@ def test_importing_the_lab_caps_the_cpu_capability_whatever_the_machine_offers()
         blas = "import lab, os; print(os.environ['OPENBLAS_CORETYPE'])"
         assert _capability(blas) == "Haswell"
         assert _capability(blas, OPENBLAS_CORETYPE="Zen") == "Zen"
+        simd = "import lab, numpy; print(sorted(numpy._core._multiarray_umath.__cpu_features__.items()))"
+        features = dict(ast.literal_eval(_capability(simd)))  # numpy's own dispatch: none above AVX2
+        assert not features["X86_V4"] and not features["AVX512_ICL"]
 
 
 @pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="the cap applies on x86")
