@@ -134,3 +134,12 @@ def test_folders_outside_the_kind_folders_get_a_page_and_a_place_on_home(graph):
         "- [Vault report](vault-report.md): nothing to report\n"
     )
     assert "## Folders" not in pages.home(graph)
+
+
+@pytest.mark.parametrize("status, waits", [("open", True), ("doing", True), ("done", False), ("dropped", False)])
+def test_only_an_idea_not_yet_settled_waits_on_another(graph, status, waits):
+    text = (
+        f"---\ntitle: Finished\nstatus: {status}\npriority: low\nproject: addition\nwaits_on: [carry-heads]\n---\n\nx\n"
+    )
+    idea = parse_note("ideas/finished.md", text, "finished.md")
+    assert ("waits on [Two heads" in pages._idea_item("ideas/index.md", idea, graph)) == waits

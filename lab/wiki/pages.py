@@ -179,7 +179,9 @@ def ideas_board(graph: Graph) -> str:
 
 
 def _idea_item(src: str, idea: Note, graph: Graph) -> str:
-    waits = ", ".join(_ref_link(src, v, graph) for v in idea.meta.get("waits_on", []))
+    # a done or dropped idea waits on nothing any more, whatever its note still lists
+    settled = idea.meta["status"] in ("done", "dropped")
+    waits = "" if settled else ", ".join(_ref_link(src, v, graph) for v in idea.meta.get("waits_on", []))
     realized = idea.meta.get("realized_by")
     return _item(
         src,
