@@ -5,6 +5,7 @@
 # links: [experiments/loss-shelf, experiments/carry-odds, insights/previous-column-predicts-carry]
 # checks: ["model(preset, overrides)"]
 # sweeps: {seeds: {seed: [0, 1, 2, 3, 4]}}
+# headline: [learned_a1_carry, lag_a1_carry, learned_s5]
 # ---
 
 # %% [markdown]
