@@ -15,6 +15,7 @@
 #       - {n_digits: 3, steps: 2000, lr: 0.0001, n_checkpoints: 200}
 #       - {n_digits: 3, steps: 1000, lr: 0.0003, n_checkpoints: 200, n_layers: 2}
 #       - {n_digits: 3, steps: 2000, lr: 0.0001, n_checkpoints: 200, nine_share: 0.0}
+# headline: [shelf_length_a1, plus0_loss, plus1_loss]
 # ---
 
 # %% [markdown]
