@@ -5,9 +5,17 @@ tests/fixtures/vault pointed at from mkdocs.yml."""
 
 from __future__ import annotations
 
+import functools
+import http.server
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from lab import atomic, results
@@ -157,3 +165,23 @@ def add_sweep(root: Path, points: int = 3, name: str = "loss-shelf", sweep: str 
         f"[[experiments/{name}]] over the grid `seed=0..{points - 1}`.\n",
     )
     return f"experiments/{name}/sweeps/{sweep}/index.md"
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@contextmanager
+def served(root: Path, core: str = "properdocs", strict: bool = True) -> Iterator[str]:
+    """Build the wiki at ``root`` with ``core`` (``--strict`` unless told) and serve the
+    built site on 127.0.0.1 while the block runs; its base URL."""
+    build = [sys.executable, "-m", core, "build", "--quiet", *(["--strict"] if strict else [])]
+    subprocess.run(build, cwd=root, check=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})
+    handler = functools.partial(_QuietHandler, directory=str(root / "build" / "site"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()

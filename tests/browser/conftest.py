@@ -6,19 +6,15 @@ each test ends by checking there was none, and no console error. Without chromiu
 playwright, each browser test is skipped with the reason.
 """
 
-import functools
-import http.server
 import os
-import subprocess
 import sys
-import threading
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # share tests/wiki_fixture.py
-from wiki_fixture import make_wiki  # noqa: E402
+from wiki_fixture import make_wiki, served  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 # Generous waits (not timing checks): parsing plotly.js is slow on 2 shared cores.
@@ -45,21 +41,8 @@ def site(tmp_path_factory) -> str:
     """The fixture wiki, built by the default core and served on 127.0.0.1; yields its URL."""
     root = tmp_path_factory.mktemp("wiki")
     make_wiki(root)
-    subprocess.run(
-        [sys.executable, "-m", "properdocs", "build", "--strict", "--quiet", "--config-file", "mkdocs.yml"],
-        cwd=root,
-        check=True,
-    )
-    handler = functools.partial(QuietHandler, directory=str(root / "build" / "site"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
+    with served(root) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

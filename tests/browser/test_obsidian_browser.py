@@ -2,16 +2,10 @@
 list, and a callout holding an embed holds the embed and the text after it. The browser
 and its tabs are conftest.py's (no request may leave 127.0.0.1, no console error)."""
 
-import functools
-import http.server
-import os
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import pytest
-from wiki_fixture import make_vault_wiki
+from wiki_fixture import make_vault_wiki, served
 
 expect = pytest.importorskip("playwright.sync_api", reason="browser tests: python playwright is not installed").expect
 pytestmark = pytest.mark.browser
@@ -23,17 +17,8 @@ def site(tmp_path_factory) -> str:
     """The fixture wiki with tests/fixtures/obsidian, built and served; yields the vault's URL."""
     root = tmp_path_factory.mktemp("obsidian-wiki")
     make_vault_wiki(root, OBSIDIAN)
-    subprocess.run(  # not --strict: the vault holds notes with unreadable properties on purpose
-        [sys.executable, "-m", "mkdocs", "build", "--quiet"],
-        cwd=root,
-        check=True,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root / "build" / "site"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/obsidian/"
-    server.shutdown()
+    with served(root, "mkdocs", strict=False) as url:  # the vault holds unreadable properties on purpose
+        yield f"{url}obsidian/"
 
 
 def test_a_list_right_under_text_is_drawn_as_a_list(page, site):

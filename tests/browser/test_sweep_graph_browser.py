@@ -5,14 +5,8 @@ brown, and no point; the node opens the sweep page, whose own local graph is cen
 on it. The browser and its tabs are conftest.py's: a test fails on any request that
 leaves 127.0.0.1 and on any console error."""
 
-import functools
-import http.server
-import subprocess
-import sys
-import threading
-
 import pytest
-from wiki_fixture import add_sweep, make_wiki
+from wiki_fixture import add_sweep, make_wiki, served
 
 expect = pytest.importorskip("playwright.sync_api", reason="browser tests: python playwright is not installed").expect
 pytestmark = pytest.mark.browser
@@ -27,12 +21,8 @@ def site(tmp_path_factory) -> str:
     root = tmp_path_factory.mktemp("swept-wiki")
     make_wiki(root)
     assert add_sweep(root, points=3) == SWEEP
-    subprocess.run([sys.executable, "-m", "properdocs", "build", "--strict", "--quiet"], cwd=root, check=True)
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root / "build" / "site"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
+    with served(root) as url:
+        yield url
 
 
 def test_a_sweeps_points_are_one_node_in_the_experiments_local_graph(page, site):

@@ -3,15 +3,8 @@ embedded image is drawn, transcluded text shows, callouts render, math is drawn 
 MathML. The browser and its tabs are conftest.py's: a test fails on any request that
 leaves 127.0.0.1 and on any console error."""
 
-import functools
-import http.server
-import os
-import subprocess
-import sys
-import threading
-
 import pytest
-from wiki_fixture import make_vault_wiki
+from wiki_fixture import make_vault_wiki, served
 
 expect = pytest.importorskip("playwright.sync_api", reason="browser tests: python playwright is not installed").expect
 pytestmark = pytest.mark.browser
@@ -22,17 +15,8 @@ def site(tmp_path_factory) -> str:
     """The fixture wiki with the fixture vault, built and served on 127.0.0.1; yields the vault's URL."""
     root = tmp_path_factory.mktemp("vault-wiki")
     make_vault_wiki(root)
-    subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet"],
-        cwd=root,
-        check=True,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root / "build" / "site"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/vault/"
-    server.shutdown()
+    with served(root, "mkdocs") as url:
+        yield f"{url}vault/"
 
 
 def test_embedded_image_is_drawn_at_its_size(page, site):
