@@ -130,10 +130,11 @@ _RATE_NAME = ("rate", "accuracy", "fraction", "share", "proportion")
 
 
 def metric_range(name: str, unit: str | None) -> tuple[float, float]:
-    """The range a metric's values cannot leave, from what it is: [0, 1] for a rate,
-    [0, inf) for a count, a duration or a loss, else unbounded. Judged by unit, and for
-    a unitless metric by its name (``seed_rate``, ``digit_accuracy``)."""
-    if not unit and name.lower().endswith(_RATE_NAME):
+    """The range a metric's values cannot leave, from what it is: [0, 1] for a rate or a
+    finding that holds in a seed or not (unit ``seeds``, 1 or 0), [0, inf) for a count,
+    a duration or a loss, else unbounded. Judged by unit, and for a unitless metric by
+    its name (``seed_rate``, ``digit_accuracy``)."""
+    if unit == "seeds" or not unit and name.lower().endswith(_RATE_NAME):
         return 0.0, 1.0
     if unit in NON_NEGATIVE_UNITS:
         return 0.0, math.inf

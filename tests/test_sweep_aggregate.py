@@ -181,3 +181,21 @@ def test_what_every_point_shares_is_said_once_above_the_tables():
     assert opening.endswith(f"\n\nEvery point has `overrides={shown}`.\n\n")  # once, above the tables
     assert shown not in tables and "overrides" not in tables  # not a column repeating it on every row
     assert "| metric | mean ± std | 95% interval | n |" in tables and "| point | seed | status | loss |" in tables
+
+
+def test_a_finding_that_holds_in_a_seed_or_not_is_cited_as_a_count_of_seeds():
+    points = seeds_of("staircase_complete", [1, 1, 0, 1, 1])
+    record = {"name": "attention-patterns", "sweep": "seeds", "grid": {"seed": [0, 1, 2, 3, 4]}, "points": points}
+    record["aggregates"] = aggregate.aggregates(points, ["seed"], {"staircase_complete": "seeds"})
+    assert aggregate.citation(record, "staircase_complete") == "4 of 5 seeds"
+    # its interval is Wilson's for 4 of 5, and the page says so
+    assert "(Wilson, 4 of 5) | 5 |" in sweep_page.aggregates_table(record)
+    # none and all of them
+    for values, text in (([0, 0, 0], "0 of 3 seeds"), ([1, 1, 1, 1, 1], "5 of 5 seeds")):
+        rows = aggregate.aggregates(seeds_of("held", values), ["seed"], {"held": "seeds"})
+        assert aggregate.citation({**record, "aggregates": rows}, "held") == text
+    # a metric in another unit, or one in seeds whose values are no 0/1 count, keeps mean ± spread
+    rows = aggregate.aggregates(seeds_of("held", [1, 0.5, 0]), ["seed"], {"held": "seeds"})
+    assert aggregate.citation({**record, "aggregates": rows}, "held") == "0.50 ± 0.50 (3 seeds) seeds"
+    rows = aggregate.aggregates(seeds_of("held", [1, 1, 0]), ["seed"], {"held": None})
+    assert aggregate.citation({**record, "aggregates": rows}, "held") == "0.67 ± 0.58 (3 seeds)"

@@ -75,7 +75,11 @@ def _or_nan(value: float | None) -> float:
 # --------------------------------------------------------------------------- citations in notes
 #
 # A note cites a sweep's aggregate as ``{{ metric NAME@SWEEP.metric }}``: the mean and
-# spread over seeds, "0.55 ± 0.03 (5 seeds)", linked to the sweep page.
+# spread over seeds, "0.55 ± 0.03 (5 seeds)", linked to the sweep page; a finding that
+# holds in a seed or not (a 0/1 metric in unit ``seeds``) as a count, "4 of 5 seeds".
+
+# The unit of a metric that is 1 where a finding holds in that seed's run, else 0.
+SEED_COUNT_UNIT = "seeds"
 
 
 def split_citation(target: str) -> tuple[str, str] | None:
@@ -99,4 +103,18 @@ def citation(record: dict, metric: str) -> str:
             f"{label} has {len(rows)} groups for {metric!r} ({groups}): a citation names a sweep over seeds alone"
         )
     row = rows[0]
+    if (count := seed_count(row)) is not None:
+        return count
     return stats.format_summary(summary(row), "seeds") + (f" {row['unit']}" if row["unit"] else "")
+
+
+def seed_count(row: dict) -> str | None:
+    """``"4 of 5 seeds"``: in how many seeds a finding holds, for an aggregate ``row`` of
+    a metric in unit ``SEED_COUNT_UNIT`` (1 where it holds, else 0); None for any other
+    metric, or one whose mean over its ``n`` seeds is no whole count of them."""
+    if row["unit"] != SEED_COUNT_UNIT:
+        return None
+    k = row["mean"] * row["n"]
+    if not math.isclose(k, round(k), abs_tol=1e-9) or not 0 <= round(k) <= row["n"]:
+        return None
+    return f"{round(k)} of {row['n']} seeds"
