@@ -230,3 +230,36 @@ def test_candidate_mass_and_true_loss_read_the_right_candidate():
     assert carry.true_loss(lp, 0) == pytest.approx(-(np.log(0.6) + np.log(0.6) + np.log(0.1)) / 3)
     parts = carry.decompose_loss(lp.logp0[:, 0], lp.logp1[:, 0], carry_in[:, 0])
     assert carry.true_loss(lp, 0) == pytest.approx(parts.loss)
+
+
+# --------------------------------------------------------------------------- the split's cross-entropy gain, guarded
+
+
+def fixed_split_log_probs(carry_rate: float, split: float, mass: float, n: int = 1000) -> carry.CarryLogProbs:
+    """``n`` positions, a share ``carry_rate`` of them carried, where the model puts
+    ``mass`` on the two candidates and splits it ``1 - split`` : ``split`` ("+0" : "+1")."""
+    labels = (np.arange(n) < round(carry_rate * n)).astype(int)[:, None]
+    zeros = np.zeros((n, 1), int)
+    return carry.CarryLogProbs(
+        np.full((n, 1), np.log(mass * (1 - split))), np.full((n, 1), np.log(mass * split)), labels, zeros, zeros
+    )
+
+
+def test_a_fixed_split_at_an_uneven_base_rate_gains_nothing_whatever_the_mass():
+    # At a 30% carry rate the carry's entropy is H(0.3) = 0.611 nats, not ln 2: a split
+    # fixed at the base rate costs exactly H(0.3) and gains 0 (an entropy fixed at ln 2
+    # would give 1 - 0.611/0.693 = 0.119).
+    assert carry.carry_information(fixed_split_log_probs(0.3, 0.3, 1.0), 0) == pytest.approx(0.0, abs=1e-12)
+    # Half the probability elsewhere changes nothing: the gain reads the split
+    # p_true / (p0 + p1), not p_true (which would give 1 - (0.611 + ln 2)/0.611 = -1.13).
+    assert carry.carry_information(fixed_split_log_probs(0.3, 0.3, 0.5), 0) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_a_split_leaning_against_the_carry_has_a_negative_gain_of_its_closed_form():
+    # Split 0.5 at a 30% carry rate: cross-entropy ln 2 against H(0.3); a split leaning
+    # the wrong way (0.1) costs more still. Negative values are kept, not folded.
+    h = -(0.3 * np.log(0.3) + 0.7 * np.log(0.7))
+    assert carry.carry_information(fixed_split_log_probs(0.3, 0.5, 0.8), 0) == pytest.approx(1 - np.log(2) / h)
+    wrong = -(0.3 * np.log(0.1) + 0.7 * np.log(0.9))
+    assert carry.carry_information(fixed_split_log_probs(0.3, 0.1, 0.8), 0) == pytest.approx(1 - wrong / h)
+    assert 1 - wrong / h < -0.1

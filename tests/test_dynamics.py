@@ -107,3 +107,33 @@ def test_find_shelf_takes_the_longest_run_and_ignores_nans_and_leaning_splits():
 def test_find_shelf_single_checkpoint_has_length_zero():
     shelf = dynamics.find_shelf([0, 10, 20], [0.1, 0.9, 0.9], [0.0, 0.0, 0.5], [2.0, 0.7, 0.1])
     assert (shelf.start, shelf.length, shelf.middle, shelf.depth) == (10, 0, 10, 0.7)
+
+
+def test_find_shelf_thresholds_are_inclusive():
+    # 0.75 and 0.0625 are exact in binary: a checkpoint exactly at either threshold is on.
+    x = np.array([0, 10, 20, 30, 40])
+    shelf = dynamics.find_shelf(x, [0.5, 0.75, 0.9, 0.9, 0.9], [0, 0, 0, 0.5, 0.5], np.ones(5), 0.75, 0.0625)
+    assert (shelf.start, shelf.end) == (10, 20)
+    shelf = dynamics.find_shelf(x, [0.5, 0.9, 0.9, 0.9, 0.9], [0, 0, -0.0625, 0.0625, 0.5], np.ones(5), 0.75, 0.0625)
+    assert (shelf.start, shelf.end) == (10, 30)
+
+
+def test_find_shelf_takes_the_first_of_two_equally_long_runs():
+    x = np.arange(0, 100, 10)
+    info = np.array([0, 0, 0, 1, 1, 1, 0, 0, 0, 1.0])
+    assert dynamics.find_shelf(x, np.ones(10), info, np.ones(10)).start == 0
+    info = np.array([1, 0, 0, 0, 1, 1, 0, 0, 0, 1.0])
+    assert dynamics.find_shelf(x, np.ones(10), info, np.ones(10)).start == 10
+
+
+def test_find_shelf_measures_runs_in_steps_on_uneven_checkpoints():
+    # Dense checkpoints early, sparse late: the second run has fewer checkpoints
+    # (3 against 6) but lasts longer in steps (400 against 50), so it is the shelf.
+    x = np.array([0, 10, 20, 30, 40, 50, 60, 100, 300, 500, 900])
+    info = np.array([0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0.0])
+    shelf = dynamics.find_shelf(x, np.ones(11), info, np.arange(11.0))
+    assert (shelf.start, shelf.end, shelf.length, shelf.checkpoints) == (300, 900, 600, 3)
+    assert shelf.middle == 500 and shelf.depth == pytest.approx(9.0)
+    # Its middle is the checkpoint nearest the midpoint in steps (500), not the middle one (20).
+    shelf = dynamics.find_shelf([0, 10, 20, 30, 1000], np.ones(5), np.zeros(5), np.ones(5))
+    assert shelf.middle == 30 and shelf.length == 1000

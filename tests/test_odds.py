@@ -61,3 +61,20 @@ def test_weights_and_empty_cells():
     assert fit.coef == pytest.approx([-4.5, 0.45]) and np.isnan(fit.fitted[0]).all()
     with pytest.raises(ValueError, match="unknown form"):
         odds.fit_form("quadratic", truth, weights)
+
+
+def test_r2_is_the_weighted_share_like_ordinary_least_squares_on_repeated_cells():
+    # Integer weights are repeated cells: the weighted fit and its R² must equal an
+    # ordinary least-squares fit on the cells repeated that many times.
+    rng = np.random.default_rng(3)
+    truth = -4.5 + 0.45 * (D1 + D2) + rng.normal(0, 0.8, (10, 10))
+    weights = rng.integers(1, 30, (10, 10)).astype(float)
+    weights[1:4, 1:4] = 200  # far from uniform: the weighted mean is not the plain one
+    fit = odds.fit_form("sum", truth, weights)
+    cells = [(a, b) for a in odds.FITTED for b in odds.FITTED for _ in range(int(weights[a, b]))]
+    y = np.array([truth[a, b] for a, b in cells])
+    x = np.array([[1.0, a + b] for a, b in cells])
+    coef = np.linalg.lstsq(x, y, rcond=None)[0]
+    r2 = 1 - np.sum((y - x @ coef) ** 2) / np.sum((y - y.mean()) ** 2)
+    assert fit.coef == pytest.approx(coef) and fit.r2 == pytest.approx(r2, rel=1e-9)
+    assert fit.map_std == pytest.approx(y.std())
