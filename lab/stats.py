@@ -69,13 +69,15 @@ def t975(df: int) -> float:
 class Summary:
     """Values of one metric over ``n`` runs (seeds): mean, sample standard deviation,
     and the 95% confidence interval of the mean. With one run the spread is unknown:
-    ``std`` and the interval are nan."""
+    ``std`` and the interval are nan. ``of``: how many runs there were, where the
+    metric is missing at some of them (None: counted at every one)."""
 
     n: int
     mean: float
     std: float
     ci_low: float
     ci_high: float
+    of: int | None = None
 
     @property
     def half_width(self) -> float:
@@ -106,10 +108,15 @@ def format_value(value: float, digits: int = 4) -> str:
 
 def format_summary(s: Summary, unit: str = "seeds", digits: int = 2) -> str:
     """``'0.616 ± 0.030 (5 seeds)'``: mean ± sample standard deviation (``digits``
-    significant figures of it, the mean to the same decimals), and how many runs."""
+    significant figures of it, the mean to the same decimals), and how many runs:
+    ``'(3 of 5 seeds)'`` where the metric is missing at the other runs."""
+    if s.of is not None and s.of != s.n:
+        count = f"{s.n} of {s.of} {unit}"
+    else:
+        count = f"1 {unit.rstrip('s')}" if s.n == 1 else f"{s.n} {unit}"
     if s.n == 1:
-        return f"{format_value(s.mean, digits)} (1 {unit.rstrip('s')})"
-    return f"{_fixed(s.mean, s.std, digits)} ± {_fixed(s.std, s.std, digits)} ({s.n} {unit})"
+        return f"{format_value(s.mean, digits)} ({count})"
+    return f"{_fixed(s.mean, s.std, digits)} ± {_fixed(s.std, s.std, digits)} ({count})"
 
 
 def _fixed(value: float, scale: float, digits: int) -> str:

@@ -100,6 +100,24 @@ def test_a_citation_shows_mean_spread_and_seeds():
     assert aggregate.citation(record(seeds[:1], ["seed"]), "acc") == "0.39 (1 seed)"
 
 
+def test_a_metric_missing_at_some_seeds_is_counted_as_missing_and_cited_as_n_of_them():
+    # half_info_step where the information never reaches 0.5 is not recorded at that
+    # seed: the mean is over the seeds that have it, and the citation says 3 of 5.
+    seeds = seeds_of("half_info_step", [400.0, 520.0, 460.0, 0.0, 0.0])
+    for p in seeds[3:]:
+        p["metrics"] = {"other": 1.0}
+    rec = record(seeds, ["seed"], {"half_info_step": "steps"})
+    (row,) = [a for a in rec["aggregates"] if a["metric"] == "half_info_step"]
+    assert (row["n"], row["mean"]) == (3, pytest.approx(460.0))
+    assert aggregate.citation(rec, "half_info_step") == "460 ± 60 (3 of 5 seeds) steps"
+    assert aggregate.citation(rec, "other") == "1 ± 0 (2 of 5 seeds)"
+    seeds[0]["status"] = "failed"  # a failed point is no seed of the group at all
+    assert aggregate.citation(record(seeds, ["seed"], {}), "half_info_step") == "490 ± 42 (2 of 4 seeds)"
+    one = seeds_of("x", [0.25, 0.5])
+    one[1]["metrics"] = {}
+    assert aggregate.citation(record(one, ["seed"]), "x") == "0.25 (1 of 2 seeds)"
+
+
 def test_a_citation_of_an_unknown_metric_or_of_several_groups_says_why():
     seeds = [{**p, "params": {"seed": p["params"]["seed"]}} for p in POINTS[:5]]
     with pytest.raises(ValueError, match=r"sweep loss-shelf@seeds has no metric 'nope' \(it has: loss, acc\)"):
@@ -195,7 +213,8 @@ def test_a_finding_that_holds_in_a_seed_or_not_is_cited_as_a_count_of_seeds():
         rows = aggregate.aggregates(seeds_of("held", values), ["seed"], {"held": "seeds"})
         assert aggregate.citation({**record, "aggregates": rows}, "held") == text
     # a metric in another unit, or one in seeds whose values are no 0/1 count, keeps mean ± spread
-    rows = aggregate.aggregates(seeds_of("held", [1, 0.5, 0]), ["seed"], {"held": "seeds"})
-    assert aggregate.citation({**record, "aggregates": rows}, "held") == "0.50 ± 0.50 (3 seeds) seeds"
+    three = {**record, "points": seeds_of("held", [1, 0.5, 0])}
+    rows = aggregate.aggregates(three["points"], ["seed"], {"held": "seeds"})
+    assert aggregate.citation({**three, "aggregates": rows}, "held") == "0.50 ± 0.50 (3 seeds) seeds"
     rows = aggregate.aggregates(seeds_of("held", [1, 1, 0]), ["seed"], {"held": None})
-    assert aggregate.citation({**record, "aggregates": rows}, "held") == "0.67 ± 0.58 (3 seeds)"
+    assert aggregate.citation({**three, "aggregates": rows}, "held") == "0.67 ± 0.58 (3 seeds)"
