@@ -132,7 +132,7 @@ record.figure(fig, "loss-per-digit", caption="Held-out loss per answer digit ove
 curves = {
     i: {
         "mass": np.array([carry.candidate_mass(lp, i) for lp in lps]),
-        "info": np.array([carry.carry_information(lp, i) for lp in lps]),
+        "info": np.array([carry.carry_ce_gain(lp, i) for lp in lps]),
         "loss": np.array([carry.true_loss(lp, i) for lp in lps]),
     }
     for i in with_carry

@@ -154,10 +154,17 @@ def true_loss(lp: CarryLogProbs, digit: int) -> float:
     return float(-np.where(lp.carry[:, digit] == 1, lp.logp1[:, digit], lp.logp0[:, digit]).mean())
 
 
-def carry_information(lp: CarryLogProbs, digit: int) -> float:
-    """Share of the carry's entropy that the model's split between "+0" and "+1" already
-    explains at ``digit``: 1 - mean(-ln q_true) / H(carry); 0 for a fixed split at the
-    base rate, 1 for a model that knows every carry.
+def carry_ce_gain(lp: CarryLogProbs, digit: int) -> float:
+    """How much better than the base rate the model's split between "+0" and "+1" bets
+    on the carry at ``digit``: 1 - mean(-ln q_true) / H(carry), with q_true = p_true /
+    (P(+0) + P(+1)) and H the entropy of the batch's carry rate; 0 for a fixed split at
+    the base rate, 1 for a model sure of every carry, negative for one that bets worse
+    than the base rate.
+
+    Not the information the split carries about the carry: it is that information
+    minus the split's calibration cost, each a share of H(carry)
+    (``lab.information.split_information`` gives both). A split that sorts the carries
+    but leans to "+0" throughout can score 0 here.
 
     NaN where the carry never varies over the batch (the units digit A0 never receives
     one): with no entropy there is nothing to explain, and no share of it."""

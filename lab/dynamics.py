@@ -128,7 +128,9 @@ def crossing(x: np.ndarray, y: np.ndarray, level: float) -> float:
 class Shelf:
     """An answer digit's shelf: the checkpoints from step ``start`` to ``end`` (both
     included) where the two candidates "+0" and "+1" hold most of the probability while
-    the split between them says about nothing about the carry.
+    the split between them bets on the carry about as well as the base rate does (its
+    cross-entropy gain near 0: a two-candidate regime, not a pause of the loss, which
+    ``lab.plateau`` finds; and not "no information", which ``lab.information`` measures).
 
     ``depth`` is the digit's mean loss over those checkpoints (nats): the level the
     loss sits at, to compare with the carry's entropy (0.688 nats at a 45% carry rate).
@@ -159,8 +161,9 @@ def find_shelf(
     ``|info| <= max_info`` (the first, on a tie); None if no checkpoint qualifies.
 
     steps, mass, info, loss: ``[n_ckpt]``: the checkpoint steps, the mean P(+0) + P(+1),
-    the share of the carry's entropy the split explains (``carry.carry_information``;
-    negative when the split leans against the carry) and the digit's mean loss.
+    the split's cross-entropy gain over the base rate as a share of the carry's
+    entropy (``carry.carry_ce_gain``: information minus calibration cost; negative
+    when the split bets worse than the base rate) and the digit's mean loss.
     NaN never qualifies.
     """
     steps, mass, info, loss = (np.asarray(a, dtype=float) for a in (steps, mass, info, loss))

@@ -109,11 +109,11 @@ def test_a_model_that_knows_every_carry_explains_all_of_its_entropy():
         np.zeros((n, 1), int),
         np.zeros((n, 1), int),
     )
-    assert carry.carry_information(lp, 0) == pytest.approx(1.0, abs=1e-6)
+    assert carry.carry_ce_gain(lp, 0) == pytest.approx(1.0, abs=1e-6)
     base = carry.CarryLogProbs(
         np.full((n, 1), np.log(0.5)), np.full((n, 1), np.log(0.5)), labels[:, None], lp.d1, lp.d2
     )
-    assert carry.carry_information(base, 0) == pytest.approx(0.0, abs=1e-9)
+    assert carry.carry_ce_gain(base, 0) == pytest.approx(0.0, abs=1e-9)
 
 
 # --------------------------------------------------------------------------- predictors
@@ -211,14 +211,14 @@ def test_uniform_cascade_rate_matches_enumeration():
         np.testing.assert_allclose(counts / counts.sum((0, 1, 2)) * 100, expected)
 
 
-def test_carry_information_of_a_digit_that_never_carries_is_nan_without_warnings():
+def test_carry_ce_gain_of_a_digit_that_never_carries_is_nan_without_warnings():
     n = 100
     never = np.zeros((n, 1), int)
     half = np.full((n, 1), np.log(0.5))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no division by zero, no log of 0
-        assert np.isnan(carry.carry_information(carry.CarryLogProbs(half, half, never, never, never), 0))
-        assert np.isnan(carry.carry_information(carry.CarryLogProbs(half, half, never + 1, never, never), 0))
+        assert np.isnan(carry.carry_ce_gain(carry.CarryLogProbs(half, half, never, never, never), 0))
+        assert np.isnan(carry.carry_ce_gain(carry.CarryLogProbs(half, half, never + 1, never, never), 0))
 
 
 def test_candidate_mass_and_true_loss_read_the_right_candidate():
@@ -249,17 +249,17 @@ def test_a_fixed_split_at_an_uneven_base_rate_gains_nothing_whatever_the_mass():
     # At a 30% carry rate the carry's entropy is H(0.3) = 0.611 nats, not ln 2: a split
     # fixed at the base rate costs exactly H(0.3) and gains 0 (an entropy fixed at ln 2
     # would give 1 - 0.611/0.693 = 0.119).
-    assert carry.carry_information(fixed_split_log_probs(0.3, 0.3, 1.0), 0) == pytest.approx(0.0, abs=1e-12)
+    assert carry.carry_ce_gain(fixed_split_log_probs(0.3, 0.3, 1.0), 0) == pytest.approx(0.0, abs=1e-12)
     # Half the probability elsewhere changes nothing: the gain reads the split
     # p_true / (p0 + p1), not p_true (which would give 1 - (0.611 + ln 2)/0.611 = -1.13).
-    assert carry.carry_information(fixed_split_log_probs(0.3, 0.3, 0.5), 0) == pytest.approx(0.0, abs=1e-12)
+    assert carry.carry_ce_gain(fixed_split_log_probs(0.3, 0.3, 0.5), 0) == pytest.approx(0.0, abs=1e-12)
 
 
 def test_a_split_leaning_against_the_carry_has_a_negative_gain_of_its_closed_form():
     # Split 0.5 at a 30% carry rate: cross-entropy ln 2 against H(0.3); a split leaning
     # the wrong way (0.1) costs more still. Negative values are kept, not folded.
     h = -(0.3 * np.log(0.3) + 0.7 * np.log(0.7))
-    assert carry.carry_information(fixed_split_log_probs(0.3, 0.5, 0.8), 0) == pytest.approx(1 - np.log(2) / h)
+    assert carry.carry_ce_gain(fixed_split_log_probs(0.3, 0.5, 0.8), 0) == pytest.approx(1 - np.log(2) / h)
     wrong = -(0.3 * np.log(0.1) + 0.7 * np.log(0.9))
-    assert carry.carry_information(fixed_split_log_probs(0.3, 0.1, 0.8), 0) == pytest.approx(1 - wrong / h)
+    assert carry.carry_ce_gain(fixed_split_log_probs(0.3, 0.1, 0.8), 0) == pytest.approx(1 - wrong / h)
     assert 1 - wrong / h < -0.1
