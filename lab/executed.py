@@ -9,6 +9,9 @@ each unit, is written to ``executed.json`` in the run's output directory:
 
     {"lab/train.py:train": "3f1c0b9e2a7d", "lab/task.py:<module>": "...", ...}
 
+and, beside it, the seconds spent so far in each phase (``lab.phases``: training,
+evaluation) to ``phases.json``, which the runner reads back the same way.
+
 What counts as executed:
 
 - a function or method that was called (nested functions, lambdas and
@@ -38,11 +41,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from lab import fingerprint
+from lab import fingerprint, phases
 
 HOOK = "__lab_executed__"  # the name the added statement calls, set in each module's namespace
-# The recorder itself, which changes no number: left out of every record.
-RECORDER = ("executed.py", "fingerprint.py")
+# The recorder itself, which changes no number: never instrumented, left out of every
+# record. The phase timer (``lab.phases``) is part of it: timing code stales nothing.
+RECORDER = ("executed.py", "fingerprint.py", "phases.py")
 
 _seen: set[str] = set()  # refs of the units executed so far (or noted)
 
@@ -80,13 +84,15 @@ def record() -> dict[str, str]:
 
 
 def write(out: Path) -> None:
-    """Write ``record()`` to ``out/executed.json`` (after each cell: a cell that raises
-    still leaves the record of what ran). The lab functions that write it are the
-    recorder's calls, not the run's: what they add to the record is taken back."""
+    """Write ``record()`` to ``out/executed.json`` and the phases' seconds so far to
+    ``out/phases.json`` (after each cell: a cell that raises still leaves the record of
+    what ran). The lab functions that write them are the recorder's calls, not the
+    run's: what they add to the record is taken back."""
     from lab import results
 
     before = set(_seen)
     results.write_executed(out, record())
+    results.write_phases(out, phases.totals())
     _seen.intersection_update(before)
 
 
@@ -113,7 +119,12 @@ class _Finder(importlib.abc.MetaPathFinder):
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname, path)
         origin = Path(spec.origin) if spec and spec.origin else None
-        if origin and origin.suffix == ".py" and origin.is_relative_to(fingerprint.LAB_DIR):
+        if (
+            origin
+            and origin.suffix == ".py"
+            and origin.is_relative_to(fingerprint.LAB_DIR)
+            and origin.relative_to(fingerprint.LAB_DIR).as_posix() not in RECORDER
+        ):
             spec.loader = _Loader(fullname, str(origin))
         return spec
 

@@ -17,6 +17,10 @@ changed unit can be named (``lab/train.py:train``):
                                   the functions and classes (units of their own)
     lab/task.py                   a whole file: every unit above in it
 
+A ``with phases.timed(...)`` around statements is left out too, its statements kept
+in its place: timing code (``lab.phases``) changes no number, so wrapping a function's
+training or scoring in a phase stales no result and retrains no model.
+
 The kernel records which units a run executed (``lab.executed``), the model cache
 keys weights by the units that make them (``lab.models.WEIGHT_CODE``), and the
 runner compares both with the code as it is now (``lab.runner.staleness``). Reading
@@ -39,7 +43,7 @@ MODULE = "<module>"
 # statements (file names, record fields, shapes). Every run imports them, so counting
 # them would stale every result whenever a field is added to run.json. Their functions
 # (writing a metric, say) still count. Left out of records and of comparisons alike.
-NUMBERLESS = frozenset(f"{PREFIX}{file}:{MODULE}" for file in ("results.py", "shapes.py", "atomic.py"))
+NUMBERLESS = frozenset(f"{PREFIX}{file}:{MODULE}" for file in ("results.py", "fields.py", "shapes.py", "atomic.py"))
 
 _DEF = (ast.FunctionDef, ast.AsyncFunctionDef)
 
@@ -50,7 +54,7 @@ def units(source: str) -> dict[str, str]:
     Qualified names are Python's ``__qualname__`` for functions, methods and classes
     (``TrainConfig``, ``TrainedModel.at_step``), and ``<module>`` for the rest.
     """
-    tree = _without_docstrings(ast.parse(source))
+    tree = _WithoutPhases().visit(_without_docstrings(ast.parse(source)))
     found = {MODULE: _unparse([node for node in tree.body if not _is_own_unit(node) and not _is_all(node)])}
     found.update(_units_in(tree.body, ""))
     return found
@@ -180,6 +184,28 @@ def _without_docstrings(tree: ast.Module) -> ast.Module:
         if isinstance(node, (ast.Module, ast.ClassDef, *_DEF)) and body and is_docstring(body[0]):
             node.body = body[1:] or [ast.Pass()]
     return tree
+
+
+class _WithoutPhases(ast.NodeTransformer):
+    """Each ``with phases.timed(...)`` (or ``lab.phases.timed``) replaced by its body; in
+    a ``with`` of several context managers only the phase goes."""
+
+    def visit_With(self, node: ast.With) -> ast.AST | list[ast.stmt]:
+        self.generic_visit(node)
+        kept = [item for item in node.items if not _is_phase(item)]
+        if len(kept) == len(node.items):
+            return node
+        if kept:
+            node.items = kept
+            return node
+        return node.body  # spliced into the statements around it
+
+
+def _is_phase(item: ast.withitem) -> bool:
+    call = item.context_expr
+    if item.optional_vars is not None or not isinstance(call, ast.Call):
+        return False
+    return ast.unparse(call.func) in ("phases.timed", "lab.phases.timed")
 
 
 def is_docstring(node: ast.stmt) -> bool:

@@ -39,7 +39,7 @@ from transformer_lens.model_bridge import TransformerBridge
 from transformer_lens.model_bridge.generalized_components.normalization import NormalizationBridge
 
 from lab import data as data_sources
-from lab import executed, fingerprint, numerics, train
+from lab import executed, fingerprint, numerics, phases, train
 from lab import task as addition
 from lab.data import DataSource
 from lab.presets import PRESETS, ModelConfig, Preset, TrainConfig, resolve
@@ -316,8 +316,9 @@ def load_or_train(
             print(f"warning: model cache {path} is corrupt ({err}); retraining", file=sys.stderr)
     if log:
         log(f"training {name}: {resolved.model} {resolved.training} -> {path}")
-    model = build_model(resolved.model, resolved.training.data)
-    result = train.train(model, resolved.training, log=log)
+    with phases.timed("training"):  # the run's training seconds (loading above is not training)
+        model = build_model(resolved.model, resolved.training.data)
+        result = train.train(model, resolved.training, log=log)
     trained = TrainedModel(model, resolved, result.history, result.checkpoints, path)
     save(trained, path)
     if log:

@@ -39,6 +39,18 @@ from pathlib import Path
 from typing import Any
 
 from lab import atomic
+
+# The record fields (lab.fields), offered here as part of the format: results.RUN_FIELDS
+from lab.fields import (  # noqa: F401
+    AGGREGATE_FIELDS,
+    ARCHIVE_FIELDS,
+    FAILURE_FIELDS,
+    REPRODUCTION_FIELDS,
+    RUN_FIELDS,
+    SWEEP_FIELDS,
+    SWEEP_POINT_FIELDS,
+    TIMING_FIELDS,
+)
 from lab.shapes import FAILURE_SHAPE, MalformedRecord, check_run, check_shape, check_sweep
 
 EXPERIMENTS_DIR = Path("experiments")
@@ -58,6 +70,7 @@ POINTS = "points"
 METRICS = "metrics.json"  # in the scratch output directory only
 ENVIRONMENT = "environment.json"  # likewise: what the kernel's numerics ran under
 EXECUTED = "executed.json"  # likewise: the lab code the kernel executed (``lab.executed``)
+PHASES = "phases.json"  # likewise: the kernel's seconds per phase (``lab.phases``)
 
 OUTPUT_DIR_ENV = "LAB_OUTPUT_DIR"
 
@@ -65,102 +78,6 @@ OUTPUT_DIR_ENV = "LAB_OUTPUT_DIR"
 # experiment displays it (``lab.record.figure``), the page shows the figure drawn
 # from its JSON file instead (``lab.render``), and the runner reads its caption.
 FIGURE_MIMETYPE = "application/vnd.lab.figure+json"
-
-# Keys of run.json, in the order they are written.
-RUN_FIELDS = (
-    "name",  # experiment name
-    "status",  # "ok"
-    "run_id",  # UTC timestamp, unique per run: "20261126T223300Z"
-    "started",  # ISO 8601 UTC
-    "duration_s",  # wall time of the whole run
-    "commit",  # git commit of the repository, or null outside git
-    "dirty",  # whether the working tree had uncommitted changes
-    "params",  # {name: value}, defaults merged with overrides
-    "seed",  # params["seed"] when the experiment has one, else null
-    "versions",  # {package: version} for python, torch, transformer-lens, ...
-    "environment",  # what can change numbers (threads, torch, cpu_capability, device), or null
-    "cells",  # [{"index": i, "duration_s": s}] for each code cell
-    "metrics",  # {name: {"value": v, "unit": u, "description": d}}
-    "figures",  # [{"id": id, "caption": c, "file": "figures/ID.json"}]
-    "input_hash",  # "script=H params=H prose=H": short hashes of each input (staleness)
-    "code",  # {"lab/train.py:train": fingerprint}: the lab code the run executed (lab.executed)
-)
-
-# Keys of failure.json, in the order they are written.
-FAILURE_FIELDS = (
-    "run_id",  # of the failed attempt
-    "when",  # ISO 8601 UTC, when the failed attempt started
-    "cell",  # index of the failing cell in the kept notebook
-    "line",  # line of experiments/NAME.py that raised, or null if unknown
-    "source",  # the text of that line
-    "exception",  # exception type, e.g. "ValueError"
-    "message",  # exception message
-    "notebook",  # the kept failed notebook, relative to the repository root
-    "input_hash",  # inputs of the failed attempt: a rerun is due once they change
-    "code",  # the lab code it executed up to the failure (see run.json), or null
-)
-
-# Keys of archived.json (lab.runner.archive), in the order they are written.
-ARCHIVE_FIELDS = (
-    "commit",  # the commit that made the results: they are a record of it
-    "dirty",  # whether that run had uncommitted changes (then the commit alone cannot remake it)
-    "when",  # ISO 8601 UTC, when the results were archived
-    "why",  # in words
-)
-
-# Keys of reproduction.json, in the order they are written.
-REPRODUCTION_FIELDS = (
-    "run_id",  # of the committed run that was reproduced
-    "when",  # ISO 8601 UTC, when the reproduction started
-    "commit",  # git commit it ran at, or null outside git
-    "dirty",  # whether the working tree had uncommitted changes (outside site/)
-    "environment",  # the reproduction's numerics environment (see run.json), or null
-    "cached",  # true if trained models came from the model cache, false if retrained
-    "tolerance",  # {"relative": r, "why": ...}: 0 (bit-identical) when the environments match
-    "duration_s",  # wall time of the reproduction
-    "identical",  # how many metrics came out bit-identical
-    "within",  # how many differ, within the tolerance
-    "drifted",  # how many differ beyond it, are new, or are missing
-    "drifts",  # [{"metric", "committed", "new", "difference"}] for the drifted ones
-    "timings",  # [{"metric", "committed", "new"}]: wall-clock metrics (unit "s"), shown, not compared
-    "failure",  # "Exception: message" if the reproduction failed to run, else null
-)
-
-# Keys of sweep.json, in the order they are written.
-SWEEP_FIELDS = (
-    "name",  # experiment name
-    "sweep",  # sweep id: a name declared in the script's header, --name, or derived from the grid
-    "grid",  # {parameter: [values]}: the swept values, in the order given
-    "engine",  # "pool" or "ray", of the latest invocation
-    "updated",  # ISO 8601 UTC, when the latest invocation finished
-    "commit",  # git commit of the latest invocation, or null outside git
-    "dirty",  # whether the working tree had uncommitted changes then
-    "points",  # [SWEEP_POINT_FIELDS], in grid order
-    "aggregates",  # [AGGREGATE_FIELDS]: each metric over seeds, per group of the other parameters
-    "figures",  # [{"id": id, "caption": c, "file": "figures/ID.json"}]: the aggregate figures
-)
-
-# Keys of each entry of sweep.json's ``points``.
-SWEEP_POINT_FIELDS = (
-    "id",  # directory name under points/: "seed-0", "lr-0.003_seed-1"
-    "params",  # {name: value}: the swept values of this point (the rest are the defaults)
-    "status",  # "ok", "failed", or "missing" (never ran, or cancelled)
-    "run_id",  # of the run now in points/ID/run.json, or null
-    "input_hash",  # of that run (or of the failed attempt): a rerun is due once the inputs change
-    "metrics",  # {name: value} of the good run, {} otherwise
-)
-
-# Keys of each entry of sweep.json's ``aggregates``.
-AGGREGATE_FIELDS = (
-    "group",  # {parameter: value}: the swept parameters other than the seed
-    "metric",  # metric name
-    "unit",  # its unit, or null
-    "n",  # how many good points (seeds) the group has for it
-    "mean",
-    "std",
-    "ci_low",
-    "ci_high",  # lab.stats.summarize; std and interval null for n = 1
-)
 
 SEED_PARAM = "seed"  # the parameter aggregates are taken over
 
@@ -391,6 +308,18 @@ def write_executed(out: Path, code: dict[str, str]) -> None:
 def read_executed(out: Path) -> dict[str, str] | None:
     """What ``write_executed`` recorded in a scratch output directory, if anything."""
     path = Path(out) / EXECUTED
+    return read_json(path) if path.exists() else None
+
+
+def write_phases(out: Path, seconds: dict[str, float]) -> None:
+    """Record, in the scratch output directory, the kernel's seconds per phase so far
+    ({"training": s, "evaluation": s}, ``lab.phases.totals``)."""
+    atomic_write_json(Path(out) / PHASES, {name: round(value, 3) for name, value in seconds.items()})
+
+
+def read_phases(out: Path) -> dict[str, float] | None:
+    """What ``write_phases`` recorded in a scratch output directory, if anything."""
+    path = Path(out) / PHASES
     return read_json(path) if path.exists() else None
 
 

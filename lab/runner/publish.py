@@ -36,9 +36,10 @@ def figures(nb: Any, out: Path) -> list[dict]:
     ]
 
 
-def publish(script: Script, run: dict, nb: Any, out: Path, target: Path, root: Path) -> None:
-    """Assemble the result directory beside ``target`` (``site/experiments/NAME``, or a
-    scratch place), then swap it in for ``target`` in one step."""
+def assemble(script: Script, run_id: str, nb: Any, out: Path, target: Path, root: Path) -> Path:
+    """The staging directory beside ``target`` (``site/experiments/NAME``, or a scratch
+    place) with the run's figures, executed notebook and page: what writing the page
+    costs (``run.json``'s ``timings.page_s``). ``swap_in`` completes it."""
     import nbformat
 
     atomic.recover_dir(target)  # a swap interrupted on a system without renameat2
@@ -50,7 +51,13 @@ def publish(script: Script, run: dict, nb: Any, out: Path, target: Path, root: P
         input_path=str(script.path), output_path=str(target.relative_to(root) / results.NOTEBOOK)
     )
     nbformat.write(nb, staging / results.NOTEBOOK)
-    (staging / results.PAGE).write_text(render.page(nb, script.header, script.name, run["run_id"]), encoding="utf-8")
+    (staging / results.PAGE).write_text(render.page(nb, script.header, script.name, run_id), encoding="utf-8")
+    return staging
+
+
+def swap_in(run: dict, staging: Path, target: Path) -> None:
+    """Add ``run.json`` and the history with one more line to ``staging`` (``assemble``),
+    carry over what a run does not replace, and swap it in for ``target`` in one step."""
     (staging / results.RUN).write_text(results.dumps(run), encoding="utf-8")
     history = target / results.HISTORY
     previous = history.read_bytes() if history.exists() else b""

@@ -6,7 +6,8 @@
    records into a scratch output directory;
 4. build the run record from what the run recorded, or, when a cell raised, the
    failure record from ``execute.CellFailed``;
-5. publish: swap the assembled results in (``publish``), or add ``failure.json``.
+5. publish: swap the assembled results in (``publish``), or add ``failure.json``;
+   the run record says where the seconds went (``timings``).
 
 An interrupted or killed run changes nothing in the results: the kernel exits with
 its parent, and the lock is an flock, which the OS drops with its holder. Progress
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from lab import LabError, results
-from lab.runner import execute, params, provenance, publish, staleness
+from lab.runner import execute, params, provenance, publish, staleness, timings
 from lab.runner.scripts import Script
 
 Say = Callable[[str], None]
@@ -98,6 +99,7 @@ def _run(
     env: dict[str, str],
     place: str,
 ) -> dict:
+    clock = time.monotonic()  # the run's own start: its timings' total counts from here
     started = datetime.now(UTC)
     run_id = started.strftime("%Y%m%dT%H%M%SZ")
     commit, dirty = provenance.git_state(root)
@@ -107,7 +109,10 @@ def _run(
     given = " ".join(f"{k}={v!r}" for k, v in overrides.items())
     say(f"[{place}] run {run_id}: {script.path} {given}".rstrip())
 
+    first_cell: list[float] = []  # when the first cell started: the kernel had started by then
+
     def on_cell(number: int, total: int, line: int | None) -> None:
+        first_cell[:] = first_cell or [time.monotonic()]
         where = f"{script.path}:{line}" if line else "parameters from the command line"
         say(f"[{place}] cell {number}/{total}  {where}")
 
@@ -151,9 +156,17 @@ def _run(
             "figures": publish.figures(executed.notebook, out),
             "input_hash": input_hash,
             "code": results.read_executed(out),
+            "timings": None,  # once the page is written, below
         },
     )
-    publish.publish(script, run, executed.notebook, out, target, root)
+    page_started = time.monotonic()
+    staging = publish.assemble(script, run_id, executed.notebook, out, target, root)
+    page_s = time.monotonic() - page_started
+    kernel_start_s = (first_cell[0] if first_cell else page_started) - t0
+    run["timings"] = timings.timings(
+        kernel_start_s, executed.cells, results.read_phases(out), page_s, time.monotonic() - clock
+    )
+    publish.swap_in(run, staging, target)
     return run
 
 
