@@ -36,7 +36,7 @@ export WHY
 KIND   ?= journal
 PRESET ?= add2
 
-.PHONY: help experiment experiments refresh sweep status reproduce archive new-experiment train wiki serve test test-browser bench clean notebook \
+.PHONY: help experiment experiments refresh costs sweep status reproduce archive new-experiment train wiki serve test test-browser bench clean notebook \
         new-idea new-insight new-note
 
 help:
@@ -44,6 +44,7 @@ help:
 	@echo "make experiments [NAME=...]      run every stale or never-run experiment (or only NAME); ALLOW_DIRTY=1 publishes uncommitted code"
 	@echo "make sweep NAME=... GRID=\"seed=0,1,2 lr=1e-3,3e-3\" [SWEEP=name] | SWEEP=seeds [JOBS=2] [ENGINE=pool|ray] [CONFIRM=1]  run a grid"
 	@echo "make refresh [PLAN=1]            run everything stale (experiments, then declared sweeps) with a plan and an ETA; resumable"
+	@echo "make costs                       seconds per phase (kernel, training, evaluation, analysis, page) and a full refresh's estimate"
 	@echo "make status                      fresh / stale / failed / never run, per experiment and sweep"
 	@echo "make reproduce [NAME=...] [CACHED=1]  re-run from scratch, compare every metric with run.json"
 	@echo "make reproduce NAME=... SWEEP=... [POINT=...]  an archived sweep's points, at their commit"
@@ -90,6 +91,9 @@ sweep: $(STAMP)
 
 refresh: $(STAMP)
 	exec $(LAB) refresh $(if $(PLAN),--plan)
+
+costs: $(STAMP)
+	exec $(LAB) costs
 
 status: $(STAMP)
 	exec $(LAB) status

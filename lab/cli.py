@@ -35,6 +35,7 @@ def _parser() -> argparse.ArgumentParser:
     refresh = sub.add_parser("refresh", help="run everything stale, experiments then sweeps, with a plan and an ETA")
     refresh.add_argument("--plan", action="store_true", help="print the plan and its estimate, run nothing")
     sub.add_parser("list", help="the experiments there are, with their parameters")
+    sub.add_parser("costs", help="seconds per phase of each experiment and sweep, and what a full refresh takes")
 
     reproduce = sub.add_parser(
         "reproduce",
@@ -124,6 +125,11 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.command == "notebook":
             return notebook_command(args.name, args.port)
+
+        if args.command == "costs":
+            from lab.runner import costs
+
+            return costs.costs_command()
 
         from lab.runner import commands, params
 

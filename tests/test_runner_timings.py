@@ -12,7 +12,7 @@ from lab.runner import run, scripts, timings
 
 PARTS = ("kernel_start_s", "training_s", "evaluation_s", "analysis_s", "page_s", "other_s")
 
-PHASED = '''# ---
+PHASED = """# ---
 # title: Phased
 # project: fixtures
 # ---
@@ -34,7 +34,7 @@ with phases.timed("training"):
 with phases.timed("evaluation"):
     time.sleep(0.1)
 record.metric("answer", 42)
-'''
+"""
 
 
 def adds_up(record: dict) -> bool:

@@ -52,7 +52,7 @@ def plan(root: Path) -> list[Item]:
         state = staleness.experiment_state(name, root)
         if state.due:
             run = results.load_run(name, root)
-            seconds = 1.0 if state.rerender else (run or {}).get("duration_s")
+            seconds = 1.0 if state.rerender else experiment_seconds(run)
             experiments.append((_preset(run), Item(name, None, f"{state.status}: {state.detail}", seconds)))
         for sweep in _declared(name, root):
             if sweep not in results.sweep_names(name, root):
@@ -78,32 +78,49 @@ def _declared(name: str, root: Path) -> list[str]:
         return []
 
 
+def experiment_seconds(run: dict | None) -> float | None:
+    """What running an experiment again takes: its last good run's ``duration_s``, or
+    None when it never ran."""
+    return (run or {}).get("duration_s")
+
+
 def _sweep_item(name: str, sweep: str, state: staleness.State, root: Path) -> Item:
     """A due sweep with the seconds its due points took last time."""
+    seconds, due = sweep_seconds(name, sweep, root)
+    return Item(name, sweep, f"{state.status}: {state.detail}", seconds, points=due)
+
+
+def sweep_seconds(name: str, sweep: str, root: Path, every: bool = False) -> tuple[float | None, int]:
+    """(seconds, points) for running the sweep's due points again (``every``: all of
+    them), each from its last run's ``duration_s``, or the median of the sweep's points
+    for one that never ran; seconds None when no point of it was ever timed."""
     script = scripts.read_script(name, root)
     folder = results.sweep_dir(name, sweep, root)
     record = results.load_sweep(name, sweep, root) or {"points": []}
-    durations, due = [], 0
+    durations: list[float | None] = []
     known: list[float] = []
     for point in record["points"]:
         run = results.read_run(folder / results.POINTS / point["id"])
         if run:
             known.append(run["duration_s"])
-        fresh = run and results.read_failure(folder / results.POINTS / point["id"]) is None
-        now = staleness.input_hash(script, {**script.defaults(), **point["params"]})
-        if fresh and staleness.numbers_stand(run, now):
+        if not every and _stands(script, point, run, folder):
             continue
-        due += 1
         durations.append(run["duration_s"] if run else None)
     if sweep in grids.declared(script):  # points declared since the sweep ran
         recorded = {p["id"] for p in record["points"]}
         new = [i for i in grids.point_ids(grids.named_grid(script, sweep)) if i not in recorded]
-        due += len(new)
         durations += [None] * len(new)
     typical = statistics.median(known) if known else None
     filled = [d if d is not None else typical for d in durations]
     seconds = None if any(d is None for d in filled) else float(sum(filled))  # type: ignore[arg-type]
-    return Item(name, sweep, f"{state.status}: {state.detail}", seconds, points=due)
+    return seconds, len(durations)
+
+
+def _stands(script: scripts.Script, point: dict, run: dict | None, folder: Path) -> bool:
+    """Whether a sweep point's last run is good and its numbers still stand."""
+    if not run or results.read_failure(folder / results.POINTS / point["id"]) is not None:
+        return False
+    return staleness.numbers_stand(run, staleness.input_hash(script, {**script.defaults(), **point["params"]}))
 
 
 def total(items: list[Item]) -> float:
