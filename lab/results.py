@@ -18,8 +18,10 @@ An experiment's results live in ``site/experiments/NAME/`` and are committed:
             points/POINT/ one point's results, in the format above (run.json, page, ...)
 
 While an experiment runs, the kernel writes what it records (``lab.record``) into a
-scratch *output directory* (``LAB_OUTPUT_DIR``): ``metrics.json`` and ``figures/``.
-The runner then assembles the result directory and swaps it in atomically.
+scratch *output directory* (``LAB_OUTPUT_DIR``): ``metrics.json`` and ``figures/``,
+and after each cell what ran and for how long (``executed.json``, ``phases.json``).
+The runner then assembles the result directory and swaps it in atomically. The
+records' fields are listed in ``lab.fields`` and offered here (``results.RUN_FIELDS``).
 
 Everything that reads or writes these files goes through this module: the
 experiments (via ``lab.record``), the runner and the wiki. It imports neither
