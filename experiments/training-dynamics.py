@@ -21,10 +21,13 @@
 # columns forced to sum to 9, so cascades are common) and split the loss and
 # accuracy of each answer digit by the case of its incoming carry: base (none),
 # carry (made by the column to the right), cascade (passed on). A skill counts as
-# *learned* at the first step its accuracy reaches `learned_acc`; the *phase change*
-# of a loss curve is found automatically as the best two-level step fitted to it
-# (`lab.dynamics.find_step`). The lag of a digit is the step its carry use (or
-# cascade) is learned minus the step its base add is.
+# *learned* at the first step its accuracy reaches `learned_acc`, interpolated between
+# checkpoints. The *phase change* of a loss curve is located in two ways: the best
+# two-level step fitted to it (`lab.dynamics.find_step`), which can only land on a
+# checkpoint, and the step where the curve passes halfway between the step's two
+# levels, interpolated between checkpoints (`lab.dynamics.transition`), which the
+# metrics record. The lag of a digit is the step its carry use (or cascade) is
+# learned minus the step its base add is.
 #
 # Run with `make experiment NAME=training-dynamics PARAMS="n_digits=3"` (n = 2…5;
 # each n trains its own model once, then it is cached).
@@ -106,7 +109,7 @@ def metric_if_reached(name: str, value: float, description: str) -> float | str:
     return value
 
 
-rows = []
+rows, fit_at = [], {}
 for i, label in enumerate(labels):
     row, learned = {"digit": label}, {}
     for k, case in enumerate(CASE_NAMES):
@@ -117,20 +120,50 @@ for i, label in enumerate(labels):
         row[f"{case} learned"] = metric_if_reached(
             f"learned_{name}", learned[case], f"first step with {case} accuracy of {label} >= {learned_acc}"
         )
-        row[f"{case} phase"] = dynamics.find_step(curves.steps, curves.loss[:, i, k]).at
-        record.metric(f"phase_{name}", row[f"{case} phase"], "steps", f"phase change of the {case} loss of {label}")
+        fit_at[label, case] = dynamics.find_step(curves.steps, curves.loss[:, i, k]).at
+        row[f"{case} step fit"] = fit_at[label, case]
+        row[f"{case} phase"] = metric_if_reached(
+            f"phase_{name}",
+            dynamics.transition(curves.steps, curves.loss[:, i, k]),
+            f"where the {case} loss of {label} passes halfway through its step (interpolated)",
+        )
     for case in ("carry", "cascade"):
         if case in learned and "base" in learned:
+            lag = learned[case] - learned["base"]
             row[f"{case} lag"] = metric_if_reached(
                 f"lag_{components.slug(label)}_{case}",
-                learned[case] - learned["base"],
+                lag,
                 f"steps from {label}'s base add to its {case} use being learned",
             )
+            if np.isfinite(lag):
+                record.metric(
+                    f"lag_{components.slug(label)}_{case}_negative",
+                    int(lag < 0),
+                    "seeds",
+                    f"{label}'s {case} use is learned before its base add",
+                )
     rows.append(row)
+# Do the low digits change phase together? Compared at the step fit's checkpoints, which
+# are what "the same checkpoint" can mean.
+low = [label for label in ("A0", "A1", "A2", "A3") if (label, "base") in fit_at]
+if len(low) == 4:
+    record.metric(
+        "phase_a0_apart",
+        int(fit_at[low[0], "base"] != fit_at[low[1], "base"]),
+        "seeds",
+        "A0's base-loss step fit lands at another checkpoint than A1's",
+    )
+    record.metric(
+        "phase_a1_a3_together",
+        int(len({fit_at[label, "base"] for label in low[1:]}) == 1),
+        "seeds",
+        "A1, A2 and A3's base-loss step fits land at the same checkpoint",
+    )
 columns = sorted({c for r in rows for c in r}, key=lambda c: (c != "digit", c))
 record.table(
     [{c: r.get(c, "") for c in columns} for r in rows],
-    caption=f"Steps at which each digit's skills are learned (accuracy {learned_acc}) and its loss changes phase",
+    caption=f"Steps at which each digit's skills are learned (accuracy {learned_acc}) and its loss changes phase "
+    "(step fit: a checkpoint; phase: interpolated)",
 )
 
 # %% [markdown]
@@ -161,27 +194,36 @@ for name, curve in classes.items():
 # Over 5 seeds (each number links to the seeds sweep),
 # the top digit A5, the carry alone, is learned first: its base positions reach the
 # accuracy threshold at {{ metric training-dynamics@seeds.learned_a5_base }}. The
-# other digits are *not* learned one after another. The loss of A0 to A3 drops in a
-# single phase change at the same checkpoint for all four
-# ({{ metric training-dynamics@seeds.phase_a1_base }} for A1, the same for A0, A2 and
-# A3). Their accuracies then cross the threshold within about 130 steps of each
-# other: A0 at {{ metric training-dynamics@seeds.learned_a0_base }}, A1 at
+# other digits are *not* learned one after another, but neither do A0 to A3 change in
+# one phase. Located between checkpoints, the base loss passes halfway through its
+# drop at {{ metric training-dynamics@seeds.phase_a0_base }} for A0,
+# {{ metric training-dynamics@seeds.phase_a1_base }} for A1,
+# {{ metric training-dynamics@seeds.phase_a2_base }} for A2 and
+# {{ metric training-dynamics@seeds.phase_a3_base }} for A3. At the resolution of the
+# checkpoints, A1, A2 and A3's step fits land on the same checkpoint in
+# {{ metric training-dynamics@seeds.phase_a1_a3_together }}, and A0's lands on
+# another checkpoint than A1's in {{ metric training-dynamics@seeds.phase_a0_apart }}.
+# Their accuracies then cross the threshold: A0 at
+# {{ metric training-dynamics@seeds.learned_a0_base }}, A1 at
 # {{ metric training-dynamics@seeds.learned_a1_base }}, A4 at
 # {{ metric training-dynamics@seeds.learned_a4_base }}, A2 at
 # {{ metric training-dynamics@seeds.learned_a2_base }} and A3 at
-# {{ metric training-dynamics@seeds.learned_a3_base }}. With spreads of 20 to 130
-# steps, their order changes from seed to seed.
+# {{ metric training-dynamics@seeds.learned_a3_base }}; with spreads of that size,
+# their order changes from seed to seed.
 #
 # Within a digit, cascades come last where the seeds resolve it: the cascade lag is
 # {{ metric training-dynamics@seeds.lag_a2_cascade }} for A2 and
 # {{ metric training-dynamics@seeds.lag_a3_cascade }} for A3. For A4 and A5 the
-# spread is larger than the lag. The lag of the carry case behind the base case is
-# negative or small and varies in sign (A3:
-# {{ metric training-dynamics@seeds.lag_a3_carry }}). Its sign is not a finding:
-# "base" positions include right columns that sum to 9 without an incoming carry,
-# which need the cascade rule as much as the cascades do.
+# spread is larger than the lag. The carry case is learned *before* the base case in
+# A3 in {{ metric training-dynamics@seeds.lag_a3_carry_negative }} (lag
+# {{ metric training-dynamics@seeds.lag_a3_carry }}); in A1
+# ({{ metric training-dynamics@seeds.lag_a1_carry_negative }}) and A2
+# ({{ metric training-dynamics@seeds.lag_a2_carry_negative }}) the sign varies. The
+# sign is not a finding about carries: "base" positions include right columns that
+# sum to 9 without an incoming carry, which need the cascade rule as much as the
+# cascades do.
 #
-# The cascade classes finish between about 480 and 680 steps (S1
+# The cascade classes finish late (S1
 # {{ metric training-dynamics@seeds.learned_s1 }}, S5
 # {{ metric training-dynamics@seeds.learned_s5 }}), with spreads of 80 to 210 steps,
 # so their order is not resolved either. Between a digit's column sum and its exact
@@ -191,10 +233,13 @@ for name, curve in classes.items():
 #
 # ## Caveats
 #
-# "Learned" depends on the threshold `learned_acc` and on the spacing
-# of the checkpoint series (denser early); lags shorter than the gap between two
-# checkpoints are not resolved. The cases are defined by the incoming carry, so a
-# "base" position whose right column sums to 9 still needs the cascade rule; the
-# phase-change steps (from the loss) are less sensitive to this than the
-# accuracy crossings. The numbers on this page are one seed's; the Result cites
-# the 5-seed sweep.
+# "Learned" depends on the threshold `learned_acc`. The checkpoint series is denser
+# early and sparse later (52 to 118 steps apart between steps 93 and 263, where the
+# low digits change), so a step fit can only name a checkpoint: two digits whose
+# fits land on the same checkpoint may change tens of steps apart, and a mean over
+# seeds of checkpoint values is a mix of a few checkpoints, not a measured spread.
+# The interpolated phase steps (where the loss passes halfway) do not have that
+# quantization, but assume the loss moves linearly between checkpoints. The cases
+# are defined by the incoming carry, so a "base" position whose right column sums
+# to 9 still needs the cascade rule. The numbers on this page are one seed's; the
+# Result cites the 5-seed sweep.

@@ -121,6 +121,16 @@ def crossing(x: np.ndarray, y: np.ndarray, level: float) -> float:
     return float(x[i - 1] + frac * (x[i] - x[i - 1]))
 
 
+def transition(x: np.ndarray, y: np.ndarray) -> float:
+    """Where the curve ``y`` over ``x`` passes halfway between the two levels of its best
+    step (``find_step``), linearly interpolated between points: a phase change located
+    between checkpoints rather than at one. NaNs are dropped; NaN if it never passes."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    keep = ~np.isnan(y)
+    step = find_step(x[keep], y[keep])
+    return crossing(x[keep], y[keep], (step.before + step.after) / 2)
+
+
 # --------------------------------------------------------------------------- the shelf
 
 

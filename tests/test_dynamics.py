@@ -137,3 +137,15 @@ def test_find_shelf_measures_runs_in_steps_on_uneven_checkpoints():
     # Its middle is the checkpoint nearest the midpoint in steps (500), not the middle one (20).
     shelf = dynamics.find_shelf([0, 10, 20, 30, 1000], np.ones(5), np.zeros(5), np.ones(5))
     assert shelf.middle == 30 and shelf.length == 1000
+
+
+def test_transition_locates_a_drop_between_sparse_checkpoints():
+    # A loss dropping from 2 to 0.5 at step 237, seen at checkpoints 93, 211, 263, 400:
+    # the step fit can only say 263 (or 211); the transition passes 1.25 between them.
+    fine = np.arange(0, 601)
+    loss = 0.5 + 1.5 / (1 + np.exp((fine - 237) / 10))
+    x = np.array([0, 30, 61, 93, 211, 263, 400, 600])
+    at = dynamics.transition(x, loss[x])
+    assert dynamics.find_step(x, loss[x]).at in (211, 263)
+    assert 211 < at < 263 and at == pytest.approx(237, abs=8)
+    assert dynamics.transition(fine, loss) == pytest.approx(237, abs=0.5)
