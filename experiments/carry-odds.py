@@ -36,6 +36,7 @@ overrides = {}  # training settings changed from the preset
 digit = "A2"  # the answer digit whose maps are shown: one with an incoming carry (not A0, the units)
 fit_column = 1  # answer column whose true carry the additive rules are fitted to (1: no cascades)
 n_eval = 4000  # uniform held-out problems scored at each checkpoint
+n_boot = 200  # bootstrap resamples of the problems for the within-sum ratio's interval
 ridge = 0.0001  # ridge penalty of the additive fit (the unpenalized fit diverges, see below)
 
 # %%
@@ -44,6 +45,7 @@ import numpy as np
 from lab import carry, components, figures, models, record
 from lab.analysis import problems
 from lab.dynamics import checkpoint_models
+from lab.odds import fit_forms, within_sum, within_sum_bootstrap
 
 trained = models.load_or_train(preset, {**overrides, "seed": seed})
 task, labels = trained.task, trained.labels
@@ -61,6 +63,7 @@ digits_with_right = [i for i in range(task.answer_len) if d1[0, i] >= 0]
 # %%
 PREDICTOR_NAMES = list(carry.predictors(np.ones((10, 10, 2))))
 maps, distances = {}, np.zeros((len(trained.steps), task.answer_len, len(PREDICTOR_NAMES)))
+bets, gains = [], []  # per checkpoint: the log-odds at the digit, per problem [n_eval]; the split's gain
 truth = {i: carry.predictors(carry.cell_counts(batch.carry_in[:, i], d1[:, i], d2[:, i])) for i in digits_with_right}
 for s, (step, model) in enumerate(checkpoint_models(trained)):
     lp = carry.carry_log_probs(model, batch)
@@ -69,6 +72,8 @@ for s, (step, model) in enumerate(checkpoint_models(trained)):
         distances[s, i] = [carry.distance(carry.sigmoid(odds), p) for p in truth[i].values()]
         if i == d:
             maps[step] = odds
+    bets.append(lp.log_odds[:, d])
+    gains.append(carry.carry_ce_gain(lp, d))
 
 fig = figures.lines(
     trained.steps,
@@ -195,6 +200,80 @@ fig = figures.lines(
 record.figure(fig, "additive-terms", caption="The maximum-likelihood additive terms against the product's")
 
 # %% [markdown]
+# ## Product or sum, in the model's own bet
+#
+# The product's log-odds phi(d1) + phi(d2), phi(d) = ln(d / (10 - d)), and the column
+# sum d1 + d2 correlate at 0.9945 over the 81 pairs with both digits 1-9, so no R² can
+# tell them apart. They differ within a column sum: there the sum predicts nothing,
+# and the product predicts phi(d1) + phi(d2) minus its mean over the pairs with that
+# sum. The **within-sum ratio** (`lab.odds.within_sum`) fits a free function of
+# d1 + d2 plus that pattern; the pattern's weight over the product's scale between
+# sums is 1 under the product form and 0 under any function of the sum. Its 95%
+# interval resamples the held-out problems (`n_boot` draws). Beside it, R² of the
+# free additive form f(d1) + g(d2) and of its rival with as many numbers, a free
+# function of d1 + d2.
+
+# %%
+right = (d1[:, d] > 0) & (d2[:, d] > 0)
+weights = carry.cell_counts(batch.carry_in[:, d], d1[:, d], d2[:, d]).sum(-1)
+ratio = np.array([within_sum(maps[step], weights).ratio for step in trained.steps])
+band = np.array(
+    [
+        np.nanpercentile(within_sum_bootstrap(b[right], d1[right, d], d2[right, d], n_boot, seed), [2.5, 97.5])
+        for b in bets
+    ]
+)
+fig = figures.lines(
+    trained.steps,
+    {"within-sum ratio": ratio, "2.5%": band[:, 0], "97.5%": band[:, 1]},
+    title=f"{digit}: within-sum ratio (1: product of the one-digit odds, 0: a function of d1 + d2)",
+    log_x=True,
+    ylabel="ratio",
+)
+for level in (0, 1):
+    figures.reference(fig, y=level)
+record.figure(fig, "within-sum", caption="The within-sum ratio over training, with a bootstrap interval over problems")
+
+# Where the carry is half learned: the first checkpoint whose split gains >= 0.5 of
+# H(carry) over the base rate; missing if none does.
+half = np.flatnonzero(np.array(gains) >= 0.5)
+if len(half):
+    s = int(half[0])
+    fits = fit_forms(maps[trained.steps[s]], weights)
+    record.metric("half_gain_step", trained.steps[s], "steps", f"first checkpoint where {digit}'s gain is >= 0.5")
+    for key, value, what in (
+        ("within_ratio_half", ratio[s], "within-sum ratio"),
+        ("within_ratio_half_low", band[s, 0], "2.5% bootstrap percentile of the within-sum ratio"),
+        ("within_ratio_half_high", band[s, 1], "97.5% bootstrap percentile of the within-sum ratio"),
+        ("r2_additive_half", fits["additive"].r2, "R² of the free additive form"),
+        ("r2_free_sum_half", fits["free sum"].r2, "R² of a free function of d1 + d2"),
+        ("r2_product_half", fits["product"].r2, "R² of the product form"),
+    ):
+        if np.isfinite(value):
+            record.metric(key, value, None, f"{what}, {digit} at step {trained.steps[s]}")
+    if np.isfinite(band[s]).all():
+        for level, form in ((0, "any function of d1 + d2"), (1, "the product form")):
+            record.metric(
+                f"within_excludes_{level}_half",
+                int(not band[s, 0] <= level <= band[s, 1]),
+                "seeds",
+                f"the within-sum interval of {digit} at step {trained.steps[s]} excludes {level}, {form}",
+            )
+inside = np.isfinite(band).all(1)
+record.metric(
+    "checkpoints_ratio_excludes_0",
+    int((band[inside, 0] > 0).sum()),
+    "checkpoints",
+    f"checkpoints where {digit}'s within-sum interval lies above 0 (some of the product's pattern)",
+)
+record.metric(
+    "checkpoints_ratio_excludes_1",
+    int(((band[inside, 1] < 1) | (band[inside, 0] > 1)).sum()),
+    "checkpoints",
+    f"checkpoints where {digit}'s within-sum interval excludes 1 (not the product's full pattern)",
+)
+
+# %% [markdown]
 # ## Result
 #
 # On A2 of the default 5-digit model, over 5 seeds (each number links to the seeds
@@ -209,8 +288,22 @@ record.figure(fig, "additive-terms", caption="The maximum-likelihood additive te
 # {{ metric carry-odds@seeds.closest_step_product }}. One digit alone is never the
 # closest ({{ metric carry-odds@seeds.best_checkpoints_digit_d1 }}). So the product is
 # at most a brief passage between base rate and exact rule in this checkpoint series,
-# not a stage. The model's own log-odds, fitted with each form through a dense series
-# over the shelf, are on [[experiments/loss-shelf]].
+# not a stage.
+#
+# **Product or sum, in the model's own bet.** Distances and R² cannot separate the
+# product from a function of the column sum (their log-odds correlate at 0.9945 over
+# the cells); the within-sum ratio can: 1 under the product, 0 under any function of
+# d1 + d2. Where A2's split first gains half of H(carry) over the base rate
+# ({{ metric carry-odds@seeds.half_gain_step }}), the ratio is
+# {{ metric carry-odds@seeds.within_ratio_half }}; its 95% bootstrap interval
+# excludes 0 in {{ metric carry-odds@seeds.within_excludes_0_half }} and excludes 1
+# in {{ metric carry-odds@seeds.within_excludes_1_half }}. There the free additive
+# form explains R² {{ metric carry-odds@seeds.r2_additive_half }} and a free function
+# of d1 + d2, with as many numbers,
+# {{ metric carry-odds@seeds.r2_free_sum_half }}. The product conjecture stands in a
+# seed whose interval contains 1 and excludes 0, and falls in one whose interval
+# excludes 1. The model's log-odds through a dense series over the shelf are on
+# [[experiments/loss-shelf]].
 #
 # On the true carry, the conjecture "the product is the best additive rule" has no
 # answer, because the additive family has **no optimum**. The product is additive and
@@ -228,6 +321,9 @@ record.figure(fig, "additive-terms", caption="The maximum-likelihood additive te
 # ## Caveats
 #
 # Cell averages of the model's log-odds hide the spread within a cell
-# (other digits of the problem also move the model's bet). Before the column sum is
+# (other digits of the problem also move the model's bet). The default model's
+# checkpoints are sparse (40 over 2,500 steps), so "closest at one checkpoint" can
+# hide a passage of up to a hundred steps, and the within-sum ratio is read at
+# checkpoints only. Before the column sum is
 # learned, P(+0) and P(+1) are both small and their ratio means little; read the
 # distances from the shelf on (see [[experiments/loss-shelf]]).
