@@ -4,6 +4,7 @@
 # question: Which heads, MLP layers and neuron families does each answer digit and carry case depend on?
 # links: [ideas/ablations]
 # checks: ["model(preset, overrides)"]
+# sweeps: {seeds: {seed: [0, 1, 2, 3, 4]}}
 # ---
 
 # %% [markdown]
@@ -25,7 +26,7 @@
 # cascade) and per cascade class of the problem (S0 no carry … Sn the longest chain).
 
 # %% tags=["parameters"]
-seed = 0  # draws the problems and the resampling permutation
+seed = 0  # seed of training (initialization, data order), of the problems and of the resampling permutation
 preset = "add2"  # the model preset
 overrides = {}  # settings that differ from the preset, e.g. {"n_digits": 3, "steps": 600}
 n_problems = 1000  # held-out problems
@@ -41,7 +42,7 @@ from lab.analysis import ablation, neurons, problems
 from lab.components import Head, Mlp
 from lab.task import CASE_NAMES
 
-trained = models.load_or_train(preset, overrides)
+trained = models.load_or_train(preset, {**overrides, "seed": seed})
 model, task = trained.model, trained.task
 rng = np.random.default_rng(seed)
 batch = problems.heldout(task, rng, n_problems, nine_share)
@@ -138,6 +139,56 @@ for label in [c for c in ablated if components.is_a(c, Mlp)] + [f"top {n_top} ne
         unit="nats",
         description=f"mean-ablating {label}, cascade digits",
     )
+mlps = [c for c in ablated if components.is_a(c, Mlp)]
+top_label = f"top {n_top} neurons"
+layer_costs = [mean_effects[c]["digit"].mean() for c in mlps]
+record.metric(
+    "worst_head_layer0",
+    float(components.parse(worst).layer == 0),
+    unit="seeds",
+    description=f"1 if the head whose mean ablation hurts most is in layer 0 ({worst})",
+)
+record.metric(
+    "heads_over_tenth_nat",
+    sum(mean_effects[c]["digit"].mean() > 0.1 for c in heads),
+    unit="heads",
+    description="heads whose mean ablation costs more than 0.1 nats, all digits",
+)
+record.metric(
+    "mlp0_above_mlp1",
+    float(layer_costs[0] > max(layer_costs[1:])),
+    unit="seeds",
+    description="1 if mean-ablating the first MLP layer costs more than any later one",
+)
+record.metric(
+    "worst_head_below_mlps",
+    float(mean_effects[worst]["digit"].mean() < min(layer_costs)),
+    unit="seeds",
+    description="1 if the most important head costs less than either MLP layer",
+)
+record.metric(
+    "top_neurons_in_layer0",
+    sum(layer == 0 for _, layer, _ in found.neurons),
+    unit="neurons",
+    description=f"neurons of layer 0 among the {top_label} (ranked by direct attribution)",
+)
+record.metric(
+    "top_neurons_ratio",
+    mean_effects[top_label]["digit"].mean() / min(layer_costs),
+    description=f"loss increase of mean-ablating the {top_label} over that of the cheaper MLP layer",
+)
+record.metric(
+    "top_neurons_below_tenth",
+    float(mean_effects[top_label]["digit"].mean() < 0.1 * min(layer_costs)),
+    unit="seeds",
+    description=f"1 if mean-ablating the {top_label} costs less than a tenth of the cheaper MLP layer",
+)
+record.metric(
+    "cascades_cost_more",
+    float(all(mean_effects[c]["carry case"][2] > mean_effects[c]["digit"].mean() for c in mlps)),
+    unit="seeds",
+    description="1 if mean-ablating each MLP layer costs more on cascade digits than on all digits",
+)
 record.table(
     [
         {

@@ -4,6 +4,7 @@
 # question: Where does each head of the addition model attend, and does it read the digit pairs column by column?
 # links: [ideas/attention-patterns]
 # checks: ["model(preset, overrides)"]
+# sweeps: {seeds: {seed: [0, 1, 2, 3, 4]}}
 # ---
 
 # %% [markdown]
@@ -24,18 +25,19 @@
 # and to the column to the right `(a_c-1, b_c-1)`.
 
 # %% tags=["parameters"]
-seed = 0  # draws the problems
+seed = 0  # seed of training (initialization, data order) and of the problems
 preset = "add2"  # the addition model
 overrides = {}  # e.g. {"n_digits": 3, "steps": 600} for a quick run
 n_problems = 1000  # held-out problems averaged over
 nine_share = 0.0  # share of columns forced to sum to 9 (0: uniform problems)
 n_shown = 6  # problems in the per-example view
+threshold = 0.5  # attention share at which a head counts as reading a column
 
 # %%
 from lab import components, models, record
 from lab.analysis import attention, problems
 
-trained = models.load_or_train(preset, overrides)
+trained = models.load_or_train(preset, {**overrides, "seed": seed})
 model, task = trained.model, trained.task
 batch = problems.heldout(task, seed, n_problems, nine_share)
 pattern = attention.patterns(model, batch.tokens)  # [problem, layer, head, q, k]
@@ -100,8 +102,61 @@ for name, what in (("own", "its own column (a_c, b_c)"), ("right", "the column t
     record.metric(
         f"staircase_{name}_max",
         shares[name][best],
-        description=f"largest mean attention from an answer digit's position to {what} ({heads[best]})",
+        description=f"largest mean attention of a head from an answer digit's position to {what} ({heads[best]})",
     )
+    record.metric(
+        f"staircase_{name}_layer0",
+        float(best < model.cfg.n_heads),
+        unit="seeds",
+        description=f"1 if the head that attends most to {what} is in layer 0 ({heads[best]})",
+    )
+
+# %% [markdown]
+# ## Digit by digit, whichever head reads it
+#
+# Head indices differ between seeds, so the staircase is also read per answer digit:
+# the most attention *any* head pays from the position predicting it to its own column
+# (`staircase_own_weakest`: the smallest such share over the digits) and to the column
+# to the right (`staircase_right_weakest`). The staircase is complete when every digit
+# that has such a column is read at `threshold` or more by some head
+# (`staircase_own_complete`, `staircase_right_complete`); `staircase_own_heads` and
+# `staircase_right_heads` count the heads whose mean share over the digits reaches it.
+
+# %%
+coverage = attention.staircase_coverage(average, task)  # {"own": [digit], "right": [digit]}
+for name, what in (("own", "its own column"), ("right", "the column to the right")):
+    record.metric(
+        f"staircase_{name}_weakest",
+        coverage[name].min(),
+        description=f"smallest over answer digits of the most attention any head pays to {what}",
+    )
+    record.metric(
+        f"staircase_{name}_complete",
+        float(coverage[name].min() >= threshold),
+        unit="seeds",
+        description=f"1 if every answer digit with {what} is read at >= {threshold} by some head",
+    )
+    record.metric(
+        f"staircase_{name}_heads",
+        (shares[name] >= threshold).sum(),
+        unit="heads",
+        description=f"heads whose mean attention to {what} reaches {threshold}",
+    )
+read = {
+    name: dict(zip([d for d, c in zip(task.answer_labels(), task.answer_columns) if keep(c)], coverage[name].tolist()))
+    for name, keep in (("own", lambda c: c < task.n_digits), ("right", lambda c: c >= 1))
+}
+record.table(
+    [
+        {
+            "answer digit": d,
+            "own column, best head": read["own"].get(d, "–"),
+            "column to the right, best head": read["right"].get(d, "–"),
+        }
+        for d in task.answer_labels()
+    ],
+    caption="Per answer digit, the most attention any head pays to its own column and to the column to the right",
+)
 
 # %% [markdown]
 # ## Problem by problem

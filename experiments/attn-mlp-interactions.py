@@ -4,6 +4,7 @@
 # question: Which attention heads feed which MLP neurons, and how much does that matter?
 # links: [ideas/attention-mlp-interaction]
 # checks: ["model(preset, overrides)"]
+# sweeps: {seeds: {seed: [0, 1, 2, 3, 4]}}
 # ---
 
 # %% [markdown]
@@ -32,7 +33,7 @@
 # flows through that neuron.
 
 # %% tags=["parameters"]
-seed = 0  # draws the problems
+seed = 0  # seed of training (initialization, data order), of the problems and of resampling
 preset = "add2"  # the model preset
 overrides = {}  # settings that differ from the preset, e.g. {"n_digits": 3, "steps": 600}
 n_problems = 300  # held-out problems
@@ -47,7 +48,7 @@ from lab import components, figures, models, record
 from lab.analysis import ablation, attribution, interactions, problems
 from lab.components import Neuron
 
-trained = models.load_or_train(preset, overrides)
+trained = models.load_or_train(preset, {**overrides, "seed": seed})
 model = trained.model
 cfg = model.cfg
 batch = problems.heldout(trained.task, seed, n_problems, nine_share)
@@ -70,6 +71,11 @@ composition = np.array(
 )  # [head, top neuron]
 record.metric("composition_baseline", 1 / np.sqrt(cfg.d_model), description="score of a random reader, 1/sqrt(d_model)")
 record.metric("composition_max", np.nanmax(composition), description="largest head x top-neuron composition score")
+record.metric(
+    "composition_max_ratio",
+    np.nanmax(composition) * np.sqrt(cfg.d_model),
+    description="largest head x top-neuron composition score over the random reader's 1/sqrt(d_model)",
+)
 fig = figures.heatmap(
     composition, neuron_labels, head_labels, xlabel="neuron (top by attribution)", ylabel="head", diverging=False
 )
@@ -95,6 +101,18 @@ record.figure(
     ),
     "path-logit-diff",
     "Change of the correct-minus-rival logit difference when a head's MLP paths are cut",
+)
+record.metric(
+    "path_effect_max",
+    paths.logit_diff.abs().max(),
+    unit="logits",
+    description="largest |mean change of the logit difference| at a digit from cutting one head's paths into the MLPs",
+)
+record.metric(
+    "path_effect_layer0",
+    float(paths.logit_diff.abs().amax(-1)[0].max() > paths.logit_diff.abs().amax(-1)[1:].max()),
+    unit="seeds",
+    description="1 if the head whose MLP paths matter most (largest |change| at a digit) is in layer 0",
 )
 activation = np.array([[float(paths.activation[hl, h, l, n, pos]) for pos, l, n in top] for hl, h in head_list])
 fig = figures.heatmap(activation, neuron_labels, head_labels, xlabel="neuron (at its digit)", ylabel="head")
@@ -127,6 +145,17 @@ record.metric(
     unit="logits",
     description="largest |interaction| of a head's MLP paths with a top neuron, at the neuron's digit",
 )
+record.metric(
+    "top_interaction_share",
+    np.abs(own_digit).max() / paths.logit_diff.abs().max(),
+    description="largest |interaction| over the largest |change of the logit difference| from cutting a head's MLP paths",
+)
+record.metric(
+    "top_interaction_negative",
+    float(own_digit.flat[np.abs(own_digit).argmax()] < 0),
+    unit="seeds",
+    description="1 if the strongest interaction is negative: the head's effect flows through the neuron",
+)
 
 
 def ranks(x: np.ndarray) -> np.ndarray:
@@ -134,10 +163,23 @@ def ranks(x: np.ndarray) -> np.ndarray:
 
 
 ok = ~np.isnan(composition)
+rank_corr = np.corrcoef(ranks(composition[ok]), ranks(np.abs(activation[ok])))[0, 1]
 record.metric(
     "weight_activation_rank_corr",
-    np.corrcoef(ranks(composition[ok]), ranks(np.abs(activation[ok])))[0, 1],
+    rank_corr,
     description="rank correlation of composition score with |activation change| over head x neuron pairs",
+)
+record.metric(
+    "weight_activation_weak",
+    float(abs(rank_corr) < 0.3),
+    unit="seeds",
+    description="1 if the rank correlation of composition score with |activation change| is within ±0.3",
+)
+record.metric(
+    "weight_activation_negative",
+    float(rank_corr < 0),
+    unit="seeds",
+    description="1 if the rank correlation of composition score with |activation change| is negative",
 )
 order = np.dstack(np.unravel_index(np.argsort(-np.abs(own_digit), axis=None), own_digit.shape))[0][:10]
 record.table(

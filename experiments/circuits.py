@@ -4,6 +4,7 @@
 # question: What do the OV and QK circuits of our 2-layer models do, and which heads compose?
 # links: [ideas/mathematical-framework-exercises]
 # checks: ["model(addition_preset, addition_overrides)", "model(induction_preset, induction_overrides)"]
+# sweeps: {seeds: {seed: [0, 1, 2, 3, 4]}}
 # ---
 
 # %% [markdown]
@@ -28,12 +29,13 @@
 # of the same shapes.
 
 # %% tags=["parameters"]
-seed = 0  # draws the random matrices of the composition baseline
+seed = 0  # seed of training both models (initialization, data order) and of the baseline's random matrices
 addition_preset = "add2"  # the 2-layer addition model
 addition_overrides = {}  # e.g. {"n_digits": 3, "steps": 600} for a quick run
 induction_preset = "attn2"  # the attention-only model trained on repeated spans
 induction_overrides = {}
 top_pairs = 4  # strongest head pairs listed per composition mode
+copying_threshold = 0.5  # copying score above which a head counts as copying
 
 # %%
 import plotly.graph_objects as go
@@ -45,8 +47,8 @@ from lab.analysis import attention, circuits
 from lab.task import TOKEN_NAMES
 
 subjects = {
-    "addition": models.load_or_train(addition_preset, addition_overrides),
-    "induction": models.load_or_train(induction_preset, induction_overrides),
+    "addition": models.load_or_train(addition_preset, {**addition_overrides, "seed": seed}),
+    "induction": models.load_or_train(induction_preset, {**induction_overrides, "seed": seed}),
 }
 folded = {role: circuits.folded(trained.model) for role, trained in subjects.items()}
 token_names = {"addition": TOKEN_NAMES, "induction": [str(t) for t in range(subjects["induction"].data.d_vocab)]}
@@ -79,6 +81,12 @@ for role, model in folded.items():
         f"{role}_copying_max",
         copying[role][best],
         description=f"top eigenvalue copying score of a head of the {role} model ({labels(model)[best]})",
+    )
+    record.metric(
+        f"{role}_copying_heads",
+        (copying[role] > copying_threshold).sum(),
+        unit="heads",
+        description=f"heads of the {role} model with a copying score above {copying_threshold}",
     )
     fig = attention.head_grid(
         ov.AB,
@@ -197,6 +205,11 @@ for role, model in folded.items():
             description=f"strongest {mode}-composition in the {role} model "
             f"({best / baseline:.1f}× the random baseline)",
         )
+        record.metric(
+            f"{role}_{mode.lower()}_composition_ratio",
+            best / baseline,
+            description=f"strongest {mode}-composition in the {role} model over the random baseline",
+        )
     fig.update_yaxes(autorange="reversed", title="writer")
     fig.update_xaxes(title="reader")
     record.figure(
@@ -204,6 +217,21 @@ for role, model in folded.items():
         f"composition-{role}",
         caption=f"Q-, K- and V-composition of every earlier head into every "
         f"later one in the {role} model; random matrices score {baseline:.3f} on average",
+    )
+    strongest = {mode: float(score.max()) for mode, score in scores.items()}
+    record.metric(
+        f"{role}_k_strongest",
+        float(strongest["K"] > max(strongest["Q"], strongest["V"])),
+        unit="seeds",
+        description=f"1 if the {role} model's strongest composition of all three modes is K-composition",
+    )
+    reader = int(scores["K"].flatten(2).amax(0).amax(0).argmax())  # reader of the strongest K-composition
+    record.metric(
+        f"{role}_k_reader_copies",
+        float(copying[role][reader] > copying_threshold),
+        unit="seeds",
+        description=f"1 if the reader of the {role} model's strongest K-composition "
+        f"({labels(model)[reader]}) copies (score above {copying_threshold})",
     )
     rows += [
         {"model": role, **row, "× baseline": row["score"] / baseline}

@@ -4,6 +4,7 @@
 # question: When do induction heads form, and do the addition models have any?
 # links: [ideas/induction-heads]
 # checks: ["model(induction_preset, induction_overrides)", "model(addition_preset, addition_overrides)"]
+# sweeps: {seeds: {seed: [0, 1, 2, 3, 4]}}
 # ---
 
 # %% [markdown]
@@ -43,13 +44,14 @@
 # digits, the standard test, and on addition problems for previous-token attention.
 
 # %% tags=["parameters"]
-seed = 0  # draws the scored rows
+seed = 0  # seed of training both models (initialization, data order) and of the scored rows
 induction_preset = "attn2"  # the attention-only model trained on repeated spans
 induction_overrides = {}  # settings that differ from the preset, e.g. {"steps": 300}
 addition_preset = "add2"  # the addition model to look for induction heads in
 addition_overrides = {}  # e.g. {"n_digits": 3, "steps": 600} for a quick run
 n_examples = 200  # rows scored per repeat length at every checkpoint
 repeat_lengths = [4, 8, 12, 16]  # k of the scored rows; within the training range of k
+head_threshold = 0.3  # score (mean over k) at which a head counts as an induction or previous-token head
 
 # %%
 import numpy as np
@@ -60,7 +62,7 @@ from lab.analysis import attention, induction, problems
 from lab.dynamics import find_step
 
 rng = np.random.default_rng(seed)
-trained = models.load_or_train(induction_preset, induction_overrides)
+trained = models.load_or_train(induction_preset, {**induction_overrides, "seed": seed})
 data = trained.data
 rows = {k: torch.as_tensor(induction.repeat_rows(rng, n_examples, data.seq_len, k, data.vocab)) for k in repeat_lengths}
 labels = components.head_labels(trained.model.cfg.n_layers, trained.model.cfg.n_heads)
@@ -113,6 +115,18 @@ record.metric(
     phase_change_loss,
     unit="steps",
     description="where the evaluation loss on the scored half of training rows drops (evaluations every few steps)",
+)
+record.metric(
+    "induction_after_loss",
+    phase_change - phase_change_loss,
+    unit="steps",
+    description="steps from the loss drop to the induction score's rise (negative: the score rises first)",
+)
+record.metric(
+    "previous_token_first",
+    float(phase_change_previous <= phase_change),
+    unit="seeds",
+    description="1 if the top previous-token head's score jumps at or before the top induction head's",
 )
 
 for detector, name in (("induction", "Induction"), ("previous_token", "Previous-token")):
@@ -210,6 +224,18 @@ record.metric(
     unit="nats",
     description=f"loss on the repeat at the end of training, mean over k in {repeat_lengths}",
 )
+accuracy_by_k = [on_copy(k, "accuracy", "repeat")[-1] for k in repeat_lengths]
+record.metric(
+    "repeated_acc_range",
+    max(accuracy_by_k) - min(accuracy_by_k),
+    description=f"highest minus lowest accuracy on the repeat over k in {repeat_lengths}, at the end",
+)
+record.metric(
+    "repeated_acc_even",
+    float(max(accuracy_by_k) - min(accuracy_by_k) < 0.05),
+    unit="seeds",
+    description=f"1 if the accuracy on the repeat is within 0.05 for every k in {repeat_lengths}",
+)
 record.metric(
     "first_copy_loss_final",
     first_copy[-1],
@@ -221,10 +247,13 @@ record.metric(
 # %% [markdown]
 # ## The heads at the end of training
 #
-# Final scores of every head, with the induction score for each `k` (table; metrics
-# `induction_score_l<layer>h<head>` and `previous_token_score_l<layer>h<head>`, e.g.
-# `induction_score_l1h0`, means over `k`; the top induction score for each `k` in
-# `induction_score_max_k<k>`, e.g. `induction_score_max_k4`), and every head's
+# Final scores of every head, with the induction score for each `k` (table). Head
+# indices differ between seeds, so the metrics name no head: the top scores (means
+# over `k`; for each `k` in `induction_score_max_k<k>`, e.g. `induction_score_max_k4`),
+# how many heads score `head_threshold` or more (`induction_heads`,
+# `previous_token_heads`), the layers of the top heads (`induction_head_layer1`,
+# `previous_token_head_layer0`), and whether the top induction head is the same for
+# every `k` (`top_head_changes_with_k`). Also every head's
 # attention on one row per `k` (figure `attention-examples`: an induction head attends
 # from each token of the repeat to the token after its first occurrence, a stripe
 # `k - 1` to the left of the diagonal that moves with `k`; a previous-token head the
@@ -244,13 +273,26 @@ def position_names(k: int) -> list[str]:
     )
 
 
-for detector in ("induction", "previous_token"):
-    for label, value in zip(labels, final[detector].tolist()):
-        record.metric(
-            f"{detector}_score_{components.slug(label)}",
-            value,
-            description=f"{detector.replace('_', '-')} score of {label} at the end of training (mean over k)",
-        )
+n_heads = trained.model.cfg.n_heads
+for detector, name in (("induction", "induction"), ("previous_token", "previous-token")):
+    record.metric(
+        f"{detector}_heads",
+        (final[detector] >= head_threshold).sum(),
+        unit="heads",
+        description=f"heads with a {name} score of {head_threshold} or more at the end (mean over k)",
+    )
+record.metric(
+    "induction_head_layer1",
+    float(top_induction >= n_heads),
+    unit="seeds",
+    description=f"1 if the top induction head is in layer 1 or later ({labels[top_induction]})",
+)
+record.metric(
+    "previous_token_head_layer0",
+    float(top_previous < n_heads),
+    unit="seeds",
+    description=f"1 if the top previous-token head is in layer 0 ({labels[top_previous]})",
+)
 record.metric(
     "induction_score_max",
     final["induction"].max(),
@@ -269,6 +311,13 @@ for k, values in induction_by_k.items():
         values[best],
         description=f"top induction score at the end on rows with k={k} ({labels[best]})",
     )
+top_by_k = {labels[int(np.argmax(values))] for values in induction_by_k.values()}
+record.metric(
+    "top_head_changes_with_k",
+    float(len(top_by_k) > 1),
+    unit="seeds",
+    description=f"1 if the top induction head is not the same for every k ({', '.join(sorted(top_by_k))})",
+)
 record.table(
     [
         {
@@ -310,7 +359,7 @@ record.figure(
 # `addition_induction_score_max`, `addition_previous_token_score_max`).
 
 # %%
-adder = models.load_or_train(addition_preset, addition_overrides)
+adder = models.load_or_train(addition_preset, {**addition_overrides, "seed": seed})
 context = adder.data.seq_len
 digit_repeats = induction.repeat_rows(rng, n_examples, context, (context - 1) // 2, vocab=10)
 repeat_scores = induction.scores(adder.model, digit_repeats)
@@ -339,6 +388,12 @@ record.metric(
     "addition_induction_score_max",
     repeat_scores["induction"].max(),
     description=f"top induction score of {addition_preset} on repeated digits ({adder_labels[best]})",
+)
+record.metric(
+    "addition_no_induction_head",
+    float(repeat_scores["induction"].max() < head_threshold),
+    unit="seeds",
+    description=f"1 if no head of {addition_preset} has an induction score of {head_threshold} on repeated digits",
 )
 best = int(problem_scores["previous_token"].flatten().argmax())
 record.metric(

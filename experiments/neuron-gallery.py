@@ -4,6 +4,7 @@
 # question: What do the important MLP neurons compute, as functions of the digits?
 # links: [ideas/neuron-visualizations]
 # checks: ["model(preset, overrides)"]
+# sweeps: {seeds: {seed: [0, 1, 2, 3, 4]}}
 # ---
 
 # %% [markdown]
@@ -28,7 +29,7 @@
 # templates; metric `kmeans_purity` says how well clusters and families agree.
 
 # %% tags=["parameters"]
-seed = 0  # draws the problems
+seed = 0  # seed of training (initialization, data order), of the problems and of k-means
 preset = "add2"  # the model preset
 overrides = {}  # settings that differ from the preset, e.g. {"n_digits": 3, "steps": 600}
 n_problems = 5000  # uniform held-out problems for the maps
@@ -48,7 +49,7 @@ from lab import figures, models, record
 from lab.analysis import neurons, problems
 from lab.components import Neuron
 
-trained = models.load_or_train(preset, overrides)
+trained = models.load_or_train(preset, {**overrides, "seed": seed})
 model, task = trained.model, trained.task
 rng = np.random.default_rng(seed)
 positions = trained.labels
@@ -119,7 +120,29 @@ record.metric(
 record.metric(
     "n_families",
     len({m.name for m in matches if m.family != "other"}),
-    description="distinct families among the top neurons",
+    description="distinct families among the top neurons (a family and its complement counted apart)",
+)
+
+# %% [markdown]
+# Neuron indices differ between seeds; families do not. For each family of templates
+# (either sign), how many of the top neurons fall in it (`family_<name>`) and whether
+# any does (`has_<name>`), and whether some top neuron reads the carry from the column to
+# the right (carry in, cascade in, carry possible or the right sum: `has_carry_reader`).
+
+# %%
+counts_by_family = neurons.family_counts(matches)
+for family, count in counts_by_family.items():
+    name = neurons.family_slug(family)
+    record.metric(f"family_{name}", count, unit="neurons", description=f"top neurons in the family {family!r}")
+    record.metric(
+        f"has_{name}", float(count > 0), unit="seeds", description=f"1 if a top neuron is in the family {family!r}"
+    )
+right_families = {neurons.family_of(t) for t, (column, _) in neurons.templates().items() if column == "right"}
+record.metric(
+    "has_carry_reader",
+    float(any(counts_by_family[f] for f in right_families)),
+    unit="seeds",
+    description="1 if a top neuron's best template reads the column to the right (the carry's source)",
 )
 
 template_columns = {name: column for name, (column, _) in neurons.templates().items()}

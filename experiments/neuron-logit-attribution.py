@@ -4,6 +4,7 @@
 # question: What does each MLP neuron contribute to the logits?
 # links: [ideas/per-neuron-logit-contributions]
 # checks: ["model(preset, overrides)"]
+# sweeps: {seeds: {seed: [0, 1, 2, 3, 4]}}
 # ---
 
 # %% [markdown]
@@ -37,7 +38,7 @@
 # in a direct attribution at all; see the ablations experiment.
 
 # %% tags=["parameters"]
-seed = 0  # draws the problems
+seed = 0  # seed of training (initialization, data order) and of the problems
 preset = "add2"  # the model preset
 overrides = {}  # settings that differ from the preset, e.g. {"n_digits": 3, "steps": 600}
 n_problems = 1000  # held-out problems attributed
@@ -55,7 +56,7 @@ from lab.analysis import attribution, problems
 from lab.components import Head, Mlp, Neuron
 from lab.task import CASE_NAMES
 
-trained = models.load_or_train(preset, overrides)
+trained = models.load_or_train(preset, {**overrides, "seed": seed})
 model = trained.model
 batch = problems.heldout(trained.task, seed, n_problems, nine_share)
 positions = trained.labels
@@ -74,6 +75,12 @@ record.metric(
     attr.residual.abs().max(),
     unit="logits",
     description="max |logit diff - sum of parts - constant|, final LN scale frozen",
+)
+record.metric(
+    "parts_add_up",
+    float(attr.residual.abs().max() < 1e-3),
+    unit="seeds",
+    description="1 if the parts add up to the logit difference within 1e-3 logits everywhere",
 )
 record.metric(
     "logit_diff_mean", attr.logit_diff.mean(), unit="logits", description="mean correct-minus-rival logit difference"
@@ -145,11 +152,23 @@ record.metric(
     share.mean(),
     description=f"share of neuron importance held by the top {top_k}, mean over digits",
 )
+record.metric(
+    "first_neuron_share",
+    attribution.top_share(importance, 1).mean(),
+    description="share of neuron importance held by the most important neuron of each digit, mean over digits",
+)
 cumulative = importance.sort(0, descending=True).values.cumsum(0) / importance.sum(0)
+for_half = (cumulative < 0.5).sum(0) + 1  # [pos]
 record.metric(
     "neurons_for_half",
-    (cumulative < 0.5).sum(0).float().mean() + 1,
+    for_half.float().mean(),
     description="neurons needed for half the neuron importance, mean over digits",
+)
+record.metric(
+    "neurons_spread",
+    float((for_half > top_k).all()),
+    unit="seeds",
+    description=f"1 if at every answer digit more than the top {top_k} neurons are needed for half the importance",
 )
 fig = figures.lines(
     np.arange(1, len(neurons) + 1),
@@ -226,6 +245,12 @@ parts = attr.parts[candidates]
 relative = (effects - parts).abs().mean((1, 2)) / parts.abs().mean((1, 2))
 record.metric(
     "ln_gap_median", relative.median(), description="median relative gap between attribution and direct-path removal"
+)
+record.metric(
+    "ln_gap_over_tenth",
+    float(relative.median() > 0.1),
+    unit="seeds",
+    description="1 if the median relative gap between attribution and direct-path removal exceeds 0.1",
 )
 fig = go.Figure(
     [

@@ -75,3 +75,30 @@ def test_example_figure_slider_shows_one_example_at_a_time(model, tokens):
     visible = np.array([s.args[0]["visible"] for s in steps])
     assert (visible.sum(1) == 4).all() and (visible.sum(0) == 1).all()
     assert "a2=" in fig.data[0].text[0][0]
+
+
+def test_staircase_coverage_takes_the_best_head_per_digit_whichever_it_is():
+    """Two heads of two layers share the staircase: head (0, 1) reads the own column of
+    every answer digit but the last one it has, head (1, 0) that one's own column and the
+    column to the right of every digit; the coverage per digit is the best head's share."""
+    n = TASK.n_digits
+    pattern = torch.zeros(2, 2, TASK.seq_len, TASK.seq_len)
+    pattern[..., n] = 1.0  # everything else attends to '+'
+    own_digits = [(q, c) for q, c in zip(TASK.predict_positions, TASK.answer_columns) if c < n]
+    for k, (query, column) in enumerate(own_digits):
+        reader = (0, 1) if k < len(own_digits) - 1 else (1, 0)
+        pattern[reader][query] = 0.0
+        pattern[reader][query, n - 1 - column] = 0.3
+        pattern[reader][query, 2 * n - column] = 0.3
+        pattern[reader][query, n] = 0.4
+    for query, column in zip(TASK.predict_positions, TASK.answer_columns):
+        if column >= 1:
+            pattern[1, 1, query] = 0.0
+            pattern[1, 1, query, n - column] = pattern[1, 1, query, 2 * n - column + 1] = 0.5
+    by_digit = attention.staircase_by_digit(pattern, TASK)
+    assert by_digit["own"].shape == (2, 2, n) and by_digit["right"].shape == (2, 2, n)
+    coverage = attention.staircase_coverage(pattern, TASK)
+    torch.testing.assert_close(coverage["own"], torch.full((n,), 0.6))
+    torch.testing.assert_close(coverage["right"], torch.ones(n))
+    # the mean over digits hides which head reads which digit
+    torch.testing.assert_close(attention.staircase_shares(pattern, TASK)["own"][0, 1], torch.tensor(0.6 * (n - 1) / n))

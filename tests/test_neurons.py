@@ -37,6 +37,31 @@ def test_classify_names_templates_and_their_complements():
     assert neurons.classify({"own": noise, "right": np.full((10, 10), np.nan)}).family == "other"
 
 
+def test_family_counts_merge_signs_and_list_every_family():
+    grids = neurons.templates()
+    noise = np.random.default_rng(1).normal(size=(10, 10))
+    maps = [
+        {"own": noise * 0.01, "right": grids["carry in (right sum >= 10)"][1]},
+        {"own": noise * 0.01, "right": -grids["carry in (right sum >= 10)"][1]},
+        {"own": grids["sum mod 10 = 7"][1], "right": noise * 0.01},
+        {"own": grids["sum mod 10 = 2"][1], "right": noise * 0.01},
+        {"own": grids["sum mod 10 = 2"][1], "right": noise * 0.01},
+        {"own": noise, "right": np.full((10, 10), np.nan)},  # other
+    ]
+    counts = neurons.family_counts([neurons.classify(m) for m in maps])
+    assert list(counts) == neurons.family_names()
+    assert len(counts) == 8 and "other" not in counts
+    assert counts["carry in (right sum >= 10)"] == 2
+    assert counts["sum mod 10"] == 3
+    assert sum(counts.values()) == 5 and counts["cascade in (right sum = 9)"] == 0
+    assert [neurons.family_slug(f) for f in counts][:4] == [
+        "sum_mod_10",
+        "makes_a_carry",
+        "passes_a_carry_on",
+        "own_sum",
+    ]
+
+
 def test_kmeans_separates_separate_blobs():
     rng = np.random.default_rng(0)
     points = np.concatenate([rng.normal(0, 0.1, (20, 5)), rng.normal(5, 0.1, (30, 5))])

@@ -68,23 +68,36 @@ def column_attention(pattern: torch.Tensor, task: AdditionTask) -> torch.Tensor:
     return rows[..., column_positions(task)].sum(-1)  # [..., answer, column]
 
 
-def staircase_shares(pattern: torch.Tensor, task: AdditionTask) -> dict[str, torch.Tensor]:
-    """How much each head attends along the staircase, each ``[...]`` (pattern's
-    leading dims).
+def staircase_by_digit(pattern: torch.Tensor, task: AdditionTask) -> dict[str, torch.Tensor]:
+    """Attention along the staircase per answer digit, each ``[..., digits]``.
 
     ``own``: attention from the position predicting answer digit ``A_c`` to the pair
-    ``(a_c, b_c)``, averaged over the answer digits that have one (all but the top
-    digit); ``right``: the same for the pair of the column to the right, ``(a_c-1,
-    b_c-1)``, where a carry comes from (all but the units digit).
+    ``(a_c, b_c)``, for the answer digits that have one (all but the top digit), in
+    emission order; ``right``: the same for the pair of the column to the right,
+    ``(a_c-1, b_c-1)``, where a carry comes from (all but the units digit).
     """
     by_column = column_attention(pattern, task)  # [..., answer, column]
     answer_columns = task.answer_columns
     own = [(i, c) for i, c in enumerate(answer_columns) if c < task.n_digits]
     right = [(i, c - 1) for i, c in enumerate(answer_columns) if c >= 1]
     return {
-        name: torch.stack([by_column[..., i, c] for i, c in pairs], -1).mean(-1)
+        name: torch.stack([by_column[..., i, c] for i, c in pairs], -1)
         for name, pairs in (("own", own), ("right", right))
     }
+
+
+def staircase_shares(pattern: torch.Tensor, task: AdditionTask) -> dict[str, torch.Tensor]:
+    """How much each head attends along the staircase, each ``[...]`` (pattern's
+    leading dims): ``staircase_by_digit`` averaged over the answer digits."""
+    return {name: share.mean(-1) for name, share in staircase_by_digit(pattern, task).items()}
+
+
+def staircase_coverage(pattern: torch.Tensor, task: AdditionTask) -> dict[str, torch.Tensor]:
+    """For each answer digit, the most any head attends along the staircase, each
+    ``[digits]``: pattern ``[layer, head, query_pos, key_pos]``, ``own`` and ``right`` as
+    in ``staircase_by_digit``. A digit read by *some* head counts, whichever head it is,
+    so the reading does not depend on head indices (which differ between seeds)."""
+    return {name: share.flatten(0, -2).max(0).values for name, share in staircase_by_digit(pattern, task).items()}
 
 
 def token_labels(task: AdditionTask, tokens: np.ndarray) -> list[list[str]]:

@@ -20,6 +20,7 @@ attribution, map the top ones, name their families.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -98,6 +99,27 @@ def templates() -> dict[str, tuple[str, np.ndarray]]:
 def family_of(template: str) -> str:
     """The family a template belongs to ("sum mod 10 = 3" -> "sum mod 10")."""
     return template.split(" = ")[0] if template.startswith("sum mod 10") else template
+
+
+def family_names() -> list[str]:
+    """Every family the templates define, in template order."""
+    return list(dict.fromkeys(family_of(name) for name in templates()))
+
+
+def family_slug(family: str) -> str:
+    """A family's name as part of a metric name: "carry in (right sum >= 10)" -> "carry_in"."""
+    return family.split(" (")[0].replace(" ", "_")
+
+
+def family_counts(matches: Sequence[Match]) -> dict[str, int]:
+    """How many of ``matches`` fall in each family of ``family_names`` (0 where none),
+    either sign: a neuron firing on the complement ("not carry in") counts as its family.
+    Families, not neuron indices, are what can be compared between seeds."""
+    counts = dict.fromkeys(family_names(), 0)
+    for match in matches:
+        if match.family in counts:
+            counts[match.family] += 1
+    return counts
 
 
 def _correlation(x: np.ndarray, t: np.ndarray) -> float:
