@@ -26,13 +26,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
+from transformer_lens.model_bridge import TransformerBridge
 
+from lab import inference, phases
 from lab import task as addition
 from lab.data import AdditionData
 from lab.dynamics import checkpoint_models
 from lab.models import TrainedModel
-from lab.train import EVAL_NINE_SHARE, position_scores
+from lab.train import EVAL_NINE_SHARE
 
 SEED = 987_654  # not train.EVAL_SEED: these problems are not the ones training watched
 MAX_CLASS_RATE = 1e-4
@@ -65,15 +66,14 @@ class ErrorCounts:
         return self.uniform_n >= min_uniform and self.uniform_errors == 0 and classes_ok
 
 
-def wrong_answers(model: torch.nn.Module, batch: addition.Batch, chunk_size: int = 4096) -> np.ndarray:
-    """Whether each problem's answer is wrong anywhere, ``[batch]`` bool."""
-    tokens = torch.as_tensor(batch.tokens, device=next(model.parameters()).device)
-    _, correct = position_scores(model, tokens, batch.task.predict_positions, chunk_size)
-    return ~correct.all(1).numpy()
+def wrong_answers(model: TransformerBridge, batch: addition.Batch) -> np.ndarray:
+    """Whether each problem's answer is wrong anywhere, ``[batch]`` bool (through the
+    lean answer-only forward, ``lab.inference``)."""
+    return ~inference.answers_right(model, batch.tokens, batch.task.predict_positions)
 
 
 def count_errors(
-    model: torch.nn.Module,
+    model: TransformerBridge,
     data: AdditionData,
     n_uniform: int = 1_000_000,
     n_enriched: int = 200_000,
@@ -82,20 +82,23 @@ def count_errors(
 ) -> ErrorCounts:
     """Score ``model`` on ``n_uniform`` uniform and ``n_enriched`` enriched held-out
     problems of ``data``'s task (drawn ``chunk`` at a time)."""
-    rng = np.random.default_rng(seed)
-    n_classes = data.n_digits + 1
-    uniform_errors = 0
-    class_n, class_errors = np.zeros(n_classes, dtype=np.int64), np.zeros(n_classes, dtype=np.int64)
-    for share, total in ((0.0, n_uniform), (EVAL_NINE_SHARE, n_enriched)):
-        for start in range(0, total, chunk):
-            batch = addition.sample(data.task, rng, min(chunk, total - start), share, split="heldout")
-            wrong = wrong_answers(model, batch)
-            if share == 0.0:
-                uniform_errors += int(wrong.sum())
-            else:
-                class_n += np.bincount(batch.cascade_class, minlength=n_classes)
-                class_errors += np.bincount(batch.cascade_class, weights=wrong, minlength=n_classes).astype(np.int64)
-    return ErrorCounts(n_uniform, uniform_errors, tuple(class_n.tolist()), tuple(class_errors.tolist()))
+    with phases.timed("evaluation"):
+        rng = np.random.default_rng(seed)
+        n_classes = data.n_digits + 1
+        uniform_errors = 0
+        class_n, class_errors = np.zeros(n_classes, dtype=np.int64), np.zeros(n_classes, dtype=np.int64)
+        for share, total in ((0.0, n_uniform), (EVAL_NINE_SHARE, n_enriched)):
+            for start in range(0, total, chunk):
+                batch = addition.sample(data.task, rng, min(chunk, total - start), share, split="heldout")
+                wrong = wrong_answers(model, batch)
+                if share == 0.0:
+                    uniform_errors += int(wrong.sum())
+                else:
+                    class_n += np.bincount(batch.cascade_class, minlength=n_classes)
+                    class_errors += np.bincount(batch.cascade_class, weights=wrong, minlength=n_classes).astype(
+                        np.int64
+                    )
+        return ErrorCounts(n_uniform, uniform_errors, tuple(class_n.tolist()), tuple(class_errors.tolist()))
 
 
 # --------------------------------------------------------------------------- over a checkpoint series

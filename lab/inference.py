@@ -1,0 +1,97 @@
+"""Scoring at the machine's limit: a lean forward with logits only where answers are read.
+
+Counting exact-match errors on a million problems is the lab's largest evaluation
+(``lab.accuracy``). Through the TransformerBridge it computes every position's logits
+and pays the bridge's hook machinery on every call: about 12% of what ``torch.mm``
+reaches on 2 cores. This forward runs the bridge's weights as plain torch calls
+(``lab.forward.TrainingForward``'s parts) under inference mode, with
+
+- one q/k/v projection and torch's fused ``scaled_dot_product_attention``, where the
+  bridge computes scores, mask, softmax and mixing one op at a time (most of its
+  time at d_head 8 went to copies and elementwise passes, not to products);
+- the last block's queries, MLP, final LayerNorm and unembedding only at the positions
+  whose predictions are read. Every earlier block still runs at every position (the
+  last block's keys and values need them all); for add2's 18 tokens and 6 answer
+  digits the last block shrinks to a third.
+
+The function is the bridge's; the rounding is not (a logit moves by about 1e-6). An
+arg-max could only change where the two best logits tie to that precision, which is
+why the counts are checked against the bridge's rather than assumed:
+``tests/test_inference.py`` on a model that still errs, and
+``bench/bench_counting.py --compare`` on a trained one.
+
+    forward = AnswerForward(bridge)
+    logits = forward(tokens, positions)     # [batch, len(positions), d_vocab]
+    right = answers_right(bridge, tokens, positions)   # [batch] bool
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from transformer_lens.model_bridge import TransformerBridge
+
+from lab.forward import TrainingForward
+
+# Problems a forward. Bigger was faster at every size tried (128 to 8192 on 2 loaded
+# cores): fewer calls, and fewer waits for both threads to meet at each op's end.
+CHUNK = 8192
+
+
+class AnswerForward(TrainingForward):
+    """``bridge``'s logits at chosen positions only, for scoring (no gradients).
+
+    Built from the weights as they are now: a model whose weights are loaded anew (a
+    checkpoint series) needs a new ``AnswerForward``.
+    """
+
+    def __init__(self, bridge: TransformerBridge):
+        super().__init__(bridge, fused_attention=True)
+        # one q/k/v projection per block, concatenated once rather than per forward
+        self._qkv = [
+            (
+                torch.cat([parts["q"].weight, parts["k"].weight, parts["v"].weight]),
+                torch.cat([parts["q"].bias, parts["k"].bias, parts["v"].bias]),
+            )
+            for parts in self._blocks
+        ]
+
+    def forward(self, tokens: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+        """tokens ``[batch, pos]``, positions ``[query]`` -> logits ``[batch, query, d_vocab]``."""
+        tok_embed, pos_embed = self._embed
+        batch, seq = tokens.shape
+        x = tok_embed(tokens) + pos_embed(torch.arange(seq, device=tokens.device).expand(batch, -1))
+        last = len(self._blocks) - 1
+        for layer, (parts, (weight, bias)) in enumerate(zip(self._blocks, self._qkv)):
+            attn = parts["attn"]
+            qkv = F.linear(parts["ln1"](x), weight, bias).view(batch, seq, 3, attn.n_heads, attn.d_head)
+            q, k, v = (t.transpose(1, 2) for t in qkv.unbind(2))  # each [batch, head, pos, d_head]
+            if layer < last:
+                z = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=1 / attn.scale)
+            else:  # queries only where answers are read; keys and values everywhere
+                allowed = ~attn.causal_mask[:seq, :seq][positions]  # [query, key]
+                z = F.scaled_dot_product_attention(q[:, :, positions], k, v, attn_mask=allowed, scale=1 / attn.scale)
+                x = x[:, positions]  # [batch, query, d_model] from here on
+            x = x + parts["o"](z.transpose(1, 2).reshape(batch, x.shape[1], -1))
+            if "mlp" in parts:
+                x = x + self._mlp(parts, parts["ln2"](x))
+        ln_final, unembed = self._final
+        return unembed(ln_final(x))
+
+
+def answers_right(
+    model: TransformerBridge, tokens: np.ndarray | torch.Tensor, positions: np.ndarray, chunk: int = CHUNK
+) -> np.ndarray:
+    """Whether the arg-max at every one of ``positions`` is the next token: each problem
+    answered right by greedy decoding. tokens ``[batch, pos]`` -> ``[batch]`` bool."""
+    device = next(model.parameters()).device
+    tokens = torch.as_tensor(tokens, device=device)
+    where = torch.as_tensor(positions, device=device)
+    forward = AnswerForward(model)
+    right = []
+    with torch.inference_mode():
+        for part in tokens.split(chunk):
+            logits = forward(part, where)  # [b, query, d_vocab]
+            right.append((logits.argmax(-1) == part[:, where + 1]).all(1))
+    return torch.cat(right).cpu().numpy()

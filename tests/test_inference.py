@@ -1,0 +1,67 @@
+"""The answer-only forward (``lab.inference``) scores as the TransformerBridge does:
+the same logits at the answer positions up to rounding, and the same right and wrong
+answers, problem by problem, on a model that still errs."""
+
+import numpy as np
+import pytest
+import torch
+
+from lab import accuracy, inference, models, task
+from lab.data import AdditionData
+from lab.train import EVAL_NINE_SHARE, position_scores
+
+
+@pytest.fixture(scope="module")
+def erring(tmp_path_factory):
+    """The tiny preset half way through training: right on most problems, not all."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(models.CACHE_ENV, str(tmp_path_factory.mktemp("cache")))
+        return models.load_or_train("tiny", log=None).at_step(300)
+
+
+def _bridge_right(model, batch: task.Batch) -> np.ndarray:
+    """``[batch]`` bool: every answer position's arg-max is the next token, through the bridge."""
+    _, correct = position_scores(model, torch.as_tensor(batch.tokens), batch.task.predict_positions)
+    return correct.all(1).numpy()
+
+
+def test_right_answers_are_the_bridges_problem_by_problem(erring):
+    data = AdditionData(2)
+    rng = np.random.default_rng(11)
+    for share in (0.0, EVAL_NINE_SHARE):
+        batch = task.sample(data.task, rng, 3000, share, split="heldout")
+        fast = inference.answers_right(erring, batch.tokens, data.task.predict_positions, chunk=512)
+        bridge = _bridge_right(erring, batch)
+        assert 0 < (~bridge).sum() < len(bridge)  # some wrong answers, so agreement means something
+        np.testing.assert_array_equal(fast, bridge)
+
+
+def test_counts_are_the_bridges(erring):
+    data = AdditionData(2)
+    counts = accuracy.count_errors(erring, data, n_uniform=2000, n_enriched=2000, seed=3, chunk=700)
+    rng = np.random.default_rng(3)
+    uniform = [task.sample(data.task, rng, m, 0.0, split="heldout") for m in (700, 700, 600)]
+    enriched = [task.sample(data.task, rng, m, EVAL_NINE_SHARE, split="heldout") for m in (700, 700, 600)]
+    assert counts.uniform_errors == sum(int((~_bridge_right(erring, b)).sum()) for b in uniform)
+    classes = np.concatenate([b.cascade_class for b in enriched])
+    wrong = np.concatenate([~_bridge_right(erring, b) for b in enriched])
+    assert list(counts.class_errors) == [int(wrong[classes == c].sum()) for c in range(3)]
+    assert counts.uniform_errors > 0
+
+
+@pytest.mark.parametrize("preset", ["add2-fast", "add1", "attn2"])
+def test_logits_at_the_answer_positions_are_the_bridges(preset):
+    """Untrained models of the lab's shapes on 5-digit addition: two layers, one layer
+    (the last block is the first), attention only (no MLP)."""
+    torch.manual_seed(0)
+    data = AdditionData(5)
+    bridge = models.build_model(models.resolve(preset, {}).model, data)
+    data_task = data.task
+    batch = task.sample(data_task, np.random.default_rng(0), 256, 0.0, split="heldout")
+    tokens = torch.as_tensor(batch.tokens)
+    positions = torch.as_tensor(data_task.predict_positions)
+    with torch.no_grad():
+        expected = bridge(tokens)[:, positions]
+        got = inference.AnswerForward(bridge)(tokens, positions)
+    assert got.shape == expected.shape
+    torch.testing.assert_close(got, expected, rtol=0, atol=1e-5)
