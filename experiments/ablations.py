@@ -204,12 +204,30 @@ record.table(
 # %% [markdown]
 # ## Result
 #
-# Mean-ablating the first MLP layer costs {{ metric ablations.mlp0_loss_increase }} of loss,
-# the second {{ metric ablations.mlp1_loss_increase }}, the most important head
-# {{ metric ablations.worst_head_loss_increase }}; the `n_top` neurons with the largest
-# direct attribution together cost far less (metric `top_<n_top>_neurons_loss_increase`,
-# named after the parameter): direct attribution misses what the layer-0 neurons do
-# through layer 1.
+# Over the 5 seeds of the `seeds` sweep (each count and number links to it; heads are
+# named by layer and effect, since their indices differ between seeds), under mean
+# ablation:
+#
+# * **The MLP layers.** Ablating the first MLP layer costs
+#   {{ metric ablations@seeds.mlp0_loss_increase }} of loss per answer digit, the second
+#   {{ metric ablations@seeds.mlp1_loss_increase }}; the first costs more in
+#   {{ metric ablations@seeds.mlp0_above_mlp1 }}. Both cost more on cascade digits than
+#   on all digits in {{ metric ablations@seeds.cascades_cost_more }} (the first
+#   {{ metric ablations@seeds.mlp0_cascade_loss_increase }} there).
+# * **The heads.** The most important head costs
+#   {{ metric ablations@seeds.worst_head_loss_increase }}; it is in layer 0 in
+#   {{ metric ablations@seeds.worst_head_layer0 }}, and costs less than either MLP layer
+#   in {{ metric ablations@seeds.worst_head_below_mlps }}. Heads costing more than 0.1
+#   nats: {{ metric ablations@seeds.heads_over_tenth_nat }}.
+# * **The top neurons by direct attribution** together cost
+#   {{ metric ablations@seeds.top_40_neurons_loss_increase }}, a share of
+#   {{ metric ablations@seeds.top_neurons_ratio }} of the cheaper MLP layer (below a
+#   tenth in {{ metric ablations@seeds.top_neurons_below_tenth }}); of the 40,
+#   {{ metric ablations@seeds.top_neurons_in_layer0 }} are in layer 0. What the MLP
+#   layers are needed for is not in the neurons with the largest direct effects: it is
+#   spread over many neurons (half the direct attribution takes about a hundred, see
+#   [[experiments/neuron-logit-attribution]]), or it acts through layer 1, or both;
+#   these ablations do not tell which.
 #
 # ## Caveats
 #

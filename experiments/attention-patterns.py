@@ -183,10 +183,27 @@ record.figure(
 # %% [markdown]
 # ## Result
 #
-# The best layer-0 head puts {{ metric attention-patterns.staircase_own_max }} of an answer
-# position's attention on its own column's digit pair, and one head puts
-# {{ metric attention-patterns.staircase_right_max }} on the column to the right, where the
-# carry comes from: the staircase, and a carry head.
+# Over the 5 seeds of the `seeds` sweep (each count and number links to it; head
+# indices differ between seeds, so each finding is read whichever head it is):
+#
+# * **The staircase, digit by digit.** Every answer digit that has a column of its own
+#   is read there, at `threshold` = 0.5 of its attention or more, by some head in
+#   {{ metric attention-patterns@seeds.staircase_own_complete }}; the least-read digit's
+#   best head gives it {{ metric attention-patterns@seeds.staircase_own_weakest }}.
+#   {{ metric attention-patterns@seeds.staircase_own_heads }} do so on average over the
+#   digits (the best {{ metric attention-patterns@seeds.staircase_own_max }}), and the
+#   best of them is in layer 0 in {{ metric attention-patterns@seeds.staircase_own_layer0 }}.
+# * **The carry's source.** Every answer digit that has a column to its right is read
+#   there at 0.5 or more by some head in
+#   {{ metric attention-patterns@seeds.staircase_right_complete }} (least-read digit
+#   {{ metric attention-patterns@seeds.staircase_right_weakest }}). One head reading the
+#   column to the right for every digit is rarer: heads at 0.5 or more on average,
+#   {{ metric attention-patterns@seeds.staircase_right_heads }} (the best
+#   {{ metric attention-patterns@seeds.staircase_right_max }}, in layer 0 in
+#   {{ metric attention-patterns@seeds.staircase_right_layer0 }}).
+#
+# Where every digit is covered, the model has the staircase and reads the carry's
+# source column; which head reads which digit varies (table above).
 #
 # ## Caveats
 #
@@ -195,3 +212,5 @@ record.figure(
 #   measures what each head is needed for.
 # * Averages over uniform problems hide heads that only matter for rare cases such as
 #   carry cascades; `nine_share > 0` enriches them.
+# * The threshold of 0.5 is a choice; the weakest-digit shares show how far each seed
+#   is from it.

@@ -200,13 +200,28 @@ record.table(
 # %% [markdown]
 # ## Result
 #
-# From the weights, the strongest head→neuron composition score is
-# {{ metric attn-mlp-interactions.composition_max }} against
-# {{ metric attn-mlp-interactions.composition_baseline }} for random directions; from the
-# activations, cutting one head out of one MLP's input moves the logit difference by up to
-# {{ metric attn-mlp-interactions.top_interaction }}. The two views do not agree (rank
-# correlation {{ metric attn-mlp-interactions.weight_activation_rank_corr }}, negative):
-# weights alone do not say which heads drive which neurons.
+# Over the 5 seeds of the `seeds` sweep (each count and number links to it; heads and
+# neurons are named by what they do, since their indices differ between seeds):
+#
+# * **From the weights.** The strongest composition of a head's output with a top
+#   neuron's input is {{ metric attn-mlp-interactions@seeds.composition_max }},
+#   {{ metric attn-mlp-interactions@seeds.composition_max_ratio }} times the score of a
+#   random reader ({{ metric attn-mlp-interactions@seeds.composition_baseline }}).
+# * **From the activations.** Cutting one head's paths into the MLPs moves the logit
+#   difference at a digit by up to {{ metric attn-mlp-interactions@seeds.path_effect_max }};
+#   that head is in layer 0 in {{ metric attn-mlp-interactions@seeds.path_effect_layer0 }}.
+# * **Through single neurons.** The strongest interaction of a head's MLP paths with one
+#   top neuron is {{ metric attn-mlp-interactions@seeds.top_interaction }}, a share of
+#   {{ metric attn-mlp-interactions@seeds.top_interaction_share }} of that largest path
+#   effect; it is negative (the head's effect flowing through the neuron) in
+#   {{ metric attn-mlp-interactions@seeds.top_interaction_negative }}. A head's effect
+#   through the MLPs is not carried by any one of the top neurons.
+# * **Weights against activations.** Over head × neuron pairs, the rank correlation of
+#   the composition score with the change of the neuron's activation is
+#   {{ metric attn-mlp-interactions@seeds.weight_activation_rank_corr }}: within ±0.3 in
+#   {{ metric attn-mlp-interactions@seeds.weight_activation_weak }}, negative in
+#   {{ metric attn-mlp-interactions@seeds.weight_activation_negative }}. Where it is
+#   weak, the weights alone do not say which heads drive which neurons.
 #
 # ## Caveats
 #

@@ -405,12 +405,38 @@ record.metric(
 # %% [markdown]
 # ## Result
 #
-# With repeats of varying length, so that no head can find them by position alone, the
-# loss on repeated tokens drops at step {{ metric induction-heads.phase_change_step_loss }}
-# and the induction score rises at step {{ metric induction-heads.phase_change_step }}.
-# Accuracy on the repeat is higher for 16-token repeats than for 8-token ones (metrics
-# `repeated_acc_k<k>`, one per entry of `repeat_lengths`), and which heads do the work
-# changes with the repeat length: not yet one clean induction circuit.
+# Over the 5 seeds of the `seeds` sweep, each seed training both models (each count
+# and number links to the sweep; heads are named by layer and score, since their
+# indices differ between seeds):
+#
+# * **A phase change.** With repeats of varying length, so that no head can find them
+#   by position alone, the loss on repeated tokens drops at step
+#   {{ metric induction-heads@seeds.phase_change_step_loss }} and the top induction
+#   head's score rises at checkpoint step {{ metric induction-heads@seeds.phase_change_step }}
+#   ({{ metric induction-heads@seeds.induction_after_loss }} after the loss drop).
+#   The top previous-token head's score jumps at
+#   {{ metric induction-heads@seeds.phase_change_step_previous_token }}: with or before
+#   the induction head's in {{ metric induction-heads@seeds.previous_token_first }}.
+# * **The heads at the end.** The top induction score is
+#   {{ metric induction-heads@seeds.induction_score_max }}, and
+#   {{ metric induction-heads@seeds.induction_heads }} score `head_threshold` = 0.3 or
+#   more; the top one is in layer 1 in
+#   {{ metric induction-heads@seeds.induction_head_layer1 }}. The top previous-token
+#   head ({{ metric induction-heads@seeds.previous_token_score_max }}) is in layer 0 in
+#   {{ metric induction-heads@seeds.previous_token_head_layer0 }}: the layout a two-layer
+#   induction circuit needs.
+# * **Repeats at every distance.** Accuracy on the repeat at the end is
+#   {{ metric induction-heads@seeds.repeated_acc_k4 }} for k = 4,
+#   {{ metric induction-heads@seeds.repeated_acc_k8 }} for 8,
+#   {{ metric induction-heads@seeds.repeated_acc_k12 }} for 12 and
+#   {{ metric induction-heads@seeds.repeated_acc_k16 }} for 16; its range over k is
+#   {{ metric induction-heads@seeds.repeated_acc_range }}, within 0.05 in
+#   {{ metric induction-heads@seeds.repeated_acc_even }}. The top induction head is not
+#   the same for every k in {{ metric induction-heads@seeds.top_head_changes_with_k }}:
+#   where it changes, the work is shared between heads rather than done by one.
+# * **The addition models** have no head with an induction score of 0.3 on repeated
+#   digits in {{ metric induction-heads@seeds.addition_no_induction_head }} (top
+#   {{ metric induction-heads@seeds.addition_induction_score_max }}).
 #
 # ## Caveats
 #
@@ -421,10 +447,10 @@ record.metric(
 #   tokens that recur by chance also have induction targets: it says how a head
 #   attends where induction is needed, not whether it would on chance repeats.
 # * The step of the phase change depends on the learning-rate schedule and the data
-#   mix; the order of events (previous-token heads with or before induction heads) is
-#   the finding, not the exact step.
-# * Checkpoints are spaced unevenly (dense early); the loss history, evaluated every
-#   few steps, locates the drop more finely than the checkpoint scores.
+#   mix. The score's phase change is located at a checkpoint: checkpoints are spaced
+#   unevenly (dense early), so its spread over seeds is partly the spacing of the
+#   checkpoints, and "with or before" means at the same or an earlier checkpoint. The
+#   loss history, evaluated every `eval_every` steps, locates the drop more finely.
 # * A score measures where a head attends, not what it writes: that a top-scoring head
 #   also copies is checked by the OV copying scores in [[experiments/circuits]].
 # * Repeated random digits are out of distribution for the addition models; a low

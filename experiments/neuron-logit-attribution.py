@@ -275,16 +275,27 @@ record.figure(
 # %% [markdown]
 # ## Result
 #
-# Heads, neurons, embeddings and biases add up to the logit difference between the
-# correct digit and its "+0"/"+1" rival to within
-# {{ metric neuron-logit-attribution.attribution_residual_max }} (mean logit difference
-# {{ metric neuron-logit-attribution.logit_diff_mean }}), but only with the final LayerNorm
-# scale frozen: removing one component rescales the whole difference, and the median gap
-# between a component's attribution and the effect of removing it is
-# {{ metric neuron-logit-attribution.ln_gap_median }} of its size. Neurons carry
-# {{ metric neuron-logit-attribution.neuron_share_of_attribution }} of the attribution, spread
-# thinly: the top ten hold {{ metric neuron-logit-attribution.top_neuron_share }}, and it takes
-# {{ metric neuron-logit-attribution.neurons_for_half }} neurons to reach half.
+# Over the 5 seeds of the `seeds` sweep (each count and number links to it):
+#
+# * **The parts add up, with the scale frozen.** Heads, neurons, embeddings and biases
+#   add up to the logit difference between the correct digit and its "+0"/"+1" rival
+#   to within 1e-3 logits in {{ metric neuron-logit-attribution@seeds.parts_add_up }}
+#   (largest residual {{ metric neuron-logit-attribution@seeds.attribution_residual_max }};
+#   mean logit difference {{ metric neuron-logit-attribution@seeds.logit_diff_mean }}).
+# * **A part is not what removing it does.** Removing a component from the final
+#   residual stream and recomputing the LayerNorm differs from its attribution by a
+#   median {{ metric neuron-logit-attribution@seeds.ln_gap_median }} of its size: more
+#   than a tenth in {{ metric neuron-logit-attribution@seeds.ln_gap_over_tenth }}.
+# * **Neurons act in crowds.** Neurons carry
+#   {{ metric neuron-logit-attribution@seeds.neuron_share_of_attribution }} of the
+#   attribution. At a digit, its most important neuron holds
+#   {{ metric neuron-logit-attribution@seeds.first_neuron_share }} of the neurons'
+#   importance, the top ten {{ metric neuron-logit-attribution@seeds.top_neuron_share }},
+#   and half of it takes {{ metric neuron-logit-attribution@seeds.neurons_for_half }}
+#   neurons (more than ten at every digit in
+#   {{ metric neuron-logit-attribution@seeds.neurons_spread }}). No single neuron carries
+#   the carry decision's direct effect; which neurons matter most differs between
+#   seeds (the table above is seed `seed`'s).
 #
 # ## Caveats
 #
