@@ -44,7 +44,6 @@ import numpy as np
 
 from lab import carry, components, figures, models, record
 from lab.analysis import problems
-from lab.dynamics import checkpoint_models
 from lab.odds import fit_forms, within_sum, within_sum_bootstrap
 
 trained = models.load_or_train(preset, {**overrides, "seed": seed})
@@ -65,8 +64,7 @@ PREDICTOR_NAMES = list(carry.predictors(np.ones((10, 10, 2))))
 maps, distances = {}, np.zeros((len(trained.steps), task.answer_len, len(PREDICTOR_NAMES)))
 bets, gains = [], []  # per checkpoint: the log-odds at the digit, per problem [n_eval]; the split's gain
 truth = {i: carry.predictors(carry.cell_counts(batch.carry_in[:, i], d1[:, i], d2[:, i])) for i in digits_with_right}
-for s, (step, model) in enumerate(checkpoint_models(trained)):
-    lp = carry.carry_log_probs(model, batch)
+for s, (step, lp) in enumerate(zip(trained.steps, carry.checkpoint_log_probs(trained, batch))):
     for i in digits_with_right:
         odds = carry.cell_mean(lp.log_odds[:, i], d1[:, i], d2[:, i])
         distances[s, i] = [carry.distance(carry.sigmoid(odds), p) for p in truth[i].values()]

@@ -159,7 +159,7 @@ trained = models.load_or_train(preset, {**overrides, "seed": seed})
 labels, steps = trained.labels, np.array(trained.steps)
 d = problems.digit_index(trained.task, digit, carry_in=True)
 batch = problems.heldout(trained.task, seed, n_eval)
-lps = [carry.carry_log_probs(model, batch) for _, model in checkpoint_models(trained)]
+lps = carry.checkpoint_log_probs(trained, batch)  # each checkpoint scored once, then kept (lab.scores)
 with_carry = [i for i in range(len(labels)) if lps[0].has_right[0, i]]
 
 # %% [markdown]

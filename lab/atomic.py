@@ -2,6 +2,7 @@
 one, never half of one.
 
     write_text(path, text)        # temporary file in the same folder, then a rename
+    write_bytes(path, data)       # the same, for bytes
     replace_dir(new, target)      # swap a whole folder in (Linux renameat2, or two renames)
     recover_dir(target)           # undo a swap interrupted between its two renames
 
@@ -19,12 +20,17 @@ from pathlib import Path
 
 def write_text(path: Path | str, text: str) -> None:
     """Write ``text`` to ``path`` via a temporary file and a rename: never half a file."""
+    write_bytes(path, text.encode("utf-8"))
+
+
+def write_bytes(path: Path | str, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file and a rename: never half a file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)

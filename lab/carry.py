@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from lab import scores
+from lab.models import TrainedModel
 from lab.task import Batch
 
 # Probabilities are clipped to [EPS, 1-EPS] before taking log-odds, so that exact
@@ -79,6 +81,28 @@ def carry_log_probs(model: torch.nn.Module, batch: Batch, chunk_size: int = 1024
     plus0, plus1 = plus_tokens(batch)
     d1, d2 = batch.right_digits()
     return CarryLogProbs(_pick(logprobs, plus0), _pick(logprobs, plus1), batch.carry_in, d1, d2)
+
+
+# The code that computes a checkpoint's log P(+0), log P(+1) from its model (``lab.scores``).
+SCORING_CODE = (
+    "lab/carry.py:checkpoint_log_probs",
+    "lab/carry.py:carry_log_probs",
+    "lab/carry.py:plus_tokens",
+    "lab/carry.py:_pick",
+)
+
+
+def checkpoint_log_probs(trained: TrainedModel, batch: Batch) -> list[CarryLogProbs]:
+    """``carry_log_probs`` at every checkpoint of ``trained``, ascending by step; each
+    checkpoint scored once and kept beside the model (``lab.scores``)."""
+
+    def score(model: torch.nn.Module) -> dict[str, np.ndarray]:
+        lp = carry_log_probs(model, batch)
+        return {"logp0": lp.logp0, "logp1": lp.logp1}
+
+    d1, d2 = batch.right_digits()
+    per_step = scores.over_checkpoints(trained, "carry-log-probs", SCORING_CODE, batch.tokens, score)
+    return [CarryLogProbs(s["logp0"], s["logp1"], batch.carry_in, d1, d2) for s in per_step]
 
 
 def _pick(logprobs: np.ndarray, tokens: np.ndarray) -> np.ndarray:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from lab import scores
 from lab.models import TrainedModel
 from lab.task import CASE_NAMES, Batch
 from lab.train import position_scores
@@ -35,6 +36,10 @@ def checkpoint_models(trained: TrainedModel, steps: list[int] | None = None) -> 
         yield step, model
 
 
+# The code that computes a checkpoint's per-position loss and correctness (``lab.scores``).
+SCORING_CODE = ("lab/dynamics.py:case_curves", "lab/train.py:position_scores")
+
+
 @dataclass(frozen=True)
 class CaseCurves:
     """Mean loss and accuracy per checkpoint, answer digit and carry case (base,
@@ -48,15 +53,19 @@ class CaseCurves:
 
 
 def case_curves(trained: TrainedModel, batch: Batch) -> CaseCurves:
-    """Score every checkpoint of ``trained`` on ``batch``, per answer digit and carry case."""
-    tokens = torch.as_tensor(batch.tokens)
+    """Score every checkpoint of ``trained`` on ``batch``, per answer digit and carry case
+    (each checkpoint scored once and kept beside the model, ``lab.scores``)."""
     positions = batch.task.predict_positions
-    cases = batch.cases
-    losses, accs = [], []
-    for _, model in checkpoint_models(trained):
-        loss, correct = position_scores(model, tokens.to(next(model.parameters()).device), positions)
-        losses.append(_per_case(loss.numpy(), cases))
-        accs.append(_per_case(correct.float().numpy(), cases))
+
+    def score(model: torch.nn.Module) -> dict[str, np.ndarray]:
+        loss, correct = position_scores(
+            model, torch.as_tensor(batch.tokens, device=next(model.parameters()).device), positions
+        )
+        return {"loss": loss.numpy(), "correct": correct.numpy()}
+
+    per_step = scores.over_checkpoints(trained, "position-scores", SCORING_CODE, batch.tokens, score)
+    losses = [_per_case(s["loss"], batch.cases) for s in per_step]
+    accs = [_per_case(s["correct"].astype(np.float32), batch.cases) for s in per_step]
     return CaseCurves(np.array(trained.steps), np.array(losses), np.array(accs), batch.task.answer_labels())
 
 
