@@ -79,7 +79,7 @@ def record() -> dict[str, str]:
         if file and file not in RECORDER:  # imported: its module-level and class statements ran
             kinds = fingerprint.fingerprints(fingerprint.LAB_DIR / file)
             refs.update(fingerprint.ref(file, name) for name in kinds if not _is_function(module, name))
-    now = fingerprint.current(refs - fingerprint.NUMBERLESS)
+    now = fingerprint.current(ref for ref in refs if not fingerprint.numberless(ref))
     return {name: value for name, value in sorted(now.items()) if value is not None}
 
 

@@ -44,6 +44,14 @@ MODULE = "<module>"
 # them would stale every result whenever a field is added to run.json. Their functions
 # (writing a metric, say) still count. Left out of records and of comparisons alike.
 NUMBERLESS = frozenset(f"{PREFIX}{file}:{MODULE}" for file in ("results.py", "fields.py", "shapes.py", "atomic.py"))
+# Files all of whose units change no number: how a file reaches the disk (atomically)
+# says nothing about what is in it.
+NUMBERLESS_FILES = (f"{PREFIX}atomic.py",)
+
+
+def numberless(ref: str) -> bool:
+    """Whether the unit ``ref`` changes no number (``NUMBERLESS``, ``NUMBERLESS_FILES``)."""
+    return ref in NUMBERLESS or ref.split(":")[0] in NUMBERLESS_FILES
 
 _DEF = (ast.FunctionDef, ast.AsyncFunctionDef)
 
@@ -122,7 +130,7 @@ def changes(recorded: dict[str, str], lab_dir: Path = LAB_DIR) -> list[str]:
     """What changed in the units ``recorded`` ({ref: fingerprint}) since:
     ``lab/train.py:train changed``, ``lab/task.py:sample removed``, in ``recorded``'s order
     (``NUMBERLESS`` units aside)."""
-    counted = {name: value for name, value in recorded.items() if name not in NUMBERLESS}
+    counted = {name: value for name, value in recorded.items() if not numberless(name)}
     now = current(counted, lab_dir)
     return [
         f"{name} {'removed' if now[name] is None else 'changed'}"

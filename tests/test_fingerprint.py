@@ -103,3 +103,15 @@ def test_the_results_format_s_module_statements_stale_nothing_but_its_functions_
     assert fingerprint.changes(recorded, tmp_path) == []  # a new field in run.json changes no number
     (tmp_path / "results.py").write_text('RUN_FIELDS = ("name", "code")\n\n\ndef dumps(v):\n    return str(v)\n')
     assert fingerprint.changes(recorded, tmp_path) == ["lab/results.py:dumps changed"]
+
+
+def test_how_a_file_is_written_stales_nothing(tmp_path):
+    """Every unit of lab/atomic.py is numberless; the same edit elsewhere is a change."""
+    source = "def write_text(path, text):\n    open(path, 'w').write(text)\n"
+    edited = source.replace("open(path, 'w').write(text)", "open(path, 'w').write(text)\n    return None")
+    for name in ("atomic.py", "record.py"):
+        (tmp_path / name).write_text(source)
+    recorded = fingerprint.current(["lab/atomic.py:write_text", "lab/record.py:write_text"], tmp_path)
+    for name in ("atomic.py", "record.py"):
+        (tmp_path / name).write_text(edited)
+    assert fingerprint.changes(recorded, tmp_path) == ["lab/record.py:write_text changed"]
