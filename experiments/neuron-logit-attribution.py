@@ -294,8 +294,8 @@ record.figure(
 #   and half of it takes {{ metric neuron-logit-attribution@seeds.neurons_for_half }}
 #   neurons (more than ten at every digit in
 #   {{ metric neuron-logit-attribution@seeds.neurons_spread }}). No single neuron carries
-#   the carry decision's direct effect; which neurons matter most differs between
-#   seeds (the table above is seed `seed`'s).
+#   much of the carry decision's direct effect. The figures and the table above show
+#   one seed's neurons (`seed`); their indices mean nothing in another seed.
 #
 # ## Caveats
 #
