@@ -224,10 +224,12 @@ record.table(
 #   {{ metric ablations@seeds.top_neurons_ratio }} of the cheaper MLP layer (below a
 #   tenth in {{ metric ablations@seeds.top_neurons_below_tenth }}); of the 40,
 #   {{ metric ablations@seeds.top_neurons_in_layer0 }} are in layer 0. What the MLP
-#   layers are needed for is not in the neurons with the largest direct effects: it is
-#   spread over many neurons (half the direct attribution takes about a hundred, see
-#   [[experiments/neuron-logit-attribution]]), or it acts through layer 1, or both;
-#   these ablations do not tell which.
+#   layers are needed for, as the loss measures it, is not in the neurons with the
+#   largest direct effects. The answer's margin (a mean logit difference of
+#   {{ metric neuron-logit-attribution@seeds.logit_diff_mean }} over its rival) may
+#   absorb what they remove, the work may be spread over many neurons (half the direct
+#   attribution takes {{ metric neuron-logit-attribution@seeds.neurons_for_half }}), or
+#   it may act through layer 1; these ablations do not tell which.
 #
 # ## Caveats
 #

@@ -211,11 +211,12 @@ record.table(
 #   difference at a digit by up to {{ metric attn-mlp-interactions@seeds.path_effect_max }};
 #   that head is in layer 0 in {{ metric attn-mlp-interactions@seeds.path_effect_layer0 }}.
 # * **Through single neurons.** The strongest interaction of a head's MLP paths with one
-#   top neuron is {{ metric attn-mlp-interactions@seeds.top_interaction }}, a share of
-#   {{ metric attn-mlp-interactions@seeds.top_interaction_share }} of that largest path
-#   effect; it is negative (the head's effect flowing through the neuron) in
-#   {{ metric attn-mlp-interactions@seeds.top_interaction_negative }}. A head's effect
-#   through the MLPs is not carried by any one of the top neurons.
+#   top neuron is {{ metric attn-mlp-interactions@seeds.top_interaction }}, against the
+#   largest path effect of any head a ratio of
+#   {{ metric attn-mlp-interactions@seeds.top_interaction_share }}; it is negative (the
+#   head's effect flowing through the neuron) in
+#   {{ metric attn-mlp-interactions@seeds.top_interaction_negative }}. Where the ratio is
+#   small, what a head sends into the MLPs is not carried by any one top neuron.
 # * **Weights against activations.** Over head × neuron pairs, the rank correlation of
 #   the composition score with the change of the neuron's activation is
 #   {{ metric attn-mlp-interactions@seeds.weight_activation_rank_corr }}: within ±0.3 in

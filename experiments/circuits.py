@@ -252,7 +252,8 @@ record.table(rows, caption="Strongest composing head pairs per mode")
 # and number links to the sweep; heads are named by what they do, since their indices
 # differ between seeds):
 #
-# * **The induction model copies and K-composes, as the framework predicts.** A head
+# * **The induction model, against the framework's prediction** (a copying head that
+#   reads, through K-composition, what a layer-0 head wrote). A head
 #   with a copying score above `copying_threshold` = 0.5 exists in
 #   {{ metric circuits@seeds.induction_has_copying_head }} (best
 #   {{ metric circuits@seeds.induction_copying_max }};
@@ -263,11 +264,11 @@ record.table(rows, caption="Strongest composing head pairs per mode")
 #   and {{ metric circuits@seeds.induction_q_composition_ratio }} for Q), and the head
 #   reading the strongest K-composition is a copying head in
 #   {{ metric circuits@seeds.induction_k_reader_copies }}.
-# * **The addition model's heads do not copy.** Its best copying score is
-#   {{ metric circuits@seeds.addition_copying_max }} (heads above 0.5:
-#   {{ metric circuits@seeds.addition_copying_heads }}): attending to a digit does not
-#   raise that digit's logit, as the task needs (an answer digit is rarely an operand).
-# * **Its layers compose a little above chance.** The strongest Q-, K- and
+# * **Copying in the addition model.** A head with a copying score above 0.5 exists in
+#   {{ metric circuits@seeds.addition_has_copying_head }} (best
+#   {{ metric circuits@seeds.addition_copying_max }}); where none does, no head's OV
+#   circuit mainly raises the logit of the digit it attends to.
+# * **Composition in the addition model.** The strongest Q-, K- and
 #   V-composition of the addition model are
 #   {{ metric circuits@seeds.addition_q_composition_ratio }},
 #   {{ metric circuits@seeds.addition_k_composition_ratio }} and
