@@ -10,7 +10,9 @@ each unit, is written to ``executed.json`` in the run's output directory:
     {"lab/train.py:train": "3f1c0b9e2a7d", "lab/task.py:<module>": "...", ...}
 
 and, beside it, the seconds spent so far in each phase (``lab.phases``: training,
-evaluation) to ``phases.json``, which the runner reads back the same way.
+evaluation) to ``phases.json``, which the runner reads back the same way. While a
+cell runs, the progress of the task under way (``lab.phases.progress``) goes to
+``progress.json``, which the runner polls for its terminal.
 
 What counts as executed:
 
@@ -36,7 +38,7 @@ import ast
 import importlib.abc
 import importlib.machinery
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -69,6 +71,8 @@ def start(out: Path | None = None) -> None:
     shell = _ipython()
     if shell is not None:
         shell.events.register("post_run_cell", lambda *_: write(out))
+    # a task's progress goes to a file the runner polls for its terminal, not to the notebook
+    phases.report_to(lambda state: _as_recorder(results.write_progress, out, state))
 
 
 def record() -> dict[str, str]:
@@ -94,6 +98,18 @@ def write(out: Path) -> None:
     results.write_executed(out, record())
     results.write_phases(out, phases.totals())
     _seen.intersection_update(before)
+
+
+def _as_recorder(write: Callable[..., None], *args: Any) -> None:
+    """``write(*args)`` as the recorder's call, not the run's: what it adds to the record
+    is taken back. Progress is a courtesy: a failed write never stops the task."""
+    before = set(_seen)
+    try:
+        write(*args)
+    except OSError:
+        pass
+    finally:
+        _seen.intersection_update(before)
 
 
 def instrument(source: str, file: str) -> ast.Module:

@@ -19,7 +19,9 @@ changed unit can be named (``lab/train.py:train``):
 
 A ``with phases.timed(...)`` around statements is left out too, its statements kept
 in its place: timing code (``lab.phases``) changes no number, so wrapping a function's
-training or scoring in a phase stales no result and retrains no model.
+training or scoring in a phase stales no result and retrains no model. So is a
+statement ``phases.progress(...)`` (a task's progress, for the terminal), as long as
+its arguments call nothing: a call there could change a number unseen.
 
 The kernel records which units a run executed (``lab.executed``), the model cache
 keys weights by the units that make them (``lab.models.WEIGHT_CODE``), and the
@@ -53,6 +55,7 @@ def numberless(ref: str) -> bool:
     """Whether the unit ``ref`` changes no number (``NUMBERLESS``, ``NUMBERLESS_FILES``)."""
     return ref in NUMBERLESS or ref.split(":")[0] in NUMBERLESS_FILES
 
+
 _DEF = (ast.FunctionDef, ast.AsyncFunctionDef)
 
 
@@ -62,7 +65,7 @@ def units(source: str) -> dict[str, str]:
     Qualified names are Python's ``__qualname__`` for functions, methods and classes
     (``TrainConfig``, ``TrainedModel.at_step``), and ``<module>`` for the rest.
     """
-    tree = _WithoutPhases().visit(_without_docstrings(ast.parse(source)))
+    tree = _with_bodies(_WithoutPhases().visit(_without_docstrings(ast.parse(source))))
     found = {MODULE: _unparse([node for node in tree.body if not _is_own_unit(node) and not _is_all(node)])}
     found.update(_units_in(tree.body, ""))
     return found
@@ -196,7 +199,11 @@ def _without_docstrings(tree: ast.Module) -> ast.Module:
 
 class _WithoutPhases(ast.NodeTransformer):
     """Each ``with phases.timed(...)`` (or ``lab.phases.timed``) replaced by its body; in
-    a ``with`` of several context managers only the phase goes."""
+    a ``with`` of several context managers only the phase goes. Each statement
+    ``phases.progress(...)`` whose arguments call nothing goes too."""
+
+    def visit_Expr(self, node: ast.Expr) -> ast.AST | None:
+        return None if _is_progress(node.value) else node
 
     def visit_With(self, node: ast.With) -> ast.AST | list[ast.stmt]:
         self.generic_visit(node)
@@ -214,6 +221,29 @@ def _is_phase(item: ast.withitem) -> bool:
     if item.optional_vars is not None or not isinstance(call, ast.Call):
         return False
     return ast.unparse(call.func) in ("phases.timed", "lab.phases.timed")
+
+
+# What a progress statement's arguments may hold: names, constants, attributes and the
+# operators between them, nothing that calls or assigns (``step``, ``cfg.steps``,
+# ``log is not None``).
+_PLAIN = (ast.Name, ast.Constant, ast.Attribute, ast.Subscript, ast.Compare, ast.BoolOp, ast.BinOp, ast.UnaryOp)
+
+
+def _is_progress(value: ast.expr) -> bool:
+    if not isinstance(value, ast.Call) or ast.unparse(value.func) not in ("phases.progress", "lab.phases.progress"):
+        return False
+    arguments = [*value.args, *(k.value for k in value.keywords)]
+    inner = [node for arg in arguments for node in ast.walk(arg) if isinstance(node, ast.expr)]
+    return all(isinstance(node, _PLAIN) for node in inner)
+
+
+def _with_bodies(tree: ast.Module) -> ast.Module:
+    """Every block with at least ``pass`` in it: a block that held only a progress
+    statement is not left empty (a function, a loop, an ``if``)."""
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Module) and isinstance(getattr(node, "body", None), list) and not node.body:
+            node.body = [ast.Pass()]
+    return tree
 
 
 def is_docstring(node: ast.stmt) -> bool:

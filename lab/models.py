@@ -316,7 +316,7 @@ def load_or_train(
             print(f"warning: model cache {path} is corrupt ({err}); retraining", file=sys.stderr)
     if log:
         log(f"training {name}: {resolved.model} {resolved.training} -> {path}")
-    with phases.timed("training"):  # the run's training seconds (loading above is not training)
+    with phases.timed("training", what=f"training {name}"):  # the run's training seconds (loading is not)
         model = build_model(resolved.model, resolved.training.data)
         result = train.train(model, resolved.training, log=log)
     trained = TrainedModel(model, resolved, result.history, result.checkpoints, path)

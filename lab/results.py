@@ -73,6 +73,7 @@ METRICS = "metrics.json"  # in the scratch output directory only
 ENVIRONMENT = "environment.json"  # likewise: what the kernel's numerics ran under
 EXECUTED = "executed.json"  # likewise: the lab code the kernel executed (``lab.executed``)
 PHASES = "phases.json"  # likewise: the kernel's seconds per phase (``lab.phases``)
+PROGRESS = "progress.json"  # likewise, for the runner's terminal only: the task under way (``lab.phases.progress``)
 
 OUTPUT_DIR_ENV = "LAB_OUTPUT_DIR"
 
@@ -323,6 +324,23 @@ def read_phases(out: Path) -> dict[str, float] | None:
     """What ``write_phases`` recorded in a scratch output directory, if anything."""
     path = Path(out) / PHASES
     return read_json(path) if path.exists() else None
+
+
+def write_progress(out: Path, state: dict) -> None:
+    """Record, in the scratch output directory, how far the kernel's task under way has
+    got ({"task": k, "what": "training add2", "step": s, "total": n, "seconds": t}); the
+    runner polls it for its terminal, and nothing publishes it."""
+    atomic_write_json(Path(out) / PROGRESS, state)
+
+
+def read_progress(out: Path) -> dict | None:
+    """What ``write_progress`` recorded last, or None (nothing yet, or unreadable: the
+    runner polls while the kernel writes, and a missed poll only delays the bar)."""
+    try:
+        state = read_json(Path(out) / PROGRESS)
+    except (OSError, ValueError):
+        return None
+    return state if isinstance(state, dict) else None
 
 
 def figure_files(out: Path) -> Iterator[Path]:

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from lab import numerics
+from lab import numerics, phases
 from lab import task as addition
 from lab.data import AdditionData, DataSource, RepeatData
 from lab.forward import TrainingForward
@@ -233,6 +233,8 @@ def train(model: torch.nn.Module, cfg: TrainConfig, log: Callable[[str], None] |
             if log and step % cfg.eval_every == 0:
                 log(_progress_line(step, cfg.steps, scores, training))
             start = time.perf_counter()
+        # steps taken so far, for the terminal only (left out of the fingerprint: lab.phases)
+        phases.progress(step, cfg.steps, shown=log is not None)
         if step == cfg.steps:
             break
         for group in optimizer.param_groups:

@@ -1,6 +1,7 @@
 """The kernel's phase timer (lab.phases): nesting, the file written after each cell, and
 that timing code changes no fingerprint (lab.fingerprint) and no record (lab.executed)."""
 
+import io
 import json
 import subprocess
 import sys
@@ -142,3 +143,142 @@ def test_the_kernel_writes_the_phases_after_every_cell(tmp_path):
     assert second["training"] == first["training"]  # the second cell added evaluation only
     assert second["evaluation"] >= 0
     assert not [ref for ref in code if "phases" in ref]
+
+
+# --------------------------------------------------------------------------- progress
+
+
+TRAIN = textwrap.dedent(
+    """
+    def train(model, cfg, log):
+        for step in range(cfg.steps + 1):
+            evaluate(model, step)
+            PROGRESS
+            if step == cfg.steps:
+                break
+            model.step()
+    """
+)
+
+
+def test_a_progress_statement_changes_no_fingerprint_and_a_call_in_its_arguments_does():
+    plain = fingerprint.units(TRAIN.replace("PROGRESS", ""))
+    for call in ("phases.progress(step, cfg.steps, shown=log is not None)", "lab.phases.progress(step, 10)"):
+        assert fingerprint.units(TRAIN.replace("PROGRESS", call)) == plain, call
+    # each of these computes or keeps something, so it counts
+    for call in (
+        "phases.progress(step, model.step())",  # a call in the arguments could change a number
+        "phases.progress(step, (n := cfg.steps))",
+        "done = phases.progress(step, cfg.steps)",  # not a bare statement
+        "phases.timed(step, cfg.steps)",
+        "progress(step, cfg.steps)",
+    ):
+        assert fingerprint.units(TRAIN.replace("PROGRESS", call)) != plain, call
+    # a block left with only the progress statement in it still fingerprints
+    lone = "def f(xs):\n    for x in xs:\n        phases.progress(x, 3)\n"
+    assert fingerprint.units(lone)["f"] == "def f(xs):\n    for x in xs:\n        pass"
+
+
+def test_the_training_loop_reports_progress_and_its_fingerprint_is_as_without_it():
+    source = (fingerprint.LAB_DIR / "train.py").read_text()
+    lines = source.splitlines(keepends=True)
+    calls = [i for i, line in enumerate(lines) if line.strip().startswith("phases.progress(")]
+    assert len(calls) == 1  # the loop of lab/train.py:train says its steps
+    without = "".join(lines[: calls[0]] + lines[calls[0] + 1 :])
+    assert fingerprint.units(source)["train"] == fingerprint.units(without)["train"]
+
+
+class Monotonic:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def monotonic(monkeypatch):
+    phases.reset()
+    fake = Monotonic()
+    monkeypatch.setattr(phases.time, "monotonic", fake)
+    yield fake
+    phases.reset()
+
+
+def test_the_sink_hears_of_a_task_at_its_first_and_last_step_and_about_once_a_second(monotonic):
+    heard = []
+    phases.report_to(heard.append)
+    with phases.timed("training", what="training tiny"):
+        for step in range(11):
+            if step == 6:
+                monotonic.now += 1.0  # a second after step 0: step 6 is reported
+            phases.progress(step, 10)
+    assert [(s["task"], s["what"], s["step"], s["total"]) for s in heard] == [
+        (1, "training tiny", 0, 10),
+        (1, "training tiny", 6, 10),
+        (1, "training tiny", 10, 10),
+    ]
+    assert heard[1]["seconds"] == heard[2]["seconds"] == 1.0
+    phases.progress(0, 4)  # the next training is another task; no phase open: named "working"
+    assert (heard[-1]["task"], heard[-1]["what"]) == (2, "working")
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_outside_a_runner_a_shown_task_gets_a_bar_on_a_terminal_and_a_silent_one_none(monkeypatch):
+    phases.reset()
+    terminal, stdout = Terminal(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(sys, "stdout", stdout)
+    phases.progress(0, 3, shown=False)
+    phases.progress(3, 3, shown=False)
+    assert terminal.getvalue() == ""
+    with phases.timed("training", what="training tiny"):
+        phases.progress(0, 3)
+        print("step 0/3")  # what the task prints goes above the bar, whole
+        assert sys.stdout is not stdout
+        phases.progress(2, 3)
+        assert "training tiny:   0%|" in terminal.getvalue() and "0/3" in terminal.getvalue()  # a bar, with its ETA
+    assert sys.stdout is stdout  # put back when the phase around the task ended
+    assert stdout.getvalue() == "step 0/3\n"
+    phases.reset()
+
+
+def test_in_the_kernel_progress_goes_to_a_file_the_runner_polls_and_not_to_the_output(tmp_path):
+    """Started like the runner's kernel (``lab.executed.start``): the last step of a task
+    is in ``progress.json``, the cell prints nothing of it, and writing it is the
+    recorder's doing, not the run's."""
+    code = textwrap.dedent(
+        f"""
+        import json, pathlib
+        from IPython.core.interactiveshell import InteractiveShell
+        shell = InteractiveShell.instance()
+        import lab.executed
+        out = pathlib.Path({str(tmp_path)!r})
+        lab.executed.start(out)
+        shell.run_cell(
+            "from lab import phases\\n"
+            "with phases.timed('training', what='training tiny'):\\n"
+            "    for step in range(4):\\n"
+            "        phases.progress(step, 3)"
+        )
+        state = json.loads((out / 'progress.json').read_text())
+        code = json.loads((out / 'executed.json').read_text())
+        print('RESULT ' + json.dumps([state, sorted(code)]))
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    printed, result = done.stdout.split("RESULT ")
+    state, code = json.loads(result)
+    assert {k: state[k] for k in ("task", "what", "step", "total")} == {
+        "task": 1,
+        "what": "training tiny",
+        "step": 3,
+        "total": 3,
+    }
+    assert printed == "" and done.stderr == ""  # nothing for the notebook to keep
+    assert not [ref for ref in code if "progress" in ref or "phases" in ref]

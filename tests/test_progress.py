@@ -2,9 +2,16 @@
 corrected by the pace of the tasks finished so far. No clock is asserted: the
 estimates are computed from given durations."""
 
+import io
 import json
+import sys
 
-from lab.runner import progress
+import nbformat
+import pytest
+from runner_fixture import make_root, write_experiment
+
+from lab import results
+from lab.runner import progress, run, scripts
 
 
 def test_the_plan_comes_from_recorded_durations_and_fills_the_unknown_with_their_mean():
@@ -45,3 +52,120 @@ def test_a_recorded_duration_is_read_from_run_json_and_a_missing_one_is_none(tmp
 
 def test_clock():
     assert [progress.clock(s) for s in (42, 185, 3720)] == ["42 s", "3 min 05 s", "1 h 02 min"]
+
+
+# --------------------------------------------------------------------------- a run's trainings
+
+
+def state(step, total=600, seconds=None, task=1, what="training add2"):
+    return {
+        "task": task,
+        "what": what,
+        "step": step,
+        "total": total,
+        "seconds": step / 10 if seconds is None else seconds,
+    }
+
+
+class Kernel:
+    """What the kernel's progress file holds at each poll: a list of states, read in turn."""
+
+    def __init__(self, *states):
+        self.states = list(states)
+
+    def __call__(self):
+        return self.states.pop(0) if self.states else None
+
+
+def watched(*states, bars=False):
+    said = []
+    watch = progress.Watch("add2@seeds/seed=0", said.append, Kernel(*states), bars=bars)
+    for _ in states:
+        watch.poll()
+    return said
+
+
+def test_an_eta_comes_from_the_pace_of_the_steps_so_far():
+    assert progress.task_eta(state(150, seconds=30.0)) == 90.0  # 5 steps a second, 450 to go
+    assert progress.task_eta(state(0)) is None and progress.task_eta(state(600)) is None
+    assert (
+        progress.task_line("p", state(150, seconds=30.0))
+        == "[p] training add2: 150/600 steps, 30 s so far, ETA 1 min 30 s"
+    )
+    assert progress.task_line("p", state(600, seconds=62.0)) == "[p] training add2: 600/600 steps in 1 min 02 s"
+
+
+def test_without_a_terminal_a_training_says_each_tenth_of_its_steps_once_and_its_end():
+    said = watched(state(0), state(0), state(30), state(60), state(65), state(300), state(600), state(600))
+    assert said == [
+        "[add2@seeds/seed=0] training add2: 0/600 steps, 0 s so far",
+        "[add2@seeds/seed=0] training add2: 60/600 steps, 6 s so far, ETA 54 s",
+        "[add2@seeds/seed=0] training add2: 300/600 steps, 30 s so far, ETA 30 s",
+        "[add2@seeds/seed=0] training add2: 600/600 steps in 1 min 00 s",
+    ]
+
+
+def test_each_training_is_its_own_task_and_a_malformed_state_is_not_shown():
+    said = watched(state(600), {"task": 2, "step": "x"}, state(0, total=100, task=2, what="training tiny"), None)
+    assert said == [
+        "[add2@seeds/seed=0] training add2: 600/600 steps in 1 min 00 s",
+        "[add2@seeds/seed=0] training tiny: 0/100 steps, 0 s so far",
+    ]
+
+
+def test_in_a_terminal_a_training_is_a_bar_with_its_eta_and_a_line_when_it_ends(monkeypatch):
+    terminal = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    said = watched(state(0), state(150, seconds=30.0), bars=True)
+    assert said == []  # the bar says it all while the training runs
+    assert "[add2@seeds/seed=0] training add2:" in terminal.getvalue()
+    said = watched(state(150, seconds=30.0), state(600, seconds=60.0), bars=True)
+    assert "150/600 steps, 30 s so far, ETA 1 min 30 s" in terminal.getvalue()
+    assert said == ["[add2@seeds/seed=0] training add2: 600/600 steps in 1 min 00 s"]
+
+
+def test_watching_polls_once_more_when_the_kernel_is_done():
+    """A training that ended after the last poll of the thread still gets its line."""
+    said = []
+    kernel = Kernel()
+    with progress.Watch("p", said.append, kernel, bars=False):
+        kernel.states.append(state(600))
+    assert said[-1] == "[p] training add2: 600/600 steps in 1 min 00 s"
+
+
+TRAINS = """# ---
+# title: Trains
+# project: fixtures
+# ---
+
+# %% tags=["parameters"]
+seed = 0
+
+# %%
+from lab import phases, record
+
+with phases.timed("training", what="training tiny"):
+    for step in range(41):
+        phases.progress(step, 40)
+        if step % 20 == 0:
+            print(f"loss line {step}")  # the training's own output, which the notebook keeps
+record.metric("answer", 42)
+"""
+
+
+@pytest.mark.slow
+def test_a_run_shows_its_training_in_the_terminal_and_nowhere_on_the_page(tmp_path, capsys):
+    root = make_root(tmp_path)
+    write_experiment(root, "trains", TRAINS)
+    said = []
+    run.run(scripts.read_script("trains", root), {}, root, said.append)
+    assert said[-1].startswith("[trains] training tiny: 40/40 steps in ")  # polled as the kernel finished
+    assert "loss line 40" in capsys.readouterr().out  # the kernel's own output is echoed as before
+    folder = results.result_dir("trains", root)
+    notebook = nbformat.read(folder / results.NOTEBOOK, as_version=4)
+    outputs = json.dumps([cell.get("outputs", []) for cell in notebook.cells])
+    page = (folder / "index.md").read_text()
+    assert "loss line 20" in outputs and "loss line 20" in page  # what the cell printed is kept ...
+    for kept in (outputs, page, (folder / results.RUN).read_text()):
+        assert "40/40" not in kept and "steps in" not in kept and "ETA" not in kept  # ... its progress is not
+    assert not (folder / results.PROGRESS).exists()

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from lab import render, results
+from lab.runner import progress
 from lab.runner.scripts import Script
 
 KERNEL = "python3"  # ipykernel's own kernelspec
@@ -105,8 +106,9 @@ def execute(
                     language="python",
                     km=kernel,
                     progress_bar=False,
-                    stdout_file=sys.stdout,
-                    stderr_file=sys.stderr,
+                    # echoed to the terminal above the runner's progress bars, if any
+                    stdout_file=progress.above_bars(sys.stdout),
+                    stderr_file=progress.above_bars(sys.stderr),
                     on_cell_execute=_progress(on_cell_started, total),
                 )
             except (papermill.PapermillExecutionError, DeadKernelError, RuntimeError, TimeoutError) as err:

@@ -1,11 +1,14 @@
 """Progress of the driver's long tasks: a sweep's points, ``make experiments`` and
 ``make reproduce``. Each says ``k/N`` and an ETA estimated from the durations the
 results already record (a point's or an experiment's last ``duration_s``), corrected
-by the durations measured as the task goes.
+by the durations measured as the task goes (``Meter``). And inside one run, the
+kernel's trainings: step ``s/N`` with an ETA from the seconds its steps took so far
+(``Watch``, polling what ``lab.phases.progress`` leaves in the run's output folder).
 
 Terminal only: the lines go through the runner's ``say`` (stdout, so a captured run
-keeps them), and in a terminal a tqdm bar, one line for the whole task, stays under
-them on stderr. Nothing here reaches a page or a record.
+keeps them), and in a terminal a tqdm bar, one line per task, stays under them on
+stderr. Nothing here reaches a page or a record: the kernel's own output, which the
+notebook keeps, never carries progress.
 """
 
 from __future__ import annotations
@@ -15,8 +18,11 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
+from typing import Any, TextIO
 
 from tqdm import tqdm
+from tqdm.contrib import DummyTqdmFile
 
 from lab import results
 
@@ -104,3 +110,118 @@ class Meter:
 
     def close(self) -> None:
         self.bar.close()
+
+
+# --------------------------------------------------------------------------- a run's trainings
+
+POLL_S = 0.5  # how often the runner reads the kernel's progress (the kernel writes it about once a second)
+STEP_BAR = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} steps{postfix}"
+
+
+def task_eta(state: dict[str, Any]) -> float | None:
+    """Seconds left to a task at ``step`` of ``total`` after ``seconds``: its steps so
+    far, evaluations included, give the pace; None before the first step."""
+    step, total, seconds = state["step"], state["total"], state["seconds"]
+    return seconds / step * (total - step) if step > 0 and total > step else None
+
+
+def task_line(place: str, state: dict[str, Any]) -> str:
+    """``[place] training add2: 300/600 steps, 31 s so far, ETA 31 s`` (``… in 62 s`` once done)."""
+    head = f"[{place}] {state['what']}: {min(state['step'], state['total'])}/{state['total']} steps"
+    if state["step"] >= state["total"]:
+        return f"{head} in {clock(state['seconds'])}"
+    eta = task_eta(state)
+    return f"{head}, {clock(state['seconds'])} so far" + (f", ETA {clock(eta)}" if eta is not None else "")
+
+
+class Watch:
+    """A run's kernel tasks (its trainings) as the runner's terminal shows them, from
+    the state that ``read`` returns (``results.read_progress`` of the run's output folder).
+
+    In a terminal, one tqdm bar per task with its ETA on stderr, and a line when it
+    ends; elsewhere (a log, a capture, a sweep's point) a line when a task is first
+    seen, at each tenth of its steps and at its end. ``with watch:`` polls on a thread
+    while the kernel runs; ``poll()`` reads at once (before a cell's line, say)."""
+
+    def __init__(self, place: str, say: Say, read: Callable[[], dict | None], bars: bool | None = None):
+        self.place, self.say, self.read = place, say, read
+        self.bars = sys.stderr.isatty() if bars is None else bars
+        self.task: int | None = None  # the number of the task shown
+        self.done = False  # whether it has ended
+        self.tenth = -1  # the last tenth of its steps said (no bar)
+        self.bar: Any = None
+        self._lock = threading.Lock()  # polled from its thread and from the cells' hook
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def poll(self) -> None:
+        """Show what the kernel last reported, if anything is new."""
+        state = self.read()
+        if not _valid(state):
+            return
+        with self._lock:
+            if state["task"] != self.task:
+                self._close_bar()
+                self.task, self.done, self.tenth = state["task"], False, -1
+                if self.bars:
+                    desc = f"[{self.place}] {state['what']}"
+                    self.bar = tqdm(total=state["total"], desc=desc, file=sys.stderr, leave=False, bar_format=STEP_BAR)
+            if self.done:
+                return
+            ended = state["step"] >= state["total"]
+            if self.bar is not None:
+                self.bar.update(min(state["step"], state["total"]) - self.bar.n)
+                eta = task_eta(state)
+                self.bar.set_postfix_str(f"{clock(state['seconds'])} so far, ETA {clock(eta)}" if eta else "")
+            else:
+                tenth = 10 * state["step"] // max(1, state["total"])
+                if tenth > self.tenth and not ended:
+                    self.tenth = tenth
+                    self.say(task_line(self.place, state))
+            if ended:
+                self.done = True
+                self._close_bar()
+                self.say(task_line(self.place, state))
+
+    def __enter__(self) -> Watch:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="lab-progress", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if kind is None:
+            self._safely_poll()  # a task that ended after the last poll still gets its line
+        with self._lock:
+            self._close_bar()
+
+    def _run(self) -> None:
+        while not self._stop.wait(POLL_S):
+            self._safely_poll()
+
+    def _safely_poll(self) -> None:
+        try:
+            self.poll()
+        except (OSError, ValueError):  # a closed terminal, a pipe gone: progress is a courtesy
+            pass
+
+    def _close_bar(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _valid(state: dict | None) -> bool:
+    """A state as ``lab.phases`` reports it: anything else (an older kernel's) is not shown."""
+    kinds = {"task": int, "what": str, "step": int, "total": int, "seconds": (int, float)}
+    return isinstance(state, dict) and all(isinstance(state.get(k), t) for k, t in kinds.items())
+
+
+def above_bars(stream: TextIO) -> TextIO:
+    """``stream`` for the kernel's output echoed to the terminal: where bars show
+    (stderr is a terminal), each line goes above them (tqdm's ``DummyTqdmFile``)
+    instead of through the bar being drawn."""
+    return DummyTqdmFile(stream) if sys.stderr.isatty() else stream  # type: ignore[return-value]

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from lab import LabError, results
-from lab.runner import execute, params, provenance, publish, staleness, timings
+from lab.runner import execute, params, progress, provenance, publish, staleness, timings
 from lab.runner.scripts import Script
 
 Say = Callable[[str], None]
@@ -110,15 +110,19 @@ def _run(
     say(f"[{place}] run {run_id}: {script.path} {given}".rstrip())
 
     first_cell: list[float] = []  # when the first cell started: the kernel had started by then
+    # the kernel's trainings, step by step with an ETA: the terminal's, never the notebook's
+    watch = progress.Watch(place, say, lambda: results.read_progress(out))
 
     def on_cell(number: int, total: int, line: int | None) -> None:
         first_cell[:] = first_cell or [time.monotonic()]
+        watch.poll()  # the last cell's training, ended, says so before the next cell's line
         where = f"{script.path}:{line}" if line else "parameters from the command line"
         say(f"[{place}] cell {number}/{total}  {where}")
 
     t0 = time.monotonic()
     try:
-        executed = _execute(script, overrides, work, out, root, env, on_cell, say, place)
+        with watch:
+            executed = _execute(script, overrides, work, out, root, env, on_cell, say, place)
     except execute.CellFailed as failed:
         failure = results.make_record(
             results.FAILURE_FIELDS,
