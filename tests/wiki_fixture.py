@@ -52,6 +52,7 @@ def _run(name: str, run_id: str, final_loss: float, figures: list[dict]) -> dict
         "figures": figures,
         "input_hash": "abc",
         "code": {},
+        "timings": None,  # recorded before runs had timings
     }
     return results.make_record(results.RUN_FIELDS, values)
 
