@@ -6,6 +6,9 @@
   and read in one place; ``mask``: what link processing leaves alone (code, math).
 - ``links``: resolution by Obsidian's rules; the graph of all pages with its
   backlinks; rendering of links, images, figures and transclusions.
+- ``citations``: what metric citations and figure embeds resolve to: a recorded value,
+  an error, or a value pending (a run will record it); ``freshness``: whether the
+  results shown are fresh, as ``make status`` judges them.
 - ``outline``: a note's headings and ``^block`` ids, which anchors point at.
 - ``pages``: what the wiki generates: indexes and experiment provenance (Markdown),
   backlinks (HTML, added after Markdown and search); ``folders``: a section per

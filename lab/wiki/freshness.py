@@ -9,7 +9,10 @@ build and shown on every page that shows results.
   shown says so;
 - a mark on a cited number whose result is stale, archived or failed, with the reason
   in its tooltip, and one warning per build listing those citations. A warning, not a
-  build error: a stale page never blocks the wiki.
+  build error: a stale page never blocks the wiki;
+- "pending" in place of a cited value that no run has recorded yet
+  (``lab.wiki.citations`` decides which, from the judgement here: ``Freshness.reruns``),
+  a banner counting them on the note, and one warning per build listing them.
 
 Plain functions over plain records; nothing here imports torch.
 """
@@ -23,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from lab import LabError, results
-from lab.runner import staleness
+from lab.runner import grid, scripts, staleness
 
 # Not a logger under mkdocs: its warnings would fail a strict build, and a stale
 # citation is news for the reader, not an error in the notes.
@@ -48,6 +51,9 @@ MARK = "†"  # after a cited number from a result that is not fresh
 class Freshness:
     status: str  # a key of LABELS
     detail: str  # why, in words (what changed, the archive's commit)
+    # whether its next run (make experiments, make sweep, make refresh) runs it again, so
+    # that it may record what it lacks: due, and not only for its write-up
+    reruns: bool = False
 
 
 def gather(root: Path, names: list[str], sweeps: dict[str, list[str]]) -> dict[str, Freshness]:
@@ -69,7 +75,21 @@ def _judge(state: Callable[..., staleness.State], *args: Any) -> Freshness:
         judged = state(*args)
     except (LabError, ValueError) as err:
         return Freshness("invalid", str(err))
-    return Freshness(judged.status, judged.detail)
+    # A run whose write-up alone changed is re-rendered, not re-run: its numbers stay.
+    return Freshness(judged.status, judged.detail, judged.due and not judged.rerender)
+
+
+def declared_sweeps(root: Path, names: list[str]) -> dict[str, list[str]]:
+    """The sweeps each experiment's header declares (``sweeps:``), as ``make refresh``
+    and ``make sweep`` read them; a script that cannot be read declares none (``make
+    status`` names its error)."""
+    found = {}
+    for name in names:
+        try:
+            found[name] = grid.declared(scripts.read_script(name, root))
+        except LabError:
+            found[name] = []
+    return found
 
 
 def badge(fresh: Freshness | None, run: dict | None = None) -> str:
@@ -137,6 +157,28 @@ def warn_stale_citations(citations: list[tuple[str, str, str]]) -> None:
     if citations:
         lines = "\n".join(f"  {page}: {cited} ({state})" for page, cited, state in sorted(set(citations)))
         log.warning(f"{len(set(citations))} citation(s) of results that are not fresh:\n{lines}")
+
+
+def pending_banner(pending: list[Any]) -> str:
+    """An admonition for the top of a note citing values no run has recorded yet
+    (``citations.Pending``): how many, and the commands that record them."""
+    if not pending:
+        return ""
+    count = len({p.written for p in pending})
+    commands = ", ".join(f"`{command}`" for command in sorted({p.command for p in pending}))
+    return _admonition(
+        "info",
+        f"{count} value{'s' if count > 1 else ''} pending",
+        "cited here but not recorded by any run yet: shown as pending, with the reason on hover",
+        f"to record {'them' if count > 1 else 'it'}: {commands}",
+    )
+
+
+def warn_pending(pending: list[Any]) -> None:
+    """One warning listing each citation of a value no run has recorded yet."""
+    if pending:
+        lines = "\n".join(f"  {p}" for p in sorted(set(pending), key=str))
+        log.warning(f"{len(set(pending))} citation(s) of values not recorded yet (pending):\n{lines}")
 
 
 def _escape(text: str) -> str:

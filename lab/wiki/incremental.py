@@ -28,7 +28,10 @@ def fingerprints(graph: Graph, shared: object = None) -> dict[str, str]:
     """Page src -> a digest of what its rendering reads: its own text and properties,
     its backlinks, the title (and for an embed, the text) of each page it references,
     its project's members, and ``shared`` (what every page reads: results, the sidebar)."""
-    common = _digest(shared, graph.runs, graph.failures, graph.reproductions, graph.sweeps)
+    # freshness and the declared sweeps decide a citation's mark, and whether it is pending
+    common = _digest(
+        shared, graph.runs, graph.failures, graph.reproductions, graph.sweeps, graph.freshness, graph.declared
+    )
     members = {src: [(m, graph.notes[m].meta) for m in srcs] for src, srcs in graph.members.items()}
     out = {}
     for src, note in graph.notes.items():

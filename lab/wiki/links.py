@@ -23,15 +23,29 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lab import results, suggest
-from lab.runner import aggregate
+from lab import results
+from lab.wiki import citations
 from lab.wiki.mask import mask
-from lab.wiki.notes import FOLDERS, Note, experiment_name
+from lab.wiki.notes import FOLDERS, Note
 from lab.wiki.outline import Outline, slug
-from lab.wiki.refs import UNCLOSED_MESSAGE, Ref, scan, snippet, unclosed
+from lab.wiki.refs import (
+    AMBIGUOUS,
+    MISSING,
+    NO_PLACE,
+    OBSIDIAN_TOO,
+    PENDING,
+    UNCLOSED_MESSAGE,
+    Ref,
+    Resolved,
+    scan,
+    snippet,
+    unclosed,
+)
 from lab.wiki.syntax import plain
 
-__all__ = ["Ref", "UNCLOSED_MESSAGE", "scan", "snippet", "unclosed"]  # found by lab.wiki.refs, kept here too
+# found by lab.wiki.refs, kept here too
+__all__ = ["AMBIGUOUS", "MISSING", "NO_PLACE", "OBSIDIAN_TOO", "PENDING", "UNCLOSED_MESSAGE", "Ref", "Resolved"]
+__all__ += ["scan", "snippet", "unclosed"]
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 IMAGES = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".svg", ".webp", ".avif")
@@ -124,24 +138,10 @@ class Resolver:
         return sorted(set(by_path or by_alias))
 
 
-# What a problem is, where Obsidian would show the note all the same: a link to no
-# note (Obsidian offers to create it), to no heading or block of one (it opens the
-# note), a name that several notes share (it picks one, as ``obsidian_pick`` does).
-MISSING, NO_PLACE, AMBIGUOUS = "missing", "no place", "ambiguous"
-OBSIDIAN_TOO = (MISSING, NO_PLACE, AMBIGUOUS)
-
 # Sections the wiki adds to a page of these kinds (``lab.wiki.pages``), which links may
 # name besides the page's own headings; every note gets "Linked from".
 ADDED_SECTIONS = {"experiment": ("Run", "Metrics", "Sweeps"), "project": ("Experiments", "Insights", "Ideas")}
 LINKED_FROM = "Linked from"
-
-
-@dataclass(frozen=True)
-class Resolved:
-    src: str | None  # the page or file it points to; None when broken
-    message: str = ""  # why it is broken, or a warning about how it resolved
-    anchor: str = ""  # the HTML id on that page, for a heading or ^block
-    kind: str = ""  # MISSING, NO_PLACE, AMBIGUOUS, or "" (any other problem: a lab error)
 
 
 @dataclass(frozen=True)
@@ -176,11 +176,18 @@ class Graph:
     freshness: dict[str, Any] = field(default_factory=dict)
     # (page, citation, state) of each cited number whose result is not fresh, for one warning
     stale_citations: list[tuple[str, str, str]] = field(default_factory=list)
+    # each citation of a value no run has recorded yet (lab.wiki.citations), for one warning
+    pending: list[citations.Pending] = field(default_factory=list)
+    declared: dict[str, list[str]] = field(default_factory=dict)  # experiment -> the sweeps its header declares
     titles: dict[str, str] = field(default_factory=dict)  # a generated page's title, by src
     # src -> (target src, embedded?) of each reference it makes: what its rendering reads of others
     targets: dict[str, set[tuple[str, bool]]] = field(default_factory=lambda: defaultdict(set))
     _outlines: dict[str, Outline] = field(default_factory=dict)
     scripts: set[str] = field(default_factory=set)  # every experiment there is (experiments/NAME.py), run or not
+
+    def pending_on(self, src: str) -> list[citations.Pending]:
+        """The pending citations written on page ``src``."""
+        return [p for p in self.pending if p.src == src]
 
     def title(self, src: str) -> str:
         note = self.notes.get(src)
@@ -230,82 +237,6 @@ class Graph:
         headings = ", ".join(names) or "none"
         return Resolved(None, f"{written}: {src} has no {what} (its headings: {headings})", kind=NO_PLACE)
 
-    def _experiment_page(self, name: str) -> str | None:
-        """The one experiment page ``name`` names. Only experiment pages are candidates:
-        figures and metrics belong to experiments, so an idea named like the experiment
-        realizing it is no rival."""
-        pages = [
-            src for src in self.resolver.candidates(name) if (note := self.notes.get(src)) and note.kind == "experiment"
-        ]
-        return pages[0] if len(pages) == 1 else None
-
-    def experiment(self, name: str, from_src: str, written: str) -> tuple[str, Resolved]:
-        """(experiment name, its page) for a name that must be a run experiment."""
-        page = self._experiment_page(name)
-        if page is None:
-            found = self.page(name, from_src, written=written)
-            if found.src:
-                return "", Resolved(None, f"{name!r} is not an experiment page ({found.src})")
-            script = posixpath.basename(name)
-            if script in self.scripts:  # an experiment that has never published a page
-                return "", Resolved(
-                    None, f"{written}: {script!r} is not run yet: make experiment NAME={script}", MISSING
-                )
-            hint = suggest.did_you_mean(script, self.scripts | set(self.runs))
-            return "", Resolved(None, found.message + hint, found.kind)
-        exp = experiment_name(page)
-        if exp not in self.runs:
-            return exp, Resolved(None, f"experiment {exp!r} has no successful run yet: make experiment NAME={exp}")
-        return exp, Resolved(page)
-
-    def _sweep_ids(self, exp: str) -> set[str]:
-        """The sweeps of experiment ``exp`` that have pages."""
-        prefix = f"{results.RESULTS_DIR.name}/{exp}/{results.SWEEPS}/"
-        return {src[len(prefix) :].split("/")[0] for src in self.sweeps if src.startswith(prefix)}
-
-    def sweep_page(self, ref: Ref, from_src: str) -> str | None:
-        """The sweep or sweep point page an embed with an anchor names, if it names one."""
-        if ref.form != "embed" or not ref.anchor:
-            return None
-        found = self.resolver.candidates(ref.target, from_src)
-        return found[0] if len(found) == 1 and found[0] in self.sweeps else None
-
-    def resolve_sweep(self, ref: Ref, from_src: str) -> Resolved | None:
-        """A citation of a sweep (``{{ metric NAME@SWEEP.metric }}``) or a figure of a
-        sweep page; None when ``ref`` is neither."""
-        cited = aggregate.split_citation(ref.target) if ref.form == "metric" else None
-        if cited:
-            src = f"{results.RESULTS_DIR.name}/{cited[0]}/{results.SWEEPS}/{cited[1]}/{results.PAGE}"
-            if src not in self.sweeps:
-                have = sorted(self._sweep_ids(cited[0]))
-                hint = suggest.did_you_mean(cited[1], have)
-                return Resolved(
-                    None,
-                    f"{ref.written}: experiment {cited[0]!r} has no sweep {cited[1]!r}{hint}"
-                    f" (it has: {suggest.listing(have)})",
-                )
-            try:
-                aggregate.citation(self.sweeps[src], ref.anchor)
-            except ValueError as err:
-                return Resolved(None, f"{ref.written}: {err}")
-            return Resolved(src)
-        page = self.sweep_page(ref, from_src)
-        if page is None:
-            return None
-        have = figure_captions(self.sweeps[page])
-        if ref.anchor not in have:
-            return Resolved(None, f"{page} has no figure {ref.anchor!r} (it has: {', '.join(have) or 'none'})")
-        return Resolved(page)
-
-    def is_figure(self, ref: Ref) -> bool:
-        """Whether ``ref`` embeds a figure: ``![[experiment#id]]`` where ``id`` is one of
-        its figures, or at least not one of its headings (then it is a missing figure)."""
-        page = self._experiment_page(ref.target) if ref.form == "embed" and ref.anchor else None
-        if page is None:
-            return self.sweep_page(ref, "") is not None
-        run = self.runs.get(experiment_name(page))
-        return bool(run and ref.anchor in figure_captions(run)) or self.outline(page).anchor(ref.anchor) is None
-
     def resolve(self, ref: Ref, from_src: str) -> Resolved:
         if ref.form in ("mdlink", "mdembed"):
             # As Obsidian: the path from the linking note's folder if there is such a
@@ -314,21 +245,9 @@ class Graph:
             if relative in self.resolver.srcs:
                 return self.page(relative, from_src, ref.anchor, ref.written, exact=True)
             return self.page(ref.target, from_src, ref.anchor, ref.written)
-        swept = self.resolve_sweep(ref, from_src)
-        if swept is not None:
-            return swept
-        if ref.form == "metric" or self.is_figure(ref):
-            exp, found = self.experiment(ref.target, from_src, ref.written)
-            if not found.src:
-                return found
-            have = self.runs[exp].get("metrics", {}) if ref.form == "metric" else figure_captions(self.runs[exp])
-            if ref.anchor not in have:
-                what = "metric" if ref.form == "metric" else "figure"
-                hint = suggest.did_you_mean(ref.anchor, have)
-                return Resolved(
-                    None, f"experiment {exp!r} has no {what} {ref.anchor!r}{hint} (it has: {suggest.listing(have)})"
-                )
-            return found
+        cited = citations.resolve(self, ref, from_src)
+        if cited is not None:
+            return cited
         found = self.page(ref.target, from_src, ref.anchor, ref.written)
         if (
             ref.form == "embed"
@@ -340,10 +259,6 @@ class Graph:
         return found
 
 
-def figure_captions(run: dict) -> dict[str, str]:
-    return {f["id"]: f.get("caption") or "" for f in run.get("figures", [])}
-
-
 def build_graph(
     notes: Iterable[Note],
     runs: dict[str, dict],
@@ -352,15 +267,21 @@ def build_graph(
     files: Iterable[str] = (),
     sweeps: dict[str, dict] | None = None,
     scripts: Iterable[str] = (),
+    freshness: dict[str, Any] | None = None,
+    declared: dict[str, list[str]] | None = None,
 ) -> Graph:
-    """Resolve every reference of every note once; collect backlinks and problems.
+    """Resolve every reference of every note once; collect backlinks, problems and the
+    citations still pending.
 
     ``generated`` are the pages the wiki writes itself (src, or src -> title), ``files`` the other files of
-    the docs dir (images, attachments), which embeds and links may name too.
+    the docs dir (images, attachments), which embeds and links may name too; ``scripts`` every experiment
+    there is, ``declared`` the sweeps each one's header declares, ``freshness`` each result's
+    (``lab.wiki.freshness.gather``): what decides whether a value not there is pending or an error.
     """
     notes = {n.src: n for n in notes}
     resolver = Resolver([*notes, *generated, *files], {src: n.aliases for src, n in notes.items() if n.aliases})
     graph = Graph(notes, runs, failures, resolver, sweeps=sweeps or {}, scripts=set(scripts))
+    graph.freshness, graph.declared = freshness or {}, declared or {}
     graph.titles = dict(generated) if isinstance(generated, dict) else {}
     for note in notes.values():
         paragraphs = [m.end() for m in _BLANK_LINE.finditer(note.body)]
@@ -368,6 +289,11 @@ def build_graph(
         for ref in scan(note.body, masked, markdown=True):
             found = graph.resolve(ref, note.src)
             line = note.body_line + ref.line - 1
+            if found.kind == PENDING:  # not a problem: news for the reader, warned once (lab.wiki.freshness)
+                graph.pending.append(
+                    citations.Pending(note.where(line), note.src, ref.written, found.message, found.command)
+                )
+                continue
             # _record calls the snippet function at once (if at all), so the loop's variables are current
             _record(graph, note, found, note.where(line), lambda: snippet(note.body, ref, paragraphs))  # noqa: B023
             if found.src:

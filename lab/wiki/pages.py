@@ -227,7 +227,7 @@ def decorate(note: Note, markdown: str, graph: Graph, history: list[dict]) -> st
 
     The additions may hold wikilinks; ``rendering.render`` runs after this.
     """
-    top = [unread_properties(note), _meta_line(note)]
+    top = [unread_properties(note), _meta_line(note), freshness.pending_banner(graph.pending_on(note.src))]
     bottom = []
     if note.kind == "project":
         bottom.append(_project_lists(note, graph))

@@ -25,7 +25,8 @@ HTML or JSON and know nothing of the core:
     on_page_content   "Linked from" joins the page's table of contents      -
     on_post_page      backlinks and the local graph go into the built       pages.backlinks, graph.local_graph
                       page, after Markdown and after search indexed it
-    on_post_build     stale citations warned once; the cache written       freshness, pagecache
+    on_post_build     stale and pending citations warned once; the cache   freshness, pagecache
+                      written
 
 Bad front matter of the lab's notes fails the build (PluginError); a vault note's is a
 warning. Broken and ambiguous references are warnings, fatal in ``--strict``, but in a
@@ -133,9 +134,14 @@ class LabPlugin(BasePlugin[LabConfig]):
             generated[report.REPORT_PAGE] = report.TITLE
         # every experiment script, run or not: a citation of one never run says how to run it
         experiments = scripts.experiment_names(self.root)
-        self.graph = links.build_graph(notes, runs, failures, generated, attachments, self._sweeps(names), experiments)
+        # judged before the notes are read: a value a stale run lacks is pending, not broken
+        judged = freshness.gather(self.root, names, {n: results.sweep_names(n, self.root) for n in names})
+        declared = freshness.declared_sweeps(self.root, experiments)
+        sweeps = self._sweeps(names)
+        self.graph = links.build_graph(
+            notes, runs, failures, generated, attachments, sweeps, experiments, judged, declared
+        )
         self.graph.reproductions = reproductions
-        self.graph.freshness = freshness.gather(self.root, names, {n: results.sweep_names(n, self.root) for n in names})
         self._report(self.graph)
         self._forget_stale(files, config)
         for _, src, make in pages.SECTIONS:
@@ -300,6 +306,7 @@ class LabPlugin(BasePlugin[LabConfig]):
 
     def on_post_build(self, config: MkDocsConfig) -> None:
         freshness.warn_stale_citations(self.graph.stale_citations)
+        freshness.warn_pending(self.graph.pending)
         self.converted.save({file.src_uri for file in self.files.documentation_pages()})
 
     def on_serve(self, server, config: MkDocsConfig, builder):  # noqa: ANN001, ANN201

@@ -6,7 +6,9 @@
   (``markdown=True``; see ``markdown_target``). Web addresses, ``#anchors`` within the
   page and site-absolute paths are not references to notes: left to the core.
 
-``snippet`` is the sentence around a reference: what a backlink shows.
+``snippet`` is the sentence around a reference: what a backlink shows. ``Resolved`` is
+what a reference resolves to (``lab.wiki.links`` for pages, ``lab.wiki.citations`` for
+metrics and figures), with the kind of problem when it does not.
 """
 
 from __future__ import annotations
@@ -40,6 +42,24 @@ class Ref:
     end: int
     line: int  # 1-based line in the text
     written: str  # the reference as written, for messages
+
+
+# What a problem is, where Obsidian would show the note all the same: a link to no
+# note (Obsidian offers to create it), to no heading or block of one (it opens the
+# note), a name that several notes share (it picks one, as ``links.obsidian_pick`` does).
+MISSING, NO_PLACE, AMBIGUOUS = "missing", "no place", "ambiguous"
+OBSIDIAN_TOO = (MISSING, NO_PLACE, AMBIGUOUS)
+# Not a problem at all: a value a run will record but none has yet (``lab.wiki.citations``).
+PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class Resolved:
+    src: str | None  # the page or file it points to; None when broken or pending
+    message: str = ""  # why it is broken or pending, or a warning about how it resolved
+    anchor: str = ""  # the HTML id on that page, for a heading or ^block
+    kind: str = ""  # MISSING, NO_PLACE, AMBIGUOUS, PENDING, or "" (any other problem: a lab error)
+    command: str = ""  # for a PENDING citation: the command that records the value
 
 
 def _group(text: str, m: re.Match, name: str) -> str:

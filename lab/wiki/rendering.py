@@ -15,8 +15,9 @@ from urllib.parse import quote
 
 from lab import results, stats
 from lab.runner import aggregate
-from lab.wiki import freshness
-from lab.wiki.links import IMAGES, Graph, Ref, Resolved, figure_captions, scan
+from lab.wiki import citations, freshness
+from lab.wiki.citations import figure_captions
+from lab.wiki.links import IMAGES, PENDING, Graph, Ref, Resolved, scan
 from lab.wiki.mask import mask
 from lab.wiki.notes import experiment_name
 from lab.wiki.syntax import BLOCK_ID
@@ -114,11 +115,11 @@ def _cited(ctx: _Context, src: str, value: str, title: str, result: str) -> str:
 def _render_ref(ref: Ref, src: str, ctx: _Context, text: str) -> str:
     graph = ctx.graph
     found = graph.resolve(ref, src)
+    if found.kind == PENDING:
+        return _pending(ref, found)
     if not found.src:
         shown = ref.label or ref.target or ref.anchor
-        # The title holds the link as written: no Markdown may read it as a link or code there.
-        title = html.escape(found.message).translate({ord("["): "&#91;", ord("]"): "&#93;", ord("`"): "&#96;"})
-        return f'<span class="lab-broken" title="{title}">{md_escape(shown)}</span>'
+        return f'<span class="lab-broken" title="{_attribute(found.message)}">{md_escape(shown)}</span>'
     if ref.form == "metric" and found.src in graph.sweeps:
         record = graph.sweeps[found.src]
         value = md_escape(aggregate.citation(record, ref.anchor))
@@ -137,9 +138,27 @@ def _render_ref(ref: Ref, src: str, ctx: _Context, text: str) -> str:
         return md_link(ctx.page, found.src, md_escape(shown), found.anchor)
     if not is_page:
         return _image(ref, found.src, ctx)
-    if graph.is_figure(ref):
+    if citations.is_figure(graph, ref):
         return _figure(ref, found.src, ctx)
     return _as_block(_transclusion(ref, found, ctx), text, ref)
+
+
+def _attribute(text: str) -> str:
+    """``text`` as an HTML attribute's value. It may hold a link as written: no Markdown
+    may read it as a link or code there."""
+    return html.escape(text).translate({ord("["): "&#91;", ord("]"): "&#93;", ord("`"): "&#96;"})
+
+
+def _pending(ref: Ref, found: Resolved) -> str:
+    """A value no run has recorded yet (``lab.wiki.citations``): "pending" where the number
+    or figure would be, never a number, with why and the command that records it on hover."""
+    cited = f"{ref.target}.{ref.anchor}" if ref.form == "metric" else f"{ref.target}#{ref.anchor}"
+    title = _attribute(f"{cited} pending: {found.message}: {found.command}")
+    if ref.form == "metric":
+        return f'<span class="lab-pending" title="{title}">pending</span>'
+    command = html.escape(found.command)
+    what = f"Figure {html.escape(ref.anchor)} of {html.escape(ref.target)}: pending (<code>{command}</code>)"
+    return f'\n<div class="lab-pending lab-pending-figure" title="{title}">{what}</div>\n\n'
 
 
 def _image(ref: Ref, file: str, ctx: _Context) -> str:
