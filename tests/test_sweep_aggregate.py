@@ -111,6 +111,10 @@ def test_a_metric_missing_at_some_seeds_is_counted_as_missing_and_cited_as_n_of_
     assert (row["n"], row["mean"]) == (3, pytest.approx(460.0))
     assert aggregate.citation(rec, "half_info_step") == "460 ± 60 (3 of 5 seeds) steps"
     assert aggregate.citation(rec, "other") == "1 ± 0 (2 of 5 seeds)"
+    # the sweep page's table says the same: the mean over 3 of the 5 seeds
+    table = sweep_page.aggregates_table(rec)
+    assert "| half_info_step | 460 ± 60 (3 of 5 seeds) steps |" in table
+    assert table.rstrip().endswith("| 2 of 5 |")
     seeds[0]["status"] = "failed"  # a failed point is no seed of the group at all
     assert aggregate.citation(record(seeds, ["seed"], {}), "half_info_step") == "490 ± 42 (2 of 4 seeds)"
     one = seeds_of("x", [0.25, 0.5])
@@ -207,7 +211,9 @@ def test_a_finding_that_holds_in_a_seed_or_not_is_cited_as_a_count_of_seeds():
     record["aggregates"] = aggregate.aggregates(points, ["seed"], {"staircase_complete": "seeds"})
     assert aggregate.citation(record, "staircase_complete") == "4 of 5 seeds"
     # its interval is Wilson's for 4 of 5, and the page says so
-    assert "(Wilson, 4 of 5) | 5 |" in sweep_page.aggregates_table(record)
+    table = sweep_page.aggregates_table(record)
+    assert "| staircase_complete | 4 of 5 seeds |" in table
+    assert "(Wilson, 4 of 5) | 5 |" in table
     # none and all of them
     for values, text in (([0, 0, 0], "0 of 3 seeds"), ([1, 1, 1, 1, 1], "5 of 5 seeds")):
         rows = aggregate.aggregates(seeds_of("held", values), ["seed"], {"held": "seeds"})

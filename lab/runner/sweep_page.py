@@ -11,6 +11,7 @@ trace of the original, one line per point). Figures are embedded as the wiki emb
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -102,7 +103,8 @@ def aggregates_table(record: dict) -> str:
         "|" + "---|" * (len(keys) + 4),
     ]
     for row in rows:
-        s = aggregate.summary(row)
+        # the seeds of the group, whether or not each recorded the metric: "3 of 5"
+        s = dataclasses.replace(aggregate.summary(row), of=aggregate.group_size(record, row["group"]) or None)
         interval = (
             f"[{stats.format_value(s.ci_low)}, {stats.format_value(s.ci_high)}]" if row["ci_low"] is not None else ""
         )
@@ -115,9 +117,9 @@ def aggregates_table(record: dict) -> str:
                 [
                     *(_text(row["group"][k]) for k in keys),
                     row["metric"],
-                    stats.format_summary(s, "seeds") + unit,
+                    aggregate.seed_count(row) or stats.format_summary(s, "seeds") + unit,
                     interval,
-                    str(s.n),
+                    str(s.n) if s.of in (None, s.n) else f"{s.n} of {s.of}",
                 ]
             )
             + " |"
