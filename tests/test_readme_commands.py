@@ -53,6 +53,7 @@ WRITING = [
 COVERED = {
     'make sweep NAME=carry-heads GRID="seed=0,1,2 n_points=100,500"': "6 kernels: test_makefile's sweep with a grid",
     "make sweep": "test_makefile.py (usage, a grid, SIGTERM)",
+    "make sweep NAME=… SWEEP=…": "a form, not a command: the one a pending citation names (test_wiki_pending.py)",
     "make notebook": "test_notebook.py (the first call installs JupyterLab)",
     "make notebook NAME=carry-heads": "test_notebook.py: opens a server",
     "make experiments": "test_runner_runs.py::test_run_stale_runs_what_is_due_and_exits_non_zero_on_a_failure",
