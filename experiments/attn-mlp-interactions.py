@@ -219,10 +219,11 @@ record.table(
 #   small, what a head sends into the MLPs is not carried by any one top neuron.
 # * **Weights against activations.** Over head × neuron pairs, the rank correlation of
 #   the composition score with the change of the neuron's activation is
-#   {{ metric attn-mlp-interactions@seeds.weight_activation_rank_corr }}: within ±0.3 in
-#   {{ metric attn-mlp-interactions@seeds.weight_activation_weak }}, negative in
-#   {{ metric attn-mlp-interactions@seeds.weight_activation_negative }}. Where it is
-#   weak, the weights alone do not say which heads drive which neurons.
+#   {{ metric attn-mlp-interactions@seeds.weight_activation_rank_corr }}: negative in
+#   {{ metric attn-mlp-interactions@seeds.weight_activation_negative }}, within ±0.3 in
+#   {{ metric attn-mlp-interactions@seeds.weight_activation_weak }}. Where it is not
+#   positive, a high composition score does not mark the pairs whose activations move
+#   most: the weights alone do not say which heads drive which neurons.
 #
 # ## Caveats
 #
