@@ -53,6 +53,7 @@ def test_a_sweep_builds_strictly_with_its_page_points_and_citations(swept, tmp_p
     note = (site / "journal" / "2026-11-26-first-run" / "index.html").read_text()
     shown = aggregate.citation(record, "final_loss")
     assert shown.endswith(" (2 seeds) mse") and f"{shown}</a>" in note
+    assert "grid@seed.final_loss, mean ± std over seeds" in note  # the hover says what the number is
     assert 'href="../../experiments/grid/sweeps/seed/"' in note
 
     page = (site / "experiments" / "grid" / "sweeps" / SWEEP / "index.html").read_text()

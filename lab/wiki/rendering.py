@@ -123,7 +123,9 @@ def _render_ref(ref: Ref, src: str, ctx: _Context, text: str) -> str:
     if ref.form == "metric" and found.src in graph.sweeps:
         record = graph.sweeps[found.src]
         value = md_escape(aggregate.citation(record, ref.anchor))
-        title = f"{ref.target}.{ref.anchor}, mean ± std over seeds"
+        rows = [row for row in record["aggregates"] if row["metric"] == ref.anchor]
+        counted = bool(rows) and aggregate.seed_count(rows[0]) is not None
+        title = f"{ref.target}.{ref.anchor}, " + ("seeds where it holds" if counted else "mean ± std over seeds")
         return _cited(ctx, found.src, value, title, f"{found.src.split('/')[1]}@{record['sweep']}")
     if ref.form == "metric":
         exp = experiment_name(found.src)
