@@ -55,34 +55,25 @@ def test_other_problems_miss(trained, counted, tmp_path):
     assert len(counted) == 2 * len(trained.steps)
 
 
-def test_a_change_in_the_scoring_code_misses(trained, counted, tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("edited", "scored"),
+    [
+        ("lab/carry.py:carry_log_probs", 2),  # the code that computes the scores: a miss
+        ("lab/carry.py:decompose_loss", 1),  # an analysis that only reads them: still a hit
+    ],
+)
+def test_an_edit_misses_only_in_the_scoring_code(trained, counted, tmp_path, monkeypatch, edited, scored):
     trained = _with_path(trained, tmp_path)
     batch = problems.heldout(trained.task, 1, 300)
     carry.checkpoint_log_probs(trained, batch)
     real = fingerprint.current
 
-    def edited(refs, *args, **kwargs):  # as if carry_log_probs' source had changed
-        now = real(refs, *args, **kwargs)
-        return {ref: ("edited" if ref == "lab/carry.py:carry_log_probs" else value) for ref, value in now.items()}
+    def current(refs, *args, **kwargs):  # as if ``edited``'s source had changed
+        return {ref: ("edited" if ref == edited else value) for ref, value in real(refs, *args, **kwargs).items()}
 
-    monkeypatch.setattr(fingerprint, "current", edited)
+    monkeypatch.setattr(fingerprint, "current", current)
     carry.checkpoint_log_probs(trained, batch)
-    assert len(counted) == 2 * len(trained.steps)
-
-
-def test_an_edit_elsewhere_still_hits(trained, counted, tmp_path, monkeypatch):
-    trained = _with_path(trained, tmp_path)
-    batch = problems.heldout(trained.task, 1, 300)
-    carry.checkpoint_log_probs(trained, batch)
-    real = fingerprint.current
-
-    def edited(refs, *args, **kwargs):  # an analysis that reads the scores, not one that computes them
-        now = real(refs, *args, **kwargs)
-        return {ref: ("edited" if ref == "lab/carry.py:decompose_loss" else value) for ref, value in now.items()}
-
-    monkeypatch.setattr(fingerprint, "current", edited)
-    carry.checkpoint_log_probs(trained, batch)
-    assert len(counted) == len(trained.steps)
+    assert len(counted) == scored * len(trained.steps)
 
 
 @pytest.mark.parametrize("damage", ["truncate", "flip", "garbage"])
