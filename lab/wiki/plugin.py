@@ -27,6 +27,8 @@ HTML or JSON and know nothing of the core:
                       page, after Markdown and after search indexed it
     on_post_build     stale and pending citations warned once; the cache   freshness, pagecache
                       written
+    on_serve          make serve watches the vault too, through file       watch
+                      events (inotify) rather than the core's 0.5 s poll
 
 Bad front matter of the lab's notes fails the build (PluginError); a vault note's is a
 warning. Broken and ambiguous references are warnings, fatal in ``--strict``, but in a
@@ -71,6 +73,7 @@ from lab.wiki import (
     rendering,
     report,
     vault,
+    watch,
 )
 from lab.wiki.graph import DATA_FILE as GRAPH_DATA
 from lab.wiki.graph import graph_json, local_graph
@@ -312,7 +315,7 @@ class LabPlugin(BasePlugin[LabConfig]):
     def on_serve(self, server, config: MkDocsConfig, builder):  # noqa: ANN001, ANN201
         if self.config.vault:
             server.watch(self.config.vault)  # edits in the vault rebuild, as edits in site/ do
-        return server
+        return watch.instant(server)  # file events, not a poll every 0.5 s
 
 
 def _anchor_links(tokens: list[dict]) -> list[AnchorLink]:
