@@ -4,6 +4,7 @@ estimates are computed from given durations."""
 
 import io
 import json
+import os
 import sys
 
 import nbformat
@@ -133,6 +134,36 @@ def test_watching_polls_once_more_when_the_kernel_is_done():
     assert said[-1] == "[p] training add2: 600/600 steps in 1 min 00 s"
 
 
+def test_a_long_kernel_line_is_cut_at_the_terminal_width_and_a_short_one_is_whole():
+    terminal = io.StringIO()
+    clipped = progress.Clipped(terminal, 10)
+    for chunk in ("short\n", "0123456789abc", "def\nnext\r\n", "ab", "cdefghijkl\n", "exactly 10\n"):
+        clipped.write(chunk)  # a line may come in pieces; its row is counted across them
+    assert terminal.getvalue().splitlines() == ["short", "012345678…", "next", "abcdefghi…", "exactly 10"]
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_in_a_terminal_the_kernels_output_is_clipped_above_the_bars_and_elsewhere_kept_whole(monkeypatch):
+    monkeypatch.setattr(progress.shutil, "get_terminal_size", lambda: os.terminal_size((20, 24)))
+    line = "training tiny: " + "ModelConfig(n_layers=2) " * 20 + "\n"
+    kept = io.StringIO()
+    assert progress.above_bars(kept, clip=True) is kept  # not a terminal: a log keeps every line whole
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    shown = io.StringIO()
+    echo = progress.above_bars(shown, clip=True)
+    echo.write(line)
+    echo.write("step 100/600 loss 0.9879\n")
+    echo.flush()
+    assert shown.getvalue().splitlines() == ["training tiny: Mode…", "step 100/600 loss 0…"]
+    whole = io.StringIO()
+    progress.above_bars(whole).write(line)  # stderr's echo (warnings, tracebacks) is not cut
+    assert whole.getvalue() == line
+
+
 TRAINS = """# ---
 # title: Trains
 # project: fixtures
@@ -169,3 +200,16 @@ def test_a_run_shows_its_training_in_the_terminal_and_nowhere_on_the_page(tmp_pa
     for kept in (outputs, page, (folder / results.RUN).read_text()):
         assert "40/40" not in kept and "steps in" not in kept and "ETA" not in kept  # ... its progress is not
     assert not (folder / results.PROGRESS).exists()
+
+
+@pytest.mark.slow
+def test_in_a_terminal_a_runs_long_lines_are_clipped_and_the_notebook_keeps_them_whole(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(progress.shutil, "get_terminal_size", lambda: os.terminal_size((10, 24)))
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    root = make_root(tmp_path)
+    write_experiment(root, "trains", TRAINS)
+    run.run(scripts.read_script("trains", root), {}, root, lambda line: None)
+    out = capsys.readouterr().out
+    assert "loss line…" in out and "loss line 20" not in out
+    notebook = nbformat.read(results.result_dir("trains", root) / results.NOTEBOOK, as_version=4)
+    assert "loss line 20" in json.dumps([cell.get("outputs", []) for cell in notebook.cells])

@@ -106,8 +106,9 @@ def execute(
                     language="python",
                     km=kernel,
                     progress_bar=False,
-                    # echoed to the terminal above the runner's progress bars, if any
-                    stdout_file=progress.above_bars(sys.stdout),
+                    # echoed to the terminal above the runner's progress bars, if any (there, printed
+                    # lines are cut at the terminal's width; the notebook keeps them whole)
+                    stdout_file=progress.above_bars(sys.stdout, clip=True),
                     stderr_file=progress.above_bars(sys.stderr),
                     on_cell_execute=_progress(on_cell_started, total),
                 )

@@ -13,6 +13,7 @@ notebook keeps, never carries progress.
 
 from __future__ import annotations
 
+import shutil
 import sys
 import threading
 import time
@@ -220,8 +221,44 @@ def _valid(state: dict | None) -> bool:
     return isinstance(state, dict) and all(isinstance(state.get(k), t) for k, t in kinds.items())
 
 
-def above_bars(stream: TextIO) -> TextIO:
+def above_bars(stream: TextIO, clip: bool = False) -> TextIO:
     """``stream`` for the kernel's output echoed to the terminal: where bars show
     (stderr is a terminal), each line goes above them (tqdm's ``DummyTqdmFile``)
-    instead of through the bar being drawn."""
-    return DummyTqdmFile(stream) if sys.stderr.isatty() else stream  # type: ignore[return-value]
+    instead of through the bar being drawn, and with ``clip`` it is cut at the
+    terminal's width (``Clipped``)."""
+    if not sys.stderr.isatty():
+        return stream
+    above: TextIO = DummyTqdmFile(stream)  # type: ignore[assignment]
+    return Clipped(above, shutil.get_terminal_size().columns) if clip else above
+
+
+class Clipped:
+    """A terminal stream whose lines end at ``width`` columns, the last one an ellipsis.
+
+    The kernel's own lines can be long (``training add2: ModelConfig(...)
+    TrainConfig(...)`` is about 500 characters) and wrap over many rows under the bars;
+    the notebook and the run's log keep them whole. Only the terminal's echo is cut."""
+
+    def __init__(self, stream: TextIO, width: int):
+        self.stream, self.width = stream, max(width, 8)
+        self.column = 0  # characters already on the current row
+
+    def write(self, text: str) -> int:
+        out = []
+        for piece in text.splitlines(keepends=True):
+            line, end = piece.rstrip("\r\n"), piece[len(piece.rstrip("\r\n")) :]
+            room = self.width - self.column
+            if len(line) <= room:
+                out.append(line)
+                self.column += len(line)
+            elif room > 0:
+                out.append(line[: room - 1] + "\N{HORIZONTAL ELLIPSIS}")
+                self.column = self.width
+            if end:
+                out.append(end)
+                self.column = 0
+        self.stream.write("".join(out))
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
