@@ -143,3 +143,22 @@ def test_costs_and_listing_import_no_torch(root):
 def test_the_readme_and_the_makefile_offer_make_costs():
     assert "`make costs`" in (REPO / "README.md").read_text()
     assert "\ncosts: $(STAMP)\n\texec $(LAB) costs\n" in (REPO / "Makefile").read_text()
+
+
+def _declare(root, name, sweeps):
+    script = root / "experiments" / f"{name}.py"
+    script.write_text(script.read_text().replace("# project: fixtures\n", f"# project: fixtures\n# sweeps: {sweeps}\n"))
+
+
+def test_a_declared_sweep_that_never_ran_is_planned_and_costed_from_what_the_experiment_recorded(root):
+    _declare(root, "demo", "{seeds: {seed: [0, 1, 2]}, rates: {seed: [0, 1, 2, 3]}}")
+    _declare(root, "old", "{seeds: {seed: [0, 1]}}")
+    items = {item.label: item for item in refresh.plan(root)}
+    # demo@rates: 4 points at the median point of demo's other sweeps (19, 30, 9 and the archived 1000 s)
+    assert (items["demo@rates"].why, items["demo@rates"].points) == ("never run: declared in the header", 4)
+    assert items["demo@rates"].seconds == 4 * 24.5
+    # old@seeds: no sweep of old ever ran, so each point costs what old's own run did
+    assert (items["old@seeds"].points, items["old@seeds"].seconds) == (2, 2 * 50.0)
+    found, _ = costs.rows(root)
+    never = {row.label: row for row in found if row.runs == 0}
+    assert set(never) == {"demo@rates", "old@seeds"} and never["old@seeds"].refresh == 100.0

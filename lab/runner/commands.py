@@ -150,7 +150,7 @@ def status_command(root: Path = Path(".")) -> int:
                 state = staleness.State(sweep_id, "invalid", str(err), due=False)
             invalid += state.status == "invalid"
             print(f"  {state.status:<9} {'@' + sweep_id:<24} {state.detail}".rstrip())
-        for sweep_id in _declared(name, root):
+        for sweep_id in refresh.declared(name, root):
             if sweep_id not in recorded:
                 print(f"  never run {'@' + sweep_id:<24} make sweep NAME={name} SWEEP={sweep_id}")
     _edits_no_run_executed(root)
@@ -169,14 +169,6 @@ def _edits_no_run_executed(root: Path) -> None:
     if unexecuted:
         shown = staleness.describe(unexecuted)
         print(f"edited since the last commit, executed by no run (nothing is stale by it): {shown}")
-
-
-def _declared(name: str, root: Path) -> list[str]:
-    """The sweeps the experiment's header declares (none if the script does not read)."""
-    try:
-        return grid.declared(scripts.read_script(name, root))
-    except LabError:  # the experiment's line already says why
-        return []
 
 
 def refresh_command(root: Path = Path("."), dry_run: bool = False) -> int:

@@ -65,6 +65,11 @@ def rows(root: Path) -> tuple[list[Row], list[str]]:
             row = _row(label, _point_runs(name, sweep, root))
             row.refresh, _ = refresh.sweep_seconds(name, sweep, root, every=True)
             found.append(row)
+        for sweep in refresh.declared(name, root):  # declared, never run: a refresh runs it too
+            if sweep not in results.sweep_names(name, root):
+                row = _row(f"{name}@{sweep}", [])
+                row.refresh, _ = refresh.sweep_seconds(name, sweep, root)
+                found.append(row)
     return found, archived
 
 

@@ -3,11 +3,13 @@
 1. plan: ``status``'s judgement of every experiment and sweep; what is stale, partial,
    failed-and-changed or never run is due, archived results never are. Experiments
    come first, those that share a model preset side by side (the first trains it,
-   the others load it from the cache), then the sweeps the headers declare (an
-   ad-hoc sweep is its author's to re-run);
+   the others load it from the cache), then the sweeps the headers declare, those
+   never run too: a declared sweep is part of the wiki, whose pages show its values
+   as pending until it runs (an ad-hoc sweep is its author's to re-run);
 2. estimate: each item's seconds from its recorded durations (the last good run of
    an experiment; for a sweep, each due point's last run, or the median of its
-   points where a point never ran), summed into the plan's total;
+   points where a point never ran, or of the experiment's other sweeps' points, or
+   its own last run, where none of them did), summed into the plan's total;
 3. run each item, the experiments as ``make experiments NAME=...`` does and the
    sweeps as ``make sweep``, with a progress bar over the estimated seconds (tqdm:
    the ETA is the estimate corrected by the pace so far).
@@ -54,9 +56,11 @@ def plan(root: Path) -> list[Item]:
             run = results.load_run(name, root)
             seconds = 1.0 if state.rerender else experiment_seconds(run)
             experiments.append((_preset(run), Item(name, None, f"{state.status}: {state.detail}", seconds)))
-        for sweep in _declared(name, root):
+        for sweep in declared(name, root):
             if sweep not in results.sweep_names(name, root):
-                continue  # declared, never run: a sweep is started on purpose, not by a refresh
+                seconds, points = sweep_seconds(name, sweep, root)
+                sweeps.append(Item(name, sweep, "never run: declared in the header", seconds, points=points))
+                continue
             state = staleness.sweep_state(name, sweep, root)
             if state.due:
                 sweeps.append(_sweep_item(name, sweep, state, root))
@@ -69,7 +73,7 @@ def _preset(run: dict | None) -> str:
     return str(params.get("preset", ""))
 
 
-def _declared(name: str, root: Path) -> list[str]:
+def declared(name: str, root: Path) -> list[str]:
     """The sweeps the header declares: those a refresh can run again by name. An ad-hoc
     sweep (``GRID=``) stays for its author to re-run; ``status`` still lists it."""
     try:
@@ -92,8 +96,9 @@ def _sweep_item(name: str, sweep: str, state: staleness.State, root: Path) -> It
 
 def sweep_seconds(name: str, sweep: str, root: Path, every: bool = False) -> tuple[float | None, int]:
     """(seconds, points) for running the sweep's due points again (``every``: all of
-    them), each from its last run's ``duration_s``, or the median of the sweep's points
-    for one that never ran; seconds None when no point of it was ever timed."""
+    them), each from its last run's ``duration_s``, or for one that never ran the
+    median of the sweep's points, or of the experiment's other sweeps' points when none
+    of them ran (``_typical_point``); seconds None when nothing was ever timed."""
     script = scripts.read_script(name, root)
     folder = results.sweep_dir(name, sweep, root)
     record = results.load_sweep(name, sweep, root) or {"points": []}
@@ -110,10 +115,24 @@ def sweep_seconds(name: str, sweep: str, root: Path, every: bool = False) -> tup
         recorded = {p["id"] for p in record["points"]}
         new = [i for i in grids.point_ids(grids.named_grid(script, sweep)) if i not in recorded]
         durations += [None] * len(new)
-    typical = statistics.median(known) if known else None
+    typical = statistics.median(known) if known else _typical_point(name, root)
     filled = [d if d is not None else typical for d in durations]
     seconds = None if any(d is None for d in filled) else float(sum(filled))  # type: ignore[arg-type]
     return seconds, len(durations)
+
+
+def _typical_point(name: str, root: Path) -> float | None:
+    """A point's seconds for a sweep none of whose points ran: the median point of the
+    experiment's other sweeps (archived ones too: their durations are still this
+    machine's), else the experiment's own last run, else None."""
+    known = []
+    for sweep in results.sweep_names(name, root):
+        folder = results.sweep_dir(name, sweep, root)
+        for point in (results.load_sweep(name, sweep, root) or {"points": []})["points"]:
+            run = results.read_run(folder / results.POINTS / point["id"])
+            if run and run.get("duration_s"):
+                known.append(run["duration_s"])
+    return statistics.median(known) if known else experiment_seconds(results.load_run(name, root))
 
 
 def _stands(script: scripts.Script, point: dict, run: dict | None, folder: Path) -> bool:
