@@ -19,7 +19,8 @@ What counts as executed:
 - a function or method that was called (nested functions, lambdas and
   comprehensions count with the function that defines them);
 - the module-level statements and class statements of every lab module imported
-  (they ran at import);
+  (they ran at import), the module's statements also in parts, each literal constant
+  apart (``lab.fingerprint.module_parts``);
 - the code that made the weights of a model the run used, trained or loaded from
   the cache (``note``, called by ``lab.models.load_or_train`` with ``WEIGHT_CODE``).
 
@@ -81,8 +82,10 @@ def record() -> dict[str, str]:
     for module in list(sys.modules.values()):
         file = _lab_file(module)
         if file and file not in RECORDER:  # imported: its module-level and class statements ran
-            kinds = fingerprint.fingerprints(fingerprint.LAB_DIR / file)
+            path = fingerprint.LAB_DIR / file
+            kinds = fingerprint.fingerprints(path)
             refs.update(fingerprint.ref(file, name) for name in kinds if not _is_function(module, name))
+            refs.update(fingerprint.ref(file, part) for part in fingerprint.parts(path))  # its constants, apart
     now = fingerprint.current(ref for ref in refs if not fingerprint.numberless(ref))
     return {name: value for name, value in sorted(now.items()) if value is not None}
 

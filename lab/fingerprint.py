@@ -17,6 +17,22 @@ changed unit can be named (``lab/train.py:train``):
                                   the functions and classes (units of their own)
     lab/task.py                   a whole file: every unit above in it
 
+A module's own statements are also recorded in parts, so that adding a constant to a
+module does not stale every run that imports it. Each literal constant of the module
+(``CHUNK = 8192``, ``SCORING_CODE = ("lab/carry.py:...",)``: one name bound once to a
+value ``ast.literal_eval`` reads) is a part of its own, the rest of the statements one
+more part:
+
+    lab/inference.py:<module>:CHUNK   one literal constant
+    lab/inference.py:<module>:*       the module's other own statements
+
+When a ``<module>`` unit changed, a record that holds its parts is judged by them
+(``changes``): the rest changed, or a constant whose name the run's code uses (its
+recorded units and its script, ``used``) changed, appeared or went. A constant no
+code names cannot change a number, unless code reads it by a computed name
+(``getattr(module, name)``), which the lab's code does not do. Records made before
+parts were recorded, and the model cache key, keep the whole ``<module>`` unit.
+
 A ``with phases.timed(...)`` around statements is left out too, its statements kept
 in its place: timing code (``lab.phases``) changes no number, so wrapping a function's
 training or scoring in a phase stales no result and retrains no model. So is a
@@ -34,12 +50,15 @@ from __future__ import annotations
 import ast
 import copy
 import hashlib
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 LAB_DIR = Path(__file__).resolve().parent
 PREFIX = "lab/"  # a unit's file is named from the repository root: lab/train.py
 MODULE = "<module>"
+PART = MODULE + ":"  # <module>:NAME, one literal constant of a module's own statements
+REST = PART + "*"  # the module's other own statements
 
 # Units that run in every kernel and change no number: the results format's module
 # statements (file names, record fields, shapes). Every run imports them, so counting
@@ -53,7 +72,9 @@ NUMBERLESS_FILES = (f"{PREFIX}atomic.py",)
 
 def numberless(ref: str) -> bool:
     """Whether the unit ``ref`` changes no number (``NUMBERLESS``, ``NUMBERLESS_FILES``)."""
-    return ref in NUMBERLESS or ref.split(":")[0] in NUMBERLESS_FILES
+    file, _, qualname = ref.partition(":")
+    module = f"{file}:{MODULE}" if qualname.startswith(PART) else ref
+    return module in NUMBERLESS or file in NUMBERLESS_FILES
 
 
 _DEF = (ast.FunctionDef, ast.AsyncFunctionDef)
@@ -65,10 +86,21 @@ def units(source: str) -> dict[str, str]:
     Qualified names are Python's ``__qualname__`` for functions, methods and classes
     (``TrainConfig``, ``TrainedModel.at_step``), and ``<module>`` for the rest.
     """
-    tree = _with_bodies(_WithoutPhases().visit(_without_docstrings(ast.parse(source))))
-    found = {MODULE: _unparse([node for node in tree.body if not _is_own_unit(node) and not _is_all(node)])}
+    tree = _normalized(source)
+    found = {MODULE: _unparse(_own_statements(tree))}
     found.update(_units_in(tree.body, ""))
     return found
+
+
+def module_parts(source: str) -> dict[str, str]:
+    """The ``<module>`` unit of ``source`` in parts, as normalized source: each literal
+    constant bound once (``<module>:NAME``) and the other statements (``<module>:*``)."""
+    own = _own_statements(_normalized(source))
+    names = [_constant_name(node) for node in own]
+    once = {name for name in names if name and names.count(name) == 1}
+    parts = {PART + name: _unparse([node]) for node, name in zip(own, names) if name in once}
+    parts[REST] = _unparse([node for node, name in zip(own, names) if name not in once])
+    return parts
 
 
 def outermost_defs(tree: ast.Module) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
@@ -80,14 +112,38 @@ def outermost_defs(tree: ast.Module) -> Iterator[tuple[str, ast.FunctionDef | as
 
 def fingerprints(path: Path) -> dict[str, str]:
     """Each unit of the file at ``path``: its short hash (12 hex digits)."""
+    return _read(path)[0]
+
+
+def parts(path: Path) -> dict[str, str]:
+    """Each part of the ``<module>`` unit of the file at ``path`` (``module_parts``): its short hash."""
+    return _read(path)[1]
+
+
+def _read(path: Path) -> tuple[dict[str, str], dict[str, str], dict[str, frozenset[str]]]:
+    """(units, parts, the names each unit and the rest use) of a file, once per version of it."""
     stat = path.stat()
     key = (path, stat.st_mtime_ns, stat.st_size)
     if key not in _CACHE:
-        _CACHE[key] = {name: digest(text) for name, text in units(path.read_text(encoding="utf-8")).items()}
+        source = path.read_text(encoding="utf-8")
+        texts, pieces = units(source), module_parts(source)
+        used = {name: _identifiers(text) for name, text in texts.items() if name != MODULE}
+        used[REST] = _identifiers(pieces[REST])
+        _CACHE[key] = (
+            {name: digest(text) for name, text in texts.items()},
+            {name: digest(text) for name, text in pieces.items()},
+            used,
+        )
     return _CACHE[key]
 
 
-_CACHE: dict[tuple[Path, int, int], dict[str, str]] = {}
+_CACHE: dict[tuple[Path, int, int], tuple[dict[str, str], dict[str, str], dict[str, frozenset[str]]]] = {}
+
+
+def _identifiers(text: str) -> frozenset[str]:
+    """Every word that could name something in ``text``: more than its names (attributes,
+    words in strings), which only makes more constants count as used."""
+    return frozenset(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
 
 
 def digest(text: str) -> str:
@@ -108,7 +164,9 @@ def current(refs: Iterable[str], lab_dir: Path = LAB_DIR) -> dict[str, str | Non
         file, _, qualname = name.partition(":")
         path = _path(file, lab_dir)
         found = fingerprints(path) if path.is_file() else {}
-        if qualname:
+        if qualname.startswith(PART):
+            now[name] = parts(path).get(qualname) if path.is_file() else None
+        elif qualname:
             now[name] = found.get(qualname)
         elif not found:
             now[name] = None
@@ -129,17 +187,58 @@ def expand(refs: Iterable[str], lab_dir: Path = LAB_DIR) -> list[str]:
     return found
 
 
-def changes(recorded: dict[str, str], lab_dir: Path = LAB_DIR) -> list[str]:
+def changes(recorded: dict[str, str], lab_dir: Path = LAB_DIR, script: str | None = None) -> list[str]:
     """What changed in the units ``recorded`` ({ref: fingerprint}) since:
     ``lab/train.py:train changed``, ``lab/task.py:sample removed``, in ``recorded``'s order
-    (``NUMBERLESS`` units aside)."""
+    (``NUMBERLESS`` units aside). A changed ``<module>`` whose parts the record holds is
+    judged by them (``_module_changes``): with the run's ``script`` text, only the
+    constants its code uses count; without it, every constant does."""
     counted = {name: value for name, value in recorded.items() if not numberless(name)}
     now = current(counted, lab_dir)
-    return [
-        f"{name} {'removed' if now[name] is None else 'changed'}"
-        for name, value in counted.items()
-        if now[name] != value
-    ]
+    parted = {name.partition(":")[0] for name in counted if name.partition(":")[2].startswith(PART)}
+    found = []
+    for name, value in counted.items():
+        file, _, qualname = name.partition(":")
+        if file in parted and (qualname == MODULE or qualname.startswith(PART)):
+            if qualname == MODULE and now[name] != value:
+                found += _module_changes(file, counted, lab_dir, script)
+            continue
+        if now[name] != value:
+            found.append(f"{name} {'removed' if now[name] is None else 'changed'}")
+    return found
+
+
+def _module_changes(file: str, recorded: dict[str, str], lab_dir: Path, script: str | None) -> list[str]:
+    """Why the changed ``<module>`` of ``file`` matters, from the parts ``recorded`` holds:
+    ``lab/m.py:<module> changed`` for the rest, ``lab/m.py:RATE changed`` (or added,
+    removed) for a constant the run's code uses."""
+    path = _path(file, lab_dir)
+    if not path.is_file():
+        return [f"{file}:{MODULE} removed"]
+    then = {name.partition(":")[2]: value for name, value in recorded.items() if name.startswith(f"{file}:{PART}")}
+    now = parts(path)
+    found = [f"{file}:{MODULE} changed"] if then.get(REST) != now[REST] else []
+    used = None if script is None else _used(recorded, lab_dir) | _identifiers(script)
+    for part in sorted(then.keys() | now.keys()):
+        name = part.removeprefix(PART)
+        if part == REST or then.get(part) == now.get(part) or (used is not None and name not in used):
+            continue
+        found.append(f"{file}:{name} {'added' if part not in then else 'removed' if part not in now else 'changed'}")
+    return found
+
+
+def _used(recorded: dict[str, str], lab_dir: Path) -> frozenset[str]:
+    """The words of the code a record holds, as it is now (a unit that changed is a
+    reason of its own): its functions, methods and classes, and each file's rest."""
+    words: set[str] = set()
+    for name in recorded:
+        file, _, qualname = name.partition(":")
+        path = _path(file, lab_dir)
+        if not path.is_file():
+            continue
+        used = _read(path)[2]
+        words.update(used.get(REST if qualname == MODULE or qualname.startswith(PART) else qualname, ()))
+    return frozenset(words)
 
 
 def combined(recorded: dict[str, str]) -> str:
@@ -176,6 +275,33 @@ def _defs_in(body: list[ast.stmt], prefix: str) -> Iterator[tuple[str, ast.Funct
             yield prefix + node.name, node
         elif isinstance(node, ast.ClassDef):
             yield from _defs_in(node.body, f"{prefix}{node.name}.")
+
+
+def _normalized(source: str) -> ast.Module:
+    """``source`` parsed without docstrings and phase wrappers (``_WithoutPhases``)."""
+    return _with_bodies(_WithoutPhases().visit(_without_docstrings(ast.parse(source))))
+
+
+def _own_statements(tree: ast.Module) -> list[ast.stmt]:
+    """A module's own statements: not its functions, classes, imports or ``__all__``."""
+    return [node for node in tree.body if not _is_own_unit(node) and not _is_all(node)]
+
+
+def _constant_name(node: ast.stmt) -> str | None:
+    """NAME for ``NAME = <literal>`` or ``NAME: T = <literal>``, else None."""
+    if isinstance(node, ast.Assign) and len(node.targets) == 1:
+        target, value = node.targets[0], node.value
+    elif isinstance(node, ast.AnnAssign) and node.value is not None:
+        target, value = node.target, node.value
+    else:
+        return None
+    if not isinstance(target, ast.Name):
+        return None
+    try:
+        ast.literal_eval(value)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return None
+    return target.id
 
 
 def _is_own_unit(node: ast.stmt) -> bool:

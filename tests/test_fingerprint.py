@@ -67,6 +67,63 @@ def test_changes_name_changed_and_removed_units(tmp_path):
     assert fingerprint.changes(recorded, tmp_path) == ["lab/m.py:scale removed", "lab/m.py:Box.area removed"]
 
 
+def test_a_modules_literal_constants_are_parts_of_their_own_and_the_rest_one_more():
+    source = (
+        SOURCE + "LIMIT: int = 3\nTABLE = {RATE: 1}\nSEEN = []\nSEEN.append(RATE)\nTWICE = 1\nTWICE = 2\nA, B = 1, 2\n"
+    )
+    parts = fingerprint.module_parts(source)
+    assert set(parts) == {"<module>:RATE", "<module>:LIMIT", "<module>:SEEN", "<module>:*"}
+    assert parts["<module>:RATE"] == "RATE = 0.5" and parts["<module>:LIMIT"] == "LIMIT: int = 3"
+    # a value with a name in it, a name bound twice and a tuple target stay with the rest
+    assert parts["<module>:*"] == "TABLE = {RATE: 1}\nSEEN.append(RATE)\nTWICE = 1\nTWICE = 2\nA, B = (1, 2)"
+
+
+def _recorded_with_parts(root, source, refs):
+    (root / "m.py").write_text(source)
+    return fingerprint.current(
+        [*refs, "lab/m.py:<module>", *(f"lab/m.py:{p}" for p in fingerprint.module_parts(source))], root
+    )
+
+
+MODULE_CODE = SOURCE + "\ndef limited(x):\n    return min(x, LIMIT)\n\n\nLIMIT = 3\nSPARE = 7\n"
+
+
+def test_a_constant_no_code_names_stales_nothing_and_one_that_is_named_does(tmp_path):
+    recorded = _recorded_with_parts(tmp_path, MODULE_CODE, ["lab/m.py:limited"])
+    script = "from lab import m\nm.limited(4)\n"
+    edits = [
+        ("SPARE = 7\n", "SPARE = 8\nNEW = 1\n", []),  # an unused constant changed, one added
+        ("SPARE = 7\n", "", []),  # an unused constant removed
+        ("LIMIT = 3\n", "LIMIT = 4\n", ["lab/m.py:LIMIT changed"]),  # one that limited() reads
+    ]
+    for old, new, expected in edits:
+        (tmp_path / "m.py").write_text(MODULE_CODE.replace(old, new))
+        assert fingerprint.changes(recorded, tmp_path, script) == expected
+    (tmp_path / "m.py").write_text(MODULE_CODE.replace("SPARE = 7\n", "SPARE = 7\nmin = 0\n"))  # shadows a name used
+    assert fingerprint.changes(recorded, tmp_path, script) == ["lab/m.py:min added"]
+    (tmp_path / "m.py").write_text(MODULE_CODE + "ORDER = sorted(TABLE)\n")  # not a literal: the rest
+    assert fingerprint.changes(recorded, tmp_path, script) == ["lab/m.py:<module> changed"]
+    (tmp_path / "m.py").write_text(MODULE_CODE.replace("SPARE = 7\n", "SPARE = 8\n"))
+    assert fingerprint.changes(recorded, tmp_path, "x = m.SPARE\n") == ["lab/m.py:SPARE changed"]  # the script names it
+    assert fingerprint.changes(recorded, tmp_path) == [
+        "lab/m.py:SPARE changed"
+    ]  # no script given: every constant counts
+    (tmp_path / "m.py").unlink()
+    assert fingerprint.changes(recorded, tmp_path, script) == ["lab/m.py:limited removed", "lab/m.py:<module> removed"]
+
+
+def test_a_record_without_parts_is_judged_by_the_whole_module_as_before(tmp_path):
+    (tmp_path / "m.py").write_text(MODULE_CODE)
+    recorded = fingerprint.current(["lab/m.py:limited", "lab/m.py:<module>"], tmp_path)
+    (tmp_path / "m.py").write_text(MODULE_CODE + "NEW = 1\n")
+    assert fingerprint.changes(recorded, tmp_path, "") == ["lab/m.py:<module> changed"]
+
+
+def test_parts_leave_the_whole_file_and_the_model_cache_key_as_they_were(tmp_path):
+    (tmp_path / "m.py").write_text(MODULE_CODE)
+    assert not any(":<module>:" in ref for ref in fingerprint.current(["lab/m.py"], tmp_path))
+
+
 def test_a_file_ref_expands_to_its_units_and_a_class_ref_to_its_methods(tmp_path):
     (tmp_path / "m.py").write_text(SOURCE)
     assert set(fingerprint.current(["lab/m.py"], tmp_path)) == {

@@ -74,6 +74,16 @@ def test_docstring_comment_and_formatting_edits_stale_nothing(ran, lab):
     assert staleness.experiment_state("demo", ran, lab).status == "fresh"
 
 
+def test_a_constant_added_to_a_module_the_run_imported_stales_it_only_if_its_code_names_it(ran, lab):
+    code = results.load_run("demo", ran)["code"]
+    assert "lab/record.py:<module>:*" in code  # the module's statements are recorded in parts too
+    _edit(lab, "record.py", "\ndef metric(", "\nSPARE_LIMIT = 3\n\n\ndef metric(")
+    assert staleness.experiment_state("demo", ran, lab).status == "fresh"  # no code names it
+    _edit(lab, "record.py", "\ndef metric(", "\nresults = None\n\n\ndef metric(")  # shadows a name metric() uses
+    state = staleness.experiment_state("demo", ran, lab)
+    assert (state.status, state.detail) == ("stale", "lab/record.py:results added")
+
+
 def test_removing_an_executed_function_stales_it(ran, lab):
     _edit(lab, "record.py", "def table(", "def renamed_table(")
     state = staleness.experiment_state("demo", ran, lab)

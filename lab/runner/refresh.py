@@ -139,7 +139,9 @@ def _stands(script: scripts.Script, point: dict, run: dict | None, folder: Path)
     """Whether a sweep point's last run is good and its numbers still stand."""
     if not run or results.read_failure(folder / results.POINTS / point["id"]) is not None:
         return False
-    return staleness.numbers_stand(run, staleness.input_hash(script, {**script.defaults(), **point["params"]}))
+    return staleness.numbers_stand(
+        run, staleness.input_hash(script, {**script.defaults(), **point["params"]}), script=script.text
+    )
 
 
 def total(items: list[Item]) -> float:

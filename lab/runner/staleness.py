@@ -53,21 +53,23 @@ def input_hash(script: Script, params: dict[str, Any]) -> str:
     return " ".join(f"{key}={digest[:12]}" for key, digest in parts.items())
 
 
-def stale_reasons(run: dict, now: str, lab_dir: Path = LAB_DIR) -> list[str]:
+def stale_reasons(run: dict, now: str, lab_dir: Path = LAB_DIR, script: str | None = None) -> list[str]:
     """Why the numbers of ``run`` (a run or failure record) are not what the inputs
     ``now`` (an ``input_hash``) and the lab code as it is would give; [] when they
-    stand. The write-up does not count."""
+    stand. The write-up does not count. With the ``script``'s text, a module constant
+    that neither it nor the lab code the run executed names does not count either
+    (``fingerprint.changes``)."""
     old, new = _parts(run["input_hash"]), _parts(now)
     reasons = [f"{key} changed" for key in ("script", "params") if old.get(key) != new.get(key)]
     code = run.get("code")
     if code is None:
         return [*reasons, NO_CODE]
-    return reasons + fingerprint.changes(code, lab_dir)
+    return reasons + fingerprint.changes(code, lab_dir, script)
 
 
-def numbers_stand(run: dict, now: str, lab_dir: Path = LAB_DIR) -> bool:
+def numbers_stand(run: dict, now: str, lab_dir: Path = LAB_DIR, script: str | None = None) -> bool:
     """Whether ``run``'s numbers are still what the inputs ``now`` give (``stale_reasons``)."""
-    return not stale_reasons(run, now, lab_dir)
+    return not stale_reasons(run, now, lab_dir, script)
 
 
 def describe(reasons: list[str]) -> str:
@@ -108,7 +110,7 @@ def experiment_state(name: str, root: Path, lab_dir: Path = LAB_DIR) -> State:
     if failure:
         where = f"{script.path}:{failure['line']}" if failure["line"] else f"cell {failure['cell']}"
         detail = f"{failure['when']} at {where}: {failure['exception']}: {failure['message']}"
-        if numbers_stand(failure, now, lab_dir):
+        if numbers_stand(failure, now, lab_dir, script.text):
             return State(name, "failed", f"{detail}; inputs unchanged since", due=False)
         return State(name, "failed", f"{detail}; inputs changed since", due=True)
     if run is None:
@@ -116,7 +118,7 @@ def experiment_state(name: str, root: Path, lab_dir: Path = LAB_DIR) -> State:
     overrides = {k: v for k, v in (run["params"] or {}).items() if k in script.params and v != script.params[k].default}
     own = input_hash(script, {**script.defaults(), **overrides})
     given = " with " + " ".join(f"{k}={v!r}" for k, v in overrides.items()) if overrides else ""
-    reasons = stale_reasons(run, own, lab_dir)
+    reasons = stale_reasons(run, own, lab_dir, script.text)
     if reasons:
         return State(name, "stale", describe(reasons) + given, due=True, overrides=overrides, reasons=reasons)
     if run["input_hash"] != own:
@@ -154,7 +156,8 @@ def sweep_state(name: str, sweep: str, root: Path, lab_dir: Path = LAB_DIR) -> S
     # A point's page is not what the sweep shows: only inputs that change numbers count.
     stale = {}
     for p in points:
-        reasons = stale_reasons(runs[p["id"]], input_hash(script, {**script.defaults(), **p["params"]}), lab_dir)
+        now = input_hash(script, {**script.defaults(), **p["params"]})
+        reasons = stale_reasons(runs[p["id"]], now, lab_dir, script.text)
         if reasons:
             stale[p["id"]] = reasons
     if stale:

@@ -168,7 +168,7 @@ def is_fresh(script: Script, task: engines.Task, folder: Path) -> bool:
     if not good or results.read_failure(point) is not None:
         return False  # decided without hashing the inputs
     now = staleness.input_hash(script, {**script.defaults(), **task.overrides})
-    return staleness.numbers_stand(good, now)
+    return staleness.numbers_stand(good, now, script=script.text)
 
 
 NO_RESULTS = "NoResults"  # the exception name of a point that handed back no files
