@@ -293,9 +293,11 @@ record.figure(
 #   importance, the top ten {{ metric neuron-logit-attribution@seeds.top_neuron_share }},
 #   and half of it takes {{ metric neuron-logit-attribution@seeds.neurons_for_half }}
 #   neurons (more than ten at every digit in
-#   {{ metric neuron-logit-attribution@seeds.neurons_spread }}). No single neuron carries
-#   much of the carry decision's direct effect. The figures and the table above show
-#   one seed's neurons (`seed`); their indices mean nothing in another seed.
+#   {{ metric neuron-logit-attribution@seeds.neurons_spread }}). By direct attribution,
+#   then, no single neuron carries much of the carry decision; what removing neurons
+#   costs is measured in [[experiments/ablations]]. The figures and the table above
+#   show the neurons of one seed (the `seed` parameter); their indices mean nothing in
+#   another seed.
 #
 # ## Caveats
 #

@@ -191,11 +191,10 @@ for name, curve in classes.items():
 # %% [markdown]
 # ## Result
 #
-# Over 5 seeds (each number links to the seeds sweep),
-# the top digit A5, the carry alone, is learned first: its base positions reach the
-# accuracy threshold at {{ metric training-dynamics@seeds.learned_a5_base }}. The
-# other digits are *not* learned one after another, but neither do A0 to A3 change in
-# one phase. Located between checkpoints, the base loss passes halfway through its
+# Over 5 seeds (each number links to the seeds sweep), the top digit A5, the carry
+# alone, reaches the accuracy threshold on its base positions first, at
+# {{ metric training-dynamics@seeds.learned_a5_base }}. The base losses of A0 to A3
+# drop close together: located between checkpoints, each passes halfway through its
 # drop at {{ metric training-dynamics@seeds.phase_a0_base }} for A0,
 # {{ metric training-dynamics@seeds.phase_a1_base }} for A1,
 # {{ metric training-dynamics@seeds.phase_a2_base }} for A2 and
@@ -205,17 +204,21 @@ for name, curve in classes.items():
 # another checkpoint than A1's in {{ metric training-dynamics@seeds.phase_a0_apart }}.
 # Their accuracies then cross the threshold: A0 at
 # {{ metric training-dynamics@seeds.learned_a0_base }}, A1 at
-# {{ metric training-dynamics@seeds.learned_a1_base }}, A4 at
-# {{ metric training-dynamics@seeds.learned_a4_base }}, A2 at
+# {{ metric training-dynamics@seeds.learned_a1_base }}, A2 at
 # {{ metric training-dynamics@seeds.learned_a2_base }} and A3 at
-# {{ metric training-dynamics@seeds.learned_a3_base }}; with spreads of that size,
-# their order changes from seed to seed.
+# {{ metric training-dynamics@seeds.learned_a3_base }}; A4's
+# {{ metric training-dynamics@seeds.learned_a4_base }} spreads over all of theirs.
 #
-# Within a digit, cascades come last where the seeds resolve it: the cascade lag is
+# Within a digit, the cascade lag (cascade learned minus base learned) is
 # {{ metric training-dynamics@seeds.lag_a2_cascade }} for A2 and
-# {{ metric training-dynamics@seeds.lag_a3_cascade }} for A3. For A4 and A5 the
-# spread is larger than the lag. The carry case is learned *before* the base case in
-# A3 in {{ metric training-dynamics@seeds.lag_a3_carry_negative }} (lag
+# {{ metric training-dynamics@seeds.lag_a3_cascade }} for A3, negative in
+# {{ metric training-dynamics@seeds.lag_a2_cascade_negative }} and
+# {{ metric training-dynamics@seeds.lag_a3_cascade_negative }}: there cascades come
+# last. For A4 and A5 it is negative in
+# {{ metric training-dynamics@seeds.lag_a4_cascade_negative }} and
+# {{ metric training-dynamics@seeds.lag_a5_cascade_negative }}, and its spread is
+# larger than its mean. The carry case is learned *before* the base case in A3 in
+# {{ metric training-dynamics@seeds.lag_a3_carry_negative }} (lag
 # {{ metric training-dynamics@seeds.lag_a3_carry }}); in A1
 # ({{ metric training-dynamics@seeds.lag_a1_carry_negative }}) and A2
 # ({{ metric training-dynamics@seeds.lag_a2_carry_negative }}) the sign varies. The
