@@ -179,9 +179,13 @@ def summarize_in_range(values, name: str, unit: str | None) -> Summary:
     range the metric cannot leave (``metric_range``). For a rate whose every value is
     0 or 1 (each seed held six nines or did not), the mean is k successes of n seeds
     and the interval is Wilson's for k of n: not a point at 0 of 5 or 5 of 5 seeds.
-    Otherwise it is Student's t, clipped to the range (``within``)."""
+    Otherwise it is Student's t, clipped to the range (``within``). Values outside the
+    range say the unit names a difference (a lag in steps, one skill learned minus
+    another): then there is no range to keep, and nothing is clipped."""
     s = summarize(values)
     low, high = metric_range(name, unit)
+    if any(not low <= v <= high for v in values):
+        low, high = -math.inf, math.inf
     if s.n > 1 and (low, high) == (0.0, 1.0) and all(v in (0, 1) for v in values):
         return Summary(s.n, s.mean, s.std, *wilson(int(sum(values)), s.n))
     return within(s, low, high)[0]

@@ -64,3 +64,9 @@ def test_intervals_in_range_say_how_they_were_made_only_when_not_students_t():
     free = stats.summarize_in_range([-3.0, 1.0, 8.0], "logit_diff", "logits")
     assert free == stats.summarize([-3.0, 1.0, 8.0]) and stats.interval_note(free, "logit_diff", "logits") == ""
     assert stats.interval_note(stats.summarize_in_range([1], "held_rate", None), "held_rate", None) == ""
+    # a lag in steps (one skill learned minus another) can be negative: values out of the
+    # unit's range mean it has none here, so its interval is not clipped to [0, inf)
+    lags = [-2.8, -117.1, -145.6, -76.1, -88.9]
+    lag = stats.summarize_in_range(lags, "lag_a3_carry", "steps")
+    assert lag == stats.summarize(lags) and lag.ci_low < lag.ci_high < 0
+    assert stats.interval_note(lag, "lag_a3_carry", "steps") == ""
