@@ -141,6 +141,16 @@ def test_a_rerun_runs_only_missing_failed_and_stale_points(root):
     assert done.stdout.endswith(f"4/4 points ok (0 run, 4 fresh kept): site/experiments/grid/sweeps/{SWEEP}/\n")
     assert point_runs(root) == before
 
+    # aggregates made otherwise than the lab makes them now (as after a fix to how an
+    # interval is made): a sweep with nothing due writes them again, running nothing
+    record_file = results.sweep_dir("grid", SWEEP, root) / results.SWEEP
+    record = json.loads(record_file.read_text())
+    right = record["aggregates"]
+    results.atomic_write_json(record_file, {**record, "aggregates": [{**a, "ci_low": 0.0} for a in right]})
+    done = lab(root, "sweep", "grid", *GRID)
+    assert done.returncode == 0 and "4 points: 0 to run, 4 fresh" in done.stdout
+    assert json.loads(record_file.read_text())["aggregates"] == right and point_runs(root) == before
+
     shutil.rmtree(results.point_dir("grid", SWEEP, POINTS[0], root))  # missing
     failed = results.point_dir("grid", SWEEP, POINTS[1], root)
     failure = {"exception": "ValueError", "message": "m", "input_hash": before[POINTS[1]]["input_hash"]}

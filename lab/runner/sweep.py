@@ -286,12 +286,15 @@ class Book:
 
     def finish(self, nothing_due: bool) -> None:
         """The page, its figures and sweep.json, when a point landed, or when every point
-        was fresh but the record is missing or lists other points than the grid's now.
-        A sweep that ran nothing writes nothing."""
+        was fresh but the record is missing, lists other points than the grid's now, or
+        holds aggregates the lab would now compute otherwise (how an interval is made,
+        say). A sweep that ran nothing writes nothing."""
         with self.lock:
             old = self.previous
             out_of_date = old is None or old["grid"] != self.grid or old["points"] != list(self.entries.values())
-            if self.changed or (nothing_due and out_of_date):
+            if self.changed or (
+                nothing_due and (out_of_date or _differ(old["aggregates"], self.record()["aggregates"]))
+            ):
                 self.write(page=True)
 
     def record(self) -> dict:
@@ -330,6 +333,11 @@ class Book:
         results.atomic_write_json(self.folder / results.SWEEP, record)
         self.written = record
         return record
+
+
+def _differ(old: list[dict], new: list[dict]) -> bool:
+    """Whether two lists of aggregates differ, as sweep.json would hold them (NaN equal to NaN)."""
+    return json.dumps(old, sort_keys=True) != json.dumps(new, sort_keys=True)
 
 
 def _grid_text(grid: grids.Grid) -> str:
