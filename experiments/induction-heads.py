@@ -423,8 +423,8 @@ record.metric(
 #   more; the top one is in layer 1 in
 #   {{ metric induction-heads@seeds.induction_head_layer1 }}. The top previous-token
 #   head ({{ metric induction-heads@seeds.previous_token_score_max }}) is in layer 0 in
-#   {{ metric induction-heads@seeds.previous_token_head_layer0 }}: the layout a two-layer
-#   induction circuit needs.
+#   {{ metric induction-heads@seeds.previous_token_head_layer0 }}; in those seeds the heads
+#   have the layout a two-layer induction circuit needs.
 # * **Repeats at every distance.** Accuracy on the repeat at the end is
 #   {{ metric induction-heads@seeds.repeated_acc_k4 }} for k = 4,
 #   {{ metric induction-heads@seeds.repeated_acc_k8 }} for 8,
@@ -433,7 +433,7 @@ record.metric(
 #   {{ metric induction-heads@seeds.repeated_acc_range }}, within 0.05 in
 #   {{ metric induction-heads@seeds.repeated_acc_even }}. The top induction head is not
 #   the same for every k in {{ metric induction-heads@seeds.top_head_changes_with_k }}:
-#   where it changes, the work is shared between heads rather than done by one.
+#   there, different heads lead at different repeat lengths.
 # * **The addition models** have no head with an induction score of 0.3 on repeated
 #   digits in {{ metric induction-heads@seeds.addition_no_induction_head }} (top
 #   {{ metric induction-heads@seeds.addition_induction_score_max }}).
