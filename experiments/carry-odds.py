@@ -300,7 +300,9 @@ record.metric(
 # of d1 + d2, with as many numbers,
 # {{ metric carry-odds@seeds.r2_free_sum_half }}. The product conjecture stands in a
 # seed whose interval contains 1 and excludes 0, and falls in one whose interval
-# excludes 1. The model's log-odds through a dense series over the shelf are on
+# excludes 1. The seeds do not agree: each seed's ratio is in the sweep's points table,
+# below 0 in some (the term leaning against the product's direction) and near 1 in
+# others. The model's log-odds through a dense series over the shelf are on
 # [[experiments/loss-shelf]].
 #
 # On the true carry, the conjecture "the product is the best additive rule" has no
