@@ -289,3 +289,14 @@ def test_a_kernel_that_fails_to_start_twice_is_an_error(tmp_path, monkeypatch):
         run.run(scripts.read_script("demo", root), {}, root, lambda line: None)
     assert err.value.code == 1
     assert results.read_run(results.result_dir("demo", root)) is None
+
+
+def test_a_new_sweep_is_estimated_from_the_points_of_the_experiments_other_sweeps(root):
+    """Not from the experiment's own run, which may have loaded what its points train."""
+    folder = results.sweep_dir("grid", SWEEP, root)
+    for point in POINTS:  # recorded durations far from the experiment's own run's
+        run = results.read_run(folder / results.POINTS / point)
+        results.atomic_write_json(folder / results.POINTS / point / results.RUN, {**run, "duration_s": 600.0})
+    done = lab(root, "sweep", "grid", "seed=7", "--name", "another")
+    assert done.returncode == 0, done.stderr
+    assert "1 points: 1 to run, 0 fresh (pool, 1 at a time; about 10 min 00 s from recorded durations)" in done.stdout

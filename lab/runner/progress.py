@@ -14,6 +14,7 @@ notebook keeps, never carries progress.
 from __future__ import annotations
 
 import shutil
+import statistics
 import sys
 import threading
 import time
@@ -48,6 +49,21 @@ def clock(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60} min {seconds % 60:02d} s"
     return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
+def typical_point(name: str, root: Path) -> float | None:
+    """What a point of ``name`` takes when its own sweep has no record of one: the median
+    of the recorded points of the experiment's sweeps (archived ones too: their
+    durations are this machine's), else the experiment's own last run, else None."""
+    known = []
+    for sweep in results.sweep_names(name, root):
+        folder = results.sweep_dir(name, sweep, root)
+        try:
+            points = (results.load_sweep(name, sweep, root) or {"points": []})["points"]
+        except ValueError:  # a malformed record: status names it; an estimate goes without
+            continue
+        known += [d for p in points if (d := recorded_duration(folder / results.POINTS / p["id"] / results.RUN))]
+    return statistics.median(known) if known else recorded_duration(results.result_dir(name, root) / results.RUN)
 
 
 class Meter:

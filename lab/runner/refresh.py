@@ -98,7 +98,7 @@ def sweep_seconds(name: str, sweep: str, root: Path, every: bool = False) -> tup
     """(seconds, points) for running the sweep's due points again (``every``: all of
     them), each from its last run's ``duration_s``, or for one that never ran the
     median of the sweep's points, or of the experiment's other sweeps' points when none
-    of them ran (``_typical_point``); seconds None when nothing was ever timed."""
+    of them ran (``progress.typical_point``); seconds None when nothing was ever timed."""
     script = scripts.read_script(name, root)
     folder = results.sweep_dir(name, sweep, root)
     record = results.load_sweep(name, sweep, root) or {"points": []}
@@ -115,24 +115,10 @@ def sweep_seconds(name: str, sweep: str, root: Path, every: bool = False) -> tup
         recorded = {p["id"] for p in record["points"]}
         new = [i for i in grids.point_ids(grids.named_grid(script, sweep)) if i not in recorded]
         durations += [None] * len(new)
-    typical = statistics.median(known) if known else _typical_point(name, root)
+    typical = statistics.median(known) if known else progress.typical_point(name, root)
     filled = [d if d is not None else typical for d in durations]
     seconds = None if any(d is None for d in filled) else float(sum(filled))  # type: ignore[arg-type]
     return seconds, len(durations)
-
-
-def _typical_point(name: str, root: Path) -> float | None:
-    """A point's seconds for a sweep none of whose points ran: the median point of the
-    experiment's other sweeps (archived ones too: their durations are still this
-    machine's), else the experiment's own last run, else None."""
-    known = []
-    for sweep in results.sweep_names(name, root):
-        folder = results.sweep_dir(name, sweep, root)
-        for point in (results.load_sweep(name, sweep, root) or {"points": []})["points"]:
-            run = results.read_run(folder / results.POINTS / point["id"])
-            if run and run.get("duration_s"):
-                known.append(run["duration_s"])
-    return statistics.median(known) if known else experiment_seconds(results.load_run(name, root))
 
 
 def _stands(script: scripts.Script, point: dict, run: dict | None, folder: Path) -> bool:

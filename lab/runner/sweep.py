@@ -81,16 +81,12 @@ def sweep(
             say(f"[{script.name}@{sweep_id}] the grid changed: {_grid_text(previous['grid'])} -> {_grid_text(grid)}")
         book = Book(script, grid, sweep_id, planned.tasks, engine, commit, dirty, folder, previous)
         due = planned.due
-        # k/N and an ETA per landed point, estimated from what each point (or else the
-        # experiment's last run) took when it last ran: terminal only, never on a page
-        estimates = {t.point: _recorded(folder, t, root, script.name) for t in due}
-        kept = [
-            d
-            for t in planned.kept
-            if (d := progress.recorded_duration(folder / results.POINTS / t.point / results.RUN))
-        ]
-        if kept:  # a grown grid's new points: as long as its points that ran before
-            estimates = {p: e or sum(kept) / len(kept) for p, e in estimates.items()}
+        # k/N and an ETA per landed point, estimated from what each point took when it
+        # last ran, else as long as the sweep's points that ran before (a grown grid's new
+        # points), else a typical point of the experiment: terminal only, never on a page
+        kept = [d for t in planned.kept if (d := _recorded(folder, t))]
+        typical = sum(kept) / len(kept) if kept else progress.typical_point(script.name, root)
+        estimates = {t.point: _recorded(folder, t) or typical for t in due}
         meter = progress.Meter(f"{script.name}@{sweep_id}", estimates, say, jobs if engine == "pool" else len(due))
         say = meter.write
 
@@ -129,11 +125,9 @@ def sweep(
     return Outcome([t.point for t in due], [t.point for t in planned.kept], failed, record, book.written is not None)
 
 
-def _recorded(folder: Path, task: engines.Task, root: Path, name: str) -> float | None:
-    """What the point took when it last ran, else the experiment's last run, else None."""
-    return progress.recorded_duration(folder / results.POINTS / task.point / results.RUN) or (
-        progress.recorded_duration(results.result_dir(name, root) / results.RUN)
-    )
+def _recorded(folder: Path, task: engines.Task) -> float | None:
+    """What the point took when it last ran, else None."""
+    return progress.recorded_duration(folder / results.POINTS / task.point / results.RUN)
 
 
 def check_name(script: Script, grid: grids.Grid, sweep_id: str) -> None:
