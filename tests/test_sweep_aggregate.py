@@ -121,6 +121,15 @@ def test_a_metric_missing_at_some_seeds_is_counted_as_missing_and_cited_as_n_of_
     one[1]["metrics"] = {}
     assert aggregate.citation(record(one, ["seed"]), "x") == "0.25 (1 of 2 seeds)"
 
+    # a finding counted in seeds: a seed without a value holds it neither way
+    held = seeds_of("excludes_1", [1.0, 0.0, 1.0, 0.0, 0.0])
+    for p in held[3:]:
+        p["metrics"] = {}
+    rec = record(held, ["seed"], {"excludes_1": "seeds"})
+    assert aggregate.citation(rec, "excludes_1") == "2 of 3 seeds (n = 3 of 5)"
+    assert "| excludes_1 | 2 of 3 seeds (n = 3 of 5) |" in sweep_page.aggregates_table(rec)
+    assert aggregate.citation(record(held[:3], ["seed"], {"excludes_1": "seeds"}), "excludes_1") == "2 of 3 seeds"
+
 
 def test_a_citation_of_an_unknown_metric_or_of_several_groups_says_why():
     seeds = [{**p, "params": {"seed": p["params"]["seed"]}} for p in POINTS[:5]]
@@ -216,8 +225,9 @@ def test_a_finding_that_holds_in_a_seed_or_not_is_cited_as_a_count_of_seeds():
     assert "(Wilson, 4 of 5) | 5 |" in table
     # none and all of them
     for values, text in (([0, 0, 0], "0 of 3 seeds"), ([1, 1, 1, 1, 1], "5 of 5 seeds")):
-        rows = aggregate.aggregates(seeds_of("held", values), ["seed"], {"held": "seeds"})
-        assert aggregate.citation({**record, "aggregates": rows}, "held") == text
+        points = seeds_of("held", values)
+        rows = aggregate.aggregates(points, ["seed"], {"held": "seeds"})
+        assert aggregate.citation({**record, "points": points, "aggregates": rows}, "held") == text
     # a metric in another unit, or one in seeds whose values are no 0/1 count, keeps mean ± spread
     three = {**record, "points": seeds_of("held", [1, 0.5, 0])}
     rows = aggregate.aggregates(three["points"], ["seed"], {"held": "seeds"})

@@ -150,6 +150,11 @@ def test_a_rerun_runs_only_missing_failed_and_stale_points(root):
     done = lab(root, "sweep", "grid", *GRID)
     assert done.returncode == 0 and "4 points: 0 to run, 4 fresh" in done.stdout
     assert json.loads(record_file.read_text())["aggregates"] == right and point_runs(root) == before
+    page = results.sweep_dir("grid", SWEEP, root) / results.PAGE  # likewise a page made otherwise
+    shown = page.read_text()
+    page.write_text(shown.replace("| metric |", "| the metric |"))
+    assert lab(root, "sweep", "grid", *GRID).returncode == 0
+    assert "| the metric |" not in page.read_text() and "| metric |" in page.read_text()
 
     shutil.rmtree(results.point_dir("grid", SWEEP, POINTS[0], root))  # missing
     failed = results.point_dir("grid", SWEEP, POINTS[1], root)

@@ -107,9 +107,10 @@ def citation(record: dict, metric: str) -> str:
             f"{label} has {len(rows)} groups for {metric!r} ({groups}): a citation names a sweep over seeds alone"
         )
     row = rows[0]
-    if (count := seed_count(row)) is not None:
+    of = group_size(record, row["group"])
+    if (count := seed_count(row, of)) is not None:
         return count
-    s = dataclasses.replace(summary(row), of=group_size(record, row["group"]))
+    s = dataclasses.replace(summary(row), of=of)
     return stats.format_summary(s, "seeds") + (f" {row['unit']}" if row["unit"] else "")
 
 
@@ -120,13 +121,16 @@ def group_size(record: dict, group: dict[str, Any]) -> int:
     return sum(1 for p in record.get("points", []) if p["status"] == "ok" and group_of(p["params"], swept) == group)
 
 
-def seed_count(row: dict) -> str | None:
+def seed_count(row: dict, of: int | None = None) -> str | None:
     """``"4 of 5 seeds"``: in how many seeds a finding holds, for an aggregate ``row`` of
     a metric in unit ``SEED_COUNT_UNIT`` (1 where it holds, else 0); None for any other
-    metric, or one whose mean over its ``n`` seeds is no whole count of them."""
+    metric, or one whose mean over its ``n`` seeds is no whole count of them. Where the
+    finding has no value at some of the ``of`` seeds of its group, they are not counted
+    either way, and the text says so: ``"3 of 3 seeds (n = 3 of 5)"``."""
     if row["unit"] != SEED_COUNT_UNIT:
         return None
     k = row["mean"] * row["n"]
     if not math.isclose(k, round(k), abs_tol=1e-9) or not 0 <= round(k) <= row["n"]:
         return None
-    return f"{round(k)} of {row['n']} seeds"
+    missing = f" (n = {row['n']} of {of})" if of and of != row["n"] else ""
+    return f"{round(k)} of {row['n']} seeds{missing}"

@@ -280,16 +280,28 @@ class Book:
 
     def finish(self, nothing_due: bool) -> None:
         """The page, its figures and sweep.json, when a point landed, or when every point
-        was fresh but the record is missing, lists other points than the grid's now, or
-        holds aggregates the lab would now compute otherwise (how an interval is made,
-        say). A sweep that ran nothing writes nothing."""
+        was fresh but the record is out of date (``_outdated``). A sweep that ran nothing
+        writes nothing."""
         with self.lock:
-            old = self.previous
-            out_of_date = old is None or old["grid"] != self.grid or old["points"] != list(self.entries.values())
-            if self.changed or (
-                nothing_due and (out_of_date or _differ(old["aggregates"], self.record()["aggregates"]))
-            ):
+            if self.changed or (nothing_due and self._outdated(self.previous)):
                 self.write(page=True)
+
+    def _outdated(self, old: dict | None) -> bool:
+        """Whether the record ``old`` is missing, lists other points than the grid's now,
+        or holds aggregates or a page the lab would now make otherwise (a fix to how an
+        interval is made or a count is shown, say)."""
+        from lab.runner import sweep_page  # plotly: only when there is a record to compare
+
+        if old is None or old["grid"] != self.grid or old["points"] != list(self.entries.values()):
+            return True
+        if _differ(old["aggregates"], self.record()["aggregates"]):
+            return True
+        captions = {figure["id"]: figure["caption"] for figure in old.get("figures") or []}
+        try:
+            shown = (self.folder / results.PAGE).read_text(encoding="utf-8")
+        except OSError:
+            return True
+        return shown != sweep_page.page(old, self.script, captions)
 
     def record(self) -> dict:
         """``SWEEP_FIELDS`` from the entries as they stand."""

@@ -117,7 +117,7 @@ def aggregates_table(record: dict) -> str:
                 [
                     *(_text(row["group"][k]) for k in keys),
                     row["metric"],
-                    aggregate.seed_count(row) or stats.format_summary(s, "seeds") + unit,
+                    aggregate.seed_count(row, s.of) or stats.format_summary(s, "seeds") + unit,
                     interval,
                     str(s.n) if s.of in (None, s.n) else f"{s.n} of {s.of}",
                 ]
