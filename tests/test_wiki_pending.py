@@ -261,3 +261,37 @@ def test_an_undeclared_sweep_or_a_mistyped_experiment_fails_the_strict_build(roo
     done = mkdocs(root, "--strict")
     assert done.returncode == 1
     assert f"site/insights/demo-note.md:9: {citation}{message}" in done.stderr
+
+
+def test_a_stale_result_s_own_page_citing_a_metric_since_renamed_is_pending_until_its_rerun():
+    """A stale sweep point's page was written with an older write-up; its re-run rewrites
+    it. The same citation on a note, or on the page of a fresh result, is an error."""
+    point = "experiments/loss-shelf/sweeps/settings/points/lr-1/index.md"
+    cited = "{{ metric loss-shelf@seeds.shelf_gain }}"
+
+    def made(settings: freshness.Freshness) -> links.Graph:
+        pages = {
+            "experiments/loss-shelf/index.md": "---\ntitle: The loss shelf\n---\nLoss stalls.\n",
+            SWEEP_PAGE: "---\ntitle: Seeds\nexperiment: loss-shelf\nsweep: seeds\n---\nOver seeds.\n",
+            point: f"---\ntitle: lr-1\nexperiment: loss-shelf\nsweep: settings\n---\n{cited}\n",
+        }
+        notes = [parse_note(src, text, f"site/{src}") for src, text in pages.items()]
+        return links.build_graph(
+            notes,
+            {"loss-shelf": RUN},
+            {},
+            sweeps={SWEEP_PAGE: SWEEP},
+            scripts=["loss-shelf"],
+            freshness={"loss-shelf@seeds": FRESH, "loss-shelf@settings": settings},
+            declared={"loss-shelf": ["seeds", "settings"]},
+        )
+
+    stale = made(STALE)
+    assert stale.problems == []
+    [found] = stale.pending
+    assert found.src == point and found.command == "make sweep NAME=loss-shelf SWEEP=settings"
+    assert "cited on the page of loss-shelf@settings, stale, whose re-run rewrites it" in found.why
+    fresh = made(FRESH)
+    assert fresh.pending == [] and [p.message for p in fresh.problems] == [
+        f"{cited}: sweep loss-shelf@seeds has no metric 'shelf_gain' (it has: final_loss)"
+    ]

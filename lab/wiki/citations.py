@@ -13,7 +13,10 @@ it (``freshness.warn_pending``). A citation is pending when it names
 - a metric or figure that its run (or sweep) lacks while that run is not fresh, so
   that its next run may record it: "not fresh" as ``lab.runner.staleness`` judges it
   for the page's badge (``freshness.Freshness.reruns``). A run whose write-up alone
-  changed is not run again, nor is an archived one: what those lack stays an error.
+  changed is not run again, nor is an archived one: what those lack stays an error;
+- a metric or figure that a result lacks, cited on the page of another result that
+  is itself due to run again (a stale sweep point's page, written with an older
+  write-up, citing a metric since renamed): its re-run rewrites the page.
 
 Plain functions over the graph (``lab.wiki.links.Graph``), whose ``resolve`` calls
 ``resolve`` here for every reference that is not a plain link.
@@ -71,7 +74,7 @@ def resolve(graph: Graph, ref: Ref, from_src: str) -> Resolved | None:
         have = figure_captions(graph.runs[exp]) if figure else graph.runs[exp].get("metrics", {})
         if ref.anchor not in have:
             why = f"experiment {exp!r} has no {'figure' if figure else 'metric'} {ref.anchor!r}"
-            if pending := _lacking(graph, exp, why, f"make experiments NAME={exp}"):
+            if pending := _lacking(graph, exp, why, f"make experiments NAME={exp}") or _rewritten(graph, from_src, why):
                 return pending
             hint = suggest.did_you_mean(ref.anchor, have)
             return Resolved(None, f"{why}{hint} (it has: {suggest.listing(have)})")
@@ -144,7 +147,9 @@ def resolve_sweep(graph: Graph, ref: Ref, from_src: str) -> Resolved | None:
             recorded = {row["metric"] for row in record["aggregates"]}
             why = f"sweep {name}@{sweep} has no metric {ref.anchor!r}"
             command = f"make sweep NAME={name} SWEEP={sweep}"
-            if ref.anchor not in recorded and (pending := _lacking(graph, f"{name}@{sweep}", why, command)):
+            if ref.anchor not in recorded and (
+                pending := _lacking(graph, f"{name}@{sweep}", why, command) or _rewritten(graph, from_src, why)
+            ):
                 return pending
             return Resolved(None, f"{ref.written}: {err}")
         return Resolved(src)
@@ -188,7 +193,7 @@ def _not_run(name: str, what: str) -> Resolved:
 
 
 def _sweep_not_run(name: str, sweep: str) -> Resolved:
-    # A refresh never starts a sweep that never ran (lab.runner.refresh): its own command does.
+    # make refresh runs it too (lab.runner.refresh), and so does its own command.
     why = f"sweep {name}@{sweep} is declared in {results.EXPERIMENTS_DIR}/{name}.py but has not run yet"
     return Resolved(None, why, kind=PENDING, command=f"make sweep NAME={name} SWEEP={sweep}")
 
@@ -203,6 +208,26 @@ def _lacking(graph: Graph, result: str, why: str, command: str) -> Resolved | No
     return Resolved(
         None,
         f"{why} yet; it is {fresh.status} ({fresh.detail}), so its next run may record it",
+        kind=PENDING,
+        command=command,
+    )
+
+
+def _rewritten(graph: Graph, from_src: str, why: str) -> Resolved | None:
+    """Pending, when the citing page ``from_src`` is the page of a result (an experiment,
+    a sweep or one of its points) due to run again: the run rewrites the page with the
+    write-up as it is now. None for any other page."""
+    parts = from_src.split("/")
+    if parts[0] != results.RESULTS_DIR.name or len(parts) < 3:
+        return None
+    result = f"{parts[1]}@{parts[3]}" if len(parts) > 4 and parts[2] == results.SWEEPS else parts[1]
+    fresh = graph.freshness.get(result)
+    if fresh is None or not fresh.reruns:
+        return None
+    command = f"make sweep NAME={parts[1]} SWEEP={parts[3]}" if "@" in result else f"make experiments NAME={result}"
+    return Resolved(
+        None,
+        f"{why}; cited on the page of {result}, {fresh.status}, whose re-run rewrites it",
         kind=PENDING,
         command=command,
     )
