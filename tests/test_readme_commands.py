@@ -101,6 +101,17 @@ def test_a_command_that_reads_records_works_in_the_repository(command):
     assert done.stdout.strip() and "Traceback" not in done.stderr
 
 
+# A clone's author: the scratch root is a git repository, so that publishing checks for
+# uncommitted code as it does in a clone.
+GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t"}
+# The README's commit of the new script, run between scaffolding it and running it.
+COMMIT = re.search(r"`(git add experiments/carry-heads\.py && git commit[^`]*)`", README)[1]
+
+
+def shell(root: Path, command: str) -> subprocess.CompletedProcess:
+    return subprocess.run(command, shell=True, cwd=root, env={**ENV, **GIT_ENV}, capture_output=True, text=True)
+
+
 @pytest.fixture
 def scratch(tmp_path) -> Path:
     make_wiki(tmp_path)  # one project
@@ -108,6 +119,8 @@ def scratch(tmp_path) -> Path:
     (tmp_path / "experiments" / "_template.py").write_text((REPO / "experiments" / "_template.py").read_text())
     (tmp_path / "Makefile").write_text((REPO / "Makefile").read_text())
     (tmp_path / ".venv").symlink_to(Path(sys.prefix))  # this interpreter's, as test_makefile's root
+    (tmp_path / ".gitignore").write_text(".venv\nbuild/\n.cache/\n")
+    assert shell(tmp_path, "git init -q && git add -A && git commit -qm clone").returncode == 0
     return tmp_path
 
 
@@ -115,6 +128,9 @@ def test_the_commands_that_write_work_as_written_in_a_scratch_root(scratch):
     for command in [*WRITING[:3], 'make new-note KIND=project TITLE="Carries"', *WRITING[3:]]:
         # the README's placeholder … filled in, one title per kind of note
         command = command.replace("TITLE=…", f'TITLE="First {command.split()[1]}"')
+        if command.startswith("make experiment "):  # as the README says: commit the script first
+            committed = shell(scratch, COMMIT)
+            assert committed.returncode == 0, committed.stderr
         done = make(scratch, command)
         assert done.returncode == 0, f"{command}: {done.stderr}"
     for note in (
