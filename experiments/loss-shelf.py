@@ -631,10 +631,15 @@ record.figure(
 # {{ metric loss-shelf@uniform.plus1_loss_matches_notes }}; their split of 0.55 to
 # "+0" in {{ metric loss-shelf@uniform.plus0_split_matches_notes }} on only-+0 and
 # {{ metric loss-shelf@uniform.plus1_split_matches_notes }} on only-+1. The notes'
-# numbers are reproduced only where all four match. On only-+1, the excess over
-# -ln 0.45 is tilt {{ metric loss-shelf@uniform.plus1_tilt }}, spread
+# numbers are reproduced only where all four match, so on 3 digits **they are not
+# reproduced**: the uniform-trained model, too, leans to "+0" by more than the base
+# rate, its only-+0 loss falls below -ln r (excess
+# {{ metric loss-shelf@uniform.plus0_excess }}, against the notes' +0.032) and its
+# only-+1 loss rises further above it. On only-+1, the excess over -ln r is tilt
+# {{ metric loss-shelf@uniform.plus1_tilt }}, spread
 # {{ metric loss-shelf@uniform.plus1_spread }} and leak
-# {{ metric loss-shelf@uniform.plus1_neither }}.
+# {{ metric loss-shelf@uniform.plus1_neither }}: on uniform data no one part
+# dominates.
 #
 # **What the bet follows.** In the middle of the shelf the model's log-odds map
 # hardly varies over the digit pairs (standard deviation
