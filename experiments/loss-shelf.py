@@ -643,7 +643,16 @@ record.figure(
 # {{ metric loss-shelf@uniform.plus1_tilt }}, spread
 # {{ metric loss-shelf@uniform.plus1_spread }} and leak
 # {{ metric loss-shelf@uniform.plus1_neither }}: on uniform data no one part
-# dominates.
+# dominates. On 5 digits no carry-receiving digit reproduces them either: the notes'
+# only-+1 loss is matched in {{ metric loss-shelf@uniform5-a1.plus1_loss_matches_notes }}
+# at A1, {{ metric loss-shelf@uniform5-a2.plus1_loss_matches_notes }} at A2,
+# {{ metric loss-shelf@uniform5-a3.plus1_loss_matches_notes }} at A3 and
+# {{ metric loss-shelf@uniform5-a4.plus1_loss_matches_notes }} at A4. A3's split is the
+# nearest to theirs (0.55 to "+0" on only-+0 in
+# {{ metric loss-shelf@uniform5-a3.plus0_split_matches_notes }}), with losses below
+# theirs on only-+1. At A4 the split already follows the carry at its plateau (P(+1) =
+# {{ metric loss-shelf@uniform5-a4.plus1_p_plus1 }} on only-+1), and both excesses are
+# negative.
 #
 # **What the bet follows.** In the middle of the shelf the model's log-odds map
 # hardly varies over the digit pairs (standard deviation
