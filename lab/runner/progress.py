@@ -29,6 +29,7 @@ from tqdm.contrib import DummyTqdmFile
 from lab import results
 
 Say = Callable[[str], None]
+UNEVEN = 3.0  # a recorded duration this many times off its sweep's median does not set the pace
 
 
 def recorded_duration(run_json: Path) -> float | None:
@@ -95,9 +96,20 @@ class Meter:
         if typical is None:
             return None
         # tasks finished against what was recorded for them: a slower machine, a busier one
-        pairs = [(self.finished[t], self.estimates[t]) for t in self.finished if self.estimates.get(t)]
+        even = self._even()
+        pairs = [(self.finished[t], self.estimates[t]) for t in self.finished if self.estimates.get(t) in even]
         pace = sum(a for a, _ in pairs) / sum(e for _, e in pairs) if pairs else 1.0
         return pace * sum(left) / min(self.jobs, len(left))
+
+    def _even(self) -> set[float]:
+        """The recorded durations within ``UNEVEN`` times their median. Only these set
+        the pace: a point once recorded with its model already cached (51 s where its
+        neighbours took 314 s) would otherwise triple the ETA of all the rest."""
+        known = [e for e in self.estimates.values() if e]
+        if not known:
+            return set()
+        middle = statistics.median(known)
+        return {e for e in known if middle / UNEVEN <= e <= middle * UNEVEN}
 
     def plan(self) -> str:
         """The opening estimate, from the recorded durations alone."""
