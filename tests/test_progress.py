@@ -37,11 +37,21 @@ def test_a_point_recorded_far_off_its_neighbours_does_not_set_the_pace():
     # loss-shelf@seeds: seed-0's record (51 s) was made with its model cached, the other
     # points' (314 s) were not; seed-0 then took 156 s, and the ETA said 1 h 04 min for
     # points that took under 3 min each
-    meter = progress.Meter("x", {"seed-0": 51.0, **{f"seed-{i}": 314.0 for i in range(1, 5)}}, print)
+    records = {"seed-0": 51.0, **{f"seed-{i}": 314.0 for i in range(1, 5)}}
+    meter = progress.Meter("x", records, print, alike=True)
     meter.tick("seed-0", 156.0)
     assert meter.eta() == 4 * 314.0  # the records as they stand, not tripled
     meter.tick("seed-1", 157.0)  # an even record: its pace (one half) applies to the rest
     assert meter.eta() == 0.5 * 3 * 314.0
+    meter.close()
+
+
+def test_tasks_of_every_size_all_set_the_pace():
+    # a refresh: experiments of 10 s beside sweeps of an hour, whose records counted
+    # training that the model cache now skips
+    meter = progress.Meter("x", {"circuits": 414.0, "ablations": 58.0, "a": 120.0, "b": 100.0, "c": 5121.0}, print)
+    meter.tick("circuits", 7.0)
+    assert meter.eta() == 7.0 / 414.0 * (58.0 + 120.0 + 100.0 + 5121.0)
     meter.close()
 
 

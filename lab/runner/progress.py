@@ -71,10 +71,13 @@ class Meter:
     """``k/N`` and the ETA of ``N`` tasks run ``jobs`` at a time.
 
     ``estimates`` holds each task's recorded duration (None where nothing is recorded:
-    such a task counts as the mean of the known ones, or of those finished so far)."""
+    such a task counts as the mean of the known ones, or of those finished so far).
+    ``alike``: the tasks should take about as long as each other (a sweep's points), so
+    a record far off their median is taken as a fluke of its run and does not set the
+    pace; tasks of every size (a refresh: 10 s to an hour) leave it False."""
 
-    def __init__(self, label: str, estimates: dict[str, float | None], say: Say, jobs: int = 1):
-        self.label, self.say, self.jobs = label, say, max(1, jobs)
+    def __init__(self, label: str, estimates: dict[str, float | None], say: Say, jobs: int = 1, alike: bool = False):
+        self.label, self.say, self.jobs, self.alike = label, say, max(1, jobs), alike
         self.estimates = dict(estimates)
         self.finished: dict[str, float] = {}
         self.started = time.monotonic()
@@ -102,12 +105,13 @@ class Meter:
         return pace * sum(left) / min(self.jobs, len(left))
 
     def _even(self) -> set[float]:
-        """The recorded durations within ``UNEVEN`` times their median. Only these set
-        the pace: a point once recorded with its model already cached (51 s where its
-        neighbours took 314 s) would otherwise triple the ETA of all the rest."""
+        """The recorded durations that may set the pace: of tasks ``alike``, those within
+        ``UNEVEN`` times their median (a point once recorded with its model already
+        cached, 51 s where its neighbours took 314 s, would otherwise triple the ETA of
+        all the rest); otherwise all of them."""
         known = [e for e in self.estimates.values() if e]
-        if not known:
-            return set()
+        if not known or not self.alike:
+            return set(known)
         middle = statistics.median(known)
         return {e for e in known if middle / UNEVEN <= e <= middle * UNEVEN}
 

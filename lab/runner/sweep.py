@@ -87,7 +87,8 @@ def sweep(
         kept = [d for t in planned.kept if (d := _recorded(folder, t))]
         typical = sum(kept) / len(kept) if kept else progress.typical_point(script.name, root)
         estimates = {t.point: _recorded(folder, t) or typical for t in due}
-        meter = progress.Meter(f"{script.name}@{sweep_id}", estimates, say, jobs if engine == "pool" else len(due))
+        jobs_at_once = jobs if engine == "pool" else len(due)
+        meter = progress.Meter(f"{script.name}@{sweep_id}", estimates, say, jobs_at_once, alike=True)
         say = meter.write
 
         def done(task: engines.Task, files: engines.Files, reason: str) -> None:
