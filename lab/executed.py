@@ -44,12 +44,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from lab import fingerprint, phases
+from lab import fingerprint, normalize, phases
 
 HOOK = "__lab_executed__"  # the name the added statement calls, set in each module's namespace
 # The recorder itself, which changes no number: never instrumented, left out of every
 # record. The phase timer (``lab.phases``) is part of it: timing code stales nothing.
-RECORDER = ("executed.py", "fingerprint.py", "phases.py")
+RECORDER = ("executed.py", "fingerprint.py", "normalize.py", "phases.py")
 
 _seen: set[str] = set()  # refs of the units executed so far (or noted)
 
@@ -59,6 +59,41 @@ def note(refs: Iterable[str]) -> None:
     executed by this run: the code behind weights the run used, which ran when the
     model was trained, perhaps in another process."""
     _seen.update(refs)
+
+
+class Table(dict):
+    """A module's table of entries that runs read one by one (``PRESETS``): reading an
+    entry notes it as executed (``lab/presets.py:<module>:PRESETS[add2]``), so editing
+    one entry stales only the runs that read it (``lab.fingerprint.module_parts``, which
+    finds the table by this class's name and a dict display as the last argument).
+
+        PRESETS: dict[str, Preset] = Table(__name__, "PRESETS", {"add2": ..., ...})
+
+    Listing or testing the keys reads no entry; ``items`` and ``values`` read them all.
+    A copy of the whole table (``dict(table)``, ``{**table}``) bypasses the notes, so
+    code that needs every entry reads them through ``items``.
+    """
+
+    def __init__(self, module: str, name: str, entries: dict[str, Any]):
+        super().__init__(entries)
+        file = module.removeprefix("lab.").replace(".", "/") + ".py"
+        self._refs = {key: fingerprint.ref(file, fingerprint.PART + fingerprint.entry(name, key)) for key in entries}
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._refs:
+            note([self._refs[key]])
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self else default
+
+    def items(self) -> Any:
+        note(self._refs.values())
+        return super().items()
+
+    def values(self) -> Any:
+        note(self._refs.values())
+        return super().values()
 
 
 def start(out: Path | None = None) -> None:
@@ -87,7 +122,10 @@ def record() -> dict[str, str]:
             path = fingerprint.LAB_DIR / file
             kinds = fingerprint.fingerprints(path)
             refs.update(fingerprint.ref(file, name) for name in kinds if not _is_function(module, name))
-            refs.update(fingerprint.ref(file, part) for part in fingerprint.parts(path))  # its constants, apart
+            # its constants, apart; a table's entries only where the run read them (``Table``)
+            refs.update(
+                fingerprint.ref(file, part) for part in fingerprint.parts(path) if not fingerprint.is_entry(part)
+            )
     now = fingerprint.current(ref for ref in refs if not fingerprint.numberless(ref))
     return {name: value for name, value in sorted(now.items()) if value is not None}
 
@@ -124,7 +162,7 @@ def instrument(source: str, file: str) -> ast.Module:
     tree = ast.parse(source)
     for qualname, node in fingerprint.outermost_defs(tree):
         call = ast.Expr(ast.Call(ast.Name(HOOK, ast.Load()), [ast.Constant(fingerprint.ref(file, qualname))], []))
-        first = 1 if fingerprint.is_docstring(node.body[0]) else 0  # the docstring stays __doc__
+        first = 1 if normalize.is_docstring(node.body[0]) else 0  # the docstring stays __doc__
         node.body.insert(first, ast.copy_location(call, node.body[0]))
     return ast.fix_missing_locations(tree)
 

@@ -33,11 +33,17 @@ code names cannot change a number, unless code reads it by a computed name
 (``getattr(module, name)``), which the lab's code does not do. Records made before
 parts were recorded, and the model cache key, keep the whole ``<module>`` unit.
 
-A ``with phases.timed(...)`` around statements is left out too, its statements kept
-in its place: timing code (``lab.phases``) changes no number, so wrapping a function's
-training or scoring in a phase stales no result and retrains no model. So is a
-statement ``phases.progress(...)`` (a task's progress, for the terminal), as long as
-its arguments call nothing: a call there could change a number unseen.
+A table of entries that runs read one by one (``PRESETS = Table(__name__, "PRESETS",
+{...})``, ``lab.executed.Table``) is in parts too, one per entry, so that editing the
+``add2-fast`` preset does not stale the runs that used only ``add2``:
+
+    lab/presets.py:<module>:PRESETS[add2]   one entry: its key and value
+
+An entry part is recorded only when the run read that entry (the table notes it), and
+counts only then; the rest part keeps the table with its entries taken out.
+
+Sources are compared as ``lab.normalize`` prints them back: without docstrings,
+comments, formatting, phase timers and progress statements.
 
 The kernel records which units a run executed (``lab.executed``), the model cache
 keys weights by the units that make them (``lab.models.WEIGHT_CODE``), and the
@@ -53,6 +59,8 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+from lab import normalize
 
 LAB_DIR = Path(__file__).resolve().parent
 PREFIX = "lab/"  # a unit's file is named from the repository root: lab/train.py
@@ -86,7 +94,7 @@ def units(source: str) -> dict[str, str]:
     Qualified names are Python's ``__qualname__`` for functions, methods and classes
     (``TrainConfig``, ``TrainedModel.at_step``), and ``<module>`` for the rest.
     """
-    tree = _normalized(source)
+    tree = normalize.normalized(source)
     found = {MODULE: _unparse(_own_statements(tree))}
     found.update(_units_in(tree.body, ""))
     return found
@@ -94,13 +102,35 @@ def units(source: str) -> dict[str, str]:
 
 def module_parts(source: str) -> dict[str, str]:
     """The ``<module>`` unit of ``source`` in parts, as normalized source: each literal
-    constant bound once (``<module>:NAME``) and the other statements (``<module>:*``)."""
-    own = _own_statements(_normalized(source))
+    constant bound once (``<module>:NAME``), each entry of a table
+    (``<module>:NAME[key]``) and the other statements (``<module>:*``)."""
+    own = _own_statements(normalize.normalized(source))
     names = [_constant_name(node) for node in own]
     once = {name for name in names if name and names.count(name) == 1}
     parts = {PART + name: _unparse([node]) for node, name in zip(own, names) if name in once}
-    parts[REST] = _unparse([node for node, name in zip(own, names) if name not in once])
+    rest = []
+    for node, name in zip(own, names):
+        if name in once:
+            continue
+        table = _table(node)
+        if table is not None:
+            name, entries = table
+            for key, value in zip(entries.keys, entries.values):
+                parts[PART + entry(name, key.value)] = f"{key.value!r}: {ast.unparse(value)}"
+            entries.keys, entries.values = [], []  # the rest keeps the table's name and type, not its entries
+        rest.append(node)
+    parts[REST] = _unparse(rest)
     return parts
+
+
+def entry(table: str, key: str) -> str:
+    """``PRESETS[add2]``: the part name of one entry of a table (``lab.executed.Table``)."""
+    return f"{table}[{key}]"
+
+
+def is_entry(qualname: str) -> bool:
+    """Whether ``qualname`` (``<module>:PRESETS[add2]``) names one entry of a table."""
+    return qualname.startswith(PART) and qualname.endswith("]")
 
 
 def outermost_defs(tree: ast.Module) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
@@ -211,7 +241,8 @@ def changes(recorded: dict[str, str], lab_dir: Path = LAB_DIR, script: str | Non
 def _module_changes(file: str, recorded: dict[str, str], lab_dir: Path, script: str | None) -> list[str]:
     """Why the changed ``<module>`` of ``file`` matters, from the parts ``recorded`` holds:
     ``lab/m.py:<module> changed`` for the rest, ``lab/m.py:RATE changed`` (or added,
-    removed) for a constant the run's code uses."""
+    removed) for a constant the run's code uses, ``lab/m.py:PRESETS[add2] changed`` (or
+    removed) for an entry of a table the run read."""
     path = _path(file, lab_dir)
     if not path.is_file():
         return [f"{file}:{MODULE} removed"]
@@ -221,8 +252,10 @@ def _module_changes(file: str, recorded: dict[str, str], lab_dir: Path, script: 
     used = None if script is None else _used(recorded, lab_dir) | _identifiers(script)
     for part in sorted(then.keys() | now.keys()):
         name = part.removeprefix(PART)
-        if part == REST or then.get(part) == now.get(part) or (used is not None and name not in used):
+        if part == REST or then.get(part) == now.get(part):
             continue
+        if part not in then if is_entry(part) else used is not None and name not in used:
+            continue  # an entry the run never read, a constant its code never names
         found.append(f"{file}:{name} {'added' if part not in then else 'removed' if part not in now else 'changed'}")
     return found
 
@@ -277,11 +310,6 @@ def _defs_in(body: list[ast.stmt], prefix: str) -> Iterator[tuple[str, ast.Funct
             yield from _defs_in(node.body, f"{prefix}{node.name}.")
 
 
-def _normalized(source: str) -> ast.Module:
-    """``source`` parsed without docstrings and phase wrappers (``_WithoutPhases``)."""
-    return _with_bodies(_WithoutPhases().visit(_without_docstrings(ast.parse(source))))
-
-
 def _own_statements(tree: ast.Module) -> list[ast.stmt]:
     """A module's own statements: not its functions, classes, imports or ``__all__``."""
     return [node for node in tree.body if not _is_own_unit(node) and not _is_all(node)]
@@ -304,6 +332,24 @@ def _constant_name(node: ast.stmt) -> str | None:
     return target.id
 
 
+def _table(node: ast.stmt) -> tuple[str, ast.Dict] | None:
+    """(NAME, the dict) for ``NAME[: T] = Table(..., {"key": value, ...})``, a table whose
+    entries runs read one by one (``lab.executed.Table``), else None. The dict is the
+    call's last argument, every key a string."""
+    value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+    target = (
+        node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else getattr(node, "target", None)
+    )
+    if not (isinstance(value, ast.Call) and isinstance(target, ast.Name) and value.args):
+        return None
+    table = value.args[-1]
+    if ast.unparse(value.func).rpartition(".")[2] != "Table" or not isinstance(table, ast.Dict):
+        return None
+    if not all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in table.keys):
+        return None
+    return target.id, table
+
+
 def _is_own_unit(node: ast.stmt) -> bool:
     """Functions and classes are units of their own; imports only name what code uses."""
     return isinstance(node, (*_DEF, ast.ClassDef, ast.Import, ast.ImportFrom))
@@ -313,67 +359,6 @@ def _is_all(node: ast.stmt) -> bool:
     """``__all__`` lists names for ``import *``: adding a function to it changes no number."""
     targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
     return any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets)
-
-
-def _without_docstrings(tree: ast.Module) -> ast.Module:
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if isinstance(node, (ast.Module, ast.ClassDef, *_DEF)) and body and is_docstring(body[0]):
-            node.body = body[1:] or [ast.Pass()]
-    return tree
-
-
-class _WithoutPhases(ast.NodeTransformer):
-    """Each ``with phases.timed(...)`` (or ``lab.phases.timed``) replaced by its body; in
-    a ``with`` of several context managers only the phase goes. Each statement
-    ``phases.progress(...)`` whose arguments call nothing goes too."""
-
-    def visit_Expr(self, node: ast.Expr) -> ast.AST | None:
-        return None if _is_progress(node.value) else node
-
-    def visit_With(self, node: ast.With) -> ast.AST | list[ast.stmt]:
-        self.generic_visit(node)
-        kept = [item for item in node.items if not _is_phase(item)]
-        if len(kept) == len(node.items):
-            return node
-        if kept:
-            node.items = kept
-            return node
-        return node.body  # spliced into the statements around it
-
-
-def _is_phase(item: ast.withitem) -> bool:
-    call = item.context_expr
-    if item.optional_vars is not None or not isinstance(call, ast.Call):
-        return False
-    return ast.unparse(call.func) in ("phases.timed", "lab.phases.timed")
-
-
-# What a progress statement's arguments may hold: names, constants, attributes and the
-# operators between them, nothing that calls or assigns (``step``, ``cfg.steps``,
-# ``log is not None``).
-_PLAIN = (ast.Name, ast.Constant, ast.Attribute, ast.Subscript, ast.Compare, ast.BoolOp, ast.BinOp, ast.UnaryOp)
-
-
-def _is_progress(value: ast.expr) -> bool:
-    if not isinstance(value, ast.Call) or ast.unparse(value.func) not in ("phases.progress", "lab.phases.progress"):
-        return False
-    arguments = [*value.args, *(k.value for k in value.keywords)]
-    inner = [node for arg in arguments for node in ast.walk(arg) if isinstance(node, ast.expr)]
-    return all(isinstance(node, _PLAIN) for node in inner)
-
-
-def _with_bodies(tree: ast.Module) -> ast.Module:
-    """Every block with at least ``pass`` in it: a block that held only a progress
-    statement is not left empty (a function, a loop, an ``if``)."""
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Module) and isinstance(getattr(node, "body", None), list) and not node.body:
-            node.body = [ast.Pass()]
-    return tree
-
-
-def is_docstring(node: ast.stmt) -> bool:
-    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
 
 
 def _unparse(nodes: list[ast.stmt]) -> str:

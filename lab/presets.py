@@ -15,6 +15,7 @@ from typing import Any
 
 from lab import LabError
 from lab.data import AdditionData, DataSource, RepeatData
+from lab.executed import Table
 
 
 @dataclass(frozen=True)
@@ -62,63 +63,74 @@ class Preset:
     description: str
 
 
-PRESETS: dict[str, Preset] = {
-    "add2": Preset(
-        ModelConfig(n_layers=2, d_model=128, n_heads=4, d_mlp=512),
-        # A sweep of 15 variants (lr, batch, width, heads, enrichment, steps, seed) on a
-        # GPU: all 2-layer ones ended with 0 errors on 100k held-out problems; this is
-        # the cheapest. Cosine decay to 0 is what keeps it from relapsing late.
-        TrainConfig(data=AdditionData(5, nine_share=0.1), steps=2500, lr=1e-3),
-        "2 layers, 5-digit addition: the default model the experiments share",
-    ),
-    "add2-fast": Preset(
-        ModelConfig(n_layers=2, d_model=64, n_heads=8, d_mlp=256),
-        # The training-recipe experiment's search for six nines within 250K examples and
-        # 2 minutes on 2 cores: narrow, 8 heads, small batch, columns summing to 8, 9 and
-        # 10 (the carry threshold) enriched, and no weight decay (with 0.1, seeds kept a
-        # few threshold errors per million). Fused attention: at this narrow shape the
-        # explicit attention's extra ops cost 7% of a step. Not add2: the experiments'
-        # findings are about add2, whose slower training resolves the early phases
-        # they study.
-        TrainConfig(
-            data=AdditionData(5, nine_share=0.3, contrast_share=0.2),
-            steps=3900,
-            batch_size=64,
-            lr=3e-3,
-            weight_decay=0.0,
-            warmup_steps=50,
-            fused_attention=True,
+# A table: a run depends on the presets it read, not on every one (``executed.Table``).
+PRESETS: dict[str, Preset] = Table(
+    __name__,
+    "PRESETS",
+    {
+        "add2": Preset(
+            ModelConfig(n_layers=2, d_model=128, n_heads=4, d_mlp=512),
+            # A sweep of 15 variants (lr, batch, width, heads, enrichment, steps, seed) on a
+            # GPU: all 2-layer ones ended with 0 errors on 100k held-out problems; this is
+            # the cheapest. Cosine decay to 0 is what keeps it from relapsing late.
+            TrainConfig(data=AdditionData(5, nine_share=0.1), steps=2500, lr=1e-3),
+            "2 layers, 5-digit addition: the default model the experiments share",
         ),
-        "2 layers, 5-digit addition, trained fast: add2 narrowed, for a good model in about 2 minutes",
-    ),
-    "add1": Preset(
-        ModelConfig(n_layers=1, d_model=128, n_heads=4, d_mlp=512),
-        TrainConfig(data=AdditionData(5, nine_share=0.1), steps=4000, lr=1e-3),
-        "1 layer, 5-digit addition",
-    ),
-    "attn2": Preset(
-        ModelConfig(n_layers=2, d_model=64, n_heads=4, d_mlp=0, attn_only=True),
-        # Repeats of 4-16 tokens, so the offset varies and only induction finds them.
-        # On a GPU sweep this reached ~90% accuracy on repeats at every offset; the
-        # phase change sits near step 260.
-        TrainConfig(
-            data=RepeatData(span=16, vocab=64, min_span=4),
-            steps=1000,
-            lr=3e-3,
-            eval_every=10,
-            eval_size=1000,
-            n_checkpoints=60,
+        "add2-fast": Preset(
+            ModelConfig(n_layers=2, d_model=64, n_heads=8, d_mlp=256),
+            # The training-recipe experiment's search for six nines within 250K examples and
+            # 2 minutes on 2 cores: narrow, 8 heads, small batch, columns summing to 8, 9 and
+            # 10 (the carry threshold) enriched, and no weight decay (with 0.1, seeds kept a
+            # few threshold errors per million). Fused attention: at this narrow shape the
+            # explicit attention's extra ops cost 7% of a step. Not add2: the experiments'
+            # findings are about add2, whose slower training resolves the early phases
+            # they study.
+            TrainConfig(
+                data=AdditionData(5, nine_share=0.3, contrast_share=0.2),
+                steps=3900,
+                batch_size=64,
+                lr=3e-3,
+                weight_decay=0.0,
+                warmup_steps=50,
+                fused_attention=True,
+            ),
+            "2 layers, 5-digit addition, trained fast: add2 narrowed, for a good model in about 2 minutes",
         ),
-        "2 attention-only layers on repeated random spans, for induction heads",
-    ),
-    "tiny": Preset(
-        ModelConfig(n_layers=1, d_model=64, n_heads=4, d_mlp=256),
-        TrainConfig(
-            data=AdditionData(2), steps=600, lr=3e-3, warmup_steps=50, eval_every=100, eval_size=500, n_checkpoints=10
+        "add1": Preset(
+            ModelConfig(n_layers=1, d_model=128, n_heads=4, d_mlp=512),
+            TrainConfig(data=AdditionData(5, nine_share=0.1), steps=4000, lr=1e-3),
+            "1 layer, 5-digit addition",
         ),
-        "1 layer, 2-digit addition: test-sized",
-    ),
-}
+        "attn2": Preset(
+            ModelConfig(n_layers=2, d_model=64, n_heads=4, d_mlp=0, attn_only=True),
+            # Repeats of 4-16 tokens, so the offset varies and only induction finds them.
+            # On a GPU sweep this reached ~90% accuracy on repeats at every offset; the
+            # phase change sits near step 260.
+            TrainConfig(
+                data=RepeatData(span=16, vocab=64, min_span=4),
+                steps=1000,
+                lr=3e-3,
+                eval_every=10,
+                eval_size=1000,
+                n_checkpoints=60,
+            ),
+            "2 attention-only layers on repeated random spans, for induction heads",
+        ),
+        "tiny": Preset(
+            ModelConfig(n_layers=1, d_model=64, n_heads=4, d_mlp=256),
+            TrainConfig(
+                data=AdditionData(2),
+                steps=600,
+                lr=3e-3,
+                warmup_steps=50,
+                eval_every=100,
+                eval_size=500,
+                n_checkpoints=10,
+            ),
+            "1 layer, 2-digit addition: test-sized",
+        ),
+    },
+)
 
 
 def parse_settings(items: list[str]) -> dict[str, Any]:

@@ -112,6 +112,65 @@ def test_a_constant_no_code_names_stales_nothing_and_one_that_is_named_does(tmp_
     assert fingerprint.changes(recorded, tmp_path, script) == ["lab/m.py:limited removed", "lab/m.py:<module> removed"]
 
 
+TABLE_CODE = (
+    SOURCE
+    + """
+SIZES: dict = Table(__name__, "SIZES", {"small": Box(1), "large": Box(9)})
+
+
+def size(name):
+    return SIZES[name]
+"""
+)
+
+
+def test_a_tables_entries_are_parts_of_their_own_and_the_rest_keeps_the_table_empty():
+    parts = fingerprint.module_parts(TABLE_CODE)
+    assert parts["<module>:SIZES[small]"] == "'small': Box(1)" and parts["<module>:SIZES[large]"] == "'large': Box(9)"
+    assert parts["<module>:*"] == "SIZES: dict = Table(__name__, 'SIZES', {})"
+    assert fingerprint.is_entry("<module>:SIZES[small]") and not fingerprint.is_entry("<module>:RATE")
+    # a dict without Table, or with a key that is not a string, is not a table: it stays with the rest
+    assert set(fingerprint.module_parts(SOURCE + "PLAIN = {'a': Box(1)}\nODD = Table({1: Box(1)})\n")) == {
+        "<module>:RATE",
+        "<module>:*",
+    }
+
+
+def test_an_entry_stales_only_the_runs_that_read_it(tmp_path):
+    (tmp_path / "m.py").write_text(TABLE_CODE)
+    parts = [p for p in fingerprint.module_parts(TABLE_CODE) if not fingerprint.is_entry(p)]
+    read_small = [
+        "lab/m.py:size",
+        "lab/m.py:<module>",
+        "lab/m.py:<module>:SIZES[small]",
+        *(f"lab/m.py:{p}" for p in parts),
+    ]
+    recorded = fingerprint.current(read_small, tmp_path)
+    edits = [
+        ("Box(9)", "Box(8)", []),  # an entry the run never read
+        ('"large": Box(9)', '"large": Box(9), "huge": Box(99)', []),  # an entry added
+        ("Box(1)", "Box(2)", ["lab/m.py:SIZES[small] changed"]),  # the entry it read
+        ('"small": Box(1), ', "", ["lab/m.py:SIZES[small] removed"]),
+        ("dict = Table", "dict[str, Box] = Table", ["lab/m.py:<module> changed"]),  # the table's own statement
+    ]
+    for old, new, expected in edits:
+        assert old in TABLE_CODE
+        (tmp_path / "m.py").write_text(TABLE_CODE.replace(old, new))
+        assert fingerprint.changes(recorded, tmp_path, "m.size('small')") == expected
+        assert fingerprint.changes(recorded, tmp_path) == expected  # without the script: the same
+
+
+def test_a_table_notes_the_entries_read_and_only_those(monkeypatch):
+    monkeypatch.setattr(executed, "_seen", set())
+    table = executed.Table("lab.presets", "PRESETS", {"add2": 1, "tiny": 2})
+    assert "add2" in table and list(table) == ["add2", "tiny"] and executed._seen == set()  # keys read no entry
+    assert table["tiny"] == 2 and table.get("add2") == 1 and table.get("none", 0) == 0
+    assert executed._seen == {"lab/presets.py:<module>:PRESETS[tiny]", "lab/presets.py:<module>:PRESETS[add2]"}
+    executed._seen.clear()
+    assert dict(table.items()) == {"add2": 1, "tiny": 2}  # every entry read
+    assert len(executed._seen) == 2
+
+
 def test_a_record_without_parts_is_judged_by_the_whole_module_as_before(tmp_path):
     (tmp_path / "m.py").write_text(MODULE_CODE)
     recorded = fingerprint.current(["lab/m.py:limited", "lab/m.py:<module>"], tmp_path)

@@ -84,6 +84,31 @@ def test_a_constant_added_to_a_module_the_run_imported_stales_it_only_if_its_cod
     assert (state.status, state.detail) == ("stale", "lab/record.py:results added")
 
 
+PRESET_USER = """# ---
+# title: Preset user
+# project: fixtures
+# question: Does a run depend on the presets it read, and on no other?
+# ---
+
+# %%
+from lab import presets, record
+
+record.metric("steps", presets.resolve("tiny").training.steps, None, "the tiny preset's steps")
+"""
+
+
+def test_editing_a_preset_the_run_never_read_stales_nothing(root, lab):
+    write_experiment(root, "preset-user", PRESET_USER)
+    assert commands.run_command("preset-user", [], root) == 0
+    code = results.load_run("preset-user", root)["code"]
+    assert "lab/presets.py:<module>:PRESETS[tiny]" in code and "lab/presets.py:<module>:PRESETS[add2]" not in code
+    _edit(lab, "presets.py", "steps=2500, lr=1e-3", "steps=2600, lr=1e-3")  # add2's recipe
+    assert staleness.experiment_state("preset-user", root, lab).status == "fresh"
+    _edit(lab, "presets.py", "steps=600,", "steps=700,")  # tiny's, which it read
+    state = staleness.experiment_state("preset-user", root, lab)
+    assert (state.status, state.detail) == ("stale", "lab/presets.py:PRESETS[tiny] changed")
+
+
 def test_removing_an_executed_function_stales_it(ran, lab):
     _edit(lab, "record.py", "def table(", "def renamed_table(")
     state = staleness.experiment_state("demo", ran, lab)
