@@ -333,21 +333,20 @@ def _constant_name(node: ast.stmt) -> str | None:
 
 
 def _table(node: ast.stmt) -> tuple[str, ast.Dict] | None:
-    """(NAME, the dict) for ``NAME[: T] = Table(..., {"key": value, ...})``, a table whose
-    entries runs read one by one (``lab.executed.Table``), else None. The dict is the
-    call's last argument, every key a string."""
-    value = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
-    target = (
-        node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else getattr(node, "target", None)
-    )
-    if not (isinstance(value, ast.Call) and isinstance(target, ast.Name) and value.args):
+    """(NAME, the dict) for ``Table(__name__, "NAME", {"key": value, ...})`` bound at
+    module level, a table whose entries runs read one by one (``lab.executed.Table``),
+    else None. NAME is the one the table is given, which is the one it notes entries
+    under. A table written any other way stays with the rest, where any edit to it
+    counts for every run that imported the module."""
+    call = node.value if isinstance(node, (ast.Assign, ast.AnnAssign)) else None
+    if not isinstance(call, ast.Call) or ast.unparse(call.func).rpartition(".")[2] != "Table" or len(call.args) != 3:
         return None
-    table = value.args[-1]
-    if ast.unparse(value.func).rpartition(".")[2] != "Table" or not isinstance(table, ast.Dict):
+    name, table = call.args[1], call.args[2]
+    if not (isinstance(name, ast.Constant) and isinstance(name.value, str) and isinstance(table, ast.Dict)):
         return None
     if not all(isinstance(k, ast.Constant) and isinstance(k.value, str) for k in table.keys):
         return None
-    return target.id, table
+    return name.value, table
 
 
 def _is_own_unit(node: ast.stmt) -> bool:

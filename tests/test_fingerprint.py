@@ -129,8 +129,12 @@ def test_a_tables_entries_are_parts_of_their_own_and_the_rest_keeps_the_table_em
     assert parts["<module>:SIZES[small]"] == "'small': Box(1)" and parts["<module>:SIZES[large]"] == "'large': Box(9)"
     assert parts["<module>:*"] == "SIZES: dict = Table(__name__, 'SIZES', {})"
     assert fingerprint.is_entry("<module>:SIZES[small]") and not fingerprint.is_entry("<module>:RATE")
-    # a dict without Table, or with a key that is not a string, is not a table: it stays with the rest
-    assert set(fingerprint.module_parts(SOURCE + "PLAIN = {'a': Box(1)}\nODD = Table({1: Box(1)})\n")) == {
+    # named by the name it is given (the one it notes entries under), not the variable's
+    assert "<module>:SIZES[small]" in fingerprint.module_parts(TABLE_CODE.replace("SIZES: dict =", "OTHER ="))
+    # a dict without Table, a key that is not a string, or a table with no name given is
+    # not a table: it stays with the rest
+    odd = "PLAIN = {'a': Box(1)}\nODD = Table(__name__, 'ODD', {1: Box(1)})\nBARE = Table({'a': Box(1)})\n"
+    assert set(fingerprint.module_parts(SOURCE + odd)) == {
         "<module>:RATE",
         "<module>:*",
     }
