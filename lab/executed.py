@@ -65,7 +65,8 @@ class Table(dict):
     """A module's table of entries that runs read one by one (``PRESETS``): reading an
     entry notes it as executed (``lab/presets.py:<module>:PRESETS[add2]``), so editing
     one entry stales only the runs that read it (``lab.fingerprint.module_parts``, which
-    finds the table by this class's name and a dict display as the last argument).
+    finds the table by this class's name, with the name given and a dict display as its
+    arguments, written as below).
 
         PRESETS: dict[str, Preset] = Table(__name__, "PRESETS", {"add2": ..., ...})
 
