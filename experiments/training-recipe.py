@@ -493,7 +493,7 @@ record.table(classes, caption="The final model's errors per cascade class (enric
 # **Pushed to 120,000 examples, no recipe tried holds at every seed.** The next target
 # was six nines within 120,000 examples and 60 s of training, at six seeds of six. At
 # 120,000 examples the seconds are not what binds: 1,875 steps of batch 64 took 25 to
-# 33 s of training on a quiet machine. The examples are. Scratch screens (not this
+# 39 s of training on a quiet machine. The examples are. Scratch screens (not this
 # page's sweeps; listed in the closing note of issue 31) trained `add2-fast` with its
 # cosine schedule compressed to 120,000 examples and counted each final model on
 # 200,000 uniform and 100,000 enriched problems. That screen can reject six nines, not
