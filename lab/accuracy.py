@@ -13,7 +13,8 @@ an enriched held-out set (where long carry chains are common enough to count).
 An answer is right when the arg-max at every answer position, given the true digits
 before it, is the true digit: the same as greedy decoding getting the whole answer
 right. The problems are drawn with their own seed, apart from the ones training
-evaluates on, in chunks, so memory stays flat however many are scored.
+evaluates on, and kept as bytes (22 MB for a full count), so that a walk over a
+run's checkpoints draws them once rather than at every checkpoint.
 
 When a training run reaches six nines is read from its saved checkpoints afterwards,
 never during training (it would slow the training it times): ``six_nines_from``
@@ -23,6 +24,7 @@ final clean run in full.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,10 +68,37 @@ class ErrorCounts:
         return self.uniform_n >= min_uniform and self.uniform_errors == 0 and classes_ok
 
 
-def wrong_answers(model: TransformerBridge, batch: addition.Batch) -> np.ndarray:
-    """Whether each problem's answer is wrong anywhere, ``[batch]`` bool (through the
-    lean answer-only forward, ``lab.inference``)."""
-    return ~inference.answers_right(model, batch.tokens, batch.task.predict_positions)
+@dataclass(frozen=True)
+class HeldOut:
+    """The problems a count scores: ``uniform`` token rows ``[n_uniform, pos]``,
+    ``enriched`` ones ``[n_enriched, pos]`` and each enriched problem's cascade class
+    ``enriched_class`` ``[n_enriched]`` (0 = S0 .. n_digits). Tokens as bytes: 18 per
+    add2 problem, 22 MB for a full count."""
+
+    uniform: np.ndarray
+    enriched: np.ndarray
+    enriched_class: np.ndarray
+
+
+@functools.lru_cache(maxsize=2)  # a walk's screen set and its full set, drawn once for all its checkpoints
+def held_out(task: addition.AdditionTask, n_uniform: int, n_enriched: int, seed: int, chunk: int) -> HeldOut:
+    """``n_uniform`` uniform and ``n_enriched`` enriched held-out problems of ``task``,
+    drawn ``chunk`` at a time from one generator seeded ``seed`` (the same seed and
+    sizes, the same problems). Read-only: one copy serves every count."""
+    rng = np.random.default_rng(seed)
+    drawn = []
+    for share, total in ((0.0, n_uniform), (EVAL_NINE_SHARE, n_enriched)):
+        batches = [
+            addition.sample(task, rng, min(chunk, total - start), share, split="heldout")
+            for start in range(0, total, chunk)
+        ]
+        tokens = np.concatenate([b.tokens for b in batches] or [np.zeros((0, task.seq_len), np.int64)])
+        classes = np.concatenate([b.cascade_class for b in batches] or [np.zeros(0, np.int64)])
+        drawn.append((tokens.astype(np.uint8), classes.astype(np.int8)))
+    problems = HeldOut(uniform=drawn[0][0], enriched=drawn[1][0], enriched_class=drawn[1][1])
+    for array in (problems.uniform, problems.enriched, problems.enriched_class):
+        array.setflags(write=False)
+    return problems
 
 
 def count_errors(
@@ -81,23 +110,17 @@ def count_errors(
     chunk: int = 100_000,
 ) -> ErrorCounts:
     """Score ``model`` on ``n_uniform`` uniform and ``n_enriched`` enriched held-out
-    problems of ``data``'s task (drawn ``chunk`` at a time)."""
+    problems of ``data``'s task (``held_out``: drawn ``chunk`` at a time, and once for
+    all the checkpoints of a walk), through the lean answer-only forward
+    (``lab.inference``)."""
     with phases.timed("evaluation"):
-        rng = np.random.default_rng(seed)
+        problems = held_out(data.task, n_uniform, n_enriched, seed, chunk)
+        positions = data.task.predict_positions
+        uniform_errors = int((~inference.answers_right(model, problems.uniform, positions)).sum())
+        wrong = ~inference.answers_right(model, problems.enriched, positions)
         n_classes = data.n_digits + 1
-        uniform_errors = 0
-        class_n, class_errors = np.zeros(n_classes, dtype=np.int64), np.zeros(n_classes, dtype=np.int64)
-        for share, total in ((0.0, n_uniform), (EVAL_NINE_SHARE, n_enriched)):
-            for start in range(0, total, chunk):
-                batch = addition.sample(data.task, rng, min(chunk, total - start), share, split="heldout")
-                wrong = wrong_answers(model, batch)
-                if share == 0.0:
-                    uniform_errors += int(wrong.sum())
-                else:
-                    class_n += np.bincount(batch.cascade_class, minlength=n_classes)
-                    class_errors += np.bincount(batch.cascade_class, weights=wrong, minlength=n_classes).astype(
-                        np.int64
-                    )
+        class_n = np.bincount(problems.enriched_class, minlength=n_classes)
+        class_errors = np.bincount(problems.enriched_class, weights=wrong, minlength=n_classes).astype(np.int64)
         return ErrorCounts(n_uniform, uniform_errors, tuple(class_n.tolist()), tuple(class_errors.tolist()))
 
 

@@ -12,7 +12,13 @@ reaches on 2 cores. This forward runs the bridge's weights as plain torch calls
 - the last block's queries, MLP, final LayerNorm and unembedding only at the positions
   whose predictions are read. Every earlier block still runs at every position (the
   last block's keys and values need them all); for add2's 18 tokens and 6 answer
-  digits the last block shrinks to a third.
+  digits the last block shrinks to a third;
+- chunks scored side by side, one per CPU thread, each chunk's ops single-threaded.
+  At d_model 64 every op is small, and torch's two threads meet at the end of each
+  one; on 2 cores with other work running, one waiting for the other cost about a
+  third of the time (``bench/bench_counting.py``). A matrix product is the same
+  sum whichever thread count computes it, so the logits are bit for bit those of
+  the 2-thread forward (``tests/test_inference.py``).
 
 The function is the bridge's; the rounding is not (a logit moves by about 1e-6). An
 arg-max could only change where the two best logits tie to that precision, which is
@@ -26,6 +32,8 @@ why the counts are checked against the bridge's rather than assumed:
 """
 
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
@@ -84,14 +92,28 @@ def answers_right(
     model: TransformerBridge, tokens: np.ndarray | torch.Tensor, positions: np.ndarray, chunk: int = CHUNK
 ) -> np.ndarray:
     """Whether the arg-max at every one of ``positions`` is the next token: each problem
-    answered right by greedy decoding. tokens ``[batch, pos]`` -> ``[batch]`` bool."""
+    answered right by greedy decoding. tokens ``[batch, pos]`` (any integer type) ->
+    ``[batch]`` bool."""
     device = next(model.parameters()).device
-    tokens = torch.as_tensor(tokens, device=device)
     where = torch.as_tensor(positions, device=device)
     forward = AnswerForward(model)
-    right = []
-    with torch.inference_mode():
-        for part in tokens.split(chunk):
+    threads = torch.get_num_threads() if device.type == "cpu" else 1
+
+    def score(start: int) -> torch.Tensor:
+        if device.type == "cpu":
+            torch.set_num_threads(1)  # this pool thread's ops; the others run beside it
+        part = tokens[start : start + chunk]
+        if isinstance(part, np.ndarray):
+            part = part.astype(np.int64)  # a copy: shared read-only problems stay untouched
+        part = torch.as_tensor(part, device=device).long()
+        with torch.inference_mode():
             logits = forward(part, where)  # [b, query, d_vocab]
-            right.append((logits.argmax(-1) == part[:, where + 1]).all(1))
-    return torch.cat(right).cpu().numpy()
+            return (logits.argmax(-1) == part[:, where + 1]).all(1)
+
+    try:
+        with ThreadPoolExecutor(threads) as pool:
+            right = list(pool.map(score, range(0, len(tokens), chunk)))
+    finally:
+        if device.type == "cpu":
+            torch.set_num_threads(threads)  # pool threads set their own; the caller's stays as it was
+    return torch.cat(right).cpu().numpy() if right else np.zeros(0, dtype=bool)

@@ -198,3 +198,15 @@ def test_a_clean_screen_at_the_last_checkpoint_does_not_excuse_its_failed_full_c
     assert found.step is None
     assert not any(c.passed for c in found.checks)
     assert (300, 1_000_000) in calls and found.final.uniform_errors == 2
+
+
+def test_a_walk_draws_its_problems_once(trained, monkeypatch):
+    """Every checkpoint of a walk is scored on the same problems: drawn once for the
+    screens and once for the full counts, not again at each checkpoint."""
+    accuracy.held_out.cache_clear()
+    draws = []
+    sample = task.sample
+    monkeypatch.setattr(task, "sample", lambda *args, **kwargs: draws.append(args[2]) or sample(*args, **kwargs))
+    found = accuracy.six_nines_from(trained, n_uniform=400, n_enriched=300, n_screen=100)
+    assert len(found.checks) > 1 and sum(c.full is not None for c in found.checks) >= 1
+    assert sorted(draws) == [100, 100, 300, 400]

@@ -65,3 +65,22 @@ def test_logits_at_the_answer_positions_are_the_bridges(preset):
         got = inference.AnswerForward(bridge)(tokens, positions)
     assert got.shape == expected.shape
     torch.testing.assert_close(got, expected, rtol=0, atol=1e-5)
+
+
+def test_scoring_chunks_side_by_side_changes_nothing_and_restores_the_thread_count(erring):
+    """The pool scores each chunk with single-threaded ops: the same answers as one
+    chunk on the caller's threads, and the caller's thread count back afterwards."""
+    data = AdditionData(2)
+    tokens = task.sample(data.task, np.random.default_rng(4), 3000, 0.0, split="heldout").tokens
+    positions = data.task.predict_positions
+    whole = inference.answers_right(erring, tokens, positions, chunk=len(tokens))
+    threads = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        chunked = inference.answers_right(erring, tokens, positions, chunk=256)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
+    assert (~whole).sum() > 0
+    np.testing.assert_array_equal(chunked, whole)
+    np.testing.assert_array_equal(inference.answers_right(erring, tokens.astype(np.uint8), positions), whole)
