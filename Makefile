@@ -36,7 +36,7 @@ export WHY
 KIND   ?= journal
 PRESET ?= add2
 
-.PHONY: help experiment experiments refresh costs sweep status reproduce archive new-experiment train wiki serve test test-browser bench clean notebook \
+.PHONY: help experiment experiments refresh costs sweep status reproduce archive check-inputs new-experiment train wiki serve test test-browser bench clean notebook \
         new-idea new-insight new-note
 
 help:
@@ -49,6 +49,7 @@ help:
 	@echo "make reproduce [NAME=...] [CACHED=1]  re-run from scratch, compare every metric with run.json"
 	@echo "make reproduce NAME=... SWEEP=... [POINT=...]  an archived sweep's points, at their commit"
 	@echo "make archive NAME=... [SWEEP=...] WHY=\"...\" [UNDO=1]  keep results as a record of their commit"
+	@echo "make check-inputs NAME=... [SWEEP=...]  runs made from uncommitted changes: are their inputs a commit's?"
 	@echo "make new-experiment NAME=...     scaffold experiments/NAME.py"
 	@echo "make notebook NAME=... [PORT=8888]  open it in JupyterLab, the .venv as kernel (installs JupyterLab once)"
 	@echo "make train PRESET=add2 [PARAMS=\"steps=2000\"]  train (or load) a model preset"
@@ -100,6 +101,10 @@ status: $(STAMP)
 
 reproduce: $(STAMP)
 	exec $(LAB) reproduce $(NAME) $(if $(CACHED),--cached) $(if $(SWEEP),--sweep $(SWEEP)) $(if $(POINT),--point $(POINT))
+
+check-inputs: $(STAMP)
+	@test -n "$(NAME)" || { echo "usage: make check-inputs NAME=<name> [SWEEP=<sweep>]"; exit 2; }
+	exec $(LAB) check-inputs $(NAME) $(if $(SWEEP),--sweep $(SWEEP))
 
 archive: $(STAMP)
 	@test -n "$(NAME)" || { echo "usage: make archive NAME=<name> [SWEEP=<sweep>] WHY=\"...\" [UNDO=1]"; exit 2; }

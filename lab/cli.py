@@ -54,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     keep.add_argument("--why", default="", help="why it is kept as a record, in words (required)")
     keep.add_argument("--undo", action="store_true", help="take the archive mark away")
 
+    inputs = sub.add_parser(
+        "check-inputs", help="whether runs made from uncommitted changes were made from a commit's inputs all the same"
+    )
+    inputs.add_argument("name")
+    inputs.add_argument("--sweep", help="check the sweep's points (default: the experiment's own run)")
+
     sweep = sub.add_parser(
         "sweep",
         help="run an experiment over a grid: sweep NAME k=v1,v2 ... "
@@ -130,6 +136,11 @@ def main(argv: list[str] | None = None) -> int:
             from lab.runner import costs
 
             return costs.costs_command()
+
+        if args.command == "check-inputs":
+            from lab.runner import committed
+
+            return committed.check_inputs_command(args.name, args.sweep)
 
         from lab.runner import commands, params
 

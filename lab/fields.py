@@ -15,6 +15,7 @@ RUN_FIELDS = (
     "duration_s",  # wall time of the whole run
     "commit",  # git commit of the repository, or null outside git
     "dirty",  # whether the working tree had uncommitted changes
+    "inputs_commit",  # if dirty: the commit whose inputs are the run's all the same (make check-inputs), or null
     "params",  # {name: value}, defaults merged with overrides
     "seed",  # params["seed"] when the experiment has one, else null
     "versions",  # {package: version} for python, torch, transformer-lens, ...
@@ -56,6 +57,7 @@ FAILURE_FIELDS = (
 ARCHIVE_FIELDS = (
     "commit",  # the commit that made the results: they are a record of it
     "dirty",  # whether that run had uncommitted changes (then the commit alone cannot remake it)
+    "inputs_commit",  # if dirty: the commit whose inputs are the results' all the same (make check-inputs), or null
     "when",  # ISO 8601 UTC, when the results were archived
     "why",  # in words
 )
@@ -87,6 +89,7 @@ SWEEP_FIELDS = (
     "updated",  # ISO 8601 UTC, when the latest invocation finished
     "commit",  # git commit of the latest invocation, or null outside git
     "dirty",  # whether the working tree had uncommitted changes then
+    "inputs_commit",  # if dirty: the commit whose code gives its aggregates from its points (make check-inputs), or null
     "points",  # [SWEEP_POINT_FIELDS], in grid order
     "aggregates",  # [AGGREGATE_FIELDS]: each metric over seeds, per group of the other parameters
     "figures",  # [{"id": id, "caption": c, "file": "figures/ID.json"}]: the aggregate figures

@@ -48,6 +48,7 @@ def archive(name: str, sweep: str | None, why: str, root: Path) -> dict:
         {
             "commit": made["commit"],
             "dirty": made.get("dirty"),
+            "inputs_commit": made.get("inputs_commit"),
             "when": datetime.now(UTC).isoformat(timespec="seconds"),
             "why": why.strip(),
         },
@@ -74,6 +75,8 @@ def load(folder: Path) -> dict | None:
 def describe(mark: dict) -> str:
     """``a record of commit 1cdfb7a (archived 2026-12-06: why)``."""
     dirty = ", with uncommitted changes" if mark.get("dirty") else ""
+    if mark.get("dirty") and mark.get("inputs_commit"):
+        dirty = ", with uncommitted changes outside its inputs (checked by make check-inputs)"
     return f"a record of commit {mark['commit'][:7]}{dirty} (archived {mark['when'][:10]}: {mark['why']})"
 
 

@@ -178,7 +178,9 @@ def at_its_commit(name: str, folder: Path, root: Path, cached: bool = False) -> 
     if mark is None:
         raise LabError(f"{folder.relative_to(root)} is not archived: reproduce it at the present commit")
     record = results.read_run(folder)
-    commit = record["commit"] or mark["commit"]
+    # the commit whose inputs are the record's: its own, or a later one where make
+    # check-inputs found that the uncommitted code it ran was committed after it
+    commit = record.get("inputs_commit") or record["commit"] or mark["commit"]
     started, t0 = datetime.now(UTC), time.monotonic()
     with archive.worktree(commit, root) as place:
         there = results.result_dir(name, place)

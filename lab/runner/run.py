@@ -151,6 +151,7 @@ def _run(
             "duration_s": round(time.monotonic() - t0, 3),
             "commit": commit,
             "dirty": dirty,
+            "inputs_commit": None,  # judged afterwards, at a commit, by make check-inputs
             "params": values,
             "seed": values.get("seed"),
             "versions": provenance.versions(),

@@ -323,6 +323,7 @@ class Book:
                 "updated": datetime.now(UTC).isoformat(timespec="seconds"),
                 "commit": self.commit,
                 "dirty": self.dirty,
+                "inputs_commit": None,  # judged afterwards, at a commit, by make check-inputs
                 "points": entries,
                 "aggregates": aggregate.aggregates(entries, list(self.grid), units),
                 "figures": self.figures,

@@ -99,7 +99,7 @@ def badge(fresh: Freshness | None, run: dict | None = None) -> str:
         return "not judged"
     label = LABELS.get(fresh.status, fresh.status)
     shown = f"**{label}**" if fresh.status in MARKED - {"archived"} else label
-    return shown + (" · uncommitted" if run and run.get("dirty") else "")
+    return shown + (" · uncommitted" if run and run.get("dirty") and not run.get("inputs_commit") else "")
 
 
 def banner(fresh: Freshness | None, run: dict | None, refresh: str) -> str:
@@ -114,7 +114,19 @@ def banner(fresh: Freshness | None, run: dict | None, refresh: str) -> str:
         )
     elif fresh and fresh.status in ("partial", "invalid"):
         blocks.append(_admonition("warning", LABELS[fresh.status].capitalize(), fresh.detail, refresh))
-    if run and run.get("dirty"):
+    if run and run.get("dirty") and run.get("inputs_commit"):
+        made, inputs = str(run.get("commit"))[:7], run["inputs_commit"][:7]
+        later = "" if inputs == made else f", a later commit than {made}"
+        blocks.append(
+            _admonition(
+                "info",
+                "Made with uncommitted edits outside its inputs",
+                f"made at commit {made} plus edits that were never committed, none of them to what it ran: "
+                f"its code cells, parameters and lab code are commit {inputs}'s{later} (make check-inputs)",
+                f"commit {inputs} remakes it",
+            )
+        )
+    elif run and run.get("dirty"):
         blocks.append(
             _admonition(
                 "warning",

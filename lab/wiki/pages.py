@@ -331,12 +331,19 @@ def _failure_banner(failure: dict | None, good_run: bool) -> str:
     )
 
 
+def _uncommitted(run: dict) -> str:
+    """What a run's uncommitted changes were, as far as the lab knows (``lab.runner.committed``)."""
+    if not run.get("dirty"):
+        return ""
+    if run.get("inputs_commit"):
+        return f" (with uncommitted changes outside its inputs, which are `{run['inputs_commit'][:10]}`'s)"
+    return " (with uncommitted changes)"
+
+
 def _provenance(run: dict | None) -> str:
     if not run:
         return "## Run\n\n*No successful run yet.*"
-    commit = f"`{(run.get('commit') or 'not in git')[:10]}`" + (
-        " (with uncommitted changes)" if run.get("dirty") else ""
-    )
+    commit = f"`{(run.get('commit') or 'not in git')[:10]}`" + _uncommitted(run)
     params = ", ".join(f"`{k}={v}`" for k, v in run.get("params", {}).items())
     versions = ", ".join(f"{k} {v}" for k, v in run.get("versions", {}).items())
     rows = [
