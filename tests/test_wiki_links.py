@@ -371,3 +371,17 @@ def test_a_plain_page_links_through_properties_written_as_wikilinks_only():
     )
     assert [str(p) for p in graph.problems] == ["site/vault/p.md:4: [[ghost]] does not name any page or file"]
     assert [b.snippet for b in graph.backlinks["vault/Welcome.md"]] == ["related: Welcome"]
+
+
+def test_relative_paths_are_relpaths_between_any_two_files():
+    """``rendering.relative_path`` works the folder part out once per pair of folders;
+    it must give what ``posixpath.relpath`` gives, odd paths included."""
+    import itertools
+    import posixpath
+
+    paths = ["index.md", "ideas/a.md", "ideas/b c.md", "experiments/x/index.md", "vault/deep/er/note.md"]
+    paths += ["experiments/x/sweeps/s/points/p1/index.md", "ideas", "/abs/a.md"]
+    paths += ["ideas/", "ideas/./a.md", "ideas/../a.md", "ideas//a.md", "ideas/a.md/b.md"]  # odd ones
+    for to_src, from_src in itertools.product(paths, paths):
+        expected = posixpath.relpath(to_src, posixpath.dirname(from_src) or ".")
+        assert rendering.relative_path(to_src, from_src) == expected, (to_src, from_src)

@@ -11,13 +11,16 @@ them again. Without ``--dirty`` every page is built anyway and this changes noth
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from lab.wiki.links import Graph
 
-_previous: dict[str, dict[str, str]] = {}  # site dir -> page src -> fingerprint, of the last build
+# site dir -> the fingerprints of its last build (page src -> digest), worked out only when
+# a next build in this process asks: a one-off build (make wiki) never does
+_previous: dict[str, Callable[[], dict[str, str]]] = {}
 
 
 def _digest(*parts: object) -> str:
@@ -44,11 +47,13 @@ def fingerprints(graph: Graph, shared: object = None) -> dict[str, str]:
     return out
 
 
-def stale(site_dir: str, current: dict[str, str]) -> Iterable[str] | None:
-    """The pages whose fingerprint changed since this process last built ``site_dir``;
-    None when it has not built it yet (then nothing is known: every page is stale)."""
+def stale(site_dir: str, graph: Graph, shared: object = None) -> Iterable[str] | None:
+    """The pages whose fingerprint (``fingerprints(graph, shared)``) changed since this
+    process last built ``site_dir``; None when it has not built it yet (then nothing is
+    known: every page is stale)."""
     before = _previous.get(site_dir)
-    _previous[site_dir] = current
+    current = _previous[site_dir] = functools.cache(functools.partial(fingerprints, graph, shared))
     if before is None:
         return None
-    return [src for src, digest in current.items() if before.get(src) != digest]
+    old = before()
+    return [src for src, digest in current().items() if old.get(src) != digest]

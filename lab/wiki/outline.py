@@ -12,6 +12,7 @@ which ignores case and punctuation as Obsidian does.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -50,8 +51,11 @@ def heading_text(text: str) -> str:
     return re.sub("[\ue000-\ue07f]", lambda m: chr(ord(m[0]) - _KEPT), text).strip()
 
 
+@functools.lru_cache(maxsize=4096)
 def slug(text: str) -> str:
-    """The id of a heading (or the anchor of a link to it) written ``text``."""
+    """The id of a heading (or the anchor of a link to it) written ``text``.
+
+    Kept per text: most notes share their headings' words, and links name them again."""
     shown = heading_text(text)
     return slugify(shown, "-") or slugify_unicode(shown, "-") or "section"
 
@@ -87,7 +91,8 @@ class Outline:
             self.headings.append(
                 Heading(level, title, heading_id, m.start(), end, None if custom else m.start() + line.end(2))
             )
-        self.blocks = {m["id"]: m for m in BLOCK_ID.finditer(masked)}
+        # BLOCK_ID tries its lookbehinds at every offset: most notes have no ^ to look for
+        self.blocks = {m["id"]: m for m in BLOCK_ID.finditer(masked)} if "^" in masked else {}
 
     def with_ids(self) -> str:
         """The text with each heading's id written into it (``## Title { #id }``)."""

@@ -176,7 +176,7 @@ class LabPlugin(BasePlugin[LabConfig]):
         """For a ``--dirty`` build (``make serve``): remove the built file of each page
         whose inputs changed, so that the core builds it again (``incremental``)."""
         shared = (str(config.nav), str(config.markdown_extensions), str(config.theme.get("palette")))
-        changed = incremental.stale(config.site_dir, incremental.fingerprints(self.graph, shared))
+        changed = incremental.stale(config.site_dir, self.graph, shared)
         for file in files.documentation_pages():
             if file.src_uri in self.graph.notes and (changed is None or file.src_uri in changed):
                 if os.path.isfile(file.abs_dest_path):

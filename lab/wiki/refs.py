@@ -85,11 +85,13 @@ def scan(text: str, masked: str | None = None, markdown: bool = False) -> list[R
     for m in MARKDOWN_LINK.finditer(masked) if markdown and "](" in masked else ():
         if named := markdown_target(m["target"]):
             found.append((m.start(), m.end(), "mdembed" if m["embed"] else "mdlink", *named, _group(text, m, "label")))
-    for m in WIKILINK.finditer(masked):
+    # WIKILINK opens with an optional "!", which Python's re tries at every offset: a
+    # text without brackets (most of a page's added sections) is not searched at all.
+    for m in WIKILINK.finditer(masked) if "[[" in masked else ():
         form = "embed" if m["embed"] else "link"
         # the parts from the text itself: a code span in a link (``[[note#`code` heading]]``) is blank in ``masked``
         found.append((m.start(), m.end(), form, *(_group(text, m, g) for g in ("target", "anchor", "label"))))
-    for m in METRIC.finditer(masked):
+    for m in METRIC.finditer(masked) if "{{" in masked else ():
         found.append((m.start(), m.end(), "metric", m["target"], m["anchor"], ""))
     found.sort()
     refs, line, counted = [], 1, 0

@@ -5,6 +5,7 @@ mean ± std), images, figures and transclusions, resolved through the graph that
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 import posixpath
@@ -35,8 +36,29 @@ def md_link(from_src: str, to_src: str, text: str, anchor: str = "", title: str 
     """A Markdown link between two pages; MkDocs turns the ``.md`` path into a URL."""
     # Percent-encoded: a name may hold spaces, ?, #, %, > or unbalanced parentheses;
     # the core decodes the path to find the page.
-    target = quote(posixpath.relpath(to_src, posixpath.dirname(from_src) or ".")) + (f"#{anchor}" if anchor else "")
+    target = quote(relative_path(to_src, from_src)) + (f"#{anchor}" if anchor else "")
     return f"[{text}]({target}" + (f' "{html.escape(title)}"' if title else "") + ")"
+
+
+def relative_path(to_src: str, from_src: str) -> str:
+    """The path of file ``to_src`` from the folder of file ``from_src`` (both relative
+    to the docs dir), as ``posixpath.relpath`` gives it.
+
+    relpath makes both paths absolute (a getcwd each time): a tenth of the plugin's
+    time on 1,000 notes of ten links each. The folders of a wiki are few, so the path
+    between two folders is worked out once and the file name joined to it."""
+    start = posixpath.dirname(from_src)
+    folder, name = posixpath.split(to_src)
+    # not a plain file path, or the page's own folder is in it: as relpath says
+    if not name or "/." in f"/{to_src}" or "//" in to_src or f"{start}/".startswith(f"{to_src}/"):
+        return posixpath.relpath(to_src, start or ".")
+    between = _between(start, folder)
+    return name if between == "." else f"{between}/{name}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _between(from_folder: str, to_folder: str) -> str:
+    return posixpath.relpath(to_folder or ".", from_folder or ".")
 
 
 STEP_UNITS = ("step", "steps")  # a count of training steps: a whole number, however it was estimated

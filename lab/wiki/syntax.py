@@ -43,5 +43,5 @@ def plain(text: str) -> str:
     text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)  # [text](url), ![alt](url)
     text = re.sub(r"^[ \t>]*\[![\w-]+\][+-]?.*$", "", text, flags=re.M)  # a callout's first line
     text = re.sub(r"^[ \t]*(?:(?:[-*+>]|\d+\.|#+)[ \t]+)+", "", text, flags=re.M)  # list, quote, heading markers
-    text = BLOCK_ID.sub("", text)
+    text = BLOCK_ID.sub("", text) if "^" in text else text  # a ^id needs a ^
     return re.sub(r"[*`]+|(?<!\w)_+|_+(?!\w)", "", text).strip()  # emphasis, not snake_case
