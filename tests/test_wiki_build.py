@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from wiki_fixture import VAULT, make_vault_wiki, make_wiki
+from wiki_fixture import VAULT, add_sweep, make_vault_wiki, make_wiki
 
 from lab import LabError, results
 from lab.wiki import vault
@@ -358,3 +358,18 @@ def test_reproduction_verdicts_show_on_the_page_and_in_the_table(tmp_path):
     table = (site / "experiments/index.html").read_text()
     assert "✗ 1/2 drifted · 2026-11-27" in table
     assert "not checked" in table  # carry-probe has no verdict
+
+
+def test_sweep_points_are_found_through_their_sweep_not_in_search(tmp_path):
+    make_wiki(tmp_path)
+    add_sweep(tmp_path, points=2)
+    for _ in ("cold", "warm"):  # the second build takes each page's HTML from the page cache
+        assert mkdocs(tmp_path, "--strict").returncode == 0
+    built = tmp_path / "build" / "site"
+    point = "experiments/loss-shelf/sweeps/seeds/points/seed-0/"
+    assert (built / point / "index.html").exists()
+    locations = {
+        doc["location"].split("#")[0] for doc in json.loads((built / "search/search_index.json").read_text())["docs"]
+    }
+    assert "experiments/loss-shelf/sweeps/seeds/" in locations and "experiments/loss-shelf/" in locations
+    assert not any("/points/" in location for location in locations)

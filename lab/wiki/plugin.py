@@ -280,6 +280,11 @@ class LabPlugin(BasePlugin[LabConfig]):
                 history = results.load_history(experiment_name(note.src), self.root)
             except ValueError as err:
                 raise PluginError(str(err)) from None
+        if links.sweep_of(note.src):
+            # A sweep point is found through its sweep's page, as in backlinks and the graph:
+            # in search it would be the experiment's text once per point, and indexing it
+            # cost most of a warm build of the lab's own wiki.
+            page.meta["search"] = {"exclude": True}
         url = lambda src: self._url(src, page)  # noqa: E731
         # The note's text as parsed (front matter the core could not read is not in it),
         # its headings carrying the ids links point at, its Markdown links resolved.
