@@ -14,6 +14,10 @@ its own, the next ``LOOKAHEAD`` commits on the first-parent line to HEAD are tri
 turn. The first whose inputs are the run's is written into the run record as
 ``inputs_commit``; ``dirty`` stays true, since the tree was dirty. The pages then say
 that the uncommitted edits were outside the run's inputs, and which commit remakes it.
+
+A sweep record written from uncommitted changes is judged the same way on what it adds
+to its points: a commit's aggregation must give its aggregates from its points. An
+archived result's mark is marked checked once everything under it is.
 """
 
 from __future__ import annotations
