@@ -11,8 +11,8 @@ FLOPs are the lean forward's own multiply-adds (its last block at the answer
 positions only), so the bridge's rate is in the same currency: useful work per second.
 
 The reference is ``torch.mm`` measured in the same process, in the same rounds:
-at the model's own matrix shapes (rows = a chunk's tokens, the MLP's in and out
-projections), and on 2048-squares (the machine's best case). Target (issue 31): the
+at the model's own matrix shapes (8,192 problems' tokens as rows, the MLP's in and out
+projections, on both threads), and on 2048-squares (the machine's best case). Target (issue 31): the
 lean forward at >= 50% of the model-shape rate. Problems are sampled before timing.
 
 ``--compare N`` trains (or loads) the preset and counts N uniform problems both ways:
@@ -85,7 +85,7 @@ def main() -> None:
     torch.manual_seed(0)
     model = models.build_model(preset.model, data)
     tokens = task.sample(data.task, np.random.default_rng(0), args.problems, 0.0, split="heldout").tokens
-    chunk_rows = inference.CHUNK * data.task.seq_len
+    chunk_rows = 8192 * data.task.seq_len  # the model's shapes at many rows: torch.mm's best case for them
     contenders = {
         "bridge": lambda: bridge_right(model, tokens, positions),
         "lean": lambda: inference.answers_right(model, tokens, positions),

@@ -42,9 +42,12 @@ from transformer_lens.model_bridge import TransformerBridge
 
 from lab.forward import TrainingForward
 
-# Problems a forward. Bigger was faster at every size tried (128 to 8192 on 2 loaded
-# cores): fewer calls, and fewer waits for both threads to meet at each op's end.
-CHUNK = 8192
+# Problems a forward on the CPU, each pool thread scoring its own. With each op on one
+# thread, small was fast: at add2-fast's shape, quiet, 3.6 s per 100,000 problems at
+# 256 to 512, 4.2 at 1,024, 6.3 at 8,192 (a chunk's activations stay in the core's
+# cache). When both threads shared every op, bigger was faster, which is why it was 8,192.
+CHUNK = 512
+GPU_CHUNK = 8192  # a GPU wants few, large launches
 
 
 class AnswerForward(TrainingForward):
@@ -89,7 +92,7 @@ class AnswerForward(TrainingForward):
 
 
 def answers_right(
-    model: TransformerBridge, tokens: np.ndarray | torch.Tensor, positions: np.ndarray, chunk: int = CHUNK
+    model: TransformerBridge, tokens: np.ndarray | torch.Tensor, positions: np.ndarray, chunk: int | None = None
 ) -> np.ndarray:
     """Whether the arg-max at every one of ``positions`` is the next token: each problem
     answered right by greedy decoding. tokens ``[batch, pos]`` (any integer type) ->
@@ -98,6 +101,7 @@ def answers_right(
     where = torch.as_tensor(positions, device=device)
     forward = AnswerForward(model)
     threads = torch.get_num_threads() if device.type == "cpu" else 1
+    chunk = chunk or (CHUNK if device.type == "cpu" else GPU_CHUNK)
 
     def score(start: int) -> torch.Tensor:
         if device.type == "cpu":
