@@ -58,6 +58,7 @@ COVERED = {
     "make notebook NAME=carry-heads": "test_notebook.py: opens a server",
     "make experiments": "test_runner_runs.py::test_run_stale_runs_what_is_due_and_exits_non_zero_on_a_failure",
     'make archive NAME=training-recipe SWEEP=recipes WHY="..."': "test_runner_archive.py (changes results)",
+    "make check-inputs NAME=... [SWEEP=...]": "test_runner_committed.py (writes into records, at commits)",
     "make serve": "test_makefile.py::test_serve_rebuilds_only_what_an_edit_touches (a server)",
     "make serve CORE=mkdocs": "test_wiki_core.py (a server)",
     "make wiki CORE=mkdocs": "test_wiki_core.py",
