@@ -79,7 +79,10 @@ def test_pages_say_where_the_uncommitted_edits_were():
     assert freshness.badge(fresh, checked) == "fresh"
     assert freshness.badge(fresh, {**checked, "inputs_commit": None}) == "fresh · uncommitted"
     banner = freshness.banner(fresh, checked, "make experiments")
-    assert "outside its inputs" in banner and "Commit bbbbbbb remakes it" in banner
+    assert "its inputs are commit bbbbbbb's" in banner and "Commit bbbbbbb remakes it" in banner
+    assert "a later one" in banner and "none of them" in freshness.banner(
+        fresh, {**checked, "inputs_commit": "a" * 40}, "x"
+    )
     assert "cannot remake it" in freshness.banner(fresh, {**checked, "inputs_commit": None}, "x")
 
 
@@ -95,4 +98,4 @@ def test_a_swept_record_its_points_and_its_archive_mark_are_checked(repo):
     assert [results.read_run(p)["inputs_commit"] for p in sorted(points.iterdir())] == [made_at, made_at]
     assert results.load_sweep("demo", "seeds", repo)["inputs_commit"] == made_at
     mark = archive.load(results.sweep_dir("demo", "seeds", repo))
-    assert "outside its inputs" in archive.describe(mark)
+    assert "its inputs checked to be a commit's" in archive.describe(mark)

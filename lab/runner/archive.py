@@ -76,7 +76,7 @@ def describe(mark: dict) -> str:
     """``a record of commit 1cdfb7a (archived 2026-12-06: why)``."""
     dirty = ", with uncommitted changes" if mark.get("dirty") else ""
     if mark.get("dirty") and mark.get("inputs_commit"):
-        dirty = ", with uncommitted changes outside its inputs (checked by make check-inputs)"
+        dirty = ", with uncommitted changes; its inputs checked to be a commit's (make check-inputs)"
     return f"a record of commit {mark['commit'][:7]}{dirty} (archived {mark['when'][:10]}: {mark['why']})"
 
 

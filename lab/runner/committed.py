@@ -12,8 +12,8 @@ it executed) and judges them as ``status`` would: everything but the write-up co
 A run started before its code was committed has the inputs of a later commit: after
 its own, the next ``LOOKAHEAD`` commits on the first-parent line to HEAD are tried in
 turn. The first whose inputs are the run's is written into the run record as
-``inputs_commit``; ``dirty`` stays true, since the tree was dirty. The pages then say
-that the uncommitted edits were outside the run's inputs, and which commit remakes it.
+``inputs_commit``; ``dirty`` stays true, since the tree was dirty. The pages then name
+that commit as the one that remakes the run.
 
 A sweep record written from uncommitted changes is judged the same way on what it adds
 to its points: a commit's aggregation must give its aggregates from its points. An

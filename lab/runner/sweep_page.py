@@ -64,7 +64,7 @@ def page(record: dict, script: Script, captions: dict[str, str]) -> str:
         f"{counts['ok']} ok, {counts['failed']} failed, {counts['missing']} missing. "
         f"Updated {record['updated'][:16].replace('T', ' ')} UTC at {commit}"
         + (" with uncommitted changes" if record["dirty"] else "")
-        + (" outside its inputs (checked)" if record["dirty"] and record.get("inputs_commit") else "")
+        + ("; its inputs checked to be a commit's" if record["dirty"] and record.get("inputs_commit") else "")
         + f" ({record['engine']} engine). Re-run the missing, failed and stale points: `{rerun}`.",
         _shared_line(record),
         "## Aggregates",

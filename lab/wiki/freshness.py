@@ -116,13 +116,16 @@ def banner(fresh: Freshness | None, run: dict | None, refresh: str) -> str:
         blocks.append(_admonition("warning", LABELS[fresh.status].capitalize(), fresh.detail, refresh))
     if run and run.get("dirty") and run.get("inputs_commit"):
         made, inputs = str(run.get("commit"))[:7], run["inputs_commit"][:7]
-        later = "" if inputs == made else f", a later commit than {made}"
+        edits = (
+            "none of them to what it ran: its code cells, parameters and lab code are that commit's"
+            if inputs == made
+            else f"which commit {inputs}, a later one, holds: its code cells, parameters and lab code are {inputs}'s"
+        )
         blocks.append(
             _admonition(
                 "info",
-                "Made with uncommitted edits outside its inputs",
-                f"made at commit {made} plus edits that were never committed, none of them to what it ran: "
-                f"its code cells, parameters and lab code are commit {inputs}'s{later} (make check-inputs)",
+                f"Made with uncommitted edits; its inputs are commit {inputs}'s",
+                f"made at commit {made} plus uncommitted edits, {edits} (make check-inputs)",
                 f"commit {inputs} remakes it",
             )
         )

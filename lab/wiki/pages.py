@@ -336,7 +336,7 @@ def _uncommitted(run: dict) -> str:
     if not run.get("dirty"):
         return ""
     if run.get("inputs_commit"):
-        return f" (with uncommitted changes outside its inputs, which are `{run['inputs_commit'][:10]}`'s)"
+        return f" (with uncommitted changes; its inputs are `{run['inputs_commit'][:10]}`'s)"
     return " (with uncommitted changes)"
 
 
