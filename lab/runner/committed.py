@@ -131,11 +131,10 @@ def check(name: str, runs: dict[Path, dict], root: Path, say: Callable[[str], No
     return found
 
 
-def check_sweep(name: str, sweep: str, root: Path, say: Callable[[str], None] = print) -> str | None:
-    """The commit whose code gives the aggregates of sweep ``sweep`` from its points, for
-    a sweep record written from uncommitted changes (its own first, then later ones);
+def check_sweep(name: str, sweep: str, record: dict, root: Path, say: Callable[[str], None] = print) -> str | None:
+    """The commit whose code gives the aggregates of sweep ``sweep`` (its ``record``,
+    written from uncommitted changes) from its points: its own first, then later ones;
     written into sweep.json as ``inputs_commit``. None if none does."""
-    record = results.load_sweep(name, sweep, root)
     for commit in candidates(record["commit"], root):
         with archive.worktree(commit, root) as place:
             if judge(place, JUDGE_SWEEP, record):
@@ -167,10 +166,10 @@ def check_inputs_command(name: str, sweep: str | None, root: Path = Path(".")) -
     print(f"{label}: checking {len(runs) + sweep_due} record(s) made from uncommitted changes, each at its commit")
     found = list(check(name, runs, root).values())
     if sweep_due:
-        found.append(check_sweep(name, sweep, root))
+        found.append(check_sweep(name, sweep, record, root))
     if mark_due and all(found):
         made = results.load_sweep(name, sweep, root) if sweep else results.load_run(name, root)
         checked = {**dict.fromkeys(results.ARCHIVE_FIELDS), **mark, "inputs_commit": made["inputs_commit"]}
         results.atomic_write_json(folder / results.ARCHIVED, results.make_record(results.ARCHIVE_FIELDS, checked))
-        print(f"{label}: its archive mark says the uncommitted changes were outside its inputs")
+        print(f"{label}: its archive mark says its inputs are checked to be a commit's")
     return 0 if all(found) else 1
