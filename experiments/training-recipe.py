@@ -59,7 +59,9 @@
 # last checkpoint, each is screened on 20,000 + 20,000 problems until a screen fails;
 # then the last checkpoint and the earliest of the clean run after the failure are
 # counted in full (and the next, if that one fails). Six nines starts there, so a
-# late relapse moves it after the relapse. Examples to six nines are that step × the batch size, seconds
+# late relapse moves it after the relapse. A count of a candidate start stops after
+# the first block of 102,400 problems (uniform ones first) that makes it fail, since
+# the rest could not make it pass: its row gives the errors in the problems it counted. Examples to six nines are that step × the batch size, seconds
 # the training time up to it (evaluations and checkpoint copies left out).
 #
 # Run with `make experiment NAME=training-recipe PARAMS="overrides={'lr': 0.003, 'steps': 1000}"`;
@@ -92,8 +94,13 @@ print(f"{config.steps} steps × {config.batch_size}, lr {config.lr}, warmup {con
 steps = [check.step for check in reached.checks]
 
 
-def full_or_nan(value) -> list[float]:
-    return [np.nan if check.full is None else value(check.full) for check in reached.checks]
+def full_or_nan(value, stopped: bool = False) -> list[float]:
+    """``value`` of each full count that ran to the end (or, with ``stopped``, of each
+    that stopped at its failure), NaN elsewhere."""
+    return [
+        value(check.full) if check.full is not None and check.full.stopped == stopped else np.nan
+        for check in reached.checks
+    ]
 
 
 fig = figures.lines(
@@ -101,6 +108,7 @@ fig = figures.lines(
     {
         "uniform errors, screen": [c.screen.uniform_errors for c in reached.checks],
         f"uniform errors, full count of {n_uniform:,}": full_or_nan(lambda counts: counts.uniform_errors),
+        "uniform errors, full count stopped at its failure": full_or_nan(lambda c: c.uniform_errors, stopped=True),
         "worst class, errors per 10,000 (screen)": [1e4 * c.screen.worst_class_rate for c in reached.checks],
         "worst class, errors per 10,000 (full)": full_or_nan(lambda counts: 1e4 * counts.worst_class_rate),
     },
@@ -112,8 +120,23 @@ record.figure(
     fig,
     "error-counts",
     caption="Wrong answers on uniform held-out problems and the worst cascade class's error rate "
-    "(per 10,000; six nines allows 1) at each checkpoint counted, screen and full count",
+    "(per 10,000; six nines allows 1) at each checkpoint counted, screen and full count; a full count "
+    "that stopped at its failure shows the errors in the problems it counted",
 )
+
+
+def full_count(counts: accuracy.ErrorCounts | None) -> str:
+    """The problems a full count scored: all of them, or those before it stopped."""
+    if counts is None:
+        return ""
+    scored = f"{counts.uniform_n:,} + {sum(counts.class_n):,}"
+    return f"{scored}, stopped at its failure" if counts.stopped else scored
+
+
+def worst_class(counts: accuracy.ErrorCounts | None) -> float | str:
+    """A full count's worst class rate, blank where it counted no enriched problem."""
+    return counts.worst_class_rate if counts is not None and any(counts.class_n) else ""
+
 
 rows = [
     {
@@ -122,8 +145,9 @@ rows = [
         "training s": trained.seconds_at(check.step),
         "screen uniform errors": check.screen.uniform_errors,
         "screen worst class rate": check.screen.worst_class_rate,
+        "full count: problems": full_count(check.full),
         "full uniform errors": "" if check.full is None else check.full.uniform_errors,
-        "full worst class rate": "" if check.full is None else check.full.worst_class_rate,
+        "full worst class rate": worst_class(check.full),
         "six nines": "yes" if check.passed else "no",
     }
     for check in reached.checks
@@ -131,7 +155,8 @@ rows = [
 record.table(
     rows,
     caption=f"Each checkpoint counted: a screen of {reached.checks[0].screen.uniform_n:,} uniform and as many "
-    f"enriched problems, then {n_uniform:,} uniform and {n_enriched:,} enriched in full",
+    f"enriched problems, then {n_uniform:,} uniform and {n_enriched:,} enriched in full (uniform + enriched "
+    "problems scored; a candidate start's count stops at its failure)",
 )
 
 # %% [markdown]

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from lab import accuracy, models, task
+from lab import accuracy, inference, models, task
 from lab.data import AdditionData
 from lab.train import EVAL_NINE_SHARE
 
@@ -57,6 +57,44 @@ def test_error_counts_match_a_direct_count(half_trained):
     assert not counts.six_nines(min_uniform=300)
 
 
+def test_a_count_that_may_stop_stops_after_its_first_failing_block(half_trained, monkeypatch):
+    data, n, block = AdditionData(2), 600, 64
+    monkeypatch.setattr(accuracy, "STOP_BLOCK", block)
+    problems = accuracy.held_out(data.task, n, n, 5, 100_000)
+    wrong = ~inference.answers_right(half_trained, problems.uniform, data.task.predict_positions)
+    end = (int(np.argmax(wrong)) // block + 1) * block  # the end of the first block with a wrong answer
+    assert wrong.any() and end < n  # the model errs early enough for a stop to leave problems out
+
+    stopped = accuracy.count_errors(half_trained, data, n, n, seed=5, stop_at_failure=True)
+    assert stopped == accuracy.ErrorCounts(end, int(wrong[:end].sum()), (0, 0, 0), (0, 0, 0), stopped=True)
+    whole = accuracy.count_errors(half_trained, data, n, n, seed=5)
+    assert not whole.stopped and (whole.uniform_n, whole.uniform_errors) == (n, int(wrong.sum()))
+    assert sum(whole.class_n) == n
+
+
+def test_a_count_that_may_stop_stops_at_a_class_over_its_allowance(half_trained, monkeypatch):
+    """Uniform answers all right, the enriched ones wrong in their last class: the count
+    stops after the first enriched block, with that block's class counts."""
+    data, n, block = AdditionData(2), 600, 200
+    monkeypatch.setattr(accuracy, "STOP_BLOCK", block)
+    problems = accuracy.held_out(data.task, n, n, 5, 100_000)
+    enriched = problems.enriched
+
+    def answers_right(model, tokens, positions):
+        if not np.shares_memory(tokens, enriched):
+            return np.ones(len(tokens), bool)
+        first = (tokens.ctypes.data - enriched.ctypes.data) // enriched.strides[0]
+        return problems.enriched_class[first : first + len(tokens)] != 2
+
+    monkeypatch.setattr(accuracy.inference, "answers_right", answers_right)
+    counts = accuracy.count_errors(half_trained, data, n, n, seed=5, stop_at_failure=True)
+    in_block = np.bincount(problems.enriched_class[:block], minlength=3)
+    assert in_block[2] > 0  # the first block fails
+    assert counts == accuracy.ErrorCounts(n, 0, tuple(in_block.tolist()), (0, 0, int(in_block[2])), stopped=True)
+    whole = accuracy.count_errors(half_trained, data, n, n, seed=5)
+    assert not whole.stopped and whole.class_n == tuple(np.bincount(problems.enriched_class, minlength=3).tolist())
+
+
 def test_six_nines_rule():
     perfect = accuracy.ErrorCounts(1_000_000, 0, (500_000, 400_000, 10_000), (0, 40, 1))
     assert perfect.six_nines()
@@ -90,7 +128,11 @@ def test_the_walk_agrees_with_counting_every_checkpoint(trained):
     assert [c.step for c in found.checks] == trained.steps[max(0, run - 1) :]
     for check in found.checks:
         assert check.screen == direct[check.step][0]
-        assert check.full in (None, direct[check.step][1])
+        if check.full is not None and check.full.stopped:  # a failing candidate start, counted to its failure
+            assert check.step < expected and check.full.uniform_errors > 0
+            assert check.full.uniform_errors <= direct[check.step][1].uniform_errors
+        else:
+            assert check.full in (None, direct[check.step][1])
         assert (check.full is not None) == (
             check.step in (trained.steps[-1], *trained.steps[run : trained.steps.index(expected) + 1])
         )
@@ -107,7 +149,7 @@ def planted(monkeypatch, uniform_errors: dict[int, int], class_errors: dict[int,
     screen and in the full count alike. Returns the steps each count was asked for."""
     calls = []
 
-    def count_errors(model, data, n_uniform, n_enriched, seed):
+    def count_errors(model, data, n_uniform, n_enriched, seed, stop_at_failure=False):
         step = model  # the planted loader hands over the step for the model
         calls.append((step, n_uniform))
         wrong = (class_errors or {}).get(step, 0)
@@ -137,8 +179,8 @@ def test_a_full_count_failing_at_the_start_of_the_clean_run_moves_the_answer_on(
     trained, calls = planted(monkeypatch, {0: 50, 100: 0, 200: 0, 300: 0})
     screened = accuracy.count_errors
 
-    def count_errors(model, data, n_uniform, n_enriched, seed):
-        counts = screened(model, data, n_uniform, n_enriched, seed)  # step 100: 2 errors per million
+    def count_errors(model, data, n_uniform, n_enriched, seed, stop_at_failure=False):
+        counts = screened(model, data, n_uniform, n_enriched, seed, stop_at_failure)  # step 100: 2 errors per million
         return replace(counts, uniform_errors=2) if (model, n_uniform) == (100, 1_000_000) else counts
 
     monkeypatch.setattr(accuracy, "count_errors", count_errors)
@@ -166,8 +208,8 @@ def test_a_clean_full_count_does_not_excuse_a_failed_screen(monkeypatch):
     trained, _ = planted(monkeypatch, {0: 0, 100: 0})
     screened = accuracy.count_errors
 
-    def count_errors(model, data, n_uniform, n_enriched, seed):
-        counts = screened(model, data, n_uniform, n_enriched, seed)
+    def count_errors(model, data, n_uniform, n_enriched, seed, stop_at_failure=False):
+        counts = screened(model, data, n_uniform, n_enriched, seed, stop_at_failure)
         return replace(counts, uniform_errors=1) if n_uniform == accuracy.SCREEN_N else counts
 
     monkeypatch.setattr(accuracy, "count_errors", count_errors)
@@ -189,8 +231,8 @@ def test_a_clean_screen_at_the_last_checkpoint_does_not_excuse_its_failed_full_c
     trained, calls = planted(monkeypatch, {0: 50, 100: 0, 200: 0, 300: 0})
     screened = accuracy.count_errors
 
-    def count_errors(model, data, n_uniform, n_enriched, seed):
-        counts = screened(model, data, n_uniform, n_enriched, seed)
+    def count_errors(model, data, n_uniform, n_enriched, seed, stop_at_failure=False):
+        counts = screened(model, data, n_uniform, n_enriched, seed, stop_at_failure)
         return replace(counts, uniform_errors=2) if (model, n_uniform) == (300, 1_000_000) else counts
 
     monkeypatch.setattr(accuracy, "count_errors", count_errors)
@@ -198,6 +240,27 @@ def test_a_clean_screen_at_the_last_checkpoint_does_not_excuse_its_failed_full_c
     assert found.step is None
     assert not any(c.passed for c in found.checks)
     assert (300, 1_000_000) in calls and found.final.uniform_errors == 2
+
+
+def test_only_a_candidate_start_stops_at_its_first_failure(monkeypatch):
+    """The last checkpoint is counted whole (it gives ``final``); the candidate starts
+    stop at their first failure, and a stopped one is no start."""
+    trained, _ = planted(monkeypatch, {0: 50, 100: 0, 200: 0, 300: 0})
+    planted_count, asked = accuracy.count_errors, []
+
+    def count_errors(model, data, n_uniform, n_enriched, seed, stop_at_failure=False):
+        asked.append((model, n_uniform, stop_at_failure))
+        counts = planted_count(model, data, n_uniform, n_enriched, seed, stop_at_failure)
+        failing = (model, n_uniform, stop_at_failure) == (100, 1_000_000, True)
+        return replace(counts, uniform_n=102_400, uniform_errors=1, stopped=True) if failing else counts
+
+    monkeypatch.setattr(accuracy, "count_errors", count_errors)
+    found = accuracy.six_nines_from(trained)
+    assert found.step == 200
+    fulls = [ask for ask in asked if ask[1] == 1_000_000]
+    assert fulls == [(300, 1_000_000, False), (100, 1_000_000, True), (200, 1_000_000, True)]
+    candidate = next(check for check in found.checks if check.step == 100)
+    assert not found.final.stopped and candidate.full.stopped and not candidate.passed
 
 
 def test_a_walk_draws_its_problems_once(trained, monkeypatch):
