@@ -132,8 +132,8 @@ def record() -> dict[str, str]:
 
 
 def write(out: Path) -> None:
-    """Write ``record()`` to ``out/executed.json`` and the phases' seconds so far to
-    ``out/phases.json`` (after each cell: a cell that raises still leaves the record of
+    """Write ``record()`` to ``out/executed.json``, the phases' seconds so far to
+    ``out/phases.json`` and the models used to ``out/models.json`` (after each cell: a cell that raises still leaves the record of
     what ran). The lab functions that write them are the recorder's calls, not the
     run's: what they add to the record is taken back."""
     from lab import results
@@ -141,6 +141,7 @@ def write(out: Path) -> None:
     before = set(_seen)
     results.write_executed(out, record())
     results.write_phases(out, phases.totals())
+    results.write_models(out, phases.models())
     _seen.intersection_update(before)
 
 

@@ -26,6 +26,7 @@ RUN_FIELDS = (
     "input_hash",  # "script=H params=H prose=H": short hashes of each input (staleness)
     "code",  # {"lab/train.py:train": fingerprint}: the lab code the run executed (lab.executed)
     "timings",  # {TIMING_FIELDS}: where the run's seconds went, or null in a run recorded before them
+    "models",  # {model cache file: seconds its training took}: the trained models the run used, or null before them
 )
 
 # Keys of run.json's ``timings``, in the order they are written: seconds, adding up to ``total_s``.

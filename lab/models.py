@@ -311,6 +311,7 @@ def load_or_train(
             trained.preset = replace(trained.preset, description=resolved.description)
             if log:
                 log(f"loaded {name} from {path}")
+            phases.model_used(path.name, trained.history["seconds"][-1])
             return trained
         except CorruptCache as err:
             print(f"warning: model cache {path} is corrupt ({err}); retraining", file=sys.stderr)
@@ -323,4 +324,5 @@ def load_or_train(
     save(trained, path)
     if log:
         log(f"trained in {result.seconds:.1f}s, cached at {path}")
+    phases.model_used(path.name, trained.history["seconds"][-1])
     return trained

@@ -6,8 +6,9 @@ docstrings, and without the statements that time or report a task (``lab.phases`
 
 A ``with phases.timed(...)`` around statements is replaced by its body: timing code
 changes no number, so wrapping a function's training or scoring in a phase stales no
-result and retrains no model. A statement ``phases.progress(...)`` goes too, as long
-as its arguments call nothing: a call there could change a number unseen.
+result and retrains no model. A statement ``phases.progress(...)`` or
+``phases.model_used(...)`` goes too, as long as its arguments call nothing: a call
+there could change a number unseen.
 
 Part of the recorder (``lab.executed.RECORDER``): never instrumented, never recorded.
 """
@@ -40,10 +41,11 @@ def _without_docstrings(tree: ast.Module) -> ast.Module:
 class _WithoutPhases(ast.NodeTransformer):
     """Each ``with phases.timed(...)`` (or ``lab.phases.timed``) replaced by its body; in
     a ``with`` of several context managers only the phase goes. Each statement
-    ``phases.progress(...)`` whose arguments call nothing goes too."""
+    ``phases.progress(...)`` or ``phases.model_used(...)`` whose arguments call nothing
+    goes too."""
 
     def visit_Expr(self, node: ast.Expr) -> ast.AST | None:
-        return None if _is_progress(node.value) else node
+        return None if _is_note(node.value) else node
 
     def visit_With(self, node: ast.With) -> ast.AST | list[ast.stmt]:
         self.generic_visit(node)
@@ -63,14 +65,18 @@ def _is_phase(item: ast.withitem) -> bool:
     return ast.unparse(call.func) in ("phases.timed", "lab.phases.timed")
 
 
-# What a progress statement's arguments may hold: names, constants, attributes and the
+# What a progress or model_used statement's arguments may hold: names, constants, attributes and the
 # operators between them, nothing that calls or assigns (``step``, ``cfg.steps``,
 # ``log is not None``).
 _PLAIN = (ast.Name, ast.Constant, ast.Attribute, ast.Subscript, ast.Compare, ast.BoolOp, ast.BinOp, ast.UnaryOp)
 
 
-def _is_progress(value: ast.expr) -> bool:
-    if not isinstance(value, ast.Call) or ast.unparse(value.func) not in ("phases.progress", "lab.phases.progress"):
+# The statements that report to the runner and change nothing the run computes.
+_NOTES = ("phases.progress", "lab.phases.progress", "phases.model_used", "lab.phases.model_used")
+
+
+def _is_note(value: ast.expr) -> bool:
+    if not isinstance(value, ast.Call) or ast.unparse(value.func) not in _NOTES:
         return False
     arguments = [*value.args, *(k.value for k in value.keywords)]
     inner = [node for arg in arguments for node in ast.walk(arg) if isinstance(node, ast.expr)]

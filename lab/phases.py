@@ -12,6 +12,10 @@ Phases nest: time counts once, in the innermost phase open. Scoring done inside
 training (a checkpoint's evaluation, say) is evaluation, and the training phase is
 paused meanwhile, so the phases of one kernel never add up to more than its time.
 
+The kernel also notes each trained model it uses (``model_used``: its cache file and
+the seconds its training took), so that a refresh can tell what it will have to train
+again on a machine whose cache lacks it.
+
 Timing changes no number: this module is part of the recorder (``lab.executed``'s
 ``RECORDER``), never in a run's record of the code it executed, and a ``with
 phases.timed(...)`` around code is left out of that code's fingerprint
@@ -46,6 +50,7 @@ _totals: dict[str, float] = {}  # seconds per phase, closed intervals only
 _open: list[str] = []  # the phases open now, innermost last
 _since = 0.0  # when the innermost open phase last started counting (perf_counter)
 _what: list[str | None] = []  # what each open phase is doing, for progress ("training add2")
+_models: dict[str, float] = {}  # model cache file -> seconds its training took (``model_used``)
 
 
 @contextmanager
@@ -83,12 +88,26 @@ def totals() -> dict[str, float]:
     return found
 
 
+def model_used(file: str, training_s: float) -> None:
+    """The kernel used the trained model cached as ``file`` (a name in the model cache),
+    loaded or trained, whose training took ``training_s``: what a refresh pays again
+    where the cache lacks it (``lab.runner.refresh``). Like ``progress``, a statement
+    ``phases.model_used(...)`` whose arguments call nothing is left out of fingerprints."""
+    _models[file] = round(training_s, 3)
+
+
+def models() -> dict[str, float]:
+    """The models used so far: ``{cache file: training seconds}``."""
+    return dict(_models)
+
+
 def reset() -> None:
-    """Forget every total and every task (for tests; a kernel counts from its start)."""
+    """Forget every total, task and model used (for tests; a kernel counts from its start)."""
     global _since, _tasks, _report
     if _task is not None:
         _end_task()
     _totals.clear()
+    _models.clear()
     _open.clear()
     _what.clear()
     _since = 0.0

@@ -19,7 +19,8 @@ An experiment's results live in ``site/experiments/NAME/`` and are committed:
 
 While an experiment runs, the kernel writes what it records (``lab.record``) into a
 scratch *output directory* (``LAB_OUTPUT_DIR``): ``metrics.json`` and ``figures/``,
-and after each cell what ran and for how long (``executed.json``, ``phases.json``).
+and after each cell what ran and for how long (``executed.json``, ``phases.json``)
+and which trained models it used (``models.json``).
 The runner then assembles the result directory and swaps it in atomically. The
 records' fields are listed in ``lab.fields`` and offered here (``results.RUN_FIELDS``).
 
@@ -73,6 +74,7 @@ METRICS = "metrics.json"  # in the scratch output directory only
 ENVIRONMENT = "environment.json"  # likewise: what the kernel's numerics ran under
 EXECUTED = "executed.json"  # likewise: the lab code the kernel executed (``lab.executed``)
 PHASES = "phases.json"  # likewise: the kernel's seconds per phase (``lab.phases``)
+MODELS = "models.json"  # likewise: the trained models the kernel used (``lab.phases.model_used``)
 PROGRESS = "progress.json"  # likewise, for the runner's terminal only: the task under way (``lab.phases.progress``)
 
 OUTPUT_DIR_ENV = "LAB_OUTPUT_DIR"
@@ -323,6 +325,18 @@ def write_phases(out: Path, seconds: dict[str, float]) -> None:
 def read_phases(out: Path) -> dict[str, float] | None:
     """What ``write_phases`` recorded in a scratch output directory, if anything."""
     path = Path(out) / PHASES
+    return read_json(path) if path.exists() else None
+
+
+def write_models(out: Path, models: dict[str, float]) -> None:
+    """Record, in the scratch output directory, the trained models the kernel used so
+    far ({cache file: training seconds}, ``lab.phases.models``)."""
+    atomic_write_json(Path(out) / MODELS, models)
+
+
+def read_models(out: Path) -> dict[str, float] | None:
+    """What ``write_models`` recorded in a scratch output directory, if anything."""
+    path = Path(out) / MODELS
     return read_json(path) if path.exists() else None
 
 

@@ -163,7 +163,11 @@ TRAIN = textwrap.dedent(
 
 def test_a_progress_statement_changes_no_fingerprint_and_a_call_in_its_arguments_does():
     plain = fingerprint.units(TRAIN.replace("PROGRESS", ""))
-    for call in ("phases.progress(step, cfg.steps, shown=log is not None)", "lab.phases.progress(step, 10)"):
+    for call in (
+        "phases.progress(step, cfg.steps, shown=log is not None)",
+        "lab.phases.progress(step, 10)",
+        'phases.model_used(path.name, trained.history["seconds"][-1])',
+    ):
         assert fingerprint.units(TRAIN.replace("PROGRESS", call)) == plain, call
     # each of these computes or keeps something, so it counts
     for call in (
@@ -171,6 +175,7 @@ def test_a_progress_statement_changes_no_fingerprint_and_a_call_in_its_arguments
         "phases.progress(step, (n := cfg.steps))",
         "done = phases.progress(step, cfg.steps)",  # not a bare statement
         "phases.timed(step, cfg.steps)",
+        "phases.model_used(path.name, trained.seconds())",
         "progress(step, cfg.steps)",
     ):
         assert fingerprint.units(TRAIN.replace("PROGRESS", call)) != plain, call
@@ -186,6 +191,15 @@ def test_the_training_loop_reports_progress_and_its_fingerprint_is_as_without_it
     assert len(calls) == 1  # the loop of lab/train.py:train says its steps
     without = "".join(lines[: calls[0]] + lines[calls[0] + 1 :])
     assert fingerprint.units(source)["train"] == fingerprint.units(without)["train"]
+
+
+def test_load_or_train_notes_the_model_it_hands_out_and_its_fingerprint_is_as_without_it():
+    source = (fingerprint.LAB_DIR / "models.py").read_text()
+    lines = source.splitlines(keepends=True)
+    notes = [i for i, line in enumerate(lines) if line.strip().startswith("phases.model_used(")]
+    assert len(notes) == 2  # a model loaded from the cache, and one trained
+    without = "".join(line for i, line in enumerate(lines) if i not in notes)
+    assert fingerprint.units(source)["load_or_train"] == fingerprint.units(without)["load_or_train"]
 
 
 class Monotonic:

@@ -48,3 +48,37 @@ def test_a_refresh_runs_what_is_due_and_a_second_one_finds_nothing(good_root, ca
     assert "1 to refresh" in out and "[refresh] demo done (1/1" in out
     assert results.load_run("demo", root)["metrics"]["total_width"]["value"] == pytest.approx(0.012)
     assert refresh.plan(root) == []
+
+
+def test_model_cache_is_where_the_lab_caches_models(monkeypatch, tmp_path):
+    from lab import models  # torch: the runner's own answer must not need it
+
+    monkeypatch.delenv(models.CACHE_ENV, raising=False)
+    assert refresh.model_cache() == models.cache_dir()
+    monkeypatch.setenv(models.CACHE_ENV, str(tmp_path))
+    assert refresh.model_cache() == models.cache_dir() == tmp_path / "models"
+
+
+def test_the_estimate_trains_again_the_models_the_cache_lacks_once(good_root, monkeypatch, tmp_path):
+    """A run that trained its model (5 s of 20) and loaded another: with the first cached
+    now and the second not, running it again loads the first and trains the second. A
+    second experiment using the second model loads it then."""
+    monkeypatch.setenv("LAB_CACHE", str(tmp_path))
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "add2-aaaa.pt").write_bytes(b"cached")
+    _edit(good_root, 'print("done")', 'print("finished")')
+    (good_root / "experiments" / "other.py").write_text((good_root / "experiments" / "demo.py").read_text())
+    run = results.load_run("demo", good_root)
+    made = {**run, "duration_s": 20.0, "timings": {**(run["timings"] or {}), "training_s": 5.0}}
+    made["models"] = {"add2-aaaa.pt": 5.0, "add2-bbbb.pt": 7.0}
+    results.atomic_write_json(results.result_dir("demo", good_root) / results.RUN, made)
+    shared = {**made, "name": "other", "timings": {**made["timings"], "training_s": 0.0}}
+    shared["models"] = {"add2-bbbb.pt": 7.0}
+    results.result_dir("other", good_root).mkdir(parents=True, exist_ok=True)
+    results.atomic_write_json(results.result_dir("other", good_root) / results.RUN, shared)
+
+    to_train: set[str] = set()
+    assert refresh.experiment_seconds(made, to_train) == 20.0 - 5.0 + 7.0
+    assert refresh.experiment_seconds(shared, to_train) == 20.0  # add2-bbbb is trained by then
+    assert refresh.experiment_seconds({**made, "models": None}) == 20.0  # recorded before runs named models
+    assert [(item.label, item.seconds) for item in refresh.plan(good_root)] == [("demo", 22.0), ("other", 20.0)]

@@ -34,6 +34,7 @@ with phases.timed("training"):
 with phases.timed("evaluation"):
     time.sleep(0.1)
 record.metric("answer", 42)
+phases.model_used("add2-0123.pt", 12.5)  # as lab.models.load_or_train notes each model it hands out
 """
 
 
@@ -98,3 +99,11 @@ def test_a_run_records_the_kernel_s_training_and_evaluation(tmp_path):
     cells = sum(c["duration_s"] for c in results.load_run("phased", root)["cells"])
     assert math.isclose(record["training_s"] + record["evaluation_s"] + record["analysis_s"], cells, abs_tol=2e-3)
     assert adds_up(record)
+
+
+def test_a_run_records_the_models_its_kernel_used(tmp_path, good_run):
+    root = make_root(tmp_path)
+    write_experiment(root, "phased", PHASED)
+    run.run(scripts.read_script("phased", root), {}, root, lambda line: None)
+    assert results.load_run("phased", root)["models"] == {"add2-0123.pt": 12.5}
+    assert results.load_run("demo", good_run[0])["models"] == {}  # a run that used no trained model

@@ -54,6 +54,7 @@ def _run(name: str, run_id: str, final_loss: float, figures: list[dict]) -> dict
         "input_hash": "abc",
         "code": {},
         "timings": None,  # recorded before runs had timings
+        "models": None,  # likewise before runs named their models
     }
     return results.make_record(results.RUN_FIELDS, values)
 

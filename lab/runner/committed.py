@@ -117,7 +117,10 @@ def check(name: str, runs: dict[Path, dict], root: Path, say: Callable[[str], No
                 for folder in folders:
                     if judge(place, JUDGE, runs[folder], name):
                         found[folder] = commit
-                        checked = results.make_record(results.RUN_FIELDS, {**runs[folder], "inputs_commit": commit})
+                        checked = results.make_record(
+                            results.RUN_FIELDS,
+                            {**dict.fromkeys(results.RUN_FIELDS), **runs[folder], "inputs_commit": commit},
+                        )
                         results.atomic_write_json(folder / results.RUN, checked)
     for folder, commit in found.items():
         made = runs[folder]["commit"][:7]

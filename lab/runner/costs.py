@@ -4,8 +4,9 @@ One row per experiment and per sweep that is not archived: the seconds its last 
 (a sweep: its points' last runs, added up) spent in each phase of ``run.json``'s
 ``timings`` (kernel start, training, evaluation, analysis, page writing, the rest),
 its recorded total, and what running it again would take by ``make refresh``'s own
-estimate (``refresh.experiment_seconds``, ``refresh.sweep_seconds``). Runs recorded
-before runs had timings show their total alone, their phases as "—".
+estimate (``refresh.experiment_seconds``, ``refresh.sweep_seconds``: with the training
+of the models the cache lacks). Runs recorded before runs had timings show their
+total alone, their phases as "—".
 
 Under the table: what a full refresh of everything not archived would take on this
 machine, and what ``make refresh`` would run now. It reads records only: no kernel,
@@ -48,6 +49,7 @@ def rows(root: Path) -> tuple[list[Row], list[str]]:
     """A row per experiment and per sweep not archived, in name order; and the labels
     of the archived ones, left out."""
     found, archived = [], []
+    to_train: set[str] = set()  # models the cache lacks, counted once, in the first row that uses them
     for name in scripts.experiment_names(root):
         folder = results.result_dir(name, root)
         if archive.load(folder):
@@ -55,7 +57,7 @@ def rows(root: Path) -> tuple[list[Row], list[str]]:
         else:
             run = results.load_run(name, root)
             row = _row(name, [run] if run else [])
-            row.refresh = refresh.experiment_seconds(run)
+            row.refresh = refresh.experiment_seconds(run, to_train)
             found.append(row)
         for sweep in results.sweep_names(name, root):
             label = f"{name}@{sweep}"
@@ -63,12 +65,12 @@ def rows(root: Path) -> tuple[list[Row], list[str]]:
                 archived.append(label)
                 continue
             row = _row(label, _point_runs(name, sweep, root))
-            row.refresh, _ = refresh.sweep_seconds(name, sweep, root, every=True)
+            row.refresh, _ = refresh.sweep_seconds(name, sweep, root, every=True, to_train=to_train)
             found.append(row)
         for sweep in refresh.declared(name, root):  # declared, never run: a refresh runs it too
             if sweep not in results.sweep_names(name, root):
                 row = _row(f"{name}@{sweep}", [])
-                row.refresh, _ = refresh.sweep_seconds(name, sweep, root)
+                row.refresh, _ = refresh.sweep_seconds(name, sweep, root, to_train=to_train)
                 found.append(row)
     return found, archived
 

@@ -9,7 +9,10 @@
 2. estimate: each item's seconds from its recorded durations (the last good run of
    an experiment; for a sweep, each due point's last run, or the median of its
    points where a point never ran, or of the experiment's other sweeps' points, or
-   its own last run, where none of them did), summed into the plan's total;
+   its own last run, where none of them did), summed into the plan's total. A run
+   that names the models it used is counted without the training it did, and with
+   the training of each model that the cache now lacks (once, in the first item
+   that uses it): on a fresh clone, every model is trained again;
 3. run each item, the experiments as ``make experiments NAME=...`` does and the
    sweeps as ``make sweep``, with a progress bar over the estimated seconds (tqdm:
    the ETA is the estimate corrected by the pace so far).
@@ -21,6 +24,7 @@ is still due. Progress goes to the terminal, never to the pages.
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -54,18 +58,23 @@ def plan(root: Path) -> list[Item]:
         state = staleness.experiment_state(name, root)
         if state.due:
             run = results.load_run(name, root)
-            seconds = 1.0 if state.rerender else experiment_seconds(run)
-            experiments.append((_preset(run), Item(name, None, f"{state.status}: {state.detail}", seconds)))
+            experiments.append(
+                (_preset(run), run, state.rerender, Item(name, None, f"{state.status}: {state.detail}", None))
+            )
         for sweep in declared(name, root):
             if sweep not in results.sweep_names(name, root):
-                seconds, points = sweep_seconds(name, sweep, root)
-                sweeps.append(Item(name, sweep, "never run: declared in the header", seconds, points=points))
+                sweeps.append(Item(name, sweep, "never run: declared in the header", None))
                 continue
             state = staleness.sweep_state(name, sweep, root)
             if state.due:
-                sweeps.append(_sweep_item(name, sweep, state, root))
-    experiments.sort(key=lambda pair: pair[0])  # stable: same preset together, else name order
-    return [item for _, item in experiments] + sweeps
+                sweeps.append(Item(name, sweep, f"{state.status}: {state.detail}", None))
+    experiments.sort(key=lambda entry: entry[0])  # stable: same preset together, else name order
+    to_train: set[str] = set()  # models an item before will train: the next ones load them
+    for _, run, rerender, item in experiments:
+        item.seconds = 1.0 if rerender else experiment_seconds(run, to_train)
+    for item in sweeps:
+        item.seconds, item.points = sweep_seconds(item.name, item.sweep, root, to_train=to_train)
+    return [item for *_, item in experiments] + sweeps
 
 
 def _preset(run: dict | None) -> str:
@@ -82,26 +91,44 @@ def declared(name: str, root: Path) -> list[str]:
         return []
 
 
-def experiment_seconds(run: dict | None) -> float | None:
-    """What running an experiment again takes: its last good run's ``duration_s``, or
-    None when it never ran."""
-    return (run or {}).get("duration_s")
+def model_cache() -> Path:
+    """Where trained models are cached: ``lab.models.cache_dir()``, worked out without
+    importing torch (``tests/test_runner_refresh.py`` keeps the two the same)."""
+    return Path(os.environ.get("LAB_CACHE") or ".cache") / "models"
 
 
-def _sweep_item(name: str, sweep: str, state: staleness.State, root: Path) -> Item:
-    """A due sweep with the seconds its due points took last time."""
-    seconds, due = sweep_seconds(name, sweep, root)
-    return Item(name, sweep, f"{state.status}: {state.detail}", seconds, points=due)
+def experiment_seconds(run: dict | None, to_train: set[str] | None = None) -> float | None:
+    """What running an experiment (or a sweep point) again takes: its last good run's
+    ``duration_s``, less the training it did, plus the training of each model it used
+    that the cache lacks (found in the run's ``models``; added to ``to_train``, so that
+    an item after it, which will load that model, does not count it again). None when
+    it never ran. A run recorded before runs named their models counts as it ran."""
+    if not run:
+        return None
+    seconds = run["duration_s"]
+    if run.get("models") is None:
+        return seconds
+    seconds -= (run.get("timings") or {}).get("training_s", 0.0)
+    to_train = set() if to_train is None else to_train
+    for file, training_s in run["models"].items():
+        if file not in to_train and not (model_cache() / file).exists():
+            to_train.add(file)
+            seconds += training_s
+    return seconds
 
 
-def sweep_seconds(name: str, sweep: str, root: Path, every: bool = False) -> tuple[float | None, int]:
+def sweep_seconds(
+    name: str, sweep: str, root: Path, every: bool = False, to_train: set[str] | None = None
+) -> tuple[float | None, int]:
     """(seconds, points) for running the sweep's due points again (``every``: all of
-    them), each from its last run's ``duration_s``, or for one that never ran the
-    median of the sweep's points, or of the experiment's other sweeps' points when none
-    of them ran (``progress.typical_point``); seconds None when nothing was ever timed."""
+    them), each as ``experiment_seconds`` (with ``to_train``) reckons its last run, or
+    for one that never ran the median of the sweep's points, or of the experiment's
+    other sweeps' points when none of them ran (``progress.typical_point``); seconds
+    None when nothing was ever timed."""
     script = scripts.read_script(name, root)
     folder = results.sweep_dir(name, sweep, root)
     record = results.load_sweep(name, sweep, root) or {"points": []}
+    to_train = set() if to_train is None else to_train
     durations: list[float | None] = []
     known: list[float] = []
     for point in record["points"]:
@@ -110,7 +137,7 @@ def sweep_seconds(name: str, sweep: str, root: Path, every: bool = False) -> tup
             known.append(run["duration_s"])
         if not every and _stands(script, point, run, folder):
             continue
-        durations.append(run["duration_s"] if run else None)
+        durations.append(experiment_seconds(run, to_train))
     if sweep in grids.declared(script):  # points declared since the sweep ran
         recorded = {p["id"] for p in record["points"]}
         new = [i for i in grids.point_ids(grids.named_grid(script, sweep)) if i not in recorded]

@@ -162,6 +162,7 @@ def _run(
             "input_hash": input_hash,
             "code": results.read_executed(out),
             "timings": None,  # once the page is written, below
+            "models": results.read_models(out) or {},
         },
     )
     page_started = time.monotonic()
