@@ -23,6 +23,12 @@ if platform.machine().lower() in ("x86_64", "amd64"):
     os.environ.update(
         ATEN_CPU_CAPABILITY=CPU_CAPABILITY.lower(),  # torch's own kernels
         MKL_ENABLE_INSTRUCTIONS=CPU_CAPABILITY,  # matrix products (torch's BLAS is MKL)
+        # and MKL's reproducible mode for them: capped at AVX2 alone, MKL still picked
+        # its code path by the machine, and a Sapphire Rapids machine gave every model
+        # another last bit than the machines that made the committed results (loss-shelf's
+        # held-out loss differed from its initialization on). Strict AVX2 gives theirs,
+        # bit for bit, over the whole of its training.
+        MKL_CBWR=f"{CPU_CAPABILITY},STRICT",
         ONEDNN_MAX_CPU_ISA=CPU_CAPABILITY,  # oneDNN's kernels
     )
     # numpy's own loops (exp, log, sums) dispatch on the CPU too: AVX-512 ones left 1-ulp

@@ -141,6 +141,7 @@ def _capability(code: str, **given: str) -> str:
     capped = (
         "ATEN_CPU_CAPABILITY",
         "MKL_ENABLE_INSTRUCTIONS",
+        "MKL_CBWR",
         "ONEDNN_MAX_CPU_ISA",
         "OPENBLAS_CORETYPE",
         "NPY_DISABLE_CPU_FEATURES",
@@ -165,6 +166,16 @@ def test_importing_the_lab_caps_the_cpu_capability_whatever_the_machine_offers()
         simd = "import lab, numpy; print(sorted(numpy._core._multiarray_umath.__cpu_features__.items()))"
         features = dict(ast.literal_eval(_capability(simd)))  # numpy's own dispatch: none above AVX2
         assert not features["X86_V4"] and not features["AVX512_ICL"]
+
+
+@pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="the cap applies on x86")
+def test_importing_the_lab_puts_mkl_s_products_in_its_strict_reproducible_mode():
+    """Capped at AVX2 alone, MKL still chose its code path by the machine: a Sapphire
+    Rapids machine gave every model another last bit. MKL says the mode it ran in."""
+    product = "import lab, torch; a = torch.ones(64, 64); a @ a"  # the last line out is MKL's
+    verbose = _capability(product, MKL_VERBOSE="1")
+    assert f"CNR:{lab.CPU_CAPABILITY},STRICT" in verbose
+    assert "CNR:OFF" in _capability(product.replace("import lab, ", "import "), MKL_VERBOSE="1")
 
 
 @pytest.mark.skipif(platform.machine().lower() not in ("x86_64", "amd64"), reason="the cap applies on x86")
