@@ -55,7 +55,9 @@ _recorded: set[str] = set()  # scratch directories this process has written the 
 
 def environment(device: torch.device | str | None = None) -> dict[str, str | int | None]:
     """The settings that can change numbers: threads, torch version and build, CPU
-    capability as torch reports it, and the device (``default_device()`` if None)."""
+    capability as torch reports it, MKL's reproducible mode, and the device
+    (``default_device()`` if None). Part of each model's cache key: a model trained
+    before the lab set MKL's mode is not loaded as one trained in it."""
     import torch
 
     device = torch.device(device) if device is not None else default_device()
@@ -64,6 +66,7 @@ def environment(device: torch.device | str | None = None) -> dict[str, str | int
         "torch": torch.__version__,
         "cuda": torch.version.cuda,  # None for the CPU build
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "mkl_mode": os.environ.get("MKL_CBWR"),  # MKL's reproducible mode (set by ``import lab`` on x86)
         "device": device.type,
     }
 

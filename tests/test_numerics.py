@@ -68,6 +68,7 @@ def test_pin_records_the_environment_for_the_run(tmp_path, monkeypatch):
     assert recorded == env
     assert recorded["threads"] == numerics.THREADS and recorded["torch"] == torch.__version__
     assert recorded["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert recorded["mkl_mode"] == os.environ.get("MKL_CBWR")  # "AVX2,STRICT" on x86
 
 
 def test_cache_key_follows_the_environment_not_the_shell(monkeypatch):
@@ -81,6 +82,9 @@ def test_cache_key_follows_the_environment_not_the_shell(monkeypatch):
         torch.set_num_threads(before)
     real = numerics.environment
     monkeypatch.setattr(numerics, "environment", lambda device=None: {**real(device), "cpu_capability": "X"})
+    assert models.cache_key(preset) != key
+    # a model trained in another MKL mode (or before the lab set one) is another model
+    monkeypatch.setattr(numerics, "environment", lambda device=None: {**real(device), "mkl_mode": "X"})
     assert models.cache_key(preset) != key
 
 
