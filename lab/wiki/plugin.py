@@ -15,9 +15,10 @@ HTML or JSON and know nothing of the core:
                       graph.json and the assets are added as files;        graph.graph_json,
                       in a --dirty build, pages whose inputs changed are   incremental
                       marked to be built again
-    on_pre_page       the page's conversion to HTML (the core's) is taken  pagecache
-                      from the cache when nothing it reads changed, and
-                      kept for the next build if not
+    on_pre_page       the page's conversion to HTML is taken from the      pagecache, convert
+                      cache when nothing it reads changed, and kept for
+                      the next build if not; a conversion is the core's,
+                      with one Markdown instance for the whole build
     on_page_markdown  a note gets heading ids, its Markdown links resolved,  outline, rendering.markdown_links,
                       its additions, its references rendered, blank lines  pages.decorate, rendering.render,
                       where Obsidian starts a block, and its callouts      blocks.separate, callouts
@@ -64,6 +65,7 @@ from lab.runner import scripts
 from lab.wiki import (
     blocks,
     callouts,
+    convert,
     folders,
     freshness,
     incremental,
@@ -99,6 +101,7 @@ class LabPlugin(BasePlugin[LabConfig]):
     root: Path  # the repository the docs dir belongs to: results live under it
     own_nav: bool  # whether the sidebar is ours to fill (mkdocs.yml has no nav)
     converted: pagecache.PageCache  # each page's HTML, kept between builds
+    converter: convert.Converter | None  # this build's Markdown to HTML (made for the first page)
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.own_nav = not config.nav
@@ -170,6 +173,7 @@ class LabPlugin(BasePlugin[LabConfig]):
             pagecache.context([(f.src_uri, f.url) for f in files], settings),
             core=type(config).__module__.split(".")[0],  # properdocs or mkdocs
         )
+        self.converter = None
         return files
 
     def _forget_stale(self, files: Files, config: MkDocsConfig) -> None:
@@ -262,8 +266,13 @@ class LabPlugin(BasePlugin[LabConfig]):
             page.present_anchor_ids = set(entry["anchors"])
             page.links_to_anchors = {files.get_file_from_path(f): anchors for f, anchors in entry["links"].items()}
             return
+        if self.converter is None:
+            self.converter = convert.Converter(type(page), config.markdown_extensions, config.mdx_configs or {})
         with pagecache.warnings_counted() as warned:
-            render(config, files)
+            if self.converter.usable:
+                self.converter.render(page, config, files)
+            else:  # a core this module was not checked against: its own conversion
+                render(config, files)
         if not warned.count:  # a page that warned converts again, and warns again
             links = {f.src_uri: anchors for f, anchors in (page.links_to_anchors or {}).items()}
             entry = {"content": page.content, "toc": pagecache.toc_tokens(page.toc.items), "links": links}
