@@ -15,14 +15,16 @@ HTML or JSON and know nothing of the core:
                       graph.json and the assets are added as files;        graph.graph_json,
                       in a --dirty build, pages whose inputs changed are   incremental
                       marked to be built again
-    on_pre_page       the page's conversion to HTML (the core's) is taken  pagecache
-                      from the cache when nothing it reads changed, and
-                      kept for the next build if not
+    on_pre_page       the page's conversion to HTML is taken from the      pagecache, convert
+                      cache when nothing it reads changed, and kept for
+                      the next build if not; a conversion is the core's,
+                      with one Markdown instance for the whole build
     on_page_markdown  a note gets heading ids, its Markdown links resolved,  outline, rendering.markdown_links,
                       its additions, its references rendered, blank lines  pages.decorate, rendering.render,
                       where Obsidian starts a block, and its callouts      blocks.separate, callouts
                       turned into admonitions
-    on_page_content   "Linked from" joins the page's table of contents      -
+    on_page_content   the page's links go into its HTML; "Linked from"     htmllinks
+                      joins the page's table of contents
     on_post_page      backlinks and the local graph go into the built       pages.backlinks, graph.local_graph
                       page, after Markdown and after search indexed it
     on_post_build     stale and pending citations warned once; the cache   freshness, pagecache
@@ -64,8 +66,10 @@ from lab.runner import scripts
 from lab.wiki import (
     blocks,
     callouts,
+    convert,
     folders,
     freshness,
+    htmllinks,
     incremental,
     links,
     pagecache,
@@ -99,6 +103,8 @@ class LabPlugin(BasePlugin[LabConfig]):
     root: Path  # the repository the docs dir belongs to: results live under it
     own_nav: bool  # whether the sidebar is ours to fill (mkdocs.yml has no nav)
     converted: pagecache.PageCache  # each page's HTML, kept between builds
+    converter: convert.Converter | None  # this build's Markdown to HTML (made for the first page)
+    links: dict[str, htmllinks.Links]  # a page's links written as HTML after its conversion
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.own_nav = not config.nav
@@ -170,6 +176,8 @@ class LabPlugin(BasePlugin[LabConfig]):
             pagecache.context([(f.src_uri, f.url) for f in files], settings),
             core=type(config).__module__.split(".")[0],  # properdocs or mkdocs
         )
+        self.converter = None
+        self.links = {}
         return files
 
     def _forget_stale(self, files: Files, config: MkDocsConfig) -> None:
@@ -262,8 +270,13 @@ class LabPlugin(BasePlugin[LabConfig]):
             page.present_anchor_ids = set(entry["anchors"])
             page.links_to_anchors = {files.get_file_from_path(f): anchors for f, anchors in entry["links"].items()}
             return
+        if self.converter is None:
+            self.converter = convert.Converter(type(page), config.markdown_extensions, config.mdx_configs or {})
         with pagecache.warnings_counted() as warned:
-            render(config, files)
+            if self.converter.usable:
+                self.converter.render(page, config, files)
+            else:  # a core this module was not checked against: its own conversion
+                render(config, files)
         if not warned.count:  # a page that warned converts again, and warns again
             links = {f.src_uri: anchors for f, anchors in (page.links_to_anchors or {}).items()}
             entry = {"content": page.content, "toc": pagecache.toc_tokens(page.toc.items), "links": links}
@@ -286,10 +299,11 @@ class LabPlugin(BasePlugin[LabConfig]):
             # cost most of a warm build of the lab's own wiki.
             page.meta["search"] = {"exclude": True}
         url = lambda src: self._url(src, page)  # noqa: E731
-        # The note's text as parsed (front matter the core could not read is not in it),
-        # its headings carrying the ids links point at, its Markdown links resolved.
-        body = rendering.markdown_links(self.graph.outline(note.src).with_ids(), note.src, self.graph, url)
-        markdown = rendering.render(pages.decorate(note, body, self.graph, history), note.src, self.graph, url)
+        with htmllinks.collecting(url) as self.links[note.src]:  # the links: HTML after the conversion
+            # The note's text as parsed (front matter the core could not read is not in it),
+            # its headings carrying the ids links point at, its Markdown links resolved.
+            body = rendering.markdown_links(self.graph.outline(note.src).with_ids(), note.src, self.graph, url)
+            markdown = rendering.render(pages.decorate(note, body, self.graph, history), note.src, self.graph, url)
         return callouts.convert(blocks.separate(markdown))
 
     def _url(self, src: str, page: Page) -> str:
@@ -301,7 +315,8 @@ class LabPlugin(BasePlugin[LabConfig]):
         if page.file.src_uri not in self.graph.notes:
             return html
         _append_to_toc(page.toc, AnchorLink("Linked from", pages.BACKLINKS_ID, 2))
-        return html + BACKLINKS_MARK
+        links = self.links.pop(page.file.src_uri, None)
+        return (links.fill(html) if links else html) + BACKLINKS_MARK
 
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
         note = self.graph.notes.get(page.file.src_uri)

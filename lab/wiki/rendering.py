@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from lab import results, stats
 from lab.runner import aggregate
-from lab.wiki import citations, freshness
+from lab.wiki import citations, freshness, htmllinks
 from lab.wiki.citations import figure_captions
 from lab.wiki.links import IMAGES, PENDING, Graph, Ref, Resolved, scan
 from lab.wiki.mask import mask
@@ -32,12 +32,18 @@ def md_escape(text: str) -> str:
     return re.sub(r"([\\`*_{}\[\]#|!$])", r"\\\1", html.escape(text, quote=False))
 
 
-def md_link(from_src: str, to_src: str, text: str, anchor: str = "", title: str = "") -> str:
-    """A Markdown link between two pages; MkDocs turns the ``.md`` path into a URL."""
+def md_link(from_src: str, to_src: str, text: str, anchor: str = "", title: str = "", cls: str = "") -> str:
+    """A Markdown link between two pages; MkDocs turns the ``.md`` path into a URL.
+    ``cls``: its class. While a page's links are collected (``htmllinks``), a link
+    without a title is a token that becomes its ``<a>`` after the conversion."""
+    links = htmllinks.active()
+    if links is not None and not title and (token := links.token(to_src, text, anchor, cls)):
+        return token
     # Percent-encoded: a name may hold spaces, ?, #, %, > or unbalanced parentheses;
     # the core decodes the path to find the page.
     target = quote(relative_path(to_src, from_src)) + (f"#{anchor}" if anchor else "")
-    return f"[{text}]({target}" + (f' "{html.escape(title)}"' if title else "") + ")"
+    link = f"[{text}]({target}" + (f' "{html.escape(title)}"' if title else "") + ")"
+    return link + (f"{{ .{cls} }}" if cls else "")
 
 
 def relative_path(to_src: str, from_src: str) -> str:
@@ -101,8 +107,17 @@ def markdown_links(text: str, src: str, graph: Graph, url: Callable[[str], str])
 def _markdown_links(text: str, src: str, ctx: _Context) -> str:
     if "](" not in text:
         return text
-    edits = [(r.start, r.end, _render_ref(r, src, ctx, text)) for r in scan(text, markdown=True) if r.form[:2] == "md"]
+    edits = [_edit(r, src, ctx, text, text) for r in scan(text, markdown=True) if r.form[:2] == "md"]
     return _apply(text, edits)
+
+
+def _edit(ref: Ref, src: str, ctx: _Context, text: str, masked: str) -> tuple[int, int, str]:
+    """(start, end, what replaces ``ref``); in a heading, whose text is its entry in the
+    table of contents too, links stay Markdown (``htmllinks``)."""
+    if not _in_heading(masked, ref.start):
+        return ref.start, ref.end, _render_ref(ref, src, ctx, text)
+    with htmllinks.held():
+        return ref.start, ref.end, _render_ref(ref, src, ctx, text)
 
 
 def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
@@ -116,11 +131,24 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
 def _render(text: str, src: str, ctx: _Context) -> str:
     """``text``, which lives in ``src`` (names resolve from there), for ``ctx.page``."""
     masked = mask(text)
-    edits = [(ref.start, ref.end, _render_ref(ref, src, ctx, text)) for ref in scan(text, masked)]
+    edits = [_edit(ref, src, ctx, text, masked) for ref in scan(text, masked)]
     if "^" in masked:
         anchor = (lambda m: f'<a id="^{m["id"]}"></a>') if src == ctx.page else (lambda m: "")  # ids once per page
         edits += [(m.start(), m.end(), anchor(m)) for m in BLOCK_ID.finditer(masked)]
     return _apply(text, edits)
+
+
+_SETEXT = re.compile(r"[ \t>]*(?:=+|-+)[ \t]*(?:\n|$)")
+
+
+def _in_heading(text: str, at: int) -> bool:
+    """Whether position ``at`` of ``text`` is on a heading's line: ``# …`` (in a quote
+    too), or a line that ``===`` or ``---`` underlines."""
+    start = text.rfind("\n", 0, at) + 1
+    end = text.find("\n", at)
+    if text[start:at].lstrip(" \t>").startswith("#"):
+        return True
+    return end != -1 and _SETEXT.match(text, end + 1) is not None
 
 
 def _cited(ctx: _Context, src: str, value: str, title: str, result: str) -> str:
@@ -130,7 +158,7 @@ def _cited(ctx: _Context, src: str, value: str, title: str, result: str) -> str:
     if sign:
         ctx.graph.stale_citations.append((ctx.page, f"{title.split(',')[0]} = {value}", why.split(":")[0]))
         title = f"{title}; {why}"
-    link = md_link(ctx.page, src, value, title=title) + "{ .lab-metric }"
+    link = md_link(ctx.page, src, value, title=title, cls="lab-metric")
     return link + (f'<sup class="lab-stale" title="{html.escape(why)}">{sign}</sup>' if sign else "")
 
 
@@ -214,12 +242,13 @@ def _transclusion(ref: Ref, found: Resolved, ctx: _Context) -> str:
     graph = ctx.graph
     where = f"{found.src}#{ref.anchor}"
     title = graph.title(found.src) + (f" › {ref.anchor.replace('#', ' › ')}" if ref.anchor else "")
-    link = md_link(ctx.page, found.src, md_escape(ref.label or title), found.anchor)
+    shown = md_escape(ref.label or title)
     if where in ctx.embedding or found.src == ctx.page and not ref.anchor or len(ctx.embedding) >= MAX_EMBED_DEPTH:
-        return f"{link} (embedded here already)"
+        return f"{md_link(ctx.page, found.src, shown, found.anchor)} (embedded here already)"
+    link = md_link(ctx.page, found.src, shown, found.anchor, cls="lab-embed-source")
     part = _markdown_links(graph.outline(found.src).part(ref.anchor), found.src, ctx)  # relative to their note
     inner = _render(part, found.src, _Context(graph, ctx.url, ctx.page, (*ctx.embedding, where)))
-    return f'<div class="lab-embed" markdown>\n\n{link}{{ .lab-embed-source }}\n\n{inner.strip()}\n\n</div>'
+    return f'<div class="lab-embed" markdown>\n\n{link}\n\n{inner.strip()}\n\n</div>'
 
 
 def _as_block(block: str, text: str, ref: Ref) -> str:

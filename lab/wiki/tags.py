@@ -56,5 +56,5 @@ def tags_page(graph: Graph) -> str:
 def tag_links(note: Note) -> str:
     """``note``'s tags as Markdown links to the tags page, comma-separated."""
     return ", ".join(
-        md_link(note.src, TAGS_PAGE, md_escape(tag), tag_id(tag)) + "{ .lab-tag }" for tag in note.meta.get("tags", [])
+        md_link(note.src, TAGS_PAGE, md_escape(tag), tag_id(tag), cls="lab-tag") for tag in note.meta.get("tags", [])
     )
