@@ -190,12 +190,15 @@ def current(refs: Iterable[str], lab_dir: Path = LAB_DIR) -> dict[str, str | Non
     unit (or file) that no longer exists. A ref without ``:`` names a whole file and
     expands to each of its units."""
     now: dict[str, str | None] = {}
+    files: dict[str, tuple[dict[str, str], dict[str, str]] | None] = {}  # read once per call, not once per ref
     for name in refs:
         file, _, qualname = name.partition(":")
-        path = _path(file, lab_dir)
-        found = fingerprints(path) if path.is_file() else {}
+        if file not in files:
+            path = _path(file, lab_dir)
+            files[file] = _read(path)[:2] if path.is_file() else None
+        found, pieces = files[file] or ({}, {})
         if qualname.startswith(PART):
-            now[name] = parts(path).get(qualname) if path.is_file() else None
+            now[name] = pieces.get(qualname)
         elif qualname:
             now[name] = found.get(qualname)
         elif not found:
@@ -264,12 +267,15 @@ def _used(recorded: dict[str, str], lab_dir: Path) -> frozenset[str]:
     """The words of the code a record holds, as it is now (a unit that changed is a
     reason of its own): its functions, methods and classes, and each file's rest."""
     words: set[str] = set()
+    files: dict[str, dict[str, frozenset[str]] | None] = {}  # read once per call, not once per unit
     for name in recorded:
         file, _, qualname = name.partition(":")
-        path = _path(file, lab_dir)
-        if not path.is_file():
+        if file not in files:
+            path = _path(file, lab_dir)
+            files[file] = _read(path)[2] if path.is_file() else None
+        used = files[file]
+        if used is None:
             continue
-        used = _read(path)[2]
         words.update(used.get(REST if qualname == MODULE or qualname.startswith(PART) else qualname, ()))
     return frozenset(words)
 
