@@ -412,9 +412,8 @@ record.table(classes, caption="The final model's errors per cascade class (enric
 # 46.9 to 54.0 s. These are the sweep's run of 2026-12-06 on a Sapphire Rapids machine,
 # which retrained all six models alone on it. They are not the models the earlier
 # machines trained at the same seeds, which held from 170,752, 210,176, 197,056,
-# 183,936, 161,536 and 183,936 examples: the fused attention's training depends on the
-# machine (Caveats), where TransformerLens' attention trains the same models bit for
-# bit. The weight-decay-0 sweep's 123.9 to 130.5 s were measured under load on an
+# 183,936, 161,536 and 183,936 examples: a model this narrow trains differently on
+# this machine (Caveats). The weight-decay-0 sweep's 123.9 to 130.5 s were measured under load on an
 # earlier machine, so the two sweeps' seconds are not a timing of one forward against
 # the other. On the
 # throughput bench (`bench/bench_train_throughput.py --preset add2-fast`, in the
@@ -561,14 +560,16 @@ record.table(classes, caption="The final model's errors per cascade class (enric
 #
 # ## Caveats
 #
-# - **A fused-attention model depends on the machine that trained it.** The same seed
-#   and code trained other models on this Sapphire Rapids machine than on the machines
-#   before it, with every setting the lab fixes the same (2 threads, the AVX2 cap, MKL's
-#   strict mode): seed 0 held six nines from 161,536 examples here and from 170,752
-#   there. Models trained through TransformerLens' attention are the same bit for bit
-#   on both (`add2`'s and loss-shelf's whole training histories). So the
-#   fused-attention sweep's examples are one machine's; its six of six is twice over,
-#   on two machines.
+# - **A model this narrow depends on the machine that trained it.** The same seed and
+#   code trained other `d_model` 64 models on a Sapphire Rapids machine than on the
+#   machines before it, with every setting the lab fixes the same (2 threads, the AVX2
+#   cap, MKL's strict mode): the fused-attention sweep's seed 0 held six nines from
+#   161,536 examples there and from 170,752 before, and this page's own run (4 heads,
+#   TransformerLens' attention), re-run there, ended with 2 wrong of a million, where
+#   it holds from step 3,079 here. `add2` and `add1` (`d_model` 128) trained the same
+#   models bit for bit on both (their whole training histories). So the fused-attention
+#   sweep's examples are the Sapphire Rapids machine's; its six of six holds twice, on
+#   two machines; this page's run is an earlier machine's until the cause is found.
 # - **Seconds are wall-clock time on the machine that trained the model.** They vary
 #   from run to run: the recipe's 3,900 steps took 107.5 to 123.2 s over the five
 #   seeds of the seeds sweep, and 113.1 s and 117.8 s in two runs of
