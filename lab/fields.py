@@ -19,6 +19,7 @@ RUN_FIELDS = (
     "params",  # {name: value}, defaults merged with overrides
     "seed",  # params["seed"] when the experiment has one, else null
     "versions",  # {package: version} for python, torch, transformer-lens, ...
+    "machine",  # {"cpu": model name, "cpuid": "family/model/stepping"}, or null in a run recorded before it
     "environment",  # what can change numbers (threads, torch, cpu_capability, device), or null
     "cells",  # [{"index": i, "duration_s": s}] for each code cell
     "metrics",  # {name: {"value": v, "unit": u, "description": d}}

@@ -1,6 +1,8 @@
 """Reproduction without a kernel: which tolerance applies, how metrics compare, and the
 verdict as the wiki shows it. Real reproductions are in test_runner_runs.py."""
 
+from pathlib import Path
+
 import pytest
 
 from lab import render
@@ -29,6 +31,25 @@ def test_the_same_environment_requires_bit_identity():
 def test_another_environment_gets_its_stated_tolerance(change, relative, why):
     assert reproduce.tolerance(CPU, {**CPU, **change}) == reproduce.Tolerance(relative, why)
     assert relative == reproduce.TOLERANCES["device" if "device" in change else "cpu"]
+
+
+def test_the_same_environment_on_another_cpu_is_not_promised_bit_identity():
+    """d_model-64 models trained differently on a Sapphire Rapids machine, every
+    recorded setting the same: another CPU gets the CPU tolerance, with its reason."""
+    here, there = {"cpu": "Xeon", "cpuid": "6/167/1"}, {"cpu": "Xeon", "cpuid": "6/106/6"}
+    other = reproduce.tolerance(CPU, dict(CPU), (there, here))
+    assert other == reproduce.Tolerance(1e-6, "same environment on another CPU: cpuid 6/106/6 -> 6/167/1")
+    assert reproduce.tolerance(CPU, dict(CPU), (here, dict(here))).relative == 0.0
+    assert reproduce.tolerance(CPU, dict(CPU), (None, here)).relative == 0.0  # recorded before runs named their CPU
+
+
+def test_a_run_names_its_cpu():
+    from lab.runner import provenance
+
+    machine = provenance.machine()
+    assert set(machine) == {"cpu", "cpuid"}
+    if Path("/proc/cpuinfo").exists():
+        assert machine["cpuid"] and machine["cpuid"].count("/") == 2
 
 
 def test_an_unrecorded_environment_is_not_assumed_the_same():

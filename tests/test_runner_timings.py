@@ -8,7 +8,7 @@ import pytest
 from runner_fixture import make_root, write_experiment
 
 from lab import results
-from lab.runner import run, scripts, timings
+from lab.runner import provenance, run, scripts, timings
 
 PARTS = ("kernel_start_s", "training_s", "evaluation_s", "analysis_s", "page_s", "other_s")
 
@@ -106,4 +106,5 @@ def test_a_run_records_the_models_its_kernel_used(tmp_path, good_run):
     write_experiment(root, "phased", PHASED)
     run.run(scripts.read_script("phased", root), {}, root, lambda line: None)
     assert results.load_run("phased", root)["models"] == {"add2-0123.pt": 12.5}
+    assert results.load_run("phased", root)["machine"] == provenance.machine()  # and the CPU it ran on
     assert results.load_run("demo", good_run[0])["models"] == {}  # a run that used no trained model

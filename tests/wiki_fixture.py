@@ -55,6 +55,7 @@ def _run(name: str, run_id: str, final_loss: float, figures: list[dict]) -> dict
         "code": {},
         "timings": None,  # recorded before runs had timings
         "models": None,  # likewise before runs named their models
+        "machine": None,  # and before they named their CPU
     }
     return results.make_record(results.RUN_FIELDS, values)
 

@@ -56,6 +56,24 @@ def _git(root: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
+def machine() -> dict[str, str | None]:
+    """The CPU a run ran on, by name and by its CPUID numbers (family/model/stepping),
+    from ``/proc/cpuinfo`` (None elsewhere). The environment a run records (threads,
+    torch, CPU capability, MKL's mode) does not pin every number: models of ``d_model``
+    64 trained differently on a Sapphire Rapids machine than on the machines before it,
+    with all of that the same, so a comparison across CPUs is not promised bit for bit."""
+    fields = {}
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
+    except OSError:
+        pass
+    numbers = [fields.get(key) for key in ("cpu family", "model", "stepping")]
+    return {"cpu": fields.get("model name"), "cpuid": "/".join(numbers) if all(numbers) else None}
+
+
 def versions() -> dict[str, str | None]:
     """Versions of Python and the packages a run depends on, without importing them."""
     found: dict[str, str | None] = {"python": platform.python_version()}

@@ -62,9 +62,15 @@ class Comparison:
         return None if self.committed is None or self.new is None else self.new - self.committed
 
 
-def tolerance(committed: dict | None, new: dict | None) -> Tolerance:
-    """The tolerance that applies between two numerics environments (run.json ``environment``)."""
+def tolerance(
+    committed: dict | None, new: dict | None, machines: tuple[dict | None, dict | None] = (None, None)
+) -> Tolerance:
+    """The tolerance that applies between two numerics environments (run.json
+    ``environment``) on two machines (run.json ``machine``, where both recorded one)."""
     if committed == new:
+        then, now = (machine.get("cpuid") if machine else None for machine in machines)
+        if then and now and then != now:  # the environment does not pin every number (provenance.machine)
+            return Tolerance(TOLERANCES["cpu"], f"same environment on another CPU: cpuid {then} -> {now}")
         return Tolerance(TOLERANCES["same"], "same environment: bit-identical")
     if committed is None or new is None:
         which = "the committed run" if committed is None else "the reproduction"
@@ -131,7 +137,9 @@ def reproduce(name: str, root: Path, say: run.Say, cache: Path | None = None) ->
     except run.RunFailed as failed:
         new = {"metrics": {}, "environment": None}
         failure = f"{failed.failure['exception']}: {failed.failure['message']}"
-    allowed = tolerance(committed.get("environment"), new["environment"])
+    allowed = tolerance(
+        committed.get("environment"), new["environment"], (committed.get("machine"), new.get("machine"))
+    )
     comparisons = compare(committed["metrics"], new["metrics"], allowed.relative)
     count = {v: sum(c.verdict == v for c in comparisons) for v in ("identical", "within", "drifted")}
     verdict = results.make_record(

@@ -155,6 +155,7 @@ def _run(
             "params": values,
             "seed": values.get("seed"),
             "versions": provenance.versions(),
+            "machine": provenance.machine(),
             "environment": results.read_environment(out),
             "cells": executed.cells,
             "metrics": results.read_metrics(out),
