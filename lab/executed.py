@@ -133,9 +133,10 @@ def record() -> dict[str, str]:
 
 def write(out: Path) -> None:
     """Write ``record()`` to ``out/executed.json``, the phases' seconds so far to
-    ``out/phases.json`` and the models used to ``out/models.json`` (after each cell: a cell that raises still leaves the record of
-    what ran). The lab functions that write them are the recorder's calls, not the
-    run's: what they add to the record is taken back."""
+    ``out/phases.json`` and the models used to ``out/models.json`` (after each cell:
+    a cell that raises still leaves the record of what ran). The lab functions that
+    write them are the recorder's calls, not the run's: what they add to the record is
+    taken back."""
     from lab import results
 
     before = set(_seen)
