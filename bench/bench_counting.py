@@ -8,7 +8,8 @@ logits, hook points and all, as ``lab.accuracy`` did before) and through
 ``lab.inference.answers_right`` (the lean answer-only forward), in interleaved rounds,
 and prints each one's median seconds per 100,000 problems and achieved FLOP/s. The
 FLOPs are the lean forward's own multiply-adds (its last block at the answer
-positions only), so the bridge's rate is in the same currency: useful work per second.
+positions only, its first block's q/k/v looked up), so the bridge's rate is in the
+same currency: useful work per second.
 
 The reference is ``torch.mm`` measured in the same process, in the same rounds:
 at the model's own matrix shapes (8,192 problems' tokens as rows, the MLP's in and out
@@ -35,14 +36,17 @@ from lab.train import position_scores
 
 def lean_flops(cfg: ModelConfig, seq: int, n_query: int) -> int:
     """Multiply-add FLOPs (2 per product term) of one problem through the lean forward:
-    every block at every position but the last, whose queries, output projection, MLP
-    and unembedding run at the ``n_query`` answer positions only."""
+    every block at the ``seq`` positions up to the last one read, but the last block,
+    whose queries, output projection, MLP and unembedding run at the ``n_query`` answer
+    positions only; the first block's q/k/v are looked up in a table, not computed."""
     d, d_mlp = cfg.d_model, 0 if cfg.attn_only else cfg.d_mlp
 
-    def block(rows: int) -> int:  # per block: q, o and the MLP at ``rows``; k, v everywhere; scores and mixing
-        return 2 * (2 * rows * d * d + 2 * seq * d * d + 2 * rows * d * d_mlp + 2 * rows * seq * d)
+    def block(rows: int, first: bool) -> int:  # o and the MLP at ``rows``; q there and k, v everywhere unless looked up
+        products = rows * d * d + (0 if first else rows * d * d + 2 * seq * d * d)
+        return 2 * (products + 2 * rows * d * d_mlp + 2 * rows * seq * d)
 
-    return (cfg.n_layers - 1) * block(seq) + block(n_query)
+    layers = [seq] * (cfg.n_layers - 1) + [n_query]
+    return sum(block(rows, first=layer == 0) for layer, rows in enumerate(layers))
 
 
 def bridge_right(model: torch.nn.Module, tokens: np.ndarray, positions: np.ndarray) -> np.ndarray:
@@ -102,7 +106,7 @@ def main() -> None:
         in_out.append(mm_rate(chunk_rows, preset.model.d_mlp or preset.model.d_model, preset.model.d_model))
         rates["mm model shape"].append(float(np.mean(in_out)))
         rates["mm 2048-square"].append(mm_rate(2048, 2048, 2048, repeats=5))
-    flops = lean_flops(preset.model, data.task.seq_len, len(positions)) * args.problems
+    flops = lean_flops(preset.model, int(max(positions)) + 1, len(positions)) * args.problems
     reference = float(np.median(rates["mm model shape"]))
     for name, values in seconds.items():
         median = float(np.median(values))

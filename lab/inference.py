@@ -12,7 +12,14 @@ reaches on 2 cores. This forward runs the bridge's weights as plain torch calls
 - the last block's queries, MLP, final LayerNorm and unembedding only at the positions
   whose predictions are read. Every earlier block still runs at every position (the
   last block's keys and values need them all); for add2's 18 tokens and 6 answer
-  digits the last block shrinks to a third;
+  digits the last block shrinks to a third. Positions after the last one read are
+  dropped: causal attention never lets an earlier position see them;
+- the first block's residual stream and q/k/v looked up, not computed. Before any
+  attention a position's stream is its token's embedding plus its position's, so its
+  LayerNorm and q/k/v projection depend on the (position, token) pair alone: a table
+  of ``n_ctx x d_vocab`` rows, built with the forward, replaces a sixth of add2-fast's
+  multiply-adds per problem (on a trained add2-fast model, the logits are bit for bit
+  those of computing it);
 - small chunks scored side by side, one per CPU thread, each chunk's ops
   single-threaded. At d_model 64 every op is small, and torch's two threads meet at
   the end of each one: at add2-fast's shape, quiet, sharing the ops took 9.5 s per
@@ -69,16 +76,35 @@ class AnswerForward(TrainingForward):
             )
             for parts in self._blocks
         ]
+        self._stream, self._first_qkv, self._d_vocab = self._first_block_tables(bridge)
+
+    def _first_block_tables(self, bridge: TransformerBridge) -> tuple[torch.Tensor, torch.Tensor, int]:
+        """Every (position, token) pair's embedded stream ``[n_ctx * d_vocab, d_model]``
+        and first-block q/k/v ``[n_ctx * d_vocab, 3 * d_model]``, row ``position *
+        d_vocab + token``; and d_vocab."""
+        tok_embed, pos_embed = self._embed
+        d_vocab, n_ctx = bridge.cfg.d_vocab, bridge.cfg.n_ctx
+        device = next(bridge.parameters()).device
+        with torch.no_grad():
+            tokens = torch.arange(d_vocab, device=device).expand(n_ctx, -1)  # [n_ctx, d_vocab]
+            where = torch.arange(n_ctx, device=device).unsqueeze(1).expand(-1, d_vocab)
+            stream = tok_embed(tokens) + pos_embed(where)  # the sum the forward would make
+            weight, bias = self._qkv[0]
+            qkv = F.linear(self._blocks[0]["ln1"](stream), weight, bias)
+        return stream.reshape(n_ctx * d_vocab, -1), qkv.reshape(n_ctx * d_vocab, -1), d_vocab
 
     def forward(self, tokens: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
         """tokens ``[batch, pos]``, positions ``[query]`` -> logits ``[batch, query, d_vocab]``."""
-        tok_embed, pos_embed = self._embed
-        batch, seq = tokens.shape
-        x = tok_embed(tokens) + pos_embed(torch.arange(seq, device=tokens.device).expand(batch, -1))
+        seq = int(positions.max()) + 1  # the tokens after the last position read are never seen
+        tokens = tokens[:, :seq]
+        batch = tokens.shape[0]
+        rows = tokens + torch.arange(seq, device=tokens.device) * self._d_vocab  # [batch, pos]: table rows
+        x = self._stream[rows]  # [batch, pos, d_model]
         last = len(self._blocks) - 1
         for layer, (parts, (weight, bias)) in enumerate(zip(self._blocks, self._qkv)):
             attn = parts["attn"]
-            qkv = F.linear(parts["ln1"](x), weight, bias).view(batch, seq, 3, attn.n_heads, attn.d_head)
+            qkv = self._first_qkv[rows] if layer == 0 else F.linear(parts["ln1"](x), weight, bias)
+            qkv = qkv.view(batch, seq, 3, attn.n_heads, attn.d_head)
             q, k, v = (t.transpose(1, 2) for t in qkv.unbind(2))  # each [batch, head, pos, d_head]
             if layer < last:
                 z = F.scaled_dot_product_attention(q, k, v, is_causal=True, scale=1 / attn.scale)
