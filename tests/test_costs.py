@@ -120,6 +120,7 @@ def test_costs_prints_the_table_and_a_full_refresh_from_recorded_durations(root,
     assert "archived, left out: demo@kept" in out
     assert "only the total is known (demo@seeds, old)" in out
     assert "a full refresh of everything not archived (3 experiments and sweeps, 5 runs): about 3 min 18 s" in out
+    assert refresh.unnamed_note(5) in out  # these records name no models: each counted as it ran
     # make refresh's plan: both experiments are stale (hand-written records), the sweep is ad hoc
     assert "due now (make refresh): 2, about 2 min 20 s\n" in out
 

@@ -82,3 +82,17 @@ def test_the_estimate_trains_again_the_models_the_cache_lacks_once(good_root, mo
     assert refresh.experiment_seconds(shared, to_train) == 20.0  # add2-bbbb is trained by then
     assert refresh.experiment_seconds({**made, "models": None}) == 20.0  # recorded before runs named models
     assert [(item.label, item.seconds) for item in refresh.plan(good_root)] == [("demo", 22.0), ("other", 20.0)]
+
+
+def test_the_plan_says_how_many_of_its_runs_name_no_models(good_root):
+    """A run recorded before runs named their models is counted as it ran, so its
+    estimate may lack a training: the plan says how many such runs it holds."""
+    _edit(good_root, 'print("done")', 'print("finished")')
+    path = results.result_dir("demo", good_root) / results.RUN
+    run = results.load_run("demo", good_root)
+    results.atomic_write_json(path, {**run, "models": None})
+    [item] = refresh.plan(good_root)
+    assert item.unnamed == 1 and refresh.unnamed_note(1) in refresh.describe([item])
+    results.atomic_write_json(path, {**run, "models": {"add2-aaaa.pt": 5.0}})
+    [item] = refresh.plan(good_root)
+    assert item.unnamed == 0 and not any("named their models" in line for line in refresh.describe([item]))

@@ -43,6 +43,7 @@ class Row:
     phases: dict[str, float] = field(default_factory=dict)  # summed over the timed runs
     total: float = 0.0  # recorded seconds of all its runs (timings' total, else duration_s)
     refresh: float | None = None  # make refresh's estimate for running all of it again
+    unnamed: int = 0  # runs in that estimate whose records name no models (``refresh.names_no_models``)
 
 
 def rows(root: Path) -> tuple[list[Row], list[str]]:
@@ -57,7 +58,7 @@ def rows(root: Path) -> tuple[list[Row], list[str]]:
         else:
             run = results.load_run(name, root)
             row = _row(name, [run] if run else [])
-            row.refresh = refresh.experiment_seconds(run, to_train)
+            row.refresh, row.unnamed = refresh.experiment_seconds(run, to_train), refresh.names_no_models(run)
             found.append(row)
         for sweep in results.sweep_names(name, root):
             label = f"{name}@{sweep}"
@@ -65,12 +66,13 @@ def rows(root: Path) -> tuple[list[Row], list[str]]:
                 archived.append(label)
                 continue
             row = _row(label, _point_runs(name, sweep, root))
-            row.refresh, _ = refresh.sweep_seconds(name, sweep, root, every=True, to_train=to_train)
+            estimate = refresh.sweep_seconds(name, sweep, root, every=True, to_train=to_train)
+            row.refresh, row.unnamed = estimate.seconds, estimate.unnamed
             found.append(row)
         for sweep in refresh.declared(name, root):  # declared, never run: a refresh runs it too
             if sweep not in results.sweep_names(name, root):
                 row = _row(f"{name}@{sweep}", [])
-                row.refresh, _ = refresh.sweep_seconds(name, sweep, root, to_train=to_train)
+                row.refresh = refresh.sweep_seconds(name, sweep, root, to_train=to_train).seconds
                 found.append(row)
     return found, archived
 
@@ -162,6 +164,9 @@ def costs_command(root: Path = Path(".")) -> int:
         + " on this machine, from recorded durations, one run at a time"
         + (f" (and {len(never)} never timed: {', '.join(never)})" if never else "")
     )
+    unnamed = sum(row.unnamed for row in found)
+    if unnamed:
+        print(refresh.unnamed_note(unnamed))
     try:
         due = refresh.plan(root)
     except LabError as err:  # a broken script: the table stands, the plan says why not

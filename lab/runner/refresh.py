@@ -12,7 +12,10 @@
    its own last run, where none of them did), summed into the plan's total. A run
    that names the models it used is counted without the training it did, and with
    the training of each model that the cache now lacks (once, in the first item
-   that uses it): on a fresh clone, every model is trained again;
+   that uses it): on a fresh clone, every model is trained again. A run recorded
+   before runs named their models is counted as it ran, and the plan says how many
+   such runs it holds: where their models are no longer cached, the estimate lacks
+   their training;
 3. run each item, the experiments as ``make experiments NAME=...`` does and the
    sweeps as ``make sweep``, with a progress bar over the estimated seconds (tqdm:
    the ETA is the estimate corrected by the pace so far).
@@ -30,6 +33,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from lab import LabError, results
 from lab.runner import grid as grids
@@ -45,6 +49,7 @@ class Item:
     why: str  # status's words
     seconds: float | None  # the estimate; None when nothing was ever recorded
     points: int = 0  # for a sweep: how many points are due
+    unnamed: int = 0  # due runs whose records name no models: counted as they ran (``experiment_seconds``)
 
     @property
     def label(self) -> str:
@@ -72,8 +77,9 @@ def plan(root: Path) -> list[Item]:
     to_train: set[str] = set()  # models an item before will train: the next ones load them
     for _, run, rerender, item in experiments:
         item.seconds = 1.0 if rerender else experiment_seconds(run, to_train)
+        item.unnamed = int(not rerender and names_no_models(run))
     for item in sweeps:
-        item.seconds, item.points = sweep_seconds(item.name, item.sweep, root, to_train=to_train)
+        item.seconds, item.points, item.unnamed = sweep_seconds(item.name, item.sweep, root, to_train=to_train)
     return [item for *_, item in experiments] + sweeps
 
 
@@ -106,7 +112,7 @@ def experiment_seconds(run: dict | None, to_train: set[str] | None = None) -> fl
     if not run:
         return None
     seconds = run["duration_s"]
-    if run.get("models") is None:
+    if names_no_models(run):
         return seconds
     seconds -= (run.get("timings") or {}).get("training_s", 0.0)
     to_train = set() if to_train is None else to_train
@@ -117,20 +123,31 @@ def experiment_seconds(run: dict | None, to_train: set[str] | None = None) -> fl
     return seconds
 
 
+def names_no_models(run: dict | None) -> bool:
+    """Whether ``run`` was recorded before runs named the models they used."""
+    return run is not None and run.get("models") is None
+
+
+class SweepEstimate(NamedTuple):
+    seconds: float | None  # None when nothing was ever timed
+    points: int  # the points counted
+    unnamed: int  # of those, the ones whose last run names no models
+
+
 def sweep_seconds(
     name: str, sweep: str, root: Path, every: bool = False, to_train: set[str] | None = None
-) -> tuple[float | None, int]:
-    """(seconds, points) for running the sweep's due points again (``every``: all of
-    them), each as ``experiment_seconds`` (with ``to_train``) reckons its last run, or
-    for one that never ran the median of the sweep's points, or of the experiment's
-    other sweeps' points when none of them ran (``progress.typical_point``); seconds
-    None when nothing was ever timed."""
+) -> SweepEstimate:
+    """What running the sweep's due points again (``every``: all of them) takes: each
+    as ``experiment_seconds`` (with ``to_train``) reckons its last run, or for one that
+    never ran the median of the sweep's points, or of the experiment's other sweeps'
+    points when none of them ran (``progress.typical_point``)."""
     script = scripts.read_script(name, root)
     folder = results.sweep_dir(name, sweep, root)
     record = results.load_sweep(name, sweep, root) or {"points": []}
     to_train = set() if to_train is None else to_train
     durations: list[float | None] = []
     known: list[float] = []
+    unnamed = 0
     for point in record["points"]:
         run = results.read_run(folder / results.POINTS / point["id"])
         if run:
@@ -138,6 +155,7 @@ def sweep_seconds(
         if not every and _stands(script, point, run, folder):
             continue
         durations.append(experiment_seconds(run, to_train))
+        unnamed += names_no_models(run)
     if sweep in grids.declared(script):  # points declared since the sweep ran
         recorded = {p["id"] for p in record["points"]}
         new = [i for i in grids.point_ids(grids.named_grid(script, sweep)) if i not in recorded]
@@ -145,7 +163,7 @@ def sweep_seconds(
     typical = statistics.median(known) if known else progress.typical_point(name, root)
     filled = [d if d is not None else typical for d in durations]
     seconds = None if any(d is None for d in filled) else float(sum(filled))  # type: ignore[arg-type]
-    return seconds, len(durations)
+    return SweepEstimate(seconds, len(durations), unnamed)
 
 
 def _stands(script: scripts.Script, point: dict, run: dict | None, folder: Path) -> bool:
@@ -180,7 +198,18 @@ def describe(items: list[Item]) -> list[str]:
         f"{len(items)} to refresh, about {progress.clock(total(items))} from recorded durations"
         + (f" (and {len(missing)} never timed)" if missing else "")
     )
+    unnamed = sum(item.unnamed for item in items)
+    if unnamed:
+        lines.append(unnamed_note(unnamed))
     return lines
+
+
+def unnamed_note(count: int) -> str:
+    """What an estimate cannot know of ``count`` runs that name no models (``names_no_models``)."""
+    return (
+        f"{count} of the runs were recorded before runs named their models: each is counted as it ran,"
+        " without training again a model it loaded that the cache may no longer hold"
+    )
 
 
 def run(items: list[Item], experiment: Callable[[str], int], sweep: Callable[[str, str], int], say: Say) -> list[str]:
