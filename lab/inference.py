@@ -128,11 +128,12 @@ def answers_right(
     device = next(model.parameters()).device
     where = torch.as_tensor(positions, device=device)
     forward = AnswerForward(model)
-    threads = torch.get_num_threads() if device.type == "cpu" else 1
-    chunk = chunk or (CHUNK if device.type == "cpu" else GPU_CHUNK)
+    on_cpu = device.type == "cpu"
+    threads = torch.get_num_threads() if on_cpu else 1
+    chunk = chunk or (CHUNK if on_cpu else GPU_CHUNK)
 
     def score(start: int) -> torch.Tensor:
-        if device.type == "cpu":
+        if on_cpu:
             torch.set_num_threads(1)  # this pool thread's ops; the others run beside it
         part = tokens[start : start + chunk]
         if isinstance(part, np.ndarray):
@@ -146,6 +147,6 @@ def answers_right(
         with ThreadPoolExecutor(threads) as pool:
             right = list(pool.map(score, range(0, len(tokens), chunk)))
     finally:
-        if device.type == "cpu":
+        if on_cpu:
             torch.set_num_threads(threads)  # pool threads set their own; the caller's stays as it was
     return torch.cat(right).cpu().numpy() if right else np.zeros(0, dtype=bool)
