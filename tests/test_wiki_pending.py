@@ -295,3 +295,38 @@ def test_a_stale_result_s_own_page_citing_a_metric_since_renamed_is_pending_unti
     assert fresh.pending == [] and [p.message for p in fresh.problems] == [
         f"{cited}: sweep loss-shelf@seeds has no metric 'shelf_gain' (it has: final_loss)"
     ]
+
+
+def test_an_archived_result_s_page_citing_a_value_no_longer_recorded_says_so_and_builds():
+    """An archived sweep point's page is a record of its commit: its write-up may cite a
+    metric the experiment's current run no longer records (training-recipe's run stopped
+    holding six nines, so it has no examples_to_six_nines). That is no error there, and
+    the page says "no longer recorded" where the number was; on a fresh result's page
+    the same citation is an error."""
+    point = "experiments/loss-shelf/sweeps/settings/points/lr-1/index.md"
+    cited = "{{ metric loss-shelf.steps_to_six_nines }}"
+
+    def made(settings: freshness.Freshness) -> links.Graph:
+        pages = {
+            "experiments/loss-shelf/index.md": "---\ntitle: The loss shelf\n---\nLoss stalls.\n",
+            point: f"---\ntitle: lr-1\nexperiment: loss-shelf\nsweep: settings\n---\n{cited}\n",
+        }
+        notes = [parse_note(src, text, f"site/{src}") for src, text in pages.items()]
+        return links.build_graph(
+            notes,
+            {"loss-shelf": RUN},
+            {},
+            scripts=["loss-shelf"],
+            freshness={"loss-shelf": FRESH, "loss-shelf@settings": settings},
+            declared={"loss-shelf": ["settings"]},
+        )
+
+    archived = made(ARCHIVED)
+    assert archived.problems == [] and archived.pending == []
+    html = rendering.render(cited, point, archived, lambda path: f"/{path}")
+    assert ">no longer recorded<" in html and "loss-shelf@settings, archived: a record of its commit" in html
+    assert "pending" not in html.replace("lab-pending", "")
+    fresh = made(FRESH)
+    assert [p.message for p in fresh.problems] == [
+        "experiment 'loss-shelf' has no metric 'steps_to_six_nines' (it has: final_loss)"
+    ]

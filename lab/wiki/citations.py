@@ -18,6 +18,11 @@ it (``freshness.warn_pending``). A citation is pending when it names
   is itself due to run again (a stale sweep point's page, written with an older
   write-up, citing a metric since renamed): its re-run rewrites the page.
 
+A citation is **gone** when an archived result's page (a record of its commit, never
+run again) cites a metric or figure that the cited result no longer records: the
+write-up cited a value recorded then. The page shows "no longer recorded" and the build
+goes on; the same citation anywhere else is an error.
+
 Plain functions over the graph (``lab.wiki.links.Graph``), whose ``resolve`` calls
 ``resolve`` here for every reference that is not a plain link.
 """
@@ -31,7 +36,7 @@ from typing import TYPE_CHECKING
 from lab import results, suggest
 from lab.runner import aggregate
 from lab.wiki.notes import experiment_name
-from lab.wiki.refs import PENDING, Ref, Resolved
+from lab.wiki.refs import GONE, PENDING, Ref, Resolved
 
 if TYPE_CHECKING:
     from lab.wiki.links import Graph
@@ -74,7 +79,11 @@ def resolve(graph: Graph, ref: Ref, from_src: str) -> Resolved | None:
         have = figure_captions(graph.runs[exp]) if figure else graph.runs[exp].get("metrics", {})
         if ref.anchor not in have:
             why = f"experiment {exp!r} has no {'figure' if figure else 'metric'} {ref.anchor!r}"
-            if pending := _lacking(graph, exp, why, f"make experiments NAME={exp}") or _rewritten(graph, from_src, why):
+            if pending := (
+                _lacking(graph, exp, why, f"make experiments NAME={exp}")
+                or _rewritten(graph, from_src, why)
+                or _on_archived(graph, from_src, why)
+            ):
                 return pending
             hint = suggest.did_you_mean(ref.anchor, have)
             return Resolved(None, f"{why}{hint} (it has: {suggest.listing(have)})")
@@ -148,7 +157,9 @@ def resolve_sweep(graph: Graph, ref: Ref, from_src: str) -> Resolved | None:
             why = f"sweep {name}@{sweep} has no metric {ref.anchor!r}"
             command = f"make sweep NAME={name} SWEEP={sweep}"
             if ref.anchor not in recorded and (
-                pending := _lacking(graph, f"{name}@{sweep}", why, command) or _rewritten(graph, from_src, why)
+                pending := _lacking(graph, f"{name}@{sweep}", why, command)
+                or _rewritten(graph, from_src, why)
+                or _on_archived(graph, from_src, why)
             ):
                 return pending
             return Resolved(None, f"{ref.written}: {err}")
@@ -213,18 +224,35 @@ def _lacking(graph: Graph, result: str, why: str, command: str) -> Resolved | No
     )
 
 
+def _result_of(from_src: str) -> str | None:
+    """The result (``NAME`` or ``NAME@SWEEP``) whose page, or sweep point's page,
+    ``from_src`` is; None for any other page."""
+    parts = from_src.split("/")
+    if parts[0] != results.RESULTS_DIR.name or len(parts) < 3:
+        return None
+    return f"{parts[1]}@{parts[3]}" if len(parts) > 4 and parts[2] == results.SWEEPS else parts[1]
+
+
+def _on_archived(graph: Graph, from_src: str, why: str) -> Resolved | None:
+    """Gone, when the citing page ``from_src`` belongs to an archived result, which is
+    never run again; None for any other page."""
+    result = _result_of(from_src)
+    fresh = graph.freshness.get(result) if result else None
+    if fresh is None or fresh.status != "archived":
+        return None
+    return Resolved(None, f"{why} now; cited on the page of {result}, archived: a record of its commit", kind=GONE)
+
+
 def _rewritten(graph: Graph, from_src: str, why: str) -> Resolved | None:
     """Pending, when the citing page ``from_src`` is the page of a result (an experiment,
     a sweep or one of its points) due to run again: the run rewrites the page with the
     write-up as it is now. None for any other page."""
-    parts = from_src.split("/")
-    if parts[0] != results.RESULTS_DIR.name or len(parts) < 3:
-        return None
-    result = f"{parts[1]}@{parts[3]}" if len(parts) > 4 and parts[2] == results.SWEEPS else parts[1]
-    fresh = graph.freshness.get(result)
+    result = _result_of(from_src)
+    fresh = graph.freshness.get(result) if result else None
     if fresh is None or not fresh.reruns:
         return None
-    command = f"make sweep NAME={parts[1]} SWEEP={parts[3]}" if "@" in result else f"make experiments NAME={result}"
+    name, _, sweep = result.partition("@")
+    command = f"make sweep NAME={name} SWEEP={sweep}" if sweep else f"make experiments NAME={name}"
     return Resolved(
         None,
         f"{why}; cited on the page of {result}, {fresh.status}, whose re-run rewrites it",

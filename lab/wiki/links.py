@@ -30,6 +30,7 @@ from lab.wiki.notes import FOLDERS, Note
 from lab.wiki.outline import Outline, slug
 from lab.wiki.refs import (
     AMBIGUOUS,
+    GONE,
     MISSING,
     NO_PLACE,
     OBSIDIAN_TOO,
@@ -44,7 +45,17 @@ from lab.wiki.refs import (
 from lab.wiki.syntax import plain
 
 # found by lab.wiki.refs, kept here too
-__all__ = ["AMBIGUOUS", "MISSING", "NO_PLACE", "OBSIDIAN_TOO", "PENDING", "UNCLOSED_MESSAGE", "Ref", "Resolved"]
+__all__ = [
+    "AMBIGUOUS",
+    "GONE",
+    "MISSING",
+    "NO_PLACE",
+    "OBSIDIAN_TOO",
+    "PENDING",
+    "UNCLOSED_MESSAGE",
+    "Ref",
+    "Resolved",
+]
 __all__ += ["scan", "snippet", "unclosed"]
 
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
@@ -293,6 +304,8 @@ def build_graph(
                 graph.pending.append(
                     citations.Pending(note.where(line), note.src, ref.written, found.message, found.command)
                 )
+                continue
+            if found.kind == GONE:  # not a problem: an archived page's record, marked where it is shown
                 continue
             # _record calls the snippet function at once (if at all), so the loop's variables are current
             _record(graph, note, found, note.where(line), lambda: snippet(note.body, ref, paragraphs))  # noqa: B023

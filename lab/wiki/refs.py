@@ -51,6 +51,9 @@ MISSING, NO_PLACE, AMBIGUOUS = "missing", "no place", "ambiguous"
 OBSIDIAN_TOO = (MISSING, NO_PLACE, AMBIGUOUS)
 # Not a problem at all: a value a run will record but none has yet (``lab.wiki.citations``).
 PENDING = "pending"
+# Not a problem either: a value cited on an archived result's page (a record of its
+# commit, never re-run) that the cited result no longer records.
+GONE = "gone"
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,7 @@ class Resolved:
     src: str | None  # the page or file it points to; None when broken or pending
     message: str = ""  # why it is broken or pending, or a warning about how it resolved
     anchor: str = ""  # the HTML id on that page, for a heading or ^block
-    kind: str = ""  # MISSING, NO_PLACE, AMBIGUOUS, PENDING, or "" (any other problem: a lab error)
+    kind: str = ""  # MISSING, NO_PLACE, AMBIGUOUS, PENDING, GONE, or "" (any other problem: a lab error)
     command: str = ""  # for a PENDING citation: the command that records the value
 
 

@@ -18,7 +18,7 @@ from lab import results, stats
 from lab.runner import aggregate
 from lab.wiki import citations, freshness, htmllinks
 from lab.wiki.citations import figure_captions
-from lab.wiki.links import IMAGES, PENDING, Graph, Ref, Resolved, scan
+from lab.wiki.links import GONE, IMAGES, PENDING, Graph, Ref, Resolved, scan
 from lab.wiki.mask import mask
 from lab.wiki.notes import experiment_name
 from lab.wiki.syntax import BLOCK_ID
@@ -167,6 +167,8 @@ def _render_ref(ref: Ref, src: str, ctx: _Context, text: str) -> str:
     found = graph.resolve(ref, src)
     if found.kind == PENDING:
         return _pending(ref, found)
+    if found.kind == GONE:
+        return _gone(ref, found)
     if not found.src:
         shown = ref.label or ref.target or ref.anchor
         return f'<span class="lab-broken" title="{_attribute(found.message)}">{md_escape(shown)}</span>'
@@ -193,6 +195,17 @@ def _render_ref(ref: Ref, src: str, ctx: _Context, text: str) -> str:
     if citations.is_figure(graph, ref):
         return _figure(ref, found.src, ctx)
     return _as_block(_transclusion(ref, found, ctx), text, ref)
+
+
+def _gone(ref: Ref, found: Resolved) -> str:
+    """A value an archived page cited that is no longer recorded (``lab.wiki.citations``):
+    said so where the number or figure would be, with why on hover."""
+    cited = f"{ref.target}.{ref.anchor}" if ref.form == "metric" else f"{ref.target}#{ref.anchor}"
+    title = _attribute(f"{cited}: {found.message}")
+    if ref.form == "metric":
+        return f'<span class="lab-pending lab-gone" title="{title}">no longer recorded</span>'
+    what = f"Figure {html.escape(ref.anchor)} of {html.escape(ref.target)}: no longer recorded"
+    return f'\n<div class="lab-pending lab-pending-figure lab-gone" title="{title}">{what}</div>\n\n'
 
 
 def _attribute(text: str) -> str:
