@@ -125,7 +125,7 @@ record.figure(fig, "class-errors", caption="Share of each cascade class answered
 #
 # Here three models of four answer all 200,000 problems right, and the one that errs,
 # seed 3's weights on seed 0's problems, errs thinly across the classes (S1 0.16%, S3
-# 0.18%, S4 and S5 0.13%, S0 and S2 none), not in the long cascades. This run (that
+# 0.18%, S4 0.12%, S5 0.13%, S0 and S2 none), not in the long cascades. This run (that
 # pair) ends with {{ metric seed-swap.errors_per_million }} wrong per million. On the
 # earlier machines both of seed 3's runs failed the same way, the longest cascades
 # worst (S5 23% and 30%, S4 8% and 13% wrong), and this page read that as "the failure
