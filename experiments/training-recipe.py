@@ -248,10 +248,10 @@ record.table(classes, caption="The final model's errors per cascade class (enric
 # 1,000,000 uniform problems and every cascade class within 1e-4 on 200,000 enriched
 # ones, where six nines starts and at the last checkpoint, with clean screens between.
 # On this machine (a Sapphire Rapids CPU; this run of 2026-12-06) seed 0 **does not
-# hold it**: the last checkpoint's full count has
-# {{ metric training-recipe.uniform_errors }} of the million uniform problems wrong
-# (every cascade class within 1e-4, {{ metric training-recipe.worst_class_rate }} at
-# worst), although the screens of 20,000 + 20,000 problems at steps 3,489, 3,695 and
+# hold it**: the last checkpoint's full count finds
+# {{ metric training-recipe.uniform_errors }} among the million uniform problems (the
+# worst cascade class at {{ metric training-recipe.worst_class_rate }} of its enriched
+# problems), although the screens of 20,000 + 20,000 problems at steps 3,489, 3,695 and
 # 3,900 were clean: two errors in a million are below what a screen can see, which is
 # why the last checkpoint is always counted in full. The earlier machines, with the
 # same code and seed, trained another model, which held six nines from step 3,079
