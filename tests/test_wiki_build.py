@@ -84,6 +84,18 @@ def test_backlinks_are_on_the_page_and_in_its_toc_but_not_in_search(built):
     assert shelf and not any("Linked from" in doc["title"] + doc["text"] for doc in shelf)
 
 
+def test_generated_pages_link_their_notes_as_the_core_would(built):
+    # The generated pages' links go in after the conversion (lab.wiki.htmllinks), as do
+    # a note's meta line and links: none is left a token.
+    insights, home = (built / "insights/index.html").read_text(), (built / "index.html").read_text()
+    assert '<a href="carry-heads/">Two heads compute the carry</a>' in insights
+    assert '<a href="insights/carry-heads/">Two heads compute the carry</a>' in home
+    for page in built.rglob("*.html"):
+        assert "\ue000" not in page.read_text(), page
+    graph = (built / "graph/index.html").read_text()  # written again: its front matter read, not shown
+    assert 'class="lab-graph lab-graph--all"' in graph and "exclude: true" not in graph
+
+
 def test_sidebar_holds_sections_not_pages(built):
     html = (built / "insights/carry-heads/index.html").read_text()
     nav = html.split('class="md-nav md-nav--primary"', 1)[1].split("</nav>", 1)[0]

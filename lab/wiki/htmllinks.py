@@ -44,11 +44,16 @@ class Links:
 
     def token(self, to_src: str, text: str, anchor: str = "", cls: str = "") -> str | None:
         """The token of a link to ``to_src``; None when the link must stay Markdown."""
-        if self.held or not PLAIN.fullmatch(text):
+        shown = None if self.held else plain_html(text)
+        if shown is None:
             return None
         href = self.url(to_src) + (f"#{anchor}" if anchor else "")
         attrs = (f' class="{html.escape(cls)}"' if cls else "") + f' href="{_attribute(href)}"'
-        self.html.append(f"<a{attrs}>{_UNESCAPE.sub(_char, text)}</a>")
+        return self.add(f"<a{attrs}>{shown}</a>")
+
+    def add(self, html: str) -> str:
+        """The token that ``fill`` replaces with ``html`` (whose own tokens are filled now)."""
+        self.html.append(self.fill(html))
         return f"{_OPEN}{len(self.html) - 1}{_CLOSE}"
 
     def fill(self, converted: str) -> str:
@@ -56,6 +61,12 @@ class Links:
         if not self.html or _OPEN not in converted:
             return converted
         return TOKEN.sub(lambda m: self.html[int(m[1])], converted)
+
+
+def plain_html(text: str) -> str | None:
+    """The HTML the core makes of Markdown ``text`` when it is plain (``PLAIN``; tokens
+    of links are plain too), else None."""
+    return _UNESCAPE.sub(_char, text) if PLAIN.fullmatch(text) else None
 
 
 def _char(match: re.Match) -> str:
