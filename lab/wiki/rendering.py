@@ -130,6 +130,8 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
 
 def _render(text: str, src: str, ctx: _Context) -> str:
     """``text``, which lives in ``src`` (names resolve from there), for ``ctx.page``."""
+    if "[[" not in text and "{{" not in text and "^" not in text:
+        return text  # no reference and no block id to look for (a meta line's value, a short note)
     masked = mask(text)
     edits = [_edit(ref, src, ctx, text, masked) for ref in scan(text, masked)]
     if "^" in masked:
