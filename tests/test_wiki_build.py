@@ -44,6 +44,14 @@ def built(tmp_path_factory) -> Path:
     return root / "build" / "site"
 
 
+def test_the_plugin_imports_the_run_judgement_only_to_judge_results():
+    # lab.runner.staleness (and the archive and fingerprints it reads) is imported by
+    # lab.wiki.freshness.gather when there are results to judge: a vault has none.
+    code = "import sys, lab.wiki.plugin; print([m for m in ('lab.runner.staleness', 'lab.fingerprint') if m in sys.modules])"
+    imported = subprocess.run([sys.executable, "-c", code], env=ENV, capture_output=True, text=True, check=True)
+    assert imported.stdout.strip() == "[]"
+
+
 def test_strict_build_makes_every_page(built):
     for page in (
         "index.html",

@@ -1,10 +1,10 @@
 """Links between pages written into the HTML after the conversion, not parsed as Markdown.
 
 A note's page holds many links the wiki writes itself (its wikilinks, its project, its
-tags, a project's lists): as Markdown, each is parsed by the core's link pattern,
-split out of its text, re-scanned by every inline pattern and resolved again by the
-core's link checker, about a third of a short note's conversion (measured on 1,000
-notes). While ``collecting(url)`` is active, ``rendering.md_link`` hands such a link
+tags, a project's lists), and a generated page (an index, the tags page) hardly anything
+else: as Markdown, each is parsed by the core's link pattern, split out of its text,
+re-scanned by every inline pattern and resolved again by the core's link checker,
+about a third of a short note's conversion (measured on 1,000 notes). While ``collecting(url)`` is active, ``rendering.md_link`` hands such a link
 here instead: it goes into the Markdown as a token of two private-use characters around
 a number, which no Markdown pattern reads, and ``fill`` puts the ``<a>`` element in its
 place in the converted HTML, byte for byte what the core would have written:
@@ -14,6 +14,8 @@ place in the converted HTML, byte for byte what the core would have written:
   the entities ``html.escape`` writes, and no character Markdown acts on), unescaped;
   a text with any other Markdown, a link with a title, and a link in a heading
   (whose text is also the table of contents' entry) stay Markdown links.
+
+``Links.add`` takes other HTML the same way: a note's meta line (``metaline``).
 
 The core does not check these links' anchors; the wiki resolves them itself
 (``links.Graph.page``: a heading or block of a note that is not there is a problem).
@@ -73,9 +75,12 @@ def _char(match: re.Match) -> str:
     return match[1]
 
 
+_BARE_AMPERSAND = re.compile(r"&(?!(?:#[0-9]+|#x[0-9a-f]+|[0-9a-z]+);)", re.I)
+
+
 def _attribute(value: str) -> str:
     """As Python-Markdown writes an attribute's value (an entity's ``&`` kept)."""
-    value = re.sub(r"&(?!(?:#[0-9]+|#x[0-9a-f]+|[0-9a-z]+);)", "&amp;", value, flags=re.I)
+    value = _BARE_AMPERSAND.sub("&amp;", value) if "&" in value else value
     return value.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 

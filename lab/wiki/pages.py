@@ -3,9 +3,9 @@
 - ``SECTIONS``: the generated index pages (Home, Projects, Insights, Ideas, Journal,
   Experiments, and the graph and tags pages of ``graph`` and ``tags``), which are
   also the whole sidebar.
-- ``decorate``: what each note gets around its own text, as Markdown: a status line
-  from its front matter, on a project page the lists of its notes, and on an
-  experiment page the failure banner, provenance and metric history.
+- ``decorate``: what each note gets around its own text, as Markdown: its meta line
+  (``metaline``), on a project page the lists of its notes, and on an experiment page
+  the failure banner, provenance and metric history.
 - ``backlinks`` (from ``lab.wiki.backlinks``): every page's "Linked from" section, as HTML.
 
 Everything here is a pure function of the graph (``links.build_graph``).

@@ -25,11 +25,12 @@ from lab.wiki.syntax import BLOCK_ID
 
 MAX_EMBED_DEPTH = 4  # transclusions inside transclusions
 _SIZE = re.compile(r"(\d+)(?:x(\d+))?")  # an image's |W or |WxH
+_MARKDOWN_CHAR = re.compile(r"([\\`*_{}\[\]#|!$])")  # what md_escape escapes
 
 
 def md_escape(text: str) -> str:
     """Plain text safe to put in Markdown (and its inline HTML)."""
-    return re.sub(r"([\\`*_{}\[\]#|!$])", r"\\\1", html.escape(text, quote=False))
+    return _MARKDOWN_CHAR.sub(r"\\\1", html.escape(text, quote=False))
 
 
 def md_link(from_src: str, to_src: str, text: str, anchor: str = "", title: str = "", cls: str = "") -> str:
