@@ -33,7 +33,8 @@ so every build compiles the lab's modules, ~0.05 s that the baseline does not pa
 1.36x and 1.42x (3 rounds) before the generated pages' links and each note's meta line
 went into the HTML after the conversion (htmllinks, lab.wiki.metaline), references were
 resolved once per page and the run judgement was imported only to judge results;
-1.25x and 1.31x after (5 rounds; cold 4.2-4.3 s against 3.3 s); warm 1.03x and 0.99x.
+1.25x and 1.31x after (5 rounds; cold 4.2-4.3 s against 3.3 s); warm 1.03x and 0.99x;
+with bytecode written, as on a user's machine, cold 1.17x and 1.30x (3 rounds).
 What is left of the cold gap, about 0.9 s (parts measured in-process), against the
 ~0.3 s the conversion now costs less than the baseline's (one Markdown instance, links
 and meta line as HTML): Material's search parsing the links and meta line of each note
