@@ -25,15 +25,23 @@ lab/today (the cost of the graph and tags) and properdocs/mkdocs.
 --every-page-nav adds the comparison this bench used to print: search only with a
 nav listing every page, built once, which is slow and flatters the lab.
 
-Measured (1,000 notes, medians of 3, CPU seconds): lab cold/baseline 1.61x (MkDocs)
-and 1.67x (ProperDocs) before lab.wiki.convert and lab.wiki.htmllinks (the machine
-busy with other work), 1.38x and 1.36x after (quiet; cold 4.3 s against 3.1-3.2 s);
-warm 1.03x and 0.96x. What is left of the cold gap, about 1.1 s (parts measured
-in-process): the plugin's own work (notes parsed, the graph resolved and laid out,
-the generated pages: ~0.4 s; each note's additions rendered: ~0.2 s; backlinks:
-~0.1 s), the Markdown the lab adds that is still converted (the meta line's bold
-labels and class, heading ids), the search index of the larger pages (~0.15 s) and
-importing the plugin (~0.15 s).
+Measured (1,000 notes, CPU seconds, medians of the rounds): lab cold/baseline 1.61x
+(MkDocs) and 1.67x (ProperDocs) before lab.wiki.convert and lab.wiki.htmllinks (the
+machine busy with other work), 1.38x and 1.36x after (quiet; cold 4.3 s against
+3.1-3.2 s). On 2 cores loaded by another job throughout (PYTHONDONTWRITEBYTECODE set,
+so every build compiles the lab's modules, ~0.05 s that the baseline does not pay):
+1.36x and 1.42x (3 rounds) before the generated pages' links and each note's meta line
+went into the HTML after the conversion (htmllinks, lab.wiki.metaline), references were
+resolved once per page and the run judgement was imported only to judge results;
+1.25x and 1.31x after (5 rounds; cold 4.2-4.3 s against 3.3 s); warm 1.03x and 0.99x;
+with bytecode written, as on a user's machine, cold 1.17x and 1.30x (3 rounds).
+What is left of the cold gap, about 0.9 s (parts measured in-process), against the
+~0.3 s the conversion now costs less than the baseline's (one Markdown instance, links
+and meta line as HTML): Material's search parsing the links and meta line of each note
+(+0.15-0.2 s: twice the baseline's indexing), the graph laid out with numpy (~0.14 s)
+and importing numpy for it (~0.08 s), the plugin's own work (notes parsed ~0.09 s,
+references resolved with their snippets ~0.12 s, each note's additions rendered
+~0.25 s, backlinks ~0.05 s) and importing the plugin (~0.07 s more than the baseline).
 """
 
 from __future__ import annotations

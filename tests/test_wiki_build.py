@@ -44,6 +44,14 @@ def built(tmp_path_factory) -> Path:
     return root / "build" / "site"
 
 
+def test_the_plugin_imports_the_run_judgement_only_to_judge_results():
+    # lab.runner.staleness (and the archive and fingerprints it reads) is imported by
+    # lab.wiki.freshness.gather when there are results to judge: a vault has none.
+    code = "import sys, lab.wiki.plugin; print([m for m in ('lab.runner.staleness', 'lab.fingerprint') if m in sys.modules])"
+    imported = subprocess.run([sys.executable, "-c", code], env=ENV, capture_output=True, text=True, check=True)
+    assert imported.stdout.strip() == "[]"
+
+
 def test_strict_build_makes_every_page(built):
     for page in (
         "index.html",
@@ -82,6 +90,18 @@ def test_backlinks_are_on_the_page_and_in_its_toc_but_not_in_search(built):
     index = json.loads((built / "search/search_index.json").read_text())
     shelf = [doc for doc in index["docs"] if doc["location"].startswith("experiments/loss-shelf/")]
     assert shelf and not any("Linked from" in doc["title"] + doc["text"] for doc in shelf)
+
+
+def test_generated_pages_link_their_notes_as_the_core_would(built):
+    # The generated pages' links go in after the conversion (lab.wiki.htmllinks), as do
+    # a note's meta line and links: none is left a token.
+    insights, home = (built / "insights/index.html").read_text(), (built / "index.html").read_text()
+    assert '<a href="carry-heads/">Two heads compute the carry</a>' in insights
+    assert '<a href="insights/carry-heads/">Two heads compute the carry</a>' in home
+    for page in built.rglob("*.html"):
+        assert "\ue000" not in page.read_text(), page
+    graph = (built / "graph/index.html").read_text()  # written again: its front matter read, not shown
+    assert 'class="lab-graph lab-graph--all"' in graph and "exclude: true" not in graph
 
 
 def test_sidebar_holds_sections_not_pages(built):

@@ -2,14 +2,16 @@
 after the conversion, give the HTML the same links as Markdown give; a link that
 must stay Markdown (in a heading, with a title, with Markdown in its text) stays so."""
 
+import json
 import re
 from pathlib import Path
+from urllib.parse import quote
 
 import markdown
 import pytest
 import yaml
 
-from lab.wiki import htmllinks, rendering
+from lab.wiki import htmllinks, metaline, rendering
 from lab.wiki.rendering import md_escape, md_link
 
 REPO = Path(__file__).resolve().parents[1]
@@ -96,3 +98,39 @@ def test_a_note_renders_its_heading_links_as_markdown_and_the_rest_as_tokens():
     assert "## About [Other](other.md)\n" in text
     assert "See \ue0000\ue001." in text
     assert collected.html == ['<a href="../other/">Other</a>']
+
+
+def _meta_graph(project_title: str):
+    from lab.wiki import links
+    from lab.wiki.notes import parse_note
+
+    idea = "---\ntitle: This\nstatus: open\npriority: high\nproject: other\ntags: [carry, λ]\n---\n\nText.\n"
+    other = f"---\ntitle: {json.dumps(project_title)}\n---\n\nText.\n"
+    notes = [parse_note("ideas/this.md", idea), parse_note("projects/other.md", other)]
+    return links.build_graph(notes, {}, {})
+
+
+def _relative(src: str) -> str:
+    """As the core's URLs, but the Markdown paths: a plain Markdown conversion leaves them so."""
+    return quote(rendering.relative_path(src, "ideas/this.md"))
+
+
+@pytest.mark.parametrize("project_title", ["Other", "a_b*c", "x & y < z", "costs $5"])
+def test_a_meta_line_of_html_converts_as_its_markdown_does(project_title):
+    graph = _meta_graph(project_title)
+    note = graph.notes["ideas/this.md"]
+    as_markdown = rendering.render(metaline.meta_line(note, graph), note.src, graph, _relative)
+    assert as_markdown.startswith("**Status:** open · **Priority:** high · **Project:** [")
+    with htmllinks.collecting(_relative) as links:
+        line = metaline.meta_line(note, graph)
+    assert line.endswith("\n{ .lab-meta }") and "**" not in line and "[" not in line
+    assert links.fill(convert(line)) == convert(as_markdown)
+
+
+def test_a_meta_line_with_a_broken_link_stays_markdown():
+    graph = _meta_graph("Other")
+    note = graph.notes["ideas/this.md"]
+    note.meta["project"] = "nowhere"
+    with htmllinks.collecting(_relative):
+        line = metaline.meta_line(note, graph)
+    assert line.startswith("**Status:** open · **Priority:** high · **Project:** [[nowhere]] · **Tags:** ")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from lab.wiki import links, rendering
+from lab.wiki import links, rendering, syntax
 from lab.wiki.notes import parse_note
 
 RUN = {
@@ -272,6 +272,24 @@ def test_ambiguous_vault_name_picks_same_folder_then_shortest_path_and_warns():
         "chose vault/A/Same.md as Obsidian does, not vault/A/Sub/Same.md, vault/B/Same.md; "
         "write the folder to choose"
     )
+
+
+def test_a_reference_resolves_again_from_each_page_as_from_that_page():
+    # Graph.resolve keeps what it worked out: by the page too, since [[Same]] means another note elsewhere.
+    graph = vault_graph({"vault/A/Sub/Same.md": page("Same deep", "x\n")})
+    ref = links.scan("See [[Same]].")[0]
+    assert graph.resolve(ref, "vault/A/Sub/x.md").src == "vault/A/Sub/Same.md"
+    assert graph.resolve(ref, "vault/Welcome.md").src == "vault/A/Same.md"
+    assert graph.resolve(ref, "vault/A/Sub/x.md").src == "vault/A/Sub/Same.md"
+
+
+def test_plain_text_of_each_kind_of_markup():
+    assert (
+        syntax.plain("a _word_ and **bold** and `code`, not snake_case") == "a word and bold and code, not snake_case"
+    )
+    assert syntax.plain("only _underscores_ here") == "only underscores here"
+    assert syntax.plain("See [[note|shown]], [[folder/other]] and [text](x.md).") == "See shown, other and text."
+    assert syntax.plain("> [!note] Title\n- {{ metric loss-shelf.final_loss }} ^block-id") == "loss-shelf.final_loss"
 
 
 def test_attachments_resolve_by_name_or_path_with_their_extension():

@@ -12,7 +12,10 @@
 - ``outline``: a note's headings and ``^block`` ids, which anchors point at.
 - ``pages``: what the wiki generates: indexes and experiment provenance (Markdown),
   backlinks (HTML, added after Markdown and search); ``folders``: a section per
-  folder outside the kind folders.
+  folder outside the kind folders; ``metaline``: the line of front-matter fields
+  under a note's title.
+- ``htmllinks``: the links the wiki writes (and a note's meta line), put into the
+  HTML after the conversion rather than parsed as Markdown.
 - ``callouts``: Obsidian callouts as admonitions; ``math``: the Markdown extension
   that writes ``$…$`` as MathML; ``vault``: an Obsidian vault read in place.
 - ``graph``: the graph of the notes (nodes, edges, filters, layout) as graph.json,

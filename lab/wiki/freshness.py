@@ -23,10 +23,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lab import LabError, results
-from lab.runner import grid, scripts, staleness
+from lab.runner import grid, scripts
+
+if TYPE_CHECKING:
+    from lab.runner.staleness import State
 
 # Not a logger under mkdocs: its warnings would fail a strict build, and a stale
 # citation is news for the reader, not an error in the notes.
@@ -59,6 +62,10 @@ class Freshness:
 def gather(root: Path, names: list[str], sweeps: dict[str, list[str]]) -> dict[str, Freshness]:
     """The freshness of each experiment (by name) and sweep (``NAME@SWEEP``) that has
     results; a record or script that cannot be read is ``invalid``, not an abort."""
+    # Imported here: the judgement reads the runner's archive and fingerprints, a tenth
+    # of the plugin's import, and a wiki with no results (a vault) judges nothing.
+    from lab.runner import staleness
+
     found: dict[str, Freshness] = {}
     for name in names:
         if not (Path(root) / results.EXPERIMENTS_DIR / f"{name}.py").is_file():
@@ -70,7 +77,7 @@ def gather(root: Path, names: list[str], sweeps: dict[str, list[str]]) -> dict[s
     return found
 
 
-def _judge(state: Callable[..., staleness.State], *args: Any) -> Freshness:
+def _judge(state: Callable[..., State], *args: Any) -> Freshness:
     try:
         judged = state(*args)
     except (LabError, ValueError) as err:

@@ -1,10 +1,10 @@
 """Links between pages written into the HTML after the conversion, not parsed as Markdown.
 
 A note's page holds many links the wiki writes itself (its wikilinks, its project, its
-tags, a project's lists): as Markdown, each is parsed by the core's link pattern,
-split out of its text, re-scanned by every inline pattern and resolved again by the
-core's link checker, about a third of a short note's conversion (measured on 1,000
-notes). While ``collecting(url)`` is active, ``rendering.md_link`` hands such a link
+tags, a project's lists), and a generated page (an index, the tags page) hardly anything
+else: as Markdown, each is parsed by the core's link pattern, split out of its text,
+re-scanned by every inline pattern and resolved again by the core's link checker,
+about a third of a short note's conversion (measured on 1,000 notes). While ``collecting(url)`` is active, ``rendering.md_link`` hands such a link
 here instead: it goes into the Markdown as a token of two private-use characters around
 a number, which no Markdown pattern reads, and ``fill`` puts the ``<a>`` element in its
 place in the converted HTML, byte for byte what the core would have written:
@@ -14,6 +14,8 @@ place in the converted HTML, byte for byte what the core would have written:
   the entities ``html.escape`` writes, and no character Markdown acts on), unescaped;
   a text with any other Markdown, a link with a title, and a link in a heading
   (whose text is also the table of contents' entry) stay Markdown links.
+
+``Links.add`` takes other HTML the same way: a note's meta line (``metaline``).
 
 The core does not check these links' anchors; the wiki resolves them itself
 (``links.Graph.page``: a heading or block of a note that is not there is a problem).
@@ -44,11 +46,16 @@ class Links:
 
     def token(self, to_src: str, text: str, anchor: str = "", cls: str = "") -> str | None:
         """The token of a link to ``to_src``; None when the link must stay Markdown."""
-        if self.held or not PLAIN.fullmatch(text):
+        shown = None if self.held else plain_html(text)
+        if shown is None:
             return None
         href = self.url(to_src) + (f"#{anchor}" if anchor else "")
         attrs = (f' class="{html.escape(cls)}"' if cls else "") + f' href="{_attribute(href)}"'
-        self.html.append(f"<a{attrs}>{_UNESCAPE.sub(_char, text)}</a>")
+        return self.add(f"<a{attrs}>{shown}</a>")
+
+    def add(self, html: str) -> str:
+        """The token that ``fill`` replaces with ``html`` (whose own tokens are filled now)."""
+        self.html.append(self.fill(html))
         return f"{_OPEN}{len(self.html) - 1}{_CLOSE}"
 
     def fill(self, converted: str) -> str:
@@ -58,13 +65,22 @@ class Links:
         return TOKEN.sub(lambda m: self.html[int(m[1])], converted)
 
 
+def plain_html(text: str) -> str | None:
+    """The HTML the core makes of Markdown ``text`` when it is plain (``PLAIN``; tokens
+    of links are plain too), else None."""
+    return _UNESCAPE.sub(_char, text) if PLAIN.fullmatch(text) else None
+
+
 def _char(match: re.Match) -> str:
     return match[1]
 
 
+_BARE_AMPERSAND = re.compile(r"&(?!(?:#[0-9]+|#x[0-9a-f]+|[0-9a-z]+);)", re.I)
+
+
 def _attribute(value: str) -> str:
     """As Python-Markdown writes an attribute's value (an entity's ``&`` kept)."""
-    value = re.sub(r"&(?!(?:#[0-9]+|#x[0-9a-f]+|[0-9a-z]+);)", "&amp;", value, flags=re.I)
+    value = _BARE_AMPERSAND.sub("&amp;", value) if "&" in value else value
     return value.replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 

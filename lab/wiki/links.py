@@ -16,6 +16,7 @@ sentence. ``lab.wiki.rendering`` then turns a page's references into Markdown.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from collections import defaultdict
@@ -80,6 +81,7 @@ def page_keys(src: str) -> list[str]:
     return [key.casefold() for key in keys]
 
 
+@functools.lru_cache(maxsize=8192)  # a name is looked up from every page that links to it
 def normalize(name: str) -> str:
     """``[[name]]`` and front-matter values alike: brackets, slashes and ``.md`` dropped."""
     name = name.strip().removeprefix("[[").removesuffix("]]").split("|")[0].split("#")[0]
@@ -194,6 +196,7 @@ class Graph:
     # src -> (target src, embedded?) of each reference it makes: what its rendering reads of others
     targets: dict[str, set[tuple[str, bool]]] = field(default_factory=lambda: defaultdict(set))
     _outlines: dict[str, Outline] = field(default_factory=dict)
+    _resolved: dict[tuple, Resolved] = field(default_factory=dict, repr=False)  # by reference as written, and page
     scripts: set[str] = field(default_factory=set)  # every experiment there is (experiments/NAME.py), run or not
 
     def pending_on(self, src: str) -> list[citations.Pending]:
@@ -249,6 +252,14 @@ class Graph:
         return Resolved(None, f"{written}: {src} has no {what} (its headings: {headings})", kind=NO_PLACE)
 
     def resolve(self, ref: Ref, from_src: str) -> Resolved:
+        """What ``ref`` on page ``from_src`` points to, worked out once: ``build_graph``
+        resolves each reference, and the page's rendering asks again."""
+        key = (ref.form, ref.target, ref.anchor, ref.label, ref.written, from_src)
+        if key not in self._resolved:
+            self._resolved[key] = self._resolve(ref, from_src)
+        return self._resolved[key]
+
+    def _resolve(self, ref: Ref, from_src: str) -> Resolved:
         if ref.form in ("mdlink", "mdembed"):
             # As Obsidian: the path from the linking note's folder if there is such a
             # file, else the same name lookup as a wikilink's (``[x](Other%20note.md)``).

@@ -3,9 +3,9 @@
 - ``SECTIONS``: the generated index pages (Home, Projects, Insights, Ideas, Journal,
   Experiments, and the graph and tags pages of ``graph`` and ``tags``), which are
   also the whole sidebar.
-- ``decorate``: what each note gets around its own text, as Markdown: a status line
-  from its front matter, on a project page the lists of its notes, and on an
-  experiment page the failure banner, provenance and metric history.
+- ``decorate``: what each note gets around its own text, as Markdown: its meta line
+  (``metaline``), on a project page the lists of its notes, and on an experiment page
+  the failure banner, provenance and metric history.
 - ``backlinks`` (from ``lab.wiki.backlinks``): every page's "Linked from" section, as HTML.
 
 Everything here is a pure function of the graph (``links.build_graph``).
@@ -16,13 +16,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from lab import render, stats
-from lab.wiki import folders, freshness
+from lab.wiki import folders, freshness, metaline
 from lab.wiki.backlinks import BACKLINKS_ID, backlinks  # noqa: F401 (the plugin's, found here too)
 from lab.wiki.graph import GRAPH_PAGE, graph_page
 from lab.wiki.links import Graph
 from lab.wiki.notes import PRIORITIES, Note, experiment_name, unread_properties
 from lab.wiki.rendering import format_metric, md_escape, md_link
-from lab.wiki.tags import TAGS_PAGE, tag_links, tags_page
+from lab.wiki.tags import TAGS_PAGE, tags_page
 
 HOME = "index.md"
 
@@ -227,7 +227,11 @@ def decorate(note: Note, markdown: str, graph: Graph, history: list[dict]) -> st
 
     The additions may hold wikilinks; ``rendering.render`` runs after this.
     """
-    top = [unread_properties(note), _meta_line(note), freshness.pending_banner(graph.pending_on(note.src))]
+    top = [
+        unread_properties(note),
+        metaline.meta_line(note, graph),
+        freshness.pending_banner(graph.pending_on(note.src)),
+    ]
     bottom = []
     if note.kind == "project":
         bottom.append(_project_lists(note, graph))
@@ -274,26 +278,6 @@ def _sweeps(note: Note, graph: Graph) -> str:
                 f"{good}/{len(record['points'])} points ok"
             )
     return "## Sweeps\n\n" + "\n".join(lines) if lines else ""
-
-
-def _wikilink(value: str) -> str:
-    return value if value.startswith("[[") else f"[[{value}]]"
-
-
-def _meta_line(note: Note) -> str:
-    meta = note.meta
-    fields = {
-        "Status": meta.get("status") if note.kind in ("insight", "idea") else None,
-        "Priority": meta.get("priority"),
-        "Date": meta.get("date") if note.kind == "journal" else None,
-        "Project": _wikilink(meta["project"]) if meta.get("project") and note.kind != "experiment" else None,
-        "Evidence": ", ".join(map(_wikilink, meta.get("evidence", []))),
-        "Waits on": ", ".join(map(_wikilink, meta.get("waits_on", []))),
-        "Realized by": _wikilink(meta["realized_by"]) if meta.get("realized_by") else None,
-        "Tags": tag_links(note),
-    }
-    shown = [f"**{k}:** {v}" for k, v in fields.items() if v]
-    return " · ".join(shown) + "\n{ .lab-meta }" if shown else ""
 
 
 def _project_lists(project: Note, graph: Graph) -> str:

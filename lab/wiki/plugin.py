@@ -22,7 +22,8 @@ HTML or JSON and know nothing of the core:
     on_page_markdown  a note gets heading ids, its Markdown links resolved,  outline, rendering.markdown_links,
                       its additions, its references rendered, blank lines  pages.decorate, rendering.render,
                       where Obsidian starts a block, and its callouts      blocks.separate, callouts
-                      turned into admonitions
+                      turned into admonitions; a generated page is         htmllinks
+                      written again, its links collected as a note's
     on_page_content   the page's links go into its HTML; "Linked from"     htmllinks
                       joins the page's table of contents
     on_post_page      backlinks and the local graph go into the built       pages.backlinks, graph.local_graph
@@ -48,6 +49,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+from collections.abc import Callable
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -59,7 +61,7 @@ from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink, TableOfContents
-from mkdocs.utils import get_relative_url
+from mkdocs.utils import get_relative_url, meta
 
 from lab import LabError, results
 from lab.runner import scripts
@@ -105,6 +107,8 @@ class LabPlugin(BasePlugin[LabConfig]):
     converted: pagecache.PageCache  # each page's HTML, kept between builds
     converter: convert.Converter | None  # this build's Markdown to HTML (made for the first page)
     links: dict[str, htmllinks.Links]  # a page's links written as HTML after its conversion
+    urls: dict[str, str]  # each file's URL by its path, once the files are final
+    generated: dict[str, Callable[[], str]]  # the pages the wiki writes: src -> their text
 
     def on_config(self, config: MkDocsConfig) -> MkDocsConfig:
         self.own_nav = not config.nav
@@ -153,12 +157,12 @@ class LabPlugin(BasePlugin[LabConfig]):
         self.graph.reproductions = reproductions
         self._report(self.graph)
         self._forget_stale(files, config)
-        for _, src, make in pages.SECTIONS:
-            files.append(File.generated(config, src, content=make(self.graph)))
-        for folder, src in to_write:
-            files.append(File.generated(config, src, content=folders.folder_index(self.graph, folder)))
+        self.generated = {src: functools.partial(make, self.graph) for _, src, make in pages.SECTIONS}
+        self.generated |= {src: functools.partial(folders.folder_index, self.graph, f) for f, src in to_write}
         if sections:
-            files.append(File.generated(config, report.REPORT_PAGE, content=report.report_page(self.graph)))
+            self.generated[report.REPORT_PAGE] = functools.partial(report.report_page, self.graph)
+        for src, make in self.generated.items():
+            files.append(File.generated(config, src, content=make()))
         if self.own_nav:
             config.nav += [{folder: src} for folder, src in sections]
         for asset in [*ASSETS.iterdir(), PLOTLY_JS]:
@@ -170,6 +174,8 @@ class LabPlugin(BasePlugin[LabConfig]):
                 content=graph_json(self.graph, lambda src: files.get_file_from_path(src).url),
             )
         )
+        # Looked up for every link of every page: a dict, not get_file_from_path's path parsing.
+        self.urls = {file.src_uri: file.url for file in files}
         settings = (config.markdown_extensions, config.mdx_configs, dict(config.validation), config.use_directory_urls)
         self.converted = pagecache.PageCache(
             Path(config.config_file_path).parent / pagecache.CACHE_DIR,
@@ -284,8 +290,15 @@ class LabPlugin(BasePlugin[LabConfig]):
             self.converted.put(src, key, entry | {"title": page._title_from_render, "anchors": anchors})
 
     def on_page_markdown(self, markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+        url = lambda src: self._url(src, page)  # noqa: E731
+        if page.file.src_uri in self.generated:
+            # Written again, its links now HTML put in after the conversion (htmllinks):
+            # an index lists every note, and the core would parse each link and check it.
+            # The front matter is the core's, read from the first writing.
+            with htmllinks.collecting(url) as self.links[page.file.src_uri]:
+                return meta.get_data(self.generated[page.file.src_uri]())[0]
         note = self.graph.notes.get(page.file.src_uri)
-        if note is None:  # a generated page: already final
+        if note is None:  # a page with no note: already final
             return markdown
         history = []
         if note.kind == "experiment":
@@ -298,7 +311,6 @@ class LabPlugin(BasePlugin[LabConfig]):
             # in search it would be the experiment's text once per point, and indexing it
             # cost most of a warm build of the lab's own wiki.
             page.meta["search"] = {"exclude": True}
-        url = lambda src: self._url(src, page)  # noqa: E731
         with htmllinks.collecting(url) as self.links[note.src]:  # the links: HTML after the conversion
             # The note's text as parsed (front matter the core could not read is not in it),
             # its headings carrying the ids links point at, its Markdown links resolved.
@@ -308,23 +320,24 @@ class LabPlugin(BasePlugin[LabConfig]):
 
     def _url(self, src: str, page: Page) -> str:
         """The URL of file ``src`` of the docs dir, relative to ``page``."""
-        file = self.files.get_file_from_path(src)
-        return get_relative_url(file.url if file else src, page.file.url)
+        if (url := self.urls.get(src)) is None:  # not a file's own path (``a/./b.md``), or no file
+            file = self.files.get_file_from_path(src)
+            url = file.url if file else src
+        return get_relative_url(url, page.file.url)
 
     def on_page_content(self, html: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+        links = self.links.pop(page.file.src_uri, None)
+        html = links.fill(html) if links else html
         if page.file.src_uri not in self.graph.notes:
             return html
         _append_to_toc(page.toc, AnchorLink("Linked from", pages.BACKLINKS_ID, 2))
-        links = self.links.pop(page.file.src_uri, None)
-        return (links.fill(html) if links else html) + BACKLINKS_MARK
+        return html + BACKLINKS_MARK
 
     def on_post_page(self, output: str, page: Page, config: MkDocsConfig) -> str:
         note = self.graph.notes.get(page.file.src_uri)
         if note is None:
             return output
-        section = pages.backlinks(
-            note, self.graph, lambda src: get_relative_url(self.files.get_file_from_path(src).url, page.file.url)
-        )
+        section = pages.backlinks(note, self.graph, lambda src: self._url(src, page))
         return output.replace(BACKLINKS_MARK, section + local_graph(note.src), 1)
 
     def on_post_build(self, config: MkDocsConfig) -> None:

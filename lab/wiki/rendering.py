@@ -25,11 +25,12 @@ from lab.wiki.syntax import BLOCK_ID
 
 MAX_EMBED_DEPTH = 4  # transclusions inside transclusions
 _SIZE = re.compile(r"(\d+)(?:x(\d+))?")  # an image's |W or |WxH
+_MARKDOWN_CHAR = re.compile(r"([\\`*_{}\[\]#|!$])")  # what md_escape escapes
 
 
 def md_escape(text: str) -> str:
     """Plain text safe to put in Markdown (and its inline HTML)."""
-    return re.sub(r"([\\`*_{}\[\]#|!$])", r"\\\1", html.escape(text, quote=False))
+    return _MARKDOWN_CHAR.sub(r"\\\1", html.escape(text, quote=False))
 
 
 def md_link(from_src: str, to_src: str, text: str, anchor: str = "", title: str = "", cls: str = "") -> str:
@@ -130,6 +131,8 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
 
 def _render(text: str, src: str, ctx: _Context) -> str:
     """``text``, which lives in ``src`` (names resolve from there), for ``ctx.page``."""
+    if "[[" not in text and "{{" not in text and "^" not in text:
+        return text  # no reference and no block id to look for (a meta line's value, a short note)
     masked = mask(text)
     edits = [_edit(ref, src, ctx, text, masked) for ref in scan(text, masked)]
     if "^" in masked:

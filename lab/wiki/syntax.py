@@ -36,12 +36,24 @@ def figure_embed(experiment: str, figure_id: str) -> str:
     return f"![[{results.RESULTS_DIR.name}/{experiment}#{figure_id}]]"
 
 
+_MARKDOWN_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")  # [text](url), ![alt](url)
+_CALLOUT_LINE = re.compile(r"^[ \t>]*\[![\w-]+\][+-]?.*$", re.M)  # a callout's first line
+_MARKERS = re.compile(r"^[ \t]*(?:(?:[-*+>]|\d+\.|#+)[ \t]+)+", re.M)  # list, quote, heading markers
+_EMPHASIS = re.compile(r"[*`]+|(?<!\w)_+|_+(?!\w)")  # emphasis and code marks, not snake_case
+
+
 def plain(text: str) -> str:
-    """Markdown source as readable plain text: links as their shown text, no markup."""
-    text = WIKILINK.sub(lambda m: (m["label"] or m["target"].split("/")[-1] or m["anchor"] or "").rstrip("\\"), text)
-    text = METRIC.sub(lambda m: f"{m['target']}.{m['anchor']}", text)
-    text = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", text)  # [text](url), ![alt](url)
-    text = re.sub(r"^[ \t>]*\[![\w-]+\][+-]?.*$", "", text, flags=re.M)  # a callout's first line
-    text = re.sub(r"^[ \t]*(?:(?:[-*+>]|\d+\.|#+)[ \t]+)+", "", text, flags=re.M)  # list, quote, heading markers
+    """Markdown source as readable plain text: links as their shown text, no markup.
+
+    Each pattern only where the text holds what it starts with: this runs on the
+    sentence around every link of every note (its backlink's snippet)."""
+    if "[[" in text:
+        text = WIKILINK.sub(
+            lambda m: (m["label"] or m["target"].split("/")[-1] or m["anchor"] or "").rstrip("\\"), text
+        )
+    text = METRIC.sub(lambda m: f"{m['target']}.{m['anchor']}", text) if "{{" in text else text
+    text = _MARKDOWN_LINK.sub(r"\1", text) if "](" in text else text
+    text = _CALLOUT_LINE.sub("", text) if "[!" in text else text
+    text = _MARKERS.sub("", text)
     text = BLOCK_ID.sub("", text) if "^" in text else text  # a ^id needs a ^
-    return re.sub(r"[*`]+|(?<!\w)_+|_+(?!\w)", "", text).strip()  # emphasis, not snake_case
+    return _EMPHASIS.sub("", text).strip() if "*" in text or "`" in text or "_" in text else text.strip()
