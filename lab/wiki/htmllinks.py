@@ -4,10 +4,11 @@ A note's page holds many links the wiki writes itself (its wikilinks, its projec
 tags, a project's lists), and a generated page (an index, the tags page) hardly anything
 else: as Markdown, each is parsed by the core's link pattern, split out of its text,
 re-scanned by every inline pattern and resolved again by the core's link checker,
-about a third of a short note's conversion (measured on 1,000 notes). While ``collecting(url)`` is active, ``rendering.md_link`` hands such a link
-here instead: it goes into the Markdown as a token of two private-use characters around
-a number, which no Markdown pattern reads, and ``fill`` puts the ``<a>`` element in its
-place in the converted HTML, byte for byte what the core would have written:
+about a third of a short note's conversion (measured on 1,000 notes). While
+``collecting(url)`` is active, ``rendering.md_link`` hands such a link here instead: it
+goes into the Markdown as a token of two private-use characters around a number, which
+no Markdown pattern reads, and ``fill`` puts the ``<a>`` element in its place in the
+converted HTML, byte for byte what the core would have written:
 
 - ``href``: the core's URL of the file, relative to the page (``url``), and the anchor;
 - the text: the link's Markdown text when it is plain (``PLAIN``: escaped characters,

@@ -39,7 +39,7 @@ def fields(note: Note) -> dict[str, str]:
         "Realized by": _wikilink(meta["realized_by"]) if meta.get("realized_by") else None,
         "Tags": tag_links(note),
     }
-    return {label: f"{value}" for label, value in values.items() if value}
+    return {label: str(value) for label, value in values.items() if value}  # a YAML date is a date
 
 
 def meta_line(note: Note, graph: Graph) -> str:
