@@ -13,8 +13,9 @@ an enriched held-out set (where long carry chains are common enough to count).
 An answer is right when the arg-max at every answer position, given the true digits
 before it, is the true digit: the same as greedy decoding getting the whole answer
 right. The problems are drawn with their own seed, apart from the ones training
-evaluates on, and kept as bytes (22 MB for a full count), so that a walk over a
-run's checkpoints draws them once rather than at every checkpoint.
+evaluates on, and kept as bytes (22 MB for a full count), in memory for all the
+checkpoints of a walk and in the cache for later processes: drawing a full count's
+problems takes about 9 s (``held_out``).
 
 When a training run reaches six nines is read from its saved checkpoints afterwards,
 never during training (it would slow the training it times): ``six_nines_from``
@@ -24,13 +25,16 @@ final clean run in full.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import hashlib
+import json
 from dataclasses import dataclass
 
 import numpy as np
 from transformer_lens.model_bridge import TransformerBridge
 
-from lab import inference, phases
+from lab import executed, fingerprint, inference, models, phases, scores
 from lab import task as addition
 from lab.data import AdditionData
 from lab.dynamics import checkpoint_models
@@ -87,11 +91,41 @@ class HeldOut:
     enriched_class: np.ndarray
 
 
-@functools.lru_cache(maxsize=2)  # a walk's screen set and its full set, drawn once for all its checkpoints
+# The code that draws a held-out set, and so what a set read back from the cache stands for.
+DRAWING_CODE = ("lab/task.py", "lab/accuracy.py:draw", "lab/train.py:<module>:EVAL_NINE_SHARE")
+
+
+@functools.lru_cache(maxsize=2)  # a walk's screen set and its full set, read once for all its checkpoints
 def held_out(task: addition.AdditionTask, n_uniform: int, n_enriched: int, seed: int, chunk: int) -> HeldOut:
+    """``draw``'s problems, drawn once per machine: kept in the cache beside the models
+    (``problems/``), keyed by the drawing code's fingerprint (``DRAWING_CODE``), numpy's
+    version and these arguments. Drawing a full count's 1.2M problems takes about 9 s on
+    this machine, most of it hashing ten times as many candidates into their split, in
+    every process that counts; reading them back takes a few hundredths. An entry that
+    does not verify (``lab.scores.read``) is drawn again and replaced. Read-only: one
+    copy serves every count."""
+    refs = fingerprint.expand(DRAWING_CODE)
+    executed.note(refs)  # a set read back ran this code, in an earlier process
+    key = {
+        "code": fingerprint.combined(fingerprint.current(refs)),
+        "numpy": np.__version__,
+        "arguments": [task.n_digits, task.reverse, n_uniform, n_enriched, seed, chunk],
+    }
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+    path = models.cache_dir().parent / "problems" / f"heldout-{digest}.npz"
+    arrays = scores.read(path) if path.exists() else None
+    problems = HeldOut(**arrays) if arrays is not None else draw(task, n_uniform, n_enriched, seed, chunk)
+    if arrays is None:
+        scores.write(path, dataclasses.asdict(problems))
+    for array in (problems.uniform, problems.enriched, problems.enriched_class):
+        array.setflags(write=False)
+    return problems
+
+
+def draw(task: addition.AdditionTask, n_uniform: int, n_enriched: int, seed: int, chunk: int) -> HeldOut:
     """``n_uniform`` uniform and ``n_enriched`` enriched held-out problems of ``task``,
     drawn ``chunk`` at a time from one generator seeded ``seed`` (the same seed and
-    sizes, the same problems). Read-only: one copy serves every count."""
+    sizes, the same problems)."""
     rng = np.random.default_rng(seed)
     drawn = []
     for share, total in ((0.0, n_uniform), (EVAL_NINE_SHARE, n_enriched)):
@@ -102,10 +136,29 @@ def held_out(task: addition.AdditionTask, n_uniform: int, n_enriched: int, seed:
         tokens = np.concatenate([b.tokens for b in batches] or [np.zeros((0, task.seq_len), np.int64)])
         classes = np.concatenate([b.cascade_class for b in batches] or [np.zeros(0, np.int64)])
         drawn.append((tokens.astype(np.uint8), classes.astype(np.int8)))
-    problems = HeldOut(uniform=drawn[0][0], enriched=drawn[1][0], enriched_class=drawn[1][1])
-    for array in (problems.uniform, problems.enriched, problems.enriched_class):
-        array.setflags(write=False)
-    return problems
+    (uniform, _), (enriched, enriched_class) = (_grouped(*pair, shared_positions(task), rng) for pair in drawn)
+    return HeldOut(uniform=uniform, enriched=enriched, enriched_class=enriched_class)
+
+
+def shared_positions(task: addition.AdditionTask) -> int:
+    """The leading positions a count computes once per distinct prefix
+    (``inference.answers_right``'s ``shared``): the first operand and its "+". A million
+    uniform 5-digit problems begin with 100,000 first operands, about 10 problems each."""
+    return task.n_digits + 1
+
+
+def _grouped(tokens: np.ndarray, classes: np.ndarray, shared: int, rng: np.random.Generator):
+    """``tokens`` ``[n, pos]`` and their ``classes`` ``[n]`` reordered so that problems
+    that begin with the same ``shared`` tokens are adjacent, the groups in random order.
+
+    Adjacent, so that a counting chunk holds few prefixes to compute; in random order, so
+    that the first problems of a set, where a count that may stop looks first
+    (``count_errors``), are still a sample of all first operands, not the smallest."""
+    if len(tokens) == 0:
+        return tokens, classes
+    _, group = np.unique(tokens[:, :shared], axis=0, return_inverse=True)  # [n]: each problem's prefix
+    order = np.argsort(rng.permutation(group.max() + 1)[group], kind="stable")
+    return tokens[order], classes[order]
 
 
 def count_errors(
@@ -130,6 +183,7 @@ def count_errors(
     with phases.timed("evaluation"):
         problems = held_out(data.task, n_uniform, n_enriched, seed, chunk)
         positions = data.task.predict_positions
+        shared = shared_positions(data.task)
         n_classes = data.n_digits + 1
         allowed = MAX_CLASS_RATE * np.bincount(problems.enriched_class, minlength=n_classes)
         size = STOP_BLOCK if stop_at_failure else max(n_uniform, n_enriched, 1)
@@ -141,7 +195,7 @@ def count_errors(
         uniform_n = uniform_errors = scored = 0
         class_n, class_errors = np.zeros(n_classes, np.int64), np.zeros(n_classes, np.int64)
         for tokens, classes in blocks:
-            wrong = ~inference.answers_right(model, tokens, positions)
+            wrong = ~inference.answers_right(model, tokens, positions, shared=shared)
             if classes is None:
                 uniform_n, uniform_errors = uniform_n + len(tokens), uniform_errors + int(wrong.sum())
             else:

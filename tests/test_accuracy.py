@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from lab import accuracy, inference, models, task
+from lab import accuracy, inference, models, scores, task
 from lab.data import AdditionData
 from lab.train import EVAL_NINE_SHARE
 
@@ -18,6 +18,13 @@ def trained(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv(models.CACHE_ENV, str(tmp_path_factory.mktemp("cache")))
         return models.load_or_train("tiny", log=None)
+
+
+@pytest.fixture(autouse=True)
+def problem_cache(tmp_path, monkeypatch):
+    """Each test's held-out sets drawn into a cache of its own (``accuracy.held_out``)."""
+    monkeypatch.setenv(models.CACHE_ENV, str(tmp_path))
+    accuracy.held_out.cache_clear()
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +87,7 @@ def test_a_count_that_may_stop_stops_at_a_class_over_its_allowance(half_trained,
     problems = accuracy.held_out(data.task, n, n, 5, 100_000)
     enriched = problems.enriched
 
-    def answers_right(model, tokens, positions):
+    def answers_right(model, tokens, positions, shared=0):
         if not np.shares_memory(tokens, enriched):
             return np.ones(len(tokens), bool)
         first = (tokens.ctypes.data - enriched.ctypes.data) // enriched.strides[0]
@@ -273,3 +280,58 @@ def test_a_walk_draws_its_problems_once(trained, monkeypatch):
     found = accuracy.six_nines_from(trained, n_uniform=400, n_enriched=300, n_screen=100)
     assert len(found.checks) > 1 and sum(c.full is not None for c in found.checks) >= 1
     assert sorted(draws) == [100, 100, 300, 400]
+
+
+def test_a_set_is_drawn_once_and_read_back(monkeypatch, tmp_path):
+    """The next process (here: the in-memory cache cleared) reads the set back from the
+    cache: the same problems, nothing drawn."""
+    data = AdditionData(2)
+    drawn = accuracy.held_out(data.task, 300, 200, 5, 100_000)
+    accuracy.held_out.cache_clear()
+    monkeypatch.setattr(accuracy, "draw", lambda *args: pytest.fail("drawn again"))
+    read = accuracy.held_out(data.task, 300, 200, 5, 100_000)
+    for name in ("uniform", "enriched", "enriched_class"):
+        np.testing.assert_array_equal(getattr(read, name), getattr(drawn, name))
+        assert not getattr(read, name).flags.writeable
+    assert len(list((tmp_path / "problems").iterdir())) == 1
+
+
+def test_a_corrupt_set_or_edited_drawing_code_draws_again(monkeypatch, tmp_path):
+    data = AdditionData(2)
+    drawn = accuracy.held_out(data.task, 300, 200, 5, 100_000)
+    (entry,) = (tmp_path / "problems").iterdir()
+    blob = bytearray(entry.read_bytes())
+    blob[-100] ^= 1
+    entry.write_bytes(bytes(blob))
+    draws = []
+    draw = accuracy.draw
+    monkeypatch.setattr(accuracy, "draw", lambda *args: draws.append(args) or draw(*args))
+    accuracy.held_out.cache_clear()
+    again = accuracy.held_out(data.task, 300, 200, 5, 100_000)
+    assert len(draws) == 1 and scores.read(entry) is not None  # drawn, and the entry replaced
+    np.testing.assert_array_equal(again.uniform, drawn.uniform)
+
+    current = accuracy.fingerprint.current
+    edited = lambda refs: {**current(refs), "lab/task.py:sample": "edited"}  # noqa: E731
+    monkeypatch.setattr(accuracy.fingerprint, "current", edited)
+    accuracy.held_out.cache_clear()
+    accuracy.held_out(data.task, 300, 200, 5, 100_000)
+    assert len(draws) == 2 and len(list((tmp_path / "problems").iterdir())) == 2
+
+
+def test_a_set_keeps_each_first_operand_together_in_random_order():
+    """Problems that begin alike are adjacent (so that counting computes their first
+    positions once), their groups in random order; the problems are the ones drawn."""
+    data = AdditionData(2)
+    problems = accuracy.held_out(data.task, 2000, 500, 5, 100_000)
+    shared = accuracy.shared_positions(data.task)
+    for tokens in (problems.uniform, problems.enriched):
+        prefixes = [bytes(row) for row in tokens[:, :shared]]
+        runs = [p for i, p in enumerate(prefixes) if i == 0 or p != prefixes[i - 1]]
+        assert len(runs) == len(set(runs)) < len(prefixes) / 2  # each prefix in one run, and runs to share
+        assert runs != sorted(runs)
+    rng = np.random.default_rng(5)
+    for tokens, n, share in ((problems.uniform, 2000, 0.0), (problems.enriched, 500, EVAL_NINE_SHARE)):
+        sampled = task.sample(data.task, rng, n, share, split="heldout").tokens.astype(np.uint8)
+        np.testing.assert_array_equal(*(rows[np.lexsort(rows.T[::-1])] for rows in (tokens, sampled)))
+        assert len(tokens) == n

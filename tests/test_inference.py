@@ -49,20 +49,23 @@ def test_counts_are_the_bridges(erring):
     assert counts.uniform_errors > 0
 
 
+@pytest.mark.parametrize("shared", [0, 6])
 @pytest.mark.parametrize("preset", ["add2-fast", "add1", "attn2"])
-def test_logits_at_the_answer_positions_are_the_bridges(preset):
+def test_logits_at_the_answer_positions_are_the_bridges(preset, shared):
     """Untrained models of the lab's shapes on 5-digit addition: two layers, one layer
-    (the last block is the first), attention only (no MLP)."""
+    (the last block is the first), attention only (no MLP); the first operand and its
+    "+" computed per problem, and once per operand (5 operands among 256 problems)."""
     torch.manual_seed(0)
     data = AdditionData(5)
     bridge = models.build_model(models.resolve(preset, {}).model, data)
     data_task = data.task
     batch = task.sample(data_task, np.random.default_rng(0), 256, 0.0, split="heldout")
     tokens = torch.as_tensor(batch.tokens)
+    tokens[:, :6] = tokens[torch.arange(256) % 5, :6]
     positions = torch.as_tensor(data_task.predict_positions)
     with torch.no_grad():
         expected = bridge(tokens)[:, positions]
-        got = inference.AnswerForward(bridge)(tokens, positions)
+        got = inference.AnswerForward(bridge)(tokens, positions, shared)
     assert got.shape == expected.shape
     torch.testing.assert_close(got, expected, rtol=0, atol=1e-5)
 
@@ -84,3 +87,30 @@ def test_scoring_chunks_side_by_side_changes_nothing_and_restores_the_thread_cou
     assert (~whole).sum() > 0
     np.testing.assert_array_equal(chunked, whole)
     np.testing.assert_array_equal(inference.answers_right(erring, tokens.astype(np.uint8), positions), whole)
+
+
+def test_sharing_the_first_operand_changes_no_answer(erring, monkeypatch):
+    """The first operand's positions computed once per operand give every problem the
+    answer that computing them per problem gives, returned in the order given."""
+    data = AdditionData(2)
+    tokens = task.sample(data.task, np.random.default_rng(6), 3000, 0.0, split="heldout").tokens
+    positions = data.task.predict_positions
+    forward, shared_by_call = inference.AnswerForward.forward, []
+
+    def spied(self, tokens, positions, shared=0):
+        shared_by_call.append(shared)
+        return forward(self, tokens, positions, shared)
+
+    monkeypatch.setattr(inference.AnswerForward, "forward", spied)
+    each = inference.answers_right(erring, tokens, positions)
+    assert set(shared_by_call) == {0}
+    shared = inference.answers_right(erring, tokens, positions, shared=3)  # 100 operands, 30 problems each
+    assert set(shared_by_call) == {0, 3}
+    assert 0 < (~each).sum() < len(each)
+    np.testing.assert_array_equal(shared, each)
+
+
+def test_positions_read_inside_the_shared_ones_are_refused(erring):
+    tokens = torch.zeros((4, 7), dtype=torch.long)
+    with pytest.raises(ValueError, match="read inside"):
+        inference.AnswerForward(erring)(tokens, torch.tensor([4, 5]), shared=5)
