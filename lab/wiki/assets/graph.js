@@ -1,6 +1,7 @@
-// Draws the graph of the notes from graph.json (written at build time, layout included):
-// - on the graph page, <div class="lab-graph lab-graph--all">: every note, with the
-//   page's filters (<select data-filter="project|kind|status">) and colour choice;
+// Draws the graph of the notes from graph.json (written at build time: nodes and edges):
+// - on the graph page, <div class="lab-graph lab-graph--all">: every note, laid out
+//   here by d3-force (vendored: assets/vendor/d3-force, loaded before this script),
+//   with the page's filters (<select data-filter="project|kind|status">) and colour choice;
 // - on each note, <div class="lab-graph lab-graph--local" data-node="SRC">: the note
 //   and its neighbours (links in and out), around it in a circle.
 // Plain SVG; every colour comes from graph.css, so material's light/dark switch
@@ -91,8 +92,30 @@
     for (const element of [...nodes, ...edges]) element.classList.toggle("lab-near", on);
   }
 
-  // The build-time positions fitted to the box, leaving room on the right for labels,
-  // which run rightwards. The legend goes above the picture.
+  // Where each node goes on the graph page, by d3-force: linked nodes pull together
+  // (springs, weaker at hubs), all push apart (many-body, Barnes-Hut), none overlap
+  // (collision), and a weak pull to the centre keeps unlinked notes in view. Run to
+  // rest before drawing, not animated, and once per visit (instant navigation keeps
+  // `data`); d3-force seeds its own randomness, so the same graph lays out the same.
+  function layoutAll(data) {
+    if (!data.at) {
+      const points = data.nodes.map(() => ({}));
+      const simulation = d3.forceSimulation(points)
+        .force("link", d3.forceLink(data.edges.map(([source, target]) => ({ source, target }))).distance(30))
+        .force("charge", d3.forceManyBody().strength(-60))
+        .force("collide", d3.forceCollide(8))
+        .force("x", d3.forceX().strength(0.05))
+        .force("y", d3.forceY().strength(0.05))
+        .stop();
+      // As many steps as the simulation's own timer would take to cool (300 by default).
+      simulation.tick(Math.ceil(Math.log(simulation.alphaMin()) / Math.log(1 - simulation.alphaDecay())));
+      data.at = points.map((point) => [point.x, point.y]);
+    }
+    return data.at;
+  }
+
+  // The layout fitted to the box, leaving room on the right for labels, which run
+  // rightwards. The legend goes above the picture.
   function drawAll(container, data) {
     const legendBox = legend(container, data);
     const width = container.clientWidth || 800;
@@ -101,8 +124,9 @@
       const low = Math.min(...values), span = Math.max(...values) - low || 1;
       return values.map((v) => from + (v - low) / span * (to - from));
     };
-    const xs = fit(data.nodes.map((node) => node.x), 30, width - 180);
-    const ys = fit(data.nodes.map((node) => node.y), 30, height - 30);
+    const positions = layoutAll(data);
+    const xs = fit(positions.map(([x]) => x), 30, width - 180);
+    const ys = fit(positions.map(([, y]) => y), 30, height - 30);
     const at = new Map(data.nodes.map((_, i) => [i, [xs[i], ys[i]]]));
     const shown = data.nodes.map((_, i) => i);
     const spacing = Math.sqrt(width * height / data.nodes.length); // between neighbours, in pixels
