@@ -9,7 +9,7 @@ builds it, each build a fresh `CORE build --strict` process into an empty folder
             lab's own generators), the wikilinks stay text, no backlinks, no graph.
 - today:    the lab plugin as it was at --today (a commit; by default the last one
             before the graph and tags), with that commit's mkdocs.yml.
-- lab:      the lab plugin as it is: backlinks, the graph (layout at build time) and
+- lab:      the lab plugin as it is: backlinks, the graph (laid out in the browser) and
             the tags index, with each page's HTML kept from the build before
             (lab.wiki.pagecache: the notes did not change, as between two builds of
             a wiki where one note was edited).
@@ -35,13 +35,25 @@ went into the HTML after the conversion (htmllinks, lab.wiki.metaline), referenc
 resolved once per page and the run judgement was imported only to judge results;
 1.25x and 1.31x after (5 rounds; cold 4.2-4.3 s against 3.3 s); warm 1.03x and 0.99x;
 with bytecode written, as on a user's machine, cold 1.17x and 1.30x (3 rounds).
-What is left of the cold gap, about 0.9 s (parts measured in-process), against the
-~0.3 s the conversion now costs less than the baseline's (one Markdown instance, links
-and meta line as HTML): Material's search parsing the links and meta line of each note
-(+0.15-0.2 s: twice the baseline's indexing), the graph laid out with numpy (~0.14 s)
-and importing numpy for it (~0.08 s), the plugin's own work (notes parsed ~0.09 s,
-references resolved with their snippets ~0.12 s, each note's additions rendered
-~0.25 s, backlinks ~0.05 s) and importing the plugin (~0.07 s more than the baseline).
+The cold gap was then about 0.9 s (parts measured in-process): Material's search
+parsing the links and meta line of each note (+0.15-0.2 s: twice the baseline's
+indexing), the graph laid out with numpy (~0.14 s) and importing numpy for it
+(~0.08 s), the plugin's own work (notes parsed ~0.09 s, references resolved with their
+snippets ~0.12 s, each note's additions rendered ~0.25 s, backlinks ~0.05 s) and
+importing the plugin (~0.07 s more than the baseline).
+
+Then the graph went to the browser (d3-force, see lab.wiki.graph) and numpy out of
+the build (lab.stats imports it only to summarize a sweep). Cold builds of the commit
+before and after, interleaved (5 rounds, 2 cores with another session's job, load
+1.9-2.9): CPU 1.30x -> 1.22x the baseline (MkDocs), 1.26x -> 1.19x (ProperDocs), about
+0.3 s less. This bench just after (5 rounds, load 1.6-2.7): cold 1.18x wall and 1.19x
+CPU (MkDocs), 1.19x and 1.20x (ProperDocs), 4.0 s against 3.3-3.4 s; warm 0.89x and
+0.94x. So 1.2x is met cold only to within this machine's noise (runs differ by about
+0.05x), not with a margin. What is left, about 0.6-0.7 s: the plugin's own work and
+import above, and search: fed the built pages, Material's parser takes ~0.4 s, of which
+the meta line ~0.05 s (left in the index: its status, project and tags are how a note
+is found by them) and the links' markup ~0.09 s (their text must be indexed; dropping
+the tags would mean handing search other HTML than the page's).
 """
 
 from __future__ import annotations

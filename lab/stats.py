@@ -13,8 +13,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-
 # Student's t, 0.975 quantile, by degrees of freedom 1..30 (standard tables).
 _T975 = (
     12.706,
@@ -86,6 +84,10 @@ class Summary:
 
 def summarize(values) -> Summary:
     """``Summary`` of a sequence of finite numbers."""
+    # Imported here: the wiki formats numbers with this module on every build, and
+    # summarizes only when it has sweeps to aggregate (numpy costs ~0.08 s to import).
+    import numpy as np
+
     x = np.asarray(values, dtype=float)
     if x.ndim != 1 or len(x) == 0:
         raise ValueError(f"expected a non-empty sequence of numbers, got shape {x.shape}")

@@ -6,7 +6,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 from wiki_fixture import make_wiki
 
@@ -143,37 +142,13 @@ def test_graph_page_has_a_filter_per_facet_with_counts_and_escapes_titles(graph)
     )
 
 
-def test_graph_json_holds_nodes_with_positions_and_edges_as_indexes(graph):
+def test_graph_json_holds_nodes_and_edges_as_indexes_and_no_layout(graph):
     data = json.loads(notes_graph.graph_json(graph, url))
     ids = [node["id"] for node in data["nodes"]]
     assert ids == list(graph.notes)
     assert {(ids[a], ids[b]) for a, b in data["edges"]} == set(notes_graph.edges(graph))
-    assert all(-1000 <= node["x"] <= 1000 and -1000 <= node["y"] <= 1000 for node in data["nodes"])
+    assert not any({"x", "y"} & set(node) for node in data["nodes"])  # the browser lays it out (graph.js)
     assert data["facets"]["kind"][0] == ["project", "project", 1]
-    assert json.loads(notes_graph.graph_json(graph, url)) == data  # the same layout every build
-
-
-# --------------------------------------------------------------------------- layout
-
-
-def test_layout_puts_linked_nodes_together_and_keeps_all_apart():
-    # Two rings of 30 nodes, each node linked to its next four, and one bridge between the rings.
-    ring = [(i, (i + step) % 30) for i in range(30) for step in range(1, 5)]
-    pairs = ring + [(a + 30, b + 30) for a, b in ring] + [(0, 30)]
-    pos = notes_graph.layout(60, pairs)
-    assert pos.shape == (60, 2) and np.abs(pos).max() == pytest.approx(1.0)
-    distance = np.linalg.norm(pos[:, None] - pos[None], axis=2)
-    within = np.concatenate([distance[:30, :30][np.triu_indices(30, 1)], distance[30:, 30:][np.triu_indices(30, 1)]])
-    between = distance[:30, 30:].ravel()
-    assert within.mean() < 0.6 * between.mean()
-    assert distance[np.triu_indices(60, 1)].min() > 0.01  # no two nodes on top of each other
-    assert np.array_equal(pos, notes_graph.layout(60, pairs))  # seeded: stable from build to build
-
-
-def test_layout_of_no_nodes_and_of_unlinked_ones():
-    assert notes_graph.layout(0, []).shape == (0, 2)
-    lonely = notes_graph.layout(5, [])
-    assert np.isfinite(lonely).all() and np.linalg.norm(lonely[0] - lonely[1]) > 0.1
 
 
 # --------------------------------------------------------------------------- tags
@@ -211,16 +186,54 @@ def test_tags_page_without_tags_says_how_to_add_them():
 # --------------------------------------------------------------------------- the built wiki
 
 
+# A build as `make wiki` runs it, saying at the end which modules it had imported.
+BUILD = """
+import runpy, sys
+try:
+    runpy.run_module("properdocs", run_name="__main__")
+finally:
+    print(sorted({"numpy", "torch"} & set(sys.modules)))
+"""
+
+
 @pytest.fixture(scope="module")
-def built(root) -> Path:
-    subprocess.run(
-        [sys.executable, "-m", "properdocs", "build", "--strict", "--quiet", "--config-file", "mkdocs.yml"],
+def build(root) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", BUILD, "build", "--strict", "--quiet", "--config-file", "mkdocs.yml"],
         cwd=root,
         check=True,
         capture_output=True,
+        text=True,
         timeout=120,
     )
+
+
+@pytest.fixture(scope="module")
+def built(root, build) -> Path:
     return root / "build" / "site"
+
+
+def test_building_the_wiki_imports_no_numpy(build):
+    # The graph is laid out in the browser, and numbers are formatted without numpy: a
+    # wiki with no sweep to summarize (lab.stats.summarize) builds without it.
+    assert build.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_built_wiki_serves_the_vendored_layout_with_its_licence(built):
+    note = (built / "insights/carry-heads/index.html").read_text()
+    scripts = [s for s in notes_graph.SCRIPTS if f"assets/lab/{s}" in note]
+    assert scripts == list(notes_graph.SCRIPTS)  # every one, on every note
+    order = [note.index(f"assets/lab/{s}") for s in notes_graph.SCRIPTS]
+    assert order == sorted(order)  # d3-force after what it needs, graph.js last
+    vendor = built / "assets/lab" / notes_graph.VENDOR
+    names = ("d3-dispatch", "d3-quadtree", "d3-timer", "d3-force")
+    # the scripts and their licences, and not the note on where they came from as a page
+    assert sorted(p.relative_to(vendor).as_posix() for p in vendor.rglob("*") if p.is_file()) == sorted(
+        [f"{name}.min.js" for name in names] + [f"LICENSE-{name}" for name in names]
+    )
+    for name in names:
+        assert (vendor / f"{name}.min.js").read_text().startswith(f"// https://d3js.org/{name}/ v3.")
+        assert "Permission to use, copy, modify" in (vendor / f"LICENSE-{name}").read_text()
 
 
 def test_built_wiki_has_the_graph_page_its_data_and_a_local_graph_per_note(built):

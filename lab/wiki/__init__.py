@@ -18,8 +18,9 @@
   HTML after the conversion rather than parsed as Markdown.
 - ``callouts``: Obsidian callouts as admonitions; ``math``: the Markdown extension
   that writes ``$…$`` as MathML; ``vault``: an Obsidian vault read in place.
-- ``graph``: the graph of the notes (nodes, edges, filters, layout) as graph.json,
-  drawn by ``assets/graph.js`` on the graph page and, around each note, its neighbours.
+- ``graph``: the graph of the notes (nodes, edges, filters) as graph.json, laid out
+  by d3-force (vendored) and drawn by ``assets/graph.js`` on the graph page and,
+  around each note, its neighbours.
 - ``tags``: the tags index page, and each note's tags as links to it.
 - ``plugin``: the MkDocs plugin (ProperDocs or MkDocs 1.x), thin glue over the
   modules above; its docstring says what the glue is.

@@ -6,21 +6,40 @@
   references ``links.build_graph`` already resolved (body and front matter alike).
 - ``facets``: the values of project, kind and status that occur, with counts: the
   graph page's filters.
-- ``layout``: a position per node, computed here at build time.
 
 ``graph_json`` writes all of it once per build; ``assets/graph.js`` draws the graph
 page from it, and on each note the note's neighbours (links in and out).
+
+Where the layout is done, and by what. The build used to lay the graph out with numpy
+(a hand-written Fruchterman-Reingold): ~0.14 s per build at 1,000 notes, plus ~0.08 s
+to import numpy, paid on every build whether anyone opens the graph or not. The browser
+now lays it out, once per visit, with d3-force (Barnes-Hut many-body repulsion, link
+springs, collision), vendored from the npm registry under ``assets/vendor/d3-force``
+(``SCRIPTS``; its README says where from and how to update). Weighed against it:
+
+- sigma.js with graphology (WebGL, ForceAtlas2): the best at tens of thousands of
+  nodes, but a notebook's graph has hundreds to a few thousand. It draws into a
+  canvas, so the colours per kind set in graph.css (and recoloured by material's
+  light/dark switch with no script), the nodes as focusable links with a tooltip, and
+  the browser tests that find nodes by ``data-id`` would all be rewritten against its
+  API; WebGL does run in headless Chromium with ``--disable-gpu`` (SwiftShader), but a
+  reader's browser without a GPU may refuse it; and sigma 3 ships no browser build,
+  so vendoring it means bundling (a build step the repository does not have).
+- cytoscape.js (canvas, layouts of its own): one browser file, but ~430 kB, the same
+  loss of CSS colours, DOM nodes and tests as sigma, and its built-in ``cose`` layout
+  is O(n²) per iteration, slower than Barnes-Hut at 1,000 nodes.
+- d3-force: ~17 kB in four files (d3-force needs d3-dispatch, d3-quadtree and d3-timer),
+  layout only, so the SVG renderer (graph.js: filters, colours per kind from CSS,
+  sweep points as one node, hub-only labels until zoomed, links to pages) stays as it
+  was and only its hand-written positions go. Seeded: the same graph lays out the same.
 """
 
 from __future__ import annotations
 
-import functools
 import html
 import json
 from collections import Counter
 from collections.abc import Callable
-
-import numpy as np
 
 from lab.wiki.links import Graph, sweep_of
 from lab.wiki.notes import Note
@@ -30,6 +49,10 @@ DATA_FILE = "graph.json"  # next to graph.js in the built site
 KINDS = ("project", "insight", "idea", "experiment", "sweep", "journal", "page")  # legend order
 NO_PROJECT = "(no project)"
 FACETS = ("project", "kind", "status")
+# graph.js and what it needs, in loading order, under assets/ (the plugin lists them on
+# every page): d3-force reads the other three from window.d3 when it loads.
+VENDOR = "vendor/d3-force"
+SCRIPTS = (*(f"{VENDOR}/{name}.min.js" for name in ("d3-dispatch", "d3-quadtree", "d3-timer", "d3-force")), "graph.js")
 
 
 # --------------------------------------------------------------------------- nodes and edges
@@ -113,81 +136,15 @@ def facets(graph: Graph, node_list: list[dict]) -> dict[str, list[tuple[str, str
     }
 
 
-# --------------------------------------------------------------------------- layout
-
-
-def layout(count: int, pairs: list[tuple[int, int]], iterations: int = 50, seed: int = 0) -> np.ndarray:
-    """Positions (count x 2, within [-1, 1]) of a force-directed layout: linked nodes
-    pull together, all nodes push apart (Fruchterman and Reingold, 1991), and a weak
-    pull to the centre keeps unlinked notes in view.
-
-    networkx has this layout, but above 500 nodes it needs scipy (not installed), and
-    its dense version took 3 s of CPU for 1,000 notes against 0.2 s here: the same
-    forces on float32 rows of the distance matrix, a block at a time.
-    """
-    if count == 0:
-        return np.zeros((0, 2))
-    rng = np.random.default_rng(seed)
-    pos = rng.random((count, 2), dtype=np.float32)
-    ends = np.array(pairs, dtype=np.int64).reshape(-1, 2)
-    ends = ends[ends[:, 0] != ends[:, 1]]
-    k2 = np.float32(1.0 / count)  # squared ideal distance: each node gets 1/count of the unit square
-    step, cooling = 0.1, 0.1 / (iterations + 1)
-    for _ in range(iterations):
-        force = _repulsion(pos, k2)
-        delta = pos[ends[:, 0]] - pos[ends[:, 1]]
-        pull = delta * (np.sqrt((delta * delta).sum(1, keepdims=True)) / np.sqrt(k2))
-        for axis in (0, 1):
-            force[:, axis] -= np.bincount(ends[:, 0], pull[:, axis], count)
-            force[:, axis] += np.bincount(ends[:, 1], pull[:, axis], count)
-        force -= (pos - 0.5) * np.float32(0.5)  # gravity
-        length = np.maximum(np.sqrt((force * force).sum(1, keepdims=True)), 1e-6)
-        pos += force * (np.minimum(length, step) / length)  # move at most `step`, which cools
-        step -= cooling
-    pos -= (pos.max(0) + pos.min(0)) / 2
-    return pos / max(float(np.abs(pos).max()), 1e-9)
-
-
-def _repulsion(pos: np.ndarray, k2: np.float32, block: int = 64) -> np.ndarray:
-    """Sum over all other nodes of k² (p_i - p_j) / |p_i - p_j|², for each node i.
-
-    A block of rows of the distance matrix at a time, x and y apart, in reused
-    buffers: contiguous float32 rows that stay in cache are what makes this fast.
-    """
-    x, y = np.ascontiguousarray(pos[:, 0]), np.ascontiguousarray(pos[:, 1])
-    dx, dy, weight = (np.empty((block, len(pos)), np.float32) for _ in range(3))
-    force = np.empty_like(pos)
-    for start in range(0, len(pos), block):
-        stop = min(start + block, len(pos))
-        rows = slice(0, stop - start)
-        np.subtract(x[start:stop, None], x, out=dx[rows])
-        np.subtract(y[start:stop, None], y, out=dy[rows])
-        np.multiply(dx[rows], dx[rows], out=weight[rows])
-        weight[rows] += dy[rows] * dy[rows]
-        np.maximum(weight[rows], 1e-6, out=weight[rows])
-        np.divide(k2, weight[rows], out=weight[rows])
-        force[start:stop, 0] = np.einsum("ij,ij->i", dx[rows], weight[rows])
-        force[start:stop, 1] = np.einsum("ij,ij->i", dy[rows], weight[rows])
-    return force
-
-
 # --------------------------------------------------------------------------- output
 
 
-@functools.lru_cache(maxsize=4)
-def _positions(count: int, pairs: tuple[tuple[int, int], ...]) -> tuple[tuple[float, float], ...]:
-    """``layout``'s positions, kept: most edits in ``make serve`` change no link, and
-    the same nodes and edges lay out the same (the layout is seeded)."""
-    return tuple(map(tuple, layout(count, list(pairs)).tolist()))
-
-
 def graph_json(graph: Graph, url: Callable[[str], str]) -> str:
-    """The graph as graph.js reads it: nodes with positions, edges as pairs of node indexes."""
+    """The graph as graph.js reads it: nodes, edges as pairs of node indexes, and facets.
+    No positions: the browser lays the graph out (d3-force, see the module's docstring)."""
     node_list = nodes(graph, url)
     index = {node["id"]: i for i, node in enumerate(node_list)}
     pairs = [(index[a], index[b]) for a, b in edges(graph)]
-    for node, (x, y) in zip(node_list, _positions(len(node_list), tuple(pairs))):
-        node["x"], node["y"] = round(x * 1000, 1), round(y * 1000, 1)
     return json.dumps(
         {"nodes": node_list, "edges": pairs, "facets": facets(graph, node_list)},
         ensure_ascii=False,

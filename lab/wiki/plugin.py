@@ -82,6 +82,7 @@ from lab.wiki import (
     watch,
 )
 from lab.wiki.graph import DATA_FILE as GRAPH_DATA
+from lab.wiki.graph import SCRIPTS as GRAPH_SCRIPTS
 from lab.wiki.graph import graph_json, local_graph
 from lab.wiki.notes import Note, NoteError, experiment_name, parse_note
 
@@ -92,6 +93,12 @@ ASSETS = Path(__file__).parent / "assets"
 PLOTLY_JS = Path(find_spec("plotly").origin).parent / "package_data" / "plotly.min.js"
 ASSET_DIR = "assets/lab"  # in the built site; lab.js loads plotly.min.js next to itself
 BACKLINKS_MARK = "<!-- lab: linked from -->"  # where on_post_page puts a note's backlinks
+
+
+def _assets() -> list[Path]:
+    """The files under assets/, vendored libraries and their licences included, but not
+    the notes on where those came from (README.md): a .md would become a page."""
+    return sorted(p for p in ASSETS.rglob("*") if p.is_file() and p.suffix != ".md")
 
 
 class LabConfig(base.Config):
@@ -119,7 +126,7 @@ class LabPlugin(BasePlugin[LabConfig]):
         config.extra_css.append(f"{ASSET_DIR}/lab.css")
         config.extra_javascript.append(f"{ASSET_DIR}/lab.js")
         config.extra_css.append(f"{ASSET_DIR}/graph.css")
-        config.extra_javascript.append(f"{ASSET_DIR}/graph.js")
+        config.extra_javascript += [f"{ASSET_DIR}/{script}" for script in GRAPH_SCRIPTS]
         self.root = Path(config.docs_dir).parent
         return config
 
@@ -165,8 +172,11 @@ class LabPlugin(BasePlugin[LabConfig]):
             files.append(File.generated(config, src, content=make()))
         if self.own_nav:
             config.nav += [{folder: src} for folder, src in sections]
-        for asset in [*ASSETS.iterdir(), PLOTLY_JS]:
-            files.append(File.generated(config, f"{ASSET_DIR}/{asset.name}", abs_src_path=str(asset)))
+        for asset in _assets():
+            files.append(
+                File.generated(config, f"{ASSET_DIR}/{asset.relative_to(ASSETS).as_posix()}", abs_src_path=str(asset))
+            )
+        files.append(File.generated(config, f"{ASSET_DIR}/{PLOTLY_JS.name}", abs_src_path=str(PLOTLY_JS)))
         files.append(
             File.generated(
                 config,
