@@ -43,6 +43,10 @@
 #     seed: [0, 1, 2, 3, 4, 5]
 #     preset: [add2-fast]
 #     overrides: [{weight_decay: 0.0, fused_attention: true, lr: 0.005, warmup_steps: 200, steps: 1875, nine_share: 0.4, contrast_share: 0.3}]
+#   mix-120k-contrast-40:
+#     seed: [0, 1, 2, 3, 4, 5]
+#     preset: [add2-fast]
+#     overrides: [{weight_decay: 0.0, fused_attention: true, lr: 0.005, warmup_steps: 200, steps: 1875, nine_share: 0.4, contrast_share: 0.4}]
 # ---
 
 # %% [markdown]
