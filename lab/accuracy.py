@@ -44,8 +44,8 @@ from lab.train import EVAL_NINE_SHARE
 SEED = 987_654  # not train.EVAL_SEED: these problems are not the ones training watched
 MAX_CLASS_RATE = 1e-4
 SCREEN_N = 20_000  # uniform and enriched problems of the cheap screen before a full count
-# Problems scored between looks at a count that may stop at its first failure: about 4 s
-# on 2 cores, against 48 s for a whole count of add2-fast. 200 CPU chunks of 512
+# Problems scored between looks at a count that may stop at its first failure: about 3 s
+# on 2 cores, against 36 s for a whole count of add2-fast. 200 CPU chunks of 512
 # (``inference.CHUNK``), so a block is scored in exactly the chunks of a whole count.
 STOP_BLOCK = 102_400
 
@@ -267,7 +267,8 @@ def six_nines_from(
     So holding to the end means a clean full count where six nines starts and at the
     last checkpoint, and a clean screen at every checkpoint between: two full counts
     when the run starts clean, whatever its length. A full count of add2-fast takes
-    about 48 s on 2 cores, against 100 to 140 s of its training, which is why the
+    about 36 s on 2 cores, against about 100 s of its training (55 s of it the steps
+    alone; quiet, a two-count walk took 79 s and training 98 s), which is why the
     checkpoints between get only the screen; a relapse rarer than the screen can see (a few
     errors per million) between two clean full counts would go unnoticed.
 
