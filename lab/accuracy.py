@@ -92,7 +92,13 @@ class HeldOut:
 
 
 # The code that draws a held-out set, and so what a set read back from the cache stands for.
-DRAWING_CODE = ("lab/task.py", "lab/accuracy.py:draw", "lab/train.py:<module>:EVAL_NINE_SHARE")
+DRAWING_CODE = (
+    "lab/task.py",
+    "lab/accuracy.py:draw",
+    "lab/accuracy.py:_grouped",
+    "lab/accuracy.py:shared_positions",
+    "lab/train.py:<module>:EVAL_NINE_SHARE",
+)
 
 
 @functools.lru_cache(maxsize=2)  # a walk's screen set and its full set, read once for all its checkpoints

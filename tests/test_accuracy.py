@@ -296,7 +296,8 @@ def test_a_set_is_drawn_once_and_read_back(monkeypatch, tmp_path):
     assert len(list((tmp_path / "problems").iterdir())) == 1
 
 
-def test_a_corrupt_set_or_edited_drawing_code_draws_again(monkeypatch, tmp_path):
+@pytest.mark.parametrize("edited", ["lab/task.py:sample", "lab/accuracy.py:_grouped"])
+def test_a_corrupt_set_or_edited_drawing_code_draws_again(monkeypatch, tmp_path, edited):
     data = AdditionData(2)
     drawn = accuracy.held_out(data.task, 300, 200, 5, 100_000)
     (entry,) = (tmp_path / "problems").iterdir()
@@ -312,8 +313,11 @@ def test_a_corrupt_set_or_edited_drawing_code_draws_again(monkeypatch, tmp_path)
     np.testing.assert_array_equal(again.uniform, drawn.uniform)
 
     current = accuracy.fingerprint.current
-    edited = lambda refs: {**current(refs), "lab/task.py:sample": "edited"}  # noqa: E731
-    monkeypatch.setattr(accuracy.fingerprint, "current", edited)
+
+    def current_edited(refs):  # the code as if ``edited`` had changed, where the key reads it
+        return {ref: "edited" if ref == edited else digest for ref, digest in current(refs).items()}
+
+    monkeypatch.setattr(accuracy.fingerprint, "current", current_edited)
     accuracy.held_out.cache_clear()
     accuracy.held_out(data.task, 300, 200, 5, 100_000)
     assert len(draws) == 2 and len(list((tmp_path / "problems").iterdir())) == 2
