@@ -19,6 +19,14 @@ def erring(tmp_path_factory):
         return models.load_or_train("tiny", log=None).at_step(300)
 
 
+@pytest.fixture(autouse=True)
+def problem_cache(tmp_path, monkeypatch):
+    """Held-out sets (``accuracy.held_out``) drawn into a cache of the test's own, not the
+    user's ``.cache/``."""
+    monkeypatch.setenv(models.CACHE_ENV, str(tmp_path))
+    accuracy.held_out.cache_clear()
+
+
 def _bridge_right(model, batch: task.Batch) -> np.ndarray:
     """``[batch]`` bool: every answer position's arg-max is the next token, through the bridge."""
     _, correct = position_scores(model, torch.as_tensor(batch.tokens), batch.task.predict_positions)
